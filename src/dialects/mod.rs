@@ -1,0 +1,23 @@
+//! Wire formats. One module per dialect; each is pure (no I/O) and exposes the same surface:
+//!
+//! ```text
+//! decode_request(body: &[u8]) -> Result<ir::Request, ApiError>          caller body -> IR
+//! encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiError>
+//!                                                                       IR -> upstream body
+//! decode_response(body: &[u8]) -> Result<ir::Response, ApiError>        upstream body -> IR
+//! encode_response(resp: &ir::Response) -> Vec<u8>                       IR -> caller body
+//! decode_error(status: u16, body: &[u8]) -> ApiError                    upstream error -> IR
+//! encode_error(err: &ApiError) -> Vec<u8>                               IR -> caller error body
+//! StreamDecoder::new(), ::feed(&SseEvent, &mut Vec<StreamEvent>), ::finish(&mut Vec<StreamEvent>)
+//!                                                                       upstream SSE -> IR events
+//! StreamEncoder::new(&ir::Request), ::encode(&StreamEvent, &mut BytesMut)
+//!                                                                       IR events -> caller SSE
+//! ```
+//!
+//! `encode_request` refuses (400 naming the field) whatever the target cannot express, including
+//! every entry of `Request::unsupported`. Stream decoders uphold the invariants documented in
+//! [`crate::ir::StreamEvent`]; they end a truncated stream with `StreamEvent::Error`.
+//! [`crate::translate`] dispatches over [`crate::ir::Dialect`].
+
+pub mod anthropic;
+pub mod openai_chat;

@@ -1,0 +1,221 @@
+//! The canonical request: system blocks, messages of content blocks, tools and sampling.
+
+use serde_json::{Map, Value};
+
+/// One chat request, decoded from the caller's dialect.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Request {
+    /// The model name as the caller sent it (routing replaces it with the upstream model).
+    pub model: String,
+    pub system: Vec<SystemBlock>,
+    pub messages: Vec<Message>,
+    pub max_tokens: Option<u64>,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub top_k: Option<u64>,
+    pub stop_sequences: Vec<String>,
+    pub stream: bool,
+    /// The caller asked for usage in the stream (OpenAI `stream_options.include_usage`).
+    pub stream_include_usage: bool,
+    pub tools: Vec<Tool>,
+    pub tool_choice: Option<ToolChoice>,
+    /// `Some(false)` when the caller forbade parallel tool calls.
+    pub parallel_tool_calls: Option<bool>,
+    pub reasoning: Option<Reasoning>,
+    pub response_format: Option<ResponseFormat>,
+    /// End-user id (Anthropic `metadata.user_id`, OpenAI `user`).
+    pub user: Option<String>,
+    /// Fields of the caller's dialect the IR has no place for, by their path in the caller's
+    /// body (e.g. `"logprobs"`). A cross-dialect encoder refuses a request with any entry here
+    /// (400 naming the field) rather than silently dropping it.
+    pub unsupported: Map<String, Value>,
+    /// Provider params from config, merged verbatim into the upstream body's top level by the
+    /// encoder (config wins over translated fields).
+    pub provider_params: Map<String, Value>,
+}
+
+/// A system prompt block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemBlock {
+    pub text: String,
+    pub cache_control: Option<CacheControl>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+/// One turn of the conversation. Tool results are blocks of a user message (OpenAI `tool`
+/// messages are decoded into those).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub role: Role,
+    pub content: Vec<Block>,
+}
+
+/// Prompt-cache hint (Anthropic `cache_control`), kept verbatim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheControl(pub Value);
+
+/// A content block.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Text {
+        text: String,
+        cache_control: Option<CacheControl>,
+    },
+    Image {
+        source: MediaSource,
+        cache_control: Option<CacheControl>,
+    },
+    Document {
+        source: MediaSource,
+        title: Option<String>,
+        cache_control: Option<CacheControl>,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+        /// The arguments as a JSON value (OpenAI's argument string is parsed).
+        input: Value,
+    },
+    ToolResult {
+        tool_use_id: String,
+        /// Text and image blocks.
+        content: Vec<Block>,
+        is_error: bool,
+        cache_control: Option<CacheControl>,
+    },
+    Thinking {
+        thinking: String,
+        /// Anthropic's opaque signature, carried byte for byte; `None` when the source has none.
+        signature: Option<String>,
+    },
+    RedactedThinking {
+        data: String,
+    },
+}
+
+/// Where an image's or document's bytes are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaSource {
+    Base64 {
+        media_type: String,
+        data: String,
+    },
+    Url {
+        url: String,
+    },
+    /// Plain-text document content.
+    Text {
+        media_type: String,
+        data: String,
+    },
+    /// A provider-side file id.
+    FileId {
+        file_id: String,
+    },
+}
+
+/// A function tool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tool {
+    pub name: String,
+    pub description: Option<String>,
+    /// JSON Schema of the arguments.
+    pub input_schema: Value,
+    pub strict: Option<bool>,
+    pub cache_control: Option<CacheControl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolChoice {
+    Auto,
+    /// Must call some tool (Anthropic `any`, OpenAI `required`).
+    Any,
+    None,
+    Tool {
+        name: String,
+    },
+}
+
+/// Reasoning / extended thinking request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reasoning {
+    /// `false` when the caller explicitly switched thinking off.
+    pub enabled: bool,
+    /// Anthropic `thinking.budget_tokens`.
+    pub budget_tokens: Option<u64>,
+    /// OpenAI `reasoning_effort`, Anthropic `output_config.effort`.
+    pub effort: Option<ReasoningEffort>,
+    /// Anthropic `thinking.type: adaptive` (the model decides how much to think).
+    pub adaptive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasoningEffort {
+    Minimal,
+    Low,
+    Medium,
+    High,
+    Max,
+}
+
+impl ReasoningEffort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasoningEffort::Minimal => "minimal",
+            ReasoningEffort::Low => "low",
+            ReasoningEffort::Medium => "medium",
+            ReasoningEffort::High => "high",
+            ReasoningEffort::Max => "max",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "minimal" | "none" => ReasoningEffort::Minimal,
+            "low" => ReasoningEffort::Low,
+            "medium" => ReasoningEffort::Medium,
+            "high" => ReasoningEffort::High,
+            "max" | "xhigh" => ReasoningEffort::Max,
+            _ => return None,
+        })
+    }
+
+    /// A thinking budget for dialects that take tokens instead of an effort.
+    pub fn budget_tokens(self) -> u64 {
+        match self {
+            ReasoningEffort::Minimal => 1024,
+            ReasoningEffort::Low => 2048,
+            ReasoningEffort::Medium => 8192,
+            ReasoningEffort::High => 16384,
+            ReasoningEffort::Max => 32768,
+        }
+    }
+
+    /// An effort for dialects that take an effort instead of a budget.
+    pub fn from_budget(budget: u64) -> Self {
+        match budget {
+            0..=1535 => ReasoningEffort::Minimal,
+            1536..=4095 => ReasoningEffort::Low,
+            4096..=12287 => ReasoningEffort::Medium,
+            _ => ReasoningEffort::High,
+        }
+    }
+}
+
+/// Structured output request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseFormat {
+    Text,
+    JsonObject,
+    JsonSchema {
+        name: String,
+        schema: Value,
+        strict: Option<bool>,
+        description: Option<String>,
+    },
+}

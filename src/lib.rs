@@ -1,0 +1,16 @@
+//! amux: an LLM gateway and launcher for coding agents.
+//!
+//! Data flow of one request: surface (axum route, knows its dialect) -> decode -> route (model
+//! name -> provider + upstream model) -> same-dialect byte path or cross-dialect translation
+//! through [`ir`] -> provider (HTTP) -> response/stream back in the caller's dialect, with a
+//! [`usage::CallRecord`] emitted once per call.
+
+pub mod config;
+pub mod dialects;
+pub mod gateway;
+pub mod ir;
+pub mod providers;
+pub mod sse;
+pub mod surfaces;
+pub mod translate;
+pub mod usage;
