@@ -45,6 +45,10 @@ pub struct SystemBlock {
 pub enum Role {
     User,
     Assistant,
+    /// A system/developer message in the middle of the conversation (OpenAI allows them anywhere;
+    /// newer Claude Code sends them inside `messages`). Leading system messages go to
+    /// `Request::system` instead.
+    System,
 }
 
 /// One turn of the conversation. Tool results are blocks of a user message (OpenAI `tool`

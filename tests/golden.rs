@@ -1,0 +1,219 @@
+//! Golden tests for every cross-dialect translation.
+//!
+//! Inputs live in `tests/fixtures/<dialect>/{requests,responses,streams,errors}/`, built from the
+//! providers' published examples. Each input is translated into every other dialect and compared
+//! with `tests/fixtures/golden/<kind>/<from>__<to>/<case>.<ext>`. Run with `UPDATE_GOLDEN=1` to
+//! (re)write the expected files, then review the diff. Inputs whose expected translation is a
+//! refusal have a golden file holding the error JSON.
+
+use std::path::{Path, PathBuf};
+
+use amux::ir::Dialect;
+use amux::translate;
+
+const DIALECTS: [(Dialect, &str); 2] = [
+    (Dialect::Anthropic, "anthropic"),
+    (Dialect::OpenAiChat, "openai_chat"),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn cases(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == ext))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Replaces values that change per run (timestamps) so outputs compare stably.
+fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\"created\":") {
+        out.push_str(&rest[..i]);
+        out.push_str("\"created\":0");
+        let after = &rest[i + "\"created\":".len()..];
+        let digits = after
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(after.len());
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn pretty_json(bytes: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v) => normalize(&serde_json::to_string_pretty(&v).unwrap()) + "\n",
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+fn check(expected_path: &Path, actual: &str, failures: &mut Vec<String>) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(expected_path.parent().unwrap()).unwrap();
+        std::fs::write(expected_path, actual).unwrap();
+        return;
+    }
+    match std::fs::read_to_string(expected_path) {
+        Ok(expected) if expected == actual => {}
+        Ok(expected) => failures.push(format!(
+            "{}: differs\n--- expected\n{expected}\n--- actual\n{actual}",
+            expected_path.display()
+        )),
+        Err(_) => failures.push(format!(
+            "{}: missing (run with UPDATE_GOLDEN=1)",
+            expected_path.display()
+        )),
+    }
+}
+
+fn golden_path(kind: &str, from: &str, to: &str, case: &Path, ext: &str) -> PathBuf {
+    let stem = case.file_stem().unwrap().to_string_lossy();
+    root()
+        .join("golden")
+        .join(kind)
+        .join(format!("{from}__{to}"))
+        .join(format!("{stem}.{ext}"))
+}
+
+fn error_json(e: &amux::ir::ApiError) -> String {
+    let v = serde_json::json!({"refused": {"status": e.status, "kind": e.kind.label(), "message": e.message, "param": e.param}});
+    serde_json::to_string_pretty(&v).unwrap() + "\n"
+}
+
+fn finish(failures: Vec<String>, count: usize) {
+    assert!(count > 0, "no fixtures found");
+    assert!(
+        failures.is_empty(),
+        "{} of {count} golden cases failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn requests() {
+    let (mut failures, mut count) = (Vec::new(), 0);
+    for (from, from_name) in DIALECTS {
+        for case in cases(&root().join(from_name).join("requests"), "json") {
+            let body = std::fs::read(&case).unwrap();
+            for (to, to_name) in DIALECTS {
+                if to == from {
+                    continue;
+                }
+                count += 1;
+                let actual = translate::decode_request(from, &body)
+                    .and_then(|req| translate::encode_request(to, &req, "upstream-model"))
+                    .map(|b| pretty_json(&b))
+                    .unwrap_or_else(|e| error_json(&e));
+                check(
+                    &golden_path("requests", from_name, to_name, &case, "json"),
+                    &actual,
+                    &mut failures,
+                );
+            }
+        }
+    }
+    finish(failures, count);
+}
+
+#[test]
+fn responses() {
+    let (mut failures, mut count) = (Vec::new(), 0);
+    for (from, from_name) in DIALECTS {
+        for case in cases(&root().join(from_name).join("responses"), "json") {
+            let body = std::fs::read(&case).unwrap();
+            for (to, to_name) in DIALECTS {
+                if to == from {
+                    continue;
+                }
+                count += 1;
+                let actual = translate::decode_response(from, &body)
+                    .map(|r| pretty_json(&translate::encode_response(to, &r)))
+                    .unwrap_or_else(|e| error_json(&e));
+                check(
+                    &golden_path("responses", from_name, to_name, &case, "json"),
+                    &actual,
+                    &mut failures,
+                );
+            }
+        }
+    }
+    finish(failures, count);
+}
+
+#[test]
+fn streams() {
+    let (mut failures, mut count) = (Vec::new(), 0);
+    for (from, from_name) in DIALECTS {
+        for case in cases(&root().join(from_name).join("streams"), "sse") {
+            let body = std::fs::read(&case).unwrap();
+            for (to, to_name) in DIALECTS {
+                if to == from {
+                    continue;
+                }
+                count += 1;
+                // Feed in small uneven pieces to exercise event reassembly.
+                let req = amux::ir::Request {
+                    stream: true,
+                    stream_include_usage: true,
+                    ..Default::default()
+                };
+                let mut t = translate::StreamTranslator::new(from, to, &req);
+                let mut out = Vec::new();
+                for piece in body.chunks(37) {
+                    out.extend_from_slice(&t.feed(piece, &mut |_| {}));
+                }
+                out.extend_from_slice(&t.finish(&mut |_| {}));
+                let actual = normalize(&String::from_utf8_lossy(&out));
+                check(
+                    &golden_path("streams", from_name, to_name, &case, "sse"),
+                    &actual,
+                    &mut failures,
+                );
+            }
+        }
+    }
+    finish(failures, count);
+}
+
+#[test]
+fn errors() {
+    let (mut failures, mut count) = (Vec::new(), 0);
+    for (from, from_name) in DIALECTS {
+        for case in cases(&root().join(from_name).join("errors"), "json") {
+            let body = std::fs::read(&case).unwrap();
+            // File names start with the upstream status: `429_rate_limit.json`.
+            let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
+            let status: u16 = stem
+                .split('_')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .expect("status prefix");
+            for (to, to_name) in DIALECTS {
+                if to == from {
+                    continue;
+                }
+                count += 1;
+                let err = translate::decode_error(from, status, &body);
+                let body = translate::encode_error(to, &err);
+                let actual = format!("status: {}\n{}", err.status, pretty_json(&body));
+                check(
+                    &golden_path("errors", from_name, to_name, &case, "txt"),
+                    &actual,
+                    &mut failures,
+                );
+            }
+        }
+    }
+    finish(failures, count);
+}
