@@ -214,7 +214,7 @@ listen: "nope"
             has("providers.slow.timeouts.connect_secs: must be a positive number"),
             "{lines:?}"
         );
-        assert!(has("models[1]: unknown field `extra`"), "{lines:?}");
+        assert!(has("models[1].extra: unknown field `extra`"), "{lines:?}");
         assert!(
             lines.contains(&"models[2].provider: unknown provider \"antrhopic\"".to_string()),
             "{lines:?}"

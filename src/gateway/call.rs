@@ -35,7 +35,10 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
     let model = match top.string("model") {
         Ok(Some(m)) => m,
         Ok(None) => {
-            return super::respond::error(dialect, &ApiError::invalid_field("model", "is required"));
+            return super::respond::error(
+                dialect,
+                &ApiError::invalid_field("model", "is required"),
+            );
         }
         Err(e) => return super::respond::error(dialect, &e),
     };

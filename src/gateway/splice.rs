@@ -126,10 +126,12 @@ impl<'a> TopLevel<'a> {
             .unwrap_or(self.body.len());
         let close = close.max(pos);
         out.extend_from_slice(&self.body[pos..close]);
+        let mut need_comma = !self.fields.is_empty();
         for (k, v) in append {
-            if !self.fields.is_empty() || !out.ends_with(b"{") {
+            if need_comma {
                 out.push(b',');
             }
+            need_comma = true;
             out.extend_from_slice(serde_json::to_string(k).unwrap_or_default().as_bytes());
             out.push(b':');
             out.extend_from_slice(v.as_bytes());
