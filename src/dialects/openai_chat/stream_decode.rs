@@ -154,9 +154,11 @@ impl StreamDecoder {
             Some((Open::Tool(k), _)) => Some(k),
             _ => None,
         };
-        let mut k = piece.index.unwrap_or_else(|| match (open_k, id) {
-            (Some(k), None) => k,
-            (Some(k), Some(i)) if self.open_tool_id.as_deref() == Some(i) => k,
+        // Without an index, a piece continues the open call unless it names a function under
+        // another id (then it starts a new call).
+        let same_id = id.is_none() || id == self.open_tool_id.as_deref();
+        let mut k = piece.index.unwrap_or_else(|| match open_k {
+            Some(k) if name.is_none() && same_id => k,
             _ => self.fresh_tool_index(),
         });
         // A new id with a name at the open call's index is a new call (Ollama reuses index 0).
