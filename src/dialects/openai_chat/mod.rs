@@ -2,7 +2,8 @@
 //! (OpenAI, Groq, Mistral, DeepSeek, OpenRouter, Ollama, vLLM...).
 //!
 //! - [`wire`]: the upstream wire types and shared helpers (usage, finish reasons, data URLs);
-//! - [`request_decode`] / [`request_encode`]: caller body -> IR, IR -> upstream body;
+//! - [`request_decode`] (+ [`request_messages`]) / [`request_encode`]: caller body -> IR, IR ->
+//!   upstream body;
 //! - [`response`]: non-streaming completions both ways;
 //! - [`stream_decode`] / [`stream_encode`]: SSE chunks both ways;
 //! - [`error`]: error bodies both ways.
@@ -13,6 +14,7 @@
 mod error;
 mod request_decode;
 mod request_encode;
+mod request_messages;
 mod response;
 mod stream_decode;
 mod stream_encode;
