@@ -1,12 +1,12 @@
 //! OpenAI Chat Completions dialect, for OpenAI callers and every OpenAI-compatible upstream
 //! (OpenAI, Groq, Mistral, DeepSeek, OpenRouter, Ollama, vLLM...).
 //!
-//! - [`wire`]: the upstream wire types and shared helpers (usage, finish reasons, data URLs);
-//! - [`request_decode`] (+ [`request_messages`]) / [`request_encode`]: caller body -> IR, IR ->
+//! - `wire`: the upstream wire types and shared helpers (usage, finish reasons, data URLs);
+//! - `request_decode` (+ `request_messages`) / `request_encode`: caller body -> IR, IR ->
 //!   upstream body;
-//! - [`response`]: non-streaming completions both ways;
-//! - [`stream_decode`] / [`stream_encode`]: SSE chunks both ways;
-//! - [`error`]: error bodies both ways.
+//! - `response`: non-streaming completions both ways;
+//! - `stream_decode` / `stream_encode`: SSE chunks both ways;
+//! - `error`: error bodies both ways.
 //!
 //! The translation rules are those of `notes/mapping.md` (OpenAI sections); each file documents
 //! what it drops on purpose.
