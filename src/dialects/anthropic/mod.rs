@@ -1,7 +1,7 @@
 //! The Anthropic Messages dialect (`/v1/messages`): request, response, stream and error codecs
 //! following the contract in [`crate::dialects`] and the rules in the translation notes.
 //!
-//! Files: `wire` (serde wire types), `request_decode` (caller body -> IR, with the table of
+//! Files: `wire` / `wire_stream` (serde wire types), `request_decode` (caller body -> IR, with the table of
 //! fields dropped on purpose), `request_encode` (IR -> upstream body), `response` (Message both
 //! ways, stop reasons, usage), `stream_decode` / `stream_encode` (SSE both ways), `error`.
 
@@ -12,6 +12,7 @@ mod response;
 mod stream_decode;
 mod stream_encode;
 mod wire;
+mod wire_stream;
 
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::error::from_type;
 use super::response::{stop_from_wire, usage_from_wire};
-use super::wire::{InDelta, InEvent, InStartBlock};
+use super::wire_stream::{InDelta, InEvent, InStartBlock};
 use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, StreamEvent, Usage};
 use crate::sse::SseEvent;
 

@@ -6,7 +6,8 @@ use serde_json::Map;
 
 use super::error::envelope;
 use super::response::{stop_to_wire, usage_to_wire};
-use super::wire::{OutDelta, OutEvent, OutMessageDeltaBody, OutResponse, OutStartBlock};
+use super::wire::OutResponse;
+use super::wire_stream::{OutDelta, OutEvent, OutMessageDeltaBody, OutStartBlock};
 use crate::ir::{self, BlockDelta, BlockStart, StreamEvent};
 use crate::sse::write_event;
 
