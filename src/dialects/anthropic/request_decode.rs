@@ -46,7 +46,7 @@ pub fn decode_request(body: &[u8]) -> Result<ir::Request, ApiError> {
         if path == "." {
             ApiError::new(
                 ir::ErrorKind::InvalidRequest,
-                format!("invalid JSON body: {}", e.into_inner()),
+                format!("invalid request body: {}", e.into_inner()),
             )
         } else {
             ApiError::invalid_field(path, e.into_inner())
