@@ -12,5 +12,6 @@ pub mod ir;
 pub mod providers;
 pub mod sse;
 pub mod surfaces;
+pub mod tokens;
 pub mod translate;
 pub mod usage;

@@ -2,6 +2,7 @@
 //! gateway both call [`Gateway::bind`] then [`Gateway::serve`].
 
 pub mod call;
+pub mod count;
 mod observe;
 mod passthrough;
 mod respond;

@@ -1,22 +1,26 @@
-//! The two model-call surfaces: `POST /v1/messages` (Anthropic Messages, also `?beta=true`) and
-//! `POST /v1/chat/completions` (OpenAI Chat). Both read the body and hand it to the gateway.
+//! The body-carrying model surfaces: `POST /v1/messages` (Anthropic, also `?beta=true`),
+//! `POST /v1/chat/completions` (OpenAI Chat), `POST /v1/responses` (OpenAI Responses), and the
+//! counting endpoints `POST /v1/messages/count_tokens` and `POST /v1/responses/input_tokens`.
+//! Each reads the body and hands it to the gateway with its dialect.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
+use bytes::Bytes;
 use http::Response;
+use http::request::Parts;
 
 use super::MAX_BODY;
-use crate::gateway::{AppState, call, error_response};
+use crate::gateway::{AppState, call, count, error_response};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 
-async fn model_call(state: Arc<AppState>, dialect: Dialect, req: Request) -> Response<Body> {
-    let started = Instant::now();
+/// Reads a request body, bounded; a failure is an error response in the caller's dialect.
+pub async fn read_body(dialect: Dialect, req: Request) -> Result<(Parts, Bytes), Response<Body>> {
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
+    match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => Ok((parts, b)),
         Err(e) => {
             let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             let err = if too_large {
@@ -24,17 +28,63 @@ async fn model_call(state: Arc<AppState>, dialect: Dialect, req: Request) -> Res
             } else {
                 ApiError::invalid_field("body", format!("could not be read: {e}"))
             };
-            return error_response(dialect, &err);
+            Err(error_response(dialect, &err))
         }
+    }
+}
+
+/// What a surface asks of the gateway.
+#[derive(Clone, Copy)]
+pub enum Op {
+    Generate,
+    CountTokens,
+}
+
+/// Runs one model call or token count.
+pub async fn dispatch(
+    state: Arc<AppState>,
+    dialect: Dialect,
+    op: Op,
+    req: Request,
+    path_model: Option<String>,
+    path_stream: Option<bool>,
+) -> Response<Body> {
+    let started = Instant::now();
+    let (parts, bytes) = match read_body(dialect, req).await {
+        Ok(x) => x,
+        Err(resp) => return resp,
     };
-    let inbound = call::Inbound { dialect, headers: &parts.headers, query: parts.uri.query(), body: &bytes, started, path_model: None, path_stream: None };
-    call::handle(state, inbound).await
+    let inbound = call::Inbound {
+        dialect,
+        headers: &parts.headers,
+        query: parts.uri.query(),
+        body: &bytes,
+        started,
+        path_model,
+        path_stream,
+    };
+    match op {
+        Op::Generate => call::handle(state, inbound).await,
+        Op::CountTokens => count::handle(state, inbound).await,
+    }
 }
 
 pub async fn anthropic(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
-    model_call(state, Dialect::Anthropic, req).await
+    dispatch(state, Dialect::Anthropic, Op::Generate, req, None, None).await
+}
+
+pub async fn anthropic_count(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    dispatch(state, Dialect::Anthropic, Op::CountTokens, req, None, None).await
 }
 
 pub async fn openai_chat(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
-    model_call(state, Dialect::OpenAiChat, req).await
+    dispatch(state, Dialect::OpenAiChat, Op::Generate, req, None, None).await
+}
+
+pub async fn responses(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    dispatch(state, Dialect::OpenAiResponses, Op::Generate, req, None, None).await
+}
+
+pub async fn responses_count(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
+    dispatch(state, Dialect::OpenAiResponses, Op::CountTokens, req, None, None).await
 }

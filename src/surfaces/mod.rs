@@ -5,12 +5,13 @@
 //!    a dropped connection.
 //! 2. `SetSensitiveRequestHeadersLayer` — marks `authorization`, `x-api-key`, `x-goog-api-key`
 //!    and `api-key` sensitive so no trace or log layer prints them.
-//! 3. `TraceLayer` — one span per request (method, path; never headers or bodies).
+//! 3. `TraceLayer` — one span per request (method and path; never the query, headers or bodies).
 //! 4. The surface handler — reads the body (bounded by [`MAX_BODY`], 413 in the caller's shape),
 //!    then [`crate::gateway::call::handle`]: route, same-dialect bytes or translation, provider.
 //!
 //! Keys, rate limits, cache and routing policies are later layers in this same list.
 
+mod gemini;
 mod health;
 mod messages;
 mod models;
@@ -39,8 +40,14 @@ pub fn router(state: Arc<AppState>) -> Router {
     ]);
     Router::new()
         .route("/v1/messages", post(messages::anthropic))
+        .route("/v1/messages/count_tokens", post(messages::anthropic_count))
         .route("/v1/chat/completions", post(messages::openai_chat))
         .route("/chat/completions", post(messages::openai_chat))
+        .route("/v1/responses", post(messages::responses))
+        .route("/responses", post(messages::responses))
+        .route("/v1/responses/input_tokens", post(messages::responses_count))
+        .route("/v1beta/models", get(gemini::list))
+        .route("/v1beta/models/{*rest}", post(gemini::call).get(gemini::get_one))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get_one))
         .route("/health/liveness", get(health::liveness))
@@ -48,7 +55,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(health::root).head(health::root))
         .fallback(health::not_found)
         .with_state(state)
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<axum::body::Body>| {
+            // The path only: query strings can carry keys (Gemini's `?key=`).
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
         .layer(SetSensitiveRequestHeadersLayer::from_shared(sensitive))
         .layer(CatchPanicLayer::custom(health::panic_response))
 }
