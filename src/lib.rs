@@ -11,6 +11,7 @@ pub mod gateway;
 pub mod ir;
 pub mod providers;
 pub mod sse;
+pub mod stack;
 pub mod surfaces;
 pub mod tokens;
 pub mod translate;

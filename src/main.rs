@@ -144,7 +144,8 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
             tracing::info!(provider = %p.name, dialect = p.dialects[0].label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), "provider");
         }
         for (name, a) in &gateway.state().registry.aliases {
-            tracing::info!(alias = %name, provider = %a.provider.name, model = %a.model, "model alias");
+            let deployments: Vec<&str> = a.deployments.iter().map(|d| d.id.as_str()).collect();
+            tracing::info!(alias = %name, deployments = ?deployments, strategy = ?a.strategy, "model alias");
         }
         let addr = gateway.local_addr().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!("amux listening on http://{addr}");

@@ -50,6 +50,10 @@ pub struct CallRecord {
     pub upstream_time: Duration,
     /// Time to the first body byte sent to the client.
     pub time_to_first_byte: Option<Duration>,
+    /// Attempts after the first (same or other deployment).
+    pub retries: u32,
+    /// Fallback aliases moved to.
+    pub fallbacks: u32,
 }
 
 /// Something that wants every [`CallRecord`].
@@ -95,6 +99,8 @@ impl UsageSink for LogSink {
             reasoning_tokens = r.usage.reasoning_tokens,
             duration_ms = r.duration.as_secs_f64() * 1000.0,
             upstream_ms = r.upstream_time.as_secs_f64() * 1000.0,
+            retries = r.retries,
+            fallbacks = r.fallbacks,
             "call"
         );
     }
@@ -112,6 +118,32 @@ pub struct CallGuard {
 impl CallGuard {
     pub fn new(sinks: UsageSinks, rec: CallRecord, started: Instant) -> Self {
         CallGuard { rec: Some(rec), started, sinks, complete: false }
+    }
+
+    /// A guard that records nothing (stands in after the real one moved into a response body).
+    pub fn detached() -> Self {
+        CallGuard { rec: None, started: Instant::now(), sinks: UsageSinks::default(), complete: true }
+    }
+
+    /// The deployment that answered.
+    pub fn route(&mut self, provider: &str, upstream_model: &str, passthrough: bool) {
+        if let Some(r) = &mut self.rec {
+            r.provider = provider.to_string();
+            r.upstream_model = upstream_model.to_string();
+            r.passthrough = passthrough;
+        }
+    }
+
+    pub fn retry(&mut self) {
+        if let Some(r) = &mut self.rec {
+            r.retries += 1;
+        }
+    }
+
+    pub fn fallback(&mut self) {
+        if let Some(r) = &mut self.rec {
+            r.fallbacks += 1;
+        }
     }
 
     /// Takes the larger of each usage field (reports are cumulative).

@@ -65,7 +65,7 @@ fn config_check_reports_every_error_with_its_path() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("models[2].provider: unknown provider \"antrhopic\""), "{err}");
     assert!(
-        err.contains("models[3].model: missing field `model`") || err.contains("models[3]: missing field `model`"),
+        err.contains("models[3].model: is required"),
         "{err}"
     );
     assert!(err.contains("2 error(s)"), "{err}");

@@ -1,6 +1,7 @@
 //! Building and running a gateway from a config: `amux serve` and the launcher's in-process
 //! gateway both call [`Gateway::bind`] then [`Gateway::serve`].
 
+mod attempt;
 pub mod call;
 pub mod count;
 mod observe;
@@ -60,7 +61,7 @@ impl Gateway {
         sinks: UsageSinks,
     ) -> Result<Gateway, StartError> {
         let registry = Registry::build(config, env)?;
-        let state = Arc::new(AppState::new(registry, sinks)?);
+        let state = Arc::new(AppState::new(registry, config.router.clone(), sinks)?);
         let listener =
             tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Bind { addr: listen, source })?;
         Ok(Gateway { listener, state })

@@ -1,7 +1,11 @@
-//! What every request handler shares: the provider registry, one HTTP client per provider, and
-//! the usage sinks.
+//! What every request handler shares: the provider registry, the router's deployment stats, one
+//! HTTP client per provider, and the usage sinks.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::config::RouterConfig;
+use crate::stack::router::Router;
 
 use crate::providers::Registry;
 use crate::providers::client::{self, ClientError, HttpClient};
@@ -9,17 +13,18 @@ use crate::usage::UsageSinks;
 
 pub struct AppState {
     pub registry: Registry,
+    pub router: Arc<Router>,
     clients: HashMap<String, HttpClient>,
     pub sinks: UsageSinks,
 }
 
 impl AppState {
-    pub fn new(registry: Registry, sinks: UsageSinks) -> Result<Self, ClientError> {
+    pub fn new(registry: Registry, router: RouterConfig, sinks: UsageSinks) -> Result<Self, ClientError> {
         let mut clients = HashMap::new();
         for (name, p) in &registry.providers {
             clients.insert(name.clone(), client::build(p.connect_timeout)?);
         }
-        Ok(AppState { registry, clients, sinks })
+        Ok(AppState { registry, router: Arc::new(Router::new(router)), clients, sinks })
     }
 
     /// The pooled client of a provider.

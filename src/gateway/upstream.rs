@@ -58,6 +58,7 @@ pub async fn send(
     caller_headers: &HeaderMap,
     url: Uri,
     body: Vec<u8>,
+    timeout: Duration,
 ) -> Result<(Response<Incoming>, Duration), UpstreamError> {
     let mut req = Request::builder().method(Method::POST).uri(url);
     let headers = req.headers_mut().ok_or_else(|| UpstreamError::Transport("request builder".into()))?;
@@ -88,8 +89,8 @@ pub async fn send(
     }
     let req = req.body(Full::new(Bytes::from(body))).map_err(|e| UpstreamError::Transport(e.to_string()))?;
     let started = Instant::now();
-    match tokio::time::timeout(provider.response_timeout, client.request(req)).await {
-        Err(_) => Err(UpstreamError::Timeout(provider.response_timeout)),
+    match tokio::time::timeout(timeout, client.request(req)).await {
+        Err(_) => Err(UpstreamError::Timeout(timeout)),
         Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Connect(source_chain(&e))),
         Ok(Err(e)) => Err(UpstreamError::Transport(source_chain(&e))),
         Ok(Ok(resp)) => Ok((resp, started.elapsed())),

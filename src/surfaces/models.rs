@@ -44,7 +44,10 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 pub async fn get_one(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response<Body> {
     let d = dialect(&headers);
     match state.registry.resolve(&id) {
-        Ok(route) => json_response(StatusCode::OK, entry(d, &id, &route.provider.name).to_string().into_bytes()),
+        Ok(alias) => {
+            let owner = alias.deployments.first().map(|x| x.provider.name.as_str()).unwrap_or("");
+            json_response(StatusCode::OK, entry(d, &id, owner).to_string().into_bytes())
+        }
         Err(e) => error_response(d, &e),
     }
 }

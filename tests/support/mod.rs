@@ -192,10 +192,12 @@ pub struct TestGateway {
 }
 
 /// Config text with providers `anth` (anthropic) and `oai` (openai) pointing at the mock, and
-/// aliases `claude-test` -> anth/claude-up, `gpt-test` -> oai/gpt-up.
+/// aliases `claude-test` -> anth/claude-up, `gpt-test` -> oai/gpt-up; no retries (tests of the
+/// router set their own).
 pub fn mock_config(mock: &Mock, extra: &str) -> String {
     format!(
         "discover_env: false
+router: {{retries: 0}}
 providers:
   anth: {{kind: anthropic, base_url: 'http://{a}', api_key: sk-ant-upstream, timeouts: {{response_secs: 2, idle_secs: 2}}}}
   oai: {{kind: openai, base_url: 'http://{a}/v1', api_key: sk-oai-upstream, timeouts: {{response_secs: 2, idle_secs: 2}}}}
