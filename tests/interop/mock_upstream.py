@@ -4,9 +4,10 @@ One server answers both dialects, streaming and not, the way the providers do:
 
 - ``POST /v1/chat/completions`` (OpenAI Chat) and ``POST /v1/messages`` (Anthropic Messages).
 - Plain requests get a text answer. When the request offers tools and the last user turn holds no
-  tool result, the mock calls a tool (see ``_choose_tool_calls``): a ``get_weather``-style tool is
-  called once per city named in the last user text (two cities -> two parallel calls). When the
-  last turn holds tool results, the answer is text that quotes each result with its tool id.
+  tool result, the mock calls a tool (see ``_choose_tool_calls``): one the user text asks for
+  ("call the NAME tool") or a ``get_weather``-style tool, once per city named in the last user
+  text (two cities -> two parallel calls). When the last turn holds tool results, the answer is
+  text that quotes each result with its tool id.
 - Usage is fixed (``ANTHROPIC_USAGE`` / ``OPENAI_USAGE``) so tests can check its translation.
 - Streams are sent incrementally as SSE with chunked transfer encoding; OpenAI streams send the
   ``include_usage`` chunk when asked and end with ``data: [DONE]``.
@@ -27,6 +28,7 @@ import json
 import re
 import secrets
 import string
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -137,9 +139,9 @@ def _choose_tool_calls(
     """Which tools the mock model calls.
 
     tools: (name, json schema) of the offered client tools. forced: a tool_choice naming one tool.
-    must_call: tool_choice any/required. A tool is called when it is forced, named in the user
-    text, or a get_weather-style tool; otherwise, only when must_call, the first tool. The mock
-    does not call arbitrary tools of a harness it was not asked about (Claude Code would run them).
+    must_call: tool_choice any/required. A tool is called when it is forced, asked for in the user
+    text ("call the NAME tool"), or a get_weather-style tool; otherwise, only when must_call, the
+    first tool. The mock does not call a harness's tools unasked (Claude Code would run them).
     """
     if not tools:
         return []
@@ -147,11 +149,9 @@ def _choose_tool_calls(
     chosen: str | None = None
     if forced and forced in by_name:
         chosen = forced
-    if chosen is None:
-        for name, _ in tools:
-            if name.lower() in user_text.lower():
-                chosen = name
-                break
+    asked = re.search(r"\bcall the (\w+) tool\b", user_text)
+    if chosen is None and asked and asked.group(1) in by_name:
+        chosen = asked.group(1)
     if chosen is None:
         for name, _ in tools:
             if "weather" in name.lower():
@@ -820,8 +820,6 @@ class MockServer(ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
         if isinstance(sys.exc_info()[1], ConnectionError):
             return  # a client that hung up (keep-alive close, cancelled stream) is no error
         super().handle_error(request, client_address)

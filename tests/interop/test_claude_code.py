@@ -1,0 +1,98 @@
+"""The real Claude Code CLI, pointed at amux, answered by the OpenAI-compatible mock.
+
+Claude Code speaks Anthropic Messages (streaming, many tools, betas, a small fast model for
+background work); every model slot is set to gpt-mock, so each of its calls crosses to the OpenAI
+dialect and back. It runs in a temporary HOME and project directory with telemetry, error
+reporting, auto-update and other non-essential traffic off; it talks to loopback only.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import mock_upstream as mu
+from conftest import OPENAI_ALIAS, OPENAI_UPSTREAM_MODEL
+
+CLAUDE_TIMEOUT_S = 120
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+
+def claude_binary() -> Path:
+    if os.environ.get("CLAUDE_BIN"):
+        return Path(os.environ["CLAUDE_BIN"])
+    return CACHE / "node_modules" / ".bin" / "claude"
+
+
+def claude_env(amux_url: str, home: Path) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "TMPDIR": str(home / "tmp"),
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "ANTHROPIC_BASE_URL": amux_url,
+        "ANTHROPIC_AUTH_TOKEN": "interop-test-token",
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "DISABLE_ERROR_REPORTING": "1",
+        "DISABLE_BUG_COMMAND": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "API_TIMEOUT_MS": str((CLAUDE_TIMEOUT_S - 10) * 1000),
+    }
+    for var in (
+        "ANTHROPIC_MODEL",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+        "ANTHROPIC_SMALL_FAST_MODEL",
+        "CLAUDE_CODE_SUBAGENT_MODEL",
+    ):
+        env[var] = OPENAI_ALIAS
+    return env
+
+
+@pytest.fixture
+def claude() -> Path:
+    binary = claude_binary()
+    if not binary.exists():
+        pytest.fail(f"Claude Code not installed at {binary}: run scripts/test.sh (it npm-installs it there)")
+    return binary
+
+
+def test_claude_code_print_mode(claude, gateway, mock, tmp_path):
+    home = tmp_path / "home"
+    project = tmp_path / "project"
+    for d in (home / "tmp", project):
+        d.mkdir(parents=True)
+    proc = subprocess.run(
+        [str(claude), "-p", "Reply with a short greeting."],
+        cwd=project,
+        env=claude_env(gateway.url, home),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=CLAUDE_TIMEOUT_S,
+    )
+    calls = [r for r in mock.recorded() if r["method"] == "POST"]
+    summary = "\n".join(f"{r['path']} model={(r['body'] or {}).get('model')}" for r in calls)
+    detail = (
+        f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+        f"\n--- upstream calls\n{summary}\n--- amux log\n{gateway.log_tail(40)}"
+    )
+    assert proc.returncode == 0, detail
+    assert mu.OPENAI_TEXT in proc.stdout, detail
+    assert calls, detail
+    assert all(r["path"] == "/v1/chat/completions" for r in calls), detail
+    assert all(r["body"]["model"] == OPENAI_UPSTREAM_MODEL for r in calls), detail
+    # Claude Code's main turn streams and offers its tools; amux must carry both across.
+    main = [r for r in calls if r["body"].get("stream") and r["body"].get("tools")]
+    assert main, detail
+    assert main[0]["body"].get("stream_options", {}).get("include_usage") is True, detail
