@@ -1,1 +1,212 @@
-fn main() {}
+//! The `amux` command: `serve` runs the gateway; `config check` and `config schema` help write
+//! config files.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use amux::config::{self, Config};
+use amux::gateway::Gateway;
+use amux::providers::Registry;
+use amux::usage::{LogSink, UsageSinks};
+
+/// The address `amux serve` listens on when neither `--listen`, `AMUX_LISTEN` nor the config
+/// file says otherwise.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8484";
+
+#[derive(Parser)]
+#[command(
+    name = "amux",
+    version,
+    about = "LLM gateway and launcher for coding agents"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        /// Config file (YAML or JSON). Without one, providers are discovered from the environment.
+        #[arg(long, short, env = "AMUX_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8484].
+        #[arg(long, env = "AMUX_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// Log format.
+        #[arg(long, value_enum, default_value = "text", env = "AMUX_LOG_FORMAT")]
+        log_format: LogFormat,
+    },
+    /// Config file tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a config file and report every error with its path.
+    Check { file: PathBuf },
+    /// Print the JSON Schema of the config file.
+    Schema,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            log_format,
+        } => serve(config, listen, log_format),
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => check(&file),
+        Command::Config {
+            command: ConfigCommand::Schema,
+        } => {
+            print!("{}", config::schema_json());
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn check(file: &std::path::Path) -> ExitCode {
+    let result = config::load_file(file).and_then(|c| Registry::build(&c, &env).map(|r| (c, r)));
+    match result {
+        Ok((_, reg)) => {
+            println!(
+                "{}: ok ({} providers, {} model aliases)",
+                file.display(),
+                reg.providers.len(),
+                reg.aliases.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errs) => {
+            for e in &errs.0 {
+                eprintln!("{}: {e}", file.display());
+            }
+            eprintln!("{} error(s)", errs.0.len());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(
+    config_path: Option<PathBuf>,
+    listen: Option<SocketAddr>,
+    log_format: LogFormat,
+) -> ExitCode {
+    init_logging(log_format);
+    // Installing the process-wide TLS provider can only fail if one is already installed.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let config = match &config_path {
+        Some(p) => match config::load_file(p) {
+            Ok(c) => c,
+            Err(errs) => {
+                for e in &errs.0 {
+                    eprintln!("{}: {e}", p.display());
+                }
+                return ExitCode::FAILURE;
+            }
+        },
+        None => Config {
+            discover_env: true,
+            ..Default::default()
+        },
+    };
+    let listen = listen
+        .or_else(|| config.listen.as_deref().and_then(|l| l.parse().ok()))
+        .unwrap_or_else(|| {
+            DEFAULT_LISTEN
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8484)))
+        });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let sinks = UsageSinks::new(vec![Arc::new(LogSink)]);
+        let gateway = match Gateway::bind(&config, listen, &env, sinks).await {
+            Ok(g) => g,
+            Err(e) => {
+                eprintln!("amux: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        for p in gateway.state().registry.providers.values() {
+            tracing::info!(provider = %p.name, dialect = p.dialect.label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), "provider");
+        }
+        for (name, a) in &gateway.state().registry.aliases {
+            tracing::info!(alias = %name, provider = %a.provider.name, model = %a.model, "model alias");
+        }
+        let addr = gateway.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!("amux listening on http://{addr}");
+        match gateway.serve(shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("amux: server error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

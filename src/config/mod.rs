@@ -1,1 +1,16 @@
-//! placeholder
+//! The config file: its types (which also generate the JSON Schema in `config/`), loading with
+//! every error reported at its exact path, and `${ENV}` interpolation.
+
+mod load;
+mod types;
+
+pub use load::{ConfigError, ConfigErrors, load_file, parse_str};
+pub use types::{Config, ModelAlias, ProviderConfig, ProviderKind, Timeouts};
+
+/// The JSON Schema of the config file, pretty-printed (committed as `config/amux.schema.json`).
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(Config);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,1 +1,12 @@
-//! placeholder
+//! Outbound side: the providers amux can call (from config and from the environment), how a model
+//! name routes to one of them, and the shared HTTP client.
+
+pub mod client;
+pub mod presets;
+mod registry;
+mod route;
+mod secret;
+
+pub use registry::{Alias, Provider, Registry, expand_env};
+pub use route::Route;
+pub use secret::Secret;

@@ -1,0 +1,61 @@
+//! Building responses in the caller's dialect: errors (status, body, Retry-After) and headers.
+
+use axum::body::Body;
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+
+use crate::ir::{ApiError, Dialect};
+use crate::translate;
+
+/// An error response in the caller's wire format.
+pub fn error(dialect: Dialect, err: &ApiError) -> Response<Body> {
+    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut resp = Response::new(Body::from(translate::encode_error(dialect, err)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(ra) = &err.retry_after
+        && let Ok(v) = HeaderValue::from_str(ra)
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// Upstream response headers worth passing to the caller on the same-dialect path.
+pub fn copy_upstream_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for (k, v) in from {
+        let name = k.as_str();
+        if name == "content-type" {
+            to.insert(k.clone(), v.clone());
+        } else if name == "retry-after"
+            || name == "request-id"
+            || name == "x-request-id"
+            || name.starts_with("anthropic-ratelimit-")
+            || name.starts_with("x-ratelimit-")
+        {
+            to.append(k.clone(), v.clone());
+        }
+    }
+}
+
+/// A JSON response.
+pub fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Headers of an SSE response.
+pub fn sse_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+}

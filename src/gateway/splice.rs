@@ -1,0 +1,185 @@
+//! Byte-level edits of a JSON request body for the same-dialect path: find the top-level fields
+//! without re-serializing anything, replace the `model` value, add or patch a field. Every byte
+//! outside the edited values is forwarded exactly as the caller sent it (thinking signatures,
+//! unknown fields, key order, whitespace).
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::ir::ApiError;
+
+/// The top-level fields of a JSON object body: name and byte range of the value.
+#[derive(Debug)]
+pub struct TopLevel<'a> {
+    pub body: &'a [u8],
+    pub fields: Vec<(String, Range<usize>)>,
+}
+
+struct FieldsVisitor<'a> {
+    base: usize,
+    end: usize,
+    _m: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for FieldsVisitor<'a> {
+    type Value = Vec<(String, Range<usize>)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let raw: &'de RawValue = map.next_value()?;
+            let s = raw.get();
+            let start = (s.as_ptr() as usize).wrapping_sub(self.base);
+            if start > self.end {
+                return Err(serde::de::Error::custom("value outside body"));
+            }
+            out.push((key.into_owned(), start..start + s.len()));
+        }
+        Ok(out)
+    }
+}
+
+impl<'a> TopLevel<'a> {
+    /// Scans a body; a body that is not a JSON object is a 400 naming the problem.
+    pub fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let visitor = FieldsVisitor {
+            base: body.as_ptr() as usize,
+            end: body.len(),
+            _m: std::marker::PhantomData,
+        };
+        let fields = de
+            .deserialize_map(visitor)
+            .and_then(|f| de.end().map(|_| f))
+            .map_err(|e| {
+                ApiError::invalid_field("body", format!("not a valid JSON object: {e}"))
+            })?;
+        Ok(TopLevel { body, fields })
+    }
+
+    /// The raw JSON text of a top-level field.
+    pub fn raw(&self, name: &str) -> Option<&'a str> {
+        let r = self.fields.iter().find(|(k, _)| k == name)?.1.clone();
+        std::str::from_utf8(&self.body[r]).ok()
+    }
+
+    /// A top-level string field; a present non-string is a 400 naming it.
+    pub fn string(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.raw(name) {
+            None | Some("null") => Ok(None),
+            Some(raw) => serde_json::from_str::<String>(raw)
+                .map(Some)
+                .map_err(|_| ApiError::invalid_field(name, "must be a string")),
+        }
+    }
+
+    /// A top-level boolean field; a present non-boolean is a 400 naming it.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.raw(name) {
+            None | Some("null") => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(_) => Err(ApiError::invalid_field(name, "must be a boolean")),
+        }
+    }
+
+    /// The body with the listed top-level values replaced (raw JSON) and fields appended.
+    pub fn rewrite(&self, replace: &[(&str, &str)], append: &[(&str, &str)]) -> Vec<u8> {
+        let mut edits: Vec<(Range<usize>, &str)> = replace
+            .iter()
+            .filter_map(|(name, v)| {
+                self.fields
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, r)| (r.clone(), *v))
+            })
+            .collect();
+        edits.sort_by_key(|(r, _)| r.start);
+        let extra: usize = replace
+            .iter()
+            .chain(append)
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum();
+        let mut out = Vec::with_capacity(self.body.len() + extra);
+        let mut pos = 0;
+        for (r, v) in edits {
+            out.extend_from_slice(&self.body[pos..r.start]);
+            out.extend_from_slice(v.as_bytes());
+            pos = r.end;
+        }
+        if append.is_empty() {
+            out.extend_from_slice(&self.body[pos..]);
+            return out;
+        }
+        // Insert before the closing brace of the object.
+        let close = self
+            .body
+            .iter()
+            .rposition(|&b| b == b'}')
+            .unwrap_or(self.body.len());
+        let close = close.max(pos);
+        out.extend_from_slice(&self.body[pos..close]);
+        let mut need_comma = !self.fields.is_empty();
+        for (k, v) in append {
+            if need_comma {
+                out.push(b',');
+            }
+            need_comma = true;
+            out.extend_from_slice(serde_json::to_string(k).unwrap_or_default().as_bytes());
+            out.push(b':');
+            out.extend_from_slice(v.as_bytes());
+        }
+        out.extend_from_slice(&self.body[close..]);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_model_and_keeps_every_other_byte() {
+        let body = br#"{ "model" : "alias",  "x":{"signature":"EqQBCg\u00e9=="} ,"stream":true }"#;
+        let t = TopLevel::parse(body).unwrap();
+        assert_eq!(t.string("model").unwrap().as_deref(), Some("alias"));
+        assert_eq!(t.boolean("stream").unwrap(), Some(true));
+        let out = t.rewrite(&[("model", "\"up/m\"")], &[]);
+        assert_eq!(
+            out,
+            br#"{ "model" : "up/m",  "x":{"signature":"EqQBCg\u00e9=="} ,"stream":true }"#.to_vec()
+        );
+    }
+
+    #[test]
+    fn appends_fields() {
+        let t = TopLevel::parse(br#"{"model":"a"}"#).unwrap();
+        assert_eq!(
+            t.rewrite(&[], &[("stream_options", r#"{"include_usage":true}"#)]),
+            br#"{"model":"a","stream_options":{"include_usage":true}}"#.to_vec()
+        );
+        let t = TopLevel::parse(b"{ }").unwrap();
+        assert_eq!(t.rewrite(&[], &[("a", "1")]), b"{ \"a\":1}".to_vec());
+    }
+
+    #[test]
+    fn rejects_non_objects_and_bad_types() {
+        assert_eq!(TopLevel::parse(b"[1]").unwrap_err().status, 400);
+        assert_eq!(TopLevel::parse(b"{\"a\":1} x").unwrap_err().status, 400);
+        let t = TopLevel::parse(br#"{"model":5,"stream":"yes"}"#).unwrap();
+        assert!(t.string("model").unwrap_err().message.starts_with("model:"));
+        assert!(
+            t.boolean("stream")
+                .unwrap_err()
+                .message
+                .starts_with("stream:")
+        );
+    }
+}

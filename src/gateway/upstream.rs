@@ -1,0 +1,173 @@
+//! Sending one request to a provider: URL, auth and forwarded headers, timeouts, and the mapping
+//! of transport failures and upstream error bodies to an [`ApiError`] naming the provider.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+
+use crate::ir::{ApiError, Dialect, ErrorKind};
+use crate::providers::Provider;
+use crate::providers::client::HttpClient;
+use crate::translate;
+
+/// Transport-level failures talking to an upstream.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("no response within {0:?}")]
+    Timeout(Duration),
+    #[error("connection failed: {0}")]
+    Transport(String),
+}
+
+impl UpstreamError {
+    /// Low-cardinality label for logs and metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            UpstreamError::Connect(_) => "connect",
+            UpstreamError::Timeout(_) => "timeout",
+            UpstreamError::Transport(_) => "transport",
+        }
+    }
+
+    /// The caller-facing error: 503 when unreachable, 504 on timeout, 502 otherwise.
+    pub fn to_api(&self, provider: &str) -> ApiError {
+        let kind = match self {
+            UpstreamError::Connect(_) => ErrorKind::Unavailable,
+            UpstreamError::Timeout(_) => ErrorKind::Timeout,
+            UpstreamError::Transport(_) => ErrorKind::BadGateway,
+        };
+        ApiError::new(kind, format!("provider {provider}: {self}"))
+    }
+}
+
+/// Caller headers forwarded to an upstream of the same dialect. Auth headers never are.
+const FORWARD_ANTHROPIC: &[&str] = &["anthropic-version", "anthropic-beta"];
+
+/// Builds and sends the upstream request; returns the response once its headers arrived.
+pub async fn send(
+    client: &HttpClient,
+    provider: &Provider,
+    caller: Dialect,
+    caller_headers: &HeaderMap,
+    query: Option<&str>,
+    body: Vec<u8>,
+) -> Result<(Response<Incoming>, Duration), UpstreamError> {
+    let uri = match query {
+        Some(q) if !q.is_empty() && caller == provider.dialect => {
+            format!("{}?{q}", provider.endpoint)
+                .parse()
+                .unwrap_or_else(|_| provider.endpoint.clone())
+        }
+        _ => provider.endpoint.clone(),
+    };
+    let mut req = Request::builder().method(Method::POST).uri(uri);
+    let headers = req
+        .headers_mut()
+        .ok_or_else(|| UpstreamError::Transport("request builder".into()))?;
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::USER_AGENT,
+        HeaderValue::from_static(concat!("amux/", env!("CARGO_PKG_VERSION"))),
+    );
+    match provider.dialect {
+        Dialect::Anthropic => {
+            if caller == Dialect::Anthropic {
+                for name in FORWARD_ANTHROPIC {
+                    for v in caller_headers.get_all(*name) {
+                        headers.append(*name, v.clone());
+                    }
+                }
+            }
+            if !headers.contains_key("anthropic-version") {
+                headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+            }
+            if let Some(k) = &provider.api_key
+                && let Ok(mut v) = HeaderValue::from_str(k.expose())
+            {
+                v.set_sensitive(true);
+                headers.insert("x-api-key", v);
+            }
+        }
+        Dialect::OpenAiChat => {
+            if let Some(k) = &provider.api_key
+                && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", k.expose()))
+            {
+                v.set_sensitive(true);
+                headers.insert(header::AUTHORIZATION, v);
+            }
+        }
+    }
+    for (k, v) in &provider.headers {
+        headers.insert(k.clone(), v.clone());
+    }
+    let req = req
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| UpstreamError::Transport(e.to_string()))?;
+    let started = Instant::now();
+    match tokio::time::timeout(provider.response_timeout, client.request(req)).await {
+        Err(_) => Err(UpstreamError::Timeout(provider.response_timeout)),
+        Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Connect(source_chain(&e))),
+        Ok(Err(e)) => Err(UpstreamError::Transport(source_chain(&e))),
+        Ok(Ok(resp)) => Ok((resp, started.elapsed())),
+    }
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// Reads a whole body, with the provider's timeouts.
+pub async fn collect(provider: &Provider, body: Incoming) -> Result<Bytes, UpstreamError> {
+    match tokio::time::timeout(provider.response_timeout, body.collect()).await {
+        Err(_) => Err(UpstreamError::Timeout(provider.response_timeout)),
+        Ok(Err(e)) => Err(UpstreamError::Transport(source_chain(&e))),
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+    }
+}
+
+/// Turns an upstream non-2xx answer into an [`ApiError`]: the body decoded in the upstream's
+/// dialect, Retry-After kept, 5xx reworded to name the provider (502/503/504).
+pub fn upstream_error(
+    provider: &Provider,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiError {
+    let mut err = translate::decode_error(provider.dialect, status, body);
+    err.retry_after = headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if status >= 500 {
+        let kind = match status {
+            503 | 529 => ErrorKind::Unavailable,
+            504 => ErrorKind::Timeout,
+            _ => ErrorKind::BadGateway,
+        };
+        let mut e = ApiError::new(
+            kind,
+            format!(
+                "provider {} returned {status}: {}",
+                provider.name, err.message
+            ),
+        );
+        e.retry_after = err.retry_after;
+        return e;
+    }
+    err
+}

@@ -1,0 +1,54 @@
+//! The outbound HTTP client: hyper with rustls (no OpenSSL), pooled connections, HTTP/2 where the
+//! upstream offers it by ALPN, HTTP/1.1 otherwise. One pool per provider, so each provider's
+//! connect timeout applies and one slow provider cannot starve another's connections.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use hyper_util::rt::TokioExecutor;
+
+/// The client type used for every upstream call.
+pub type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Errors building the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("loading TLS root certificates: {0}")]
+    Roots(String),
+}
+
+impl ClientError {
+    pub fn label(&self) -> &'static str {
+        "tls_roots"
+    }
+}
+
+/// Builds a pooled client with this connect timeout.
+pub fn build(connect_timeout: Duration) -> Result<HttpClient, ClientError> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_nodelay(true);
+    http.set_keepalive(Some(Duration::from_secs(60)));
+    let https = HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .or_else(|_| {
+            // A machine without a system trust store can still reach plain-http local upstreams.
+            let cfg = rustls::ClientConfig::builder()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            Ok::<_, ClientError>(HttpsConnectorBuilder::new().with_tls_config(cfg))
+        })?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .wrap_connector(http);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .http2_adaptive_window(true)
+        .build(https))
+}

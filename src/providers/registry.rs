@@ -1,0 +1,347 @@
+//! The provider registry: configured providers, presets discovered from the environment, and
+//! model aliases, resolved once at startup (keys read, `${ENV}` expanded, URLs checked).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Uri};
+use serde_json::{Map, Value};
+
+use super::presets::{self, Preset};
+use super::secret::Secret;
+use crate::config::{Config, ConfigError, ConfigErrors, ProviderConfig, Timeouts};
+use crate::ir::Dialect;
+
+/// One upstream API, ready to call.
+#[derive(Debug)]
+pub struct Provider {
+    pub name: String,
+    pub preset: &'static Preset,
+    pub dialect: Dialect,
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    /// The chat endpoint (`{base}/v1/messages` or `{base}/chat/completions`).
+    pub endpoint: Uri,
+    pub api_key: Option<Secret>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub connect_timeout: Duration,
+    pub response_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub params: Map<String, Value>,
+    /// Where it came from: `config` or `env`.
+    pub source: &'static str,
+}
+
+/// A model alias, resolved.
+#[derive(Debug, Clone)]
+pub struct Alias {
+    pub provider: Arc<Provider>,
+    pub model: String,
+    pub params: Map<String, Value>,
+}
+
+/// All providers and aliases.
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub providers: BTreeMap<String, Arc<Provider>>,
+    pub aliases: BTreeMap<String, Alias>,
+}
+
+fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// Expands `${VAR}` references.
+pub fn expand_env(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("unterminated ${{ in \"{s}\""))?;
+        let var = &after[..end];
+        let value = env(var).ok_or_else(|| format!("environment variable {var} is not set"))?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn endpoint(dialect: Dialect, base: &str) -> Result<Uri, String> {
+    let url = match dialect {
+        Dialect::Anthropic => format!("{base}/v1/messages"),
+        Dialect::OpenAiChat => format!("{base}/chat/completions"),
+    };
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| format!("\"{base}\" is not a valid URL: {e}"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") if uri.host().is_some() => Ok(uri),
+        _ => Err(format!("\"{base}\" must be an http:// or https:// URL")),
+    }
+}
+
+fn secs(v: f64) -> Duration {
+    Duration::from_secs_f64(v.max(0.001))
+}
+
+impl Registry {
+    /// Builds the registry from a config and an environment (injected for tests).
+    pub fn build(
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Registry, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut reg = Registry::default();
+        for (name, pc) in &config.providers {
+            match provider_from_config(name, pc, env) {
+                Ok(p) => {
+                    reg.providers.insert(name.clone(), Arc::new(p));
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if config.discover_env {
+            for preset in presets::PRESETS {
+                if reg.providers.contains_key(preset.name) {
+                    continue;
+                }
+                if let Some(p) = provider_from_env(preset, env) {
+                    reg.providers.insert(preset.name.to_string(), Arc::new(p));
+                }
+            }
+        }
+        for (i, m) in config.models.iter().enumerate() {
+            match reg.providers.get(&m.provider) {
+                Some(p) => {
+                    let mut params = p.params.clone();
+                    params.extend(m.params.clone());
+                    reg.aliases.insert(
+                        m.name.clone(),
+                        Alias {
+                            provider: p.clone(),
+                            model: m.model.clone(),
+                            params,
+                        },
+                    );
+                }
+                None if presets::find(&m.provider).is_some() => errors.push(err(
+                    format!("models[{i}].provider"),
+                    format!(
+                        "provider \"{}\" is not configured and its key variable is not set",
+                        m.provider
+                    ),
+                )),
+                None => errors.push(err(
+                    format!("models[{i}].provider"),
+                    format!("unknown provider \"{}\"", m.provider),
+                )),
+            }
+        }
+        if errors.is_empty() {
+            Ok(reg)
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+}
+
+fn provider_from_env(
+    preset: &'static Preset,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<Provider> {
+    let key = preset
+        .key_vars
+        .iter()
+        .find_map(|v| env(v).filter(|s| !s.is_empty()));
+    if key.is_none() && !preset.keyless {
+        return None;
+    }
+    let base = match preset
+        .base_url_var
+        .and_then(|v| env(v).filter(|s| !s.is_empty()))
+    {
+        Some(v) => presets::base_url_from_env(preset, &v),
+        None => preset.base_url.to_string(),
+    };
+    let endpoint = endpoint(preset.dialect, &base).ok()?;
+    let t = Timeouts::default();
+    Some(Provider {
+        name: preset.name.to_string(),
+        preset,
+        dialect: preset.dialect,
+        base_url: base,
+        endpoint,
+        api_key: key.map(Secret::new),
+        headers: Vec::new(),
+        connect_timeout: secs(t.connect_secs),
+        response_timeout: secs(t.response_secs),
+        idle_timeout: secs(t.idle_secs),
+        params: Map::new(),
+        source: "env",
+    })
+}
+
+fn provider_from_config(
+    name: &str,
+    pc: &ProviderConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Provider, Vec<ConfigError>> {
+    let preset = presets::for_kind(pc.kind);
+    let path = format!("providers.{name}");
+    let mut errors = Vec::new();
+    let base = match &pc.base_url {
+        Some(b) => expand_env(b, env)
+            .map_err(|e| errors.push(err(format!("{path}.base_url"), e)))
+            .ok(),
+        None => Some(
+            preset
+                .base_url_var
+                .and_then(|v| env(v).filter(|s| !s.is_empty()))
+                .map(|v| presets::base_url_from_env(preset, &v))
+                .unwrap_or_else(|| preset.base_url.to_string()),
+        ),
+    }
+    .map(|b| b.trim_end_matches('/').to_string());
+    let endpoint = base.as_deref().and_then(|b| {
+        endpoint(preset.dialect, b)
+            .map_err(|e| errors.push(err(format!("{path}.base_url"), e)))
+            .ok()
+    });
+    let api_key = if let Some(k) = &pc.api_key {
+        expand_env(k, env)
+            .map_err(|e| errors.push(err(format!("{path}.api_key"), e)))
+            .ok()
+            .map(Secret::new)
+    } else if let Some(file) = &pc.api_key_file {
+        match expand_env(file, env)
+            .and_then(|f| std::fs::read_to_string(&f).map_err(|e| format!("cannot read {f}: {e}")))
+        {
+            Ok(k) => Some(Secret::new(k.trim_end())),
+            Err(e) => {
+                errors.push(err(format!("{path}.api_key_file"), e));
+                None
+            }
+        }
+    } else {
+        preset
+            .key_vars
+            .iter()
+            .find_map(|v| env(v).filter(|s| !s.is_empty()))
+            .map(Secret::new)
+    };
+    let mut headers = Vec::new();
+    for (k, v) in &pc.headers {
+        let hpath = format!("{path}.headers.{k}");
+        let Ok(hn) = HeaderName::from_bytes(k.as_bytes()) else {
+            errors.push(err(hpath, "not a valid header name"));
+            continue;
+        };
+        match expand_env(v, env).map(HeaderValue::try_from) {
+            Ok(Ok(hv)) => headers.push((hn, hv)),
+            Ok(Err(_)) => errors.push(err(hpath, "not a valid header value")),
+            Err(e) => errors.push(err(hpath, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(base_url), Some(endpoint)) = (base, endpoint) else {
+        return Err(vec![err(format!("{path}.base_url"), "invalid")]);
+    };
+    Ok(Provider {
+        name: name.to_string(),
+        preset,
+        dialect: preset.dialect,
+        base_url,
+        endpoint,
+        api_key,
+        headers,
+        connect_timeout: secs(pc.timeouts.connect_secs),
+        response_timeout: secs(pc.timeouts.response_secs),
+        idle_timeout: secs(pc.timeouts.idle_secs),
+        params: pc.params.clone(),
+        source: "config",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_str;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn discovers_presets_from_env() {
+        let env = env_of(&[
+            ("ANTHROPIC_API_KEY", "a"),
+            ("GROQ_API_KEY", "g"),
+            ("OLLAMA_HOST", "127.0.0.1:1"),
+        ]);
+        let reg = Registry::build(
+            &Config {
+                discover_env: true,
+                ..Default::default()
+            },
+            &env,
+        )
+        .unwrap();
+        let names: Vec<&str> = reg.providers.keys().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["anthropic", "groq", "lmstudio", "ollama", "vllm"]);
+        assert_eq!(
+            reg.providers["ollama"].endpoint.to_string(),
+            "http://127.0.0.1:1/v1/chat/completions"
+        );
+        assert_eq!(
+            reg.providers["anthropic"].endpoint.to_string(),
+            "https://api.anthropic.com/v1/messages"
+        );
+        assert_eq!(
+            reg.providers["groq"].api_key.as_ref().unwrap().expose(),
+            "g"
+        );
+    }
+
+    #[test]
+    fn config_providers_expand_env_and_report_paths() {
+        let cfg = parse_str(
+            "discover_env: false\nproviders:\n  a: {kind: openai, base_url: 'http://h/v1', api_key: '${K}', headers: {X-Team: '${T}'}}\n",
+        )
+        .unwrap();
+        let errs = Registry::build(&cfg, &env_of(&[("K", "k")])).unwrap_err().0;
+        assert_eq!(
+            errs[0].to_string(),
+            "providers.a.headers.X-Team: environment variable T is not set"
+        );
+        let reg = Registry::build(&cfg, &env_of(&[("K", "k"), ("T", "t")])).unwrap();
+        assert_eq!(reg.providers["a"].api_key.as_ref().unwrap().expose(), "k");
+    }
+
+    #[test]
+    fn bad_base_url_is_reported() {
+        let cfg = parse_str(
+            "discover_env: false\nproviders:\n  a: {kind: anthropic, base_url: 'ftp://x'}\n",
+        )
+        .unwrap();
+        let errs = Registry::build(&cfg, &env_of(&[])).unwrap_err().0;
+        assert!(
+            errs[0].to_string().starts_with("providers.a.base_url:"),
+            "{errs:?}"
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real gateway on a free port against mock upstreams.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod errors;
+mod passthrough;
+mod surfaces;
+mod translate;

@@ -1,0 +1,354 @@
+//! Test support: a scriptable mock upstream (records every request, answers JSON or SSE with
+//! delays, resets, hangs), a gateway started in-process on a free port, and a small HTTP client.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use bytes::Bytes;
+use http::{HeaderMap, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use amux::config::Config;
+use amux::gateway::Gateway;
+use amux::usage::{CallRecord, UsageSink, UsageSinks};
+
+/// A request the mock received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Recorded {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("upstream body is JSON")
+    }
+}
+
+/// How the mock answers one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Json {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
+    /// SSE pieces, each sent after its delay.
+    Sse {
+        pieces: Vec<(Duration, String)>,
+        reset_at_end: bool,
+    },
+    /// Never answers.
+    Hang,
+}
+
+impl Reply {
+    pub fn ok(body: impl Into<String>) -> Reply {
+        Reply::Json {
+            status: 200,
+            headers: vec![],
+            body: body.into(),
+        }
+    }
+    pub fn status(status: u16, body: impl Into<String>) -> Reply {
+        Reply::Json {
+            status,
+            headers: vec![],
+            body: body.into(),
+        }
+    }
+    pub fn sse(text: &str) -> Reply {
+        Reply::Sse {
+            pieces: vec![(Duration::ZERO, text.to_string())],
+            reset_at_end: false,
+        }
+    }
+}
+
+pub struct Mock {
+    pub addr: SocketAddr,
+    pub requests: Arc<Mutex<Vec<Recorded>>>,
+    replies: Arc<Mutex<VecDeque<Reply>>>,
+    /// Set when a streamed answer was dropped before it finished (the gateway hung up).
+    pub stream_cancelled: Arc<AtomicBool>,
+}
+
+impl Mock {
+    pub async fn start() -> Mock {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let replies: Arc<Mutex<VecDeque<Reply>>> = Arc::new(Mutex::new(VecDeque::new()));
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let (rq, rp, cc) = (requests.clone(), replies.clone(), cancelled.clone());
+        let app = axum::Router::new().fallback(move |req: Request| {
+            let (rq, rp, cc) = (rq.clone(), rp.clone(), cc.clone());
+            async move {
+                let (parts, body) = req.into_parts();
+                let body = body
+                    .collect()
+                    .await
+                    .map(|c| c.to_bytes())
+                    .unwrap_or_default();
+                let pq = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default();
+                rq.lock().unwrap().push(Recorded {
+                    path_and_query: pq,
+                    headers: parts.headers,
+                    body,
+                });
+                let reply = rp
+                    .lock()
+                    .unwrap()
+                    .pop_front()
+                    .unwrap_or_else(|| Reply::status(500, "{\"error\":\"no reply scripted\"}"));
+                answer(reply, cc).await
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Mock {
+            addr,
+            requests,
+            replies,
+            stream_cancelled: cancelled,
+        }
+    }
+
+    pub fn push(&self, r: Reply) {
+        self.replies.lock().unwrap().push_back(r);
+    }
+
+    pub fn last(&self) -> Recorded {
+        self.requests
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("the mock received a request")
+    }
+
+    pub fn count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+}
+
+struct DropFlag(Arc<AtomicBool>, bool);
+
+impl DropFlag {
+    fn finished(&mut self) {
+        self.1 = true;
+    }
+}
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+async fn answer(reply: Reply, cancelled: Arc<AtomicBool>) -> Response<Body> {
+    match reply {
+        Reply::Json {
+            status,
+            headers,
+            body,
+        } => {
+            let mut r = Response::new(Body::from(body));
+            *r.status_mut() = StatusCode::from_u16(status).unwrap();
+            r.headers_mut()
+                .insert("content-type", "application/json".parse().unwrap());
+            for (k, v) in headers {
+                r.headers_mut().insert(k, v.parse().unwrap());
+            }
+            r
+        }
+        Reply::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Response::new(Body::empty())
+        }
+        Reply::Sse {
+            pieces,
+            reset_at_end,
+        } => {
+            let state = (pieces.into_iter(), DropFlag(cancelled, false), reset_at_end);
+            let stream =
+                futures_util::stream::unfold(state, |(mut it, mut flag, reset)| async move {
+                    match it.next() {
+                        Some((delay, text)) => {
+                            tokio::time::sleep(delay).await;
+                            Some((
+                                Ok::<Bytes, std::io::Error>(Bytes::from(text)),
+                                (it, flag, reset),
+                            ))
+                        }
+                        None if reset => {
+                            flag.finished();
+                            Some((Err(std::io::Error::other("reset")), (it, flag, false)))
+                        }
+                        None => {
+                            flag.finished();
+                            None
+                        }
+                    }
+                });
+            let mut r = Response::new(Body::from_stream(stream));
+            r.headers_mut()
+                .insert("content-type", "text/event-stream".parse().unwrap());
+            r
+        }
+    }
+}
+
+/// Collects every usage record.
+#[derive(Default, Clone)]
+pub struct Records(pub Arc<Mutex<Vec<CallRecord>>>);
+
+impl UsageSink for Records {
+    fn record(&self, rec: &CallRecord) {
+        self.0.lock().unwrap().push(rec.clone());
+    }
+}
+
+impl Records {
+    pub fn all(&self) -> Vec<CallRecord> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Waits (bounded) until `n` records arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<CallRecord> {
+        for _ in 0..200 {
+            if self.0.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.all()
+    }
+}
+
+pub struct TestGateway {
+    pub addr: SocketAddr,
+    pub records: Records,
+}
+
+/// Config text with providers `anth` (anthropic) and `oai` (openai) pointing at the mock, and
+/// aliases `claude-test` -> anth/claude-up, `gpt-test` -> oai/gpt-up.
+pub fn mock_config(mock: &Mock, extra: &str) -> String {
+    format!(
+        "discover_env: false
+providers:
+  anth: {{kind: anthropic, base_url: 'http://{a}', api_key: sk-ant-upstream, timeouts: {{response_secs: 2, idle_secs: 2}}}}
+  oai: {{kind: openai, base_url: 'http://{a}/v1', api_key: sk-oai-upstream, timeouts: {{response_secs: 2, idle_secs: 2}}}}
+models:
+  - {{name: claude-test, provider: anth, model: claude-up}}
+  - {{name: gpt-test, provider: oai, model: gpt-up}}
+{extra}",
+        a = mock.addr
+    )
+}
+
+pub async fn start_gateway(config_text: &str) -> TestGateway {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let config: Config = amux::config::parse_str(config_text).expect("test config is valid");
+    let records = Records::default();
+    let sinks = UsageSinks::new(vec![Arc::new(records.clone())]);
+    let gw = Gateway::bind(&config, "127.0.0.1:0".parse().unwrap(), &|_| None, sinks)
+        .await
+        .expect("gateway binds");
+    let addr = gw.local_addr().unwrap();
+    tokio::spawn(async move { gw.serve(std::future::pending()).await.unwrap() });
+    TestGateway { addr, records }
+}
+
+pub type TestClient = Client<HttpConnector, Full<Bytes>>;
+
+pub fn client() -> TestClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// A response read to the end.
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+pub async fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+    let mut req = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = tokio::time::timeout(
+        Duration::from_secs(10),
+        client().request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap()),
+    )
+    .await
+    .expect("gateway answers in time")
+    .expect("request succeeds");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = tokio::time::timeout(Duration::from_secs(10), resp.into_body().collect())
+        .await
+        .expect("body in time")
+        .unwrap()
+        .to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+pub async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut req = http::Request::builder()
+        .method("GET")
+        .uri(format!("http://{addr}{path}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = client()
+        .request(req.body(Full::new(Bytes::new())).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// Parses an SSE body into (event name, data) pairs.
+pub fn sse_events(body: &str) -> Vec<(Option<String>, String)> {
+    let mut p = amux::sse::SseParser::new();
+    let mut out = Vec::new();
+    p.feed(body.as_bytes(), &mut out);
+    p.finish(&mut out);
+    out.into_iter().map(|e| (e.event, e.data)).collect()
+}
