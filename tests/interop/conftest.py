@@ -123,6 +123,7 @@ def amux(mock_server: mock_upstream.MockServer, tmp_path_factory: pytest.TempPat
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
     env.setdefault("RUST_LOG", "info")
+    env["RUST_BACKTRACE"] = "0"  # the panic message is enough in a test log
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [str(binary), "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"],

@@ -46,6 +46,9 @@ def claude_env(amux_url: str, home: Path) -> dict[str, str]:
         "DISABLE_BUG_COMMAND": "1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "API_TIMEOUT_MS": str((CLAUDE_TIMEOUT_S - 10) * 1000),
+        # A working gateway answers at once; a broken one should fail the test fast, not after
+        # Claude Code's default ten retries with backoff.
+        "CLAUDE_CODE_MAX_RETRIES": "1",
     }
     for var in (
         "ANTHROPIC_MODEL",
@@ -57,6 +60,10 @@ def claude_env(amux_url: str, home: Path) -> dict[str, str]:
     ):
         env[var] = OPENAI_ALIAS
     return env
+
+
+def _text(b: bytes | str | None) -> str:
+    return b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
 
 
 @pytest.fixture
@@ -72,23 +79,28 @@ def test_claude_code_print_mode(claude, gateway, mock, tmp_path):
     project = tmp_path / "project"
     for d in (home / "tmp", project):
         d.mkdir(parents=True)
-    proc = subprocess.run(
-        [str(claude), "-p", "Reply with a short greeting."],
-        cwd=project,
-        env=claude_env(gateway.url, home),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=CLAUDE_TIMEOUT_S,
-    )
+    try:
+        proc = subprocess.run(
+            [str(claude), "-p", "Reply with a short greeting."],
+            cwd=project,
+            env=claude_env(gateway.url, home),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=CLAUDE_TIMEOUT_S,
+        )
+        returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
+    except subprocess.TimeoutExpired as e:
+        returncode = f"none: timed out after {CLAUDE_TIMEOUT_S}s"
+        stdout, stderr = _text(e.stdout), _text(e.stderr)
     calls = [r for r in mock.recorded() if r["method"] == "POST"]
     summary = "\n".join(f"{r['path']} model={(r['body'] or {}).get('model')}" for r in calls)
     detail = (
-        f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+        f"exit {returncode}\n--- stdout\n{stdout[-3000:]}\n--- stderr\n{stderr[-3000:]}"
         f"\n--- upstream calls\n{summary}\n--- amux log\n{gateway.log_tail(40)}"
     )
-    assert proc.returncode == 0, detail
-    assert mu.OPENAI_TEXT in proc.stdout, detail
+    assert returncode == 0, detail
+    assert mu.OPENAI_TEXT in stdout, detail
     assert calls, detail
     assert all(r["path"] == "/v1/chat/completions" for r in calls), detail
     assert all(r["body"]["model"] == OPENAI_UPSTREAM_MODEL for r in calls), detail
