@@ -5,7 +5,7 @@ One server answers both dialects, streaming and not, the way the providers do:
 - ``POST /v1/chat/completions`` (OpenAI Chat) and ``POST /v1/messages`` (Anthropic Messages).
 - Plain requests get a text answer. When the request offers tools and the last user turn holds no
   tool result, the mock calls a tool (see ``_choose_tool_calls``): one the user text asks for
-  ("call the NAME tool") or a ``get_weather``-style tool, once per city named in the last user
+  ("call the NAME tool [with {json}]") or a ``get_weather``-style tool, once per city named in the last user
   text (two cities -> two parallel calls). When the last turn holds tool results, the answer is
   text that quotes each result with its tool id.
 - Usage is fixed (``ANTHROPIC_USAGE`` / ``OPENAI_USAGE``) so tests can check its translation.
@@ -140,8 +140,9 @@ def _choose_tool_calls(
 
     tools: (name, json schema) of the offered client tools. forced: a tool_choice naming one tool.
     must_call: tool_choice any/required. A tool is called when it is forced, asked for in the user
-    text ("call the NAME tool"), or a get_weather-style tool; otherwise, only when must_call, the
-    first tool. The mock does not call a harness's tools unasked (Claude Code would run them).
+    text ("call the NAME tool", optionally "with {json arguments}"), or a get_weather-style tool;
+    otherwise, only when must_call, the first tool. The mock does not call a harness's tools
+    unasked (Claude Code would run them).
     """
     if not tools:
         return []
@@ -149,8 +150,10 @@ def _choose_tool_calls(
     chosen: str | None = None
     if forced and forced in by_name:
         chosen = forced
-    asked = re.search(r"\bcall the (\w+) tool\b", user_text)
+    asked = re.search(r"\bcall the (\w+) tool\b(?: with (\{.*\}))?", user_text)
     if chosen is None and asked and asked.group(1) in by_name:
+        if asked.group(2):
+            return [ToolCall(id_prefix + _rand(id_len), asked.group(1), json.loads(asked.group(2)))]
         chosen = asked.group(1)
     if chosen is None:
         for name, _ in tools:
@@ -191,7 +194,7 @@ def _anthropic_text_of(content: Any) -> str:
     for block in content or []:
         if isinstance(block, dict) and block.get("type") == "text":
             out.append(block.get("text", ""))
-    return "".join(out)
+    return "\n".join(out)
 
 
 def anthropic_validate(body: Any) -> None:
@@ -253,18 +256,23 @@ def anthropic_validate(body: Any) -> None:
 
 def anthropic_decide(body: dict[str, Any]) -> Answer:
     msgs = body["messages"]
-    last = msgs[-1]
-    blocks = last["content"] if isinstance(last["content"], list) else []
     thinking = isinstance(body.get("thinking"), dict) and body["thinking"].get("type") in ("enabled", "adaptive")
+    # The last turn: the messages after the last assistant message (newer Claude Code puts a
+    # role "system" message after the user's).
+    last_assistant = max((i for i, m in enumerate(msgs) if m.get("role") == "assistant"), default=-1)
+    turn = msgs[last_assistant + 1 :]
+    last_user = next((m for m in reversed(turn) if m.get("role") == "user"), {"content": ""})
     results = []
-    for b in blocks:
-        if b.get("type") == "tool_result":
+    for m in turn:
+        for b in m["content"] if m.get("role") == "user" and isinstance(m["content"], list) else []:
+            if b.get("type") != "tool_result":
+                continue
             c = b.get("content")
             text = _anthropic_text_of(c) if c is not None else ""
             if b.get("is_error"):
                 text = f"error: {text}"
             results.append((b.get("tool_use_id"), text))
-    if last.get("role") == "user" and results:
+    if results:
         text, truncated = _truncate(_answer_for_results(results), body.get("max_tokens"))
         return Answer(text, [], thinking, truncated)
     tools = [
@@ -281,7 +289,7 @@ def anthropic_decide(body: dict[str, Any]) -> Answer:
             forced,
             choice.get("type") in ("any", "tool"),
             not choice.get("disable_parallel_tool_use", False),
-            _anthropic_text_of(last.get("content")),
+            _anthropic_text_of(last_user.get("content")),
             "toolu_01",
             22,
         )
@@ -422,7 +430,7 @@ def _openai_text_of(content: Any) -> str:
         return ""
     if isinstance(content, str):
         return content
-    return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
 
 
 def openai_validate(body: Any) -> None:
@@ -494,11 +502,14 @@ def openai_decide(body: dict[str, Any]) -> Answer:
     msgs = body["messages"]
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     thinking = body.get("reasoning_effort") not in (None, "none", "minimal")
-    results: list[tuple[str, str]] = []
-    for msg in reversed(msgs):
-        if msg.get("role") != "tool":
-            break
-        results.insert(0, (msg.get("tool_call_id"), _openai_text_of(msg.get("content"))))
+    # The tool messages of the last turn: after the last assistant message (a user message with
+    # more text may follow them).
+    last_assistant = max((i for i, m in enumerate(msgs) if m.get("role") == "assistant"), default=-1)
+    results = [
+        (m.get("tool_call_id"), _openai_text_of(m.get("content")))
+        for m in msgs[last_assistant + 1 :]
+        if m.get("role") == "tool"
+    ]
     if results:
         text, truncated = _truncate(_answer_for_results(results), max_tokens)
         return Answer(text, [], thinking, truncated)

@@ -74,14 +74,15 @@ def claude() -> Path:
     return binary
 
 
-def test_claude_code_print_mode(claude, gateway, mock, tmp_path):
-    home = tmp_path / "home"
-    project = tmp_path / "project"
+def run_claude(claude: Path, gateway, mock, workdir: Path, prompt: str, *args: str):
+    """Run `claude -p PROMPT ARGS` in workdir/project; returns (stdout, upstream POSTs, detail)."""
+    home = workdir / "home"
+    project = workdir / "project"
     for d in (home / "tmp", project):
-        d.mkdir(parents=True)
+        d.mkdir(parents=True, exist_ok=True)
     try:
         proc = subprocess.run(
-            [str(claude), "-p", "Reply with a short greeting."],
+            [str(claude), "-p", prompt, *args],
             cwd=project,
             env=claude_env(gateway.url, home),
             stdin=subprocess.DEVNULL,
@@ -94,17 +95,42 @@ def test_claude_code_print_mode(claude, gateway, mock, tmp_path):
         returncode = f"none: timed out after {CLAUDE_TIMEOUT_S}s"
         stdout, stderr = _text(e.stdout), _text(e.stderr)
     calls = [r for r in mock.recorded() if r["method"] == "POST"]
-    summary = "\n".join(f"{r['path']} model={(r['body'] or {}).get('model')}" for r in calls)
+    summary = "\n".join(
+        f"{r['path']} model={(r['body'] or {}).get('model')} messages={len((r['body'] or {}).get('messages') or [])}"
+        for r in calls
+    )
     detail = (
         f"exit {returncode}\n--- stdout\n{stdout[-3000:]}\n--- stderr\n{stderr[-3000:]}"
         f"\n--- upstream calls\n{summary}\n--- amux log\n{gateway.log_tail(40)}"
     )
     assert returncode == 0, detail
-    assert mu.OPENAI_TEXT in stdout, detail
     assert calls, detail
     assert all(r["path"] == "/v1/chat/completions" for r in calls), detail
     assert all(r["body"]["model"] == OPENAI_UPSTREAM_MODEL for r in calls), detail
+    return stdout, calls, detail
+
+
+def test_claude_code_print_mode(claude, gateway, mock, tmp_path):
+    stdout, calls, detail = run_claude(claude, gateway, mock, tmp_path, "Reply with a short greeting.")
+    assert mu.OPENAI_TEXT in stdout, detail
     # Claude Code's main turn streams and offers its tools; amux must carry both across.
     main = [r for r in calls if r["body"].get("stream") and r["body"].get("tools")]
     assert main, detail
     assert main[0]["body"].get("stream_options", {}).get("include_usage") is True, detail
+
+
+def test_claude_code_tool_loop(claude, gateway, mock, tmp_path):
+    """The mock asks Claude Code to run its Read tool; the file's content comes back as a result."""
+    notes = tmp_path / "project" / "notes.txt"
+    notes.parent.mkdir(parents=True)
+    notes.write_text("interop-marker-5150\n")
+    prompt = 'Please call the Read tool with {"file_path": "%s"}' % notes
+    stdout, calls, detail = run_claude(claude, gateway, mock, tmp_path, prompt, "--allowedTools", "Read")
+    assert mu.TOOL_RESULT_PREFIX in stdout, detail
+    assert "interop-marker-5150" in stdout, detail
+    assert len(calls) >= 2, detail
+    # The tool call the mock made reached Claude Code and its result came back under the same id.
+    final = calls[-1]["body"]["messages"]
+    call_ids = [c["id"] for m in final if m["role"] == "assistant" for c in m.get("tool_calls") or []]
+    result_ids = [m["tool_call_id"] for m in final if m["role"] == "tool"]
+    assert call_ids and result_ids == call_ids, detail
