@@ -501,7 +501,7 @@ def openai_validate(body: Any) -> None:
 def openai_decide(body: dict[str, Any]) -> Answer:
     msgs = body["messages"]
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    thinking = body.get("reasoning_effort") not in (None, "none", "minimal")
+    thinking = body.get("reasoning_effort") not in (None, "none")
     # The tool messages of the last turn: after the last assistant message (a user message with
     # more text may follow them).
     last_assistant = max((i for i, m in enumerate(msgs) if m.get("role") == "assistant"), default=-1)

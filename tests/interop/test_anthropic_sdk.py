@@ -203,7 +203,7 @@ def test_cross_dialect_thinking_becomes_thinking_block(anthropic_client, mock):
     assert final.content[0].thinking == mu.THINKING_TEXT
     assert final.content[1].text == mu.OPENAI_TEXT
     (rec,) = upstream_calls(mock, "/v1/chat/completions")
-    assert rec["body"].get("reasoning_effort") in ("low", "medium", "high")
+    assert rec["body"].get("reasoning_effort") in ("minimal", "low", "medium", "high")
 
 
 def test_beta_client(anthropic_client, mock):
