@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import mock_upstream as mu
+import pytest
+
+import mock_model as mu
 
 WEATHER_QUESTION = "What is the weather in Paris and Tokyo?"
 WEATHER_RESULTS = {"Paris": "Sunny, 22C", "Tokyo": "Rainy, 15C"}
@@ -148,6 +150,19 @@ def anthropic_max_tokens(client: Any, model: str) -> Any:
     return msg
 
 
+def anthropic_midstream_error(client: Any, model: str, upstream_text: str) -> None:
+    """The upstream breaks off after a few deltas: the SDK gets that text, then raises."""
+    import anthropic
+
+    got: list[str] = []
+    with pytest.raises(anthropic.APIError) as e:
+        with client.messages.stream(model=model, max_tokens=100, messages=[{"role": "user", "content": "Hi"}]) as s:
+            for text in s.text_stream:
+                got.append(text)
+    assert "".join(got) == "".join(mu.words(upstream_text)[: mu.MIDSTREAM_DELTAS])
+    assert not isinstance(e.value, anthropic.APIConnectionError), f"the stream was cut, not ended: {e.value!r}"
+
+
 def _anthropic_turn(client: Any, stream: bool, **kwargs: Any) -> Any:
     if not stream:
         return client.messages.create(**kwargs)
@@ -277,6 +292,21 @@ def openai_max_tokens(client: Any, model: str) -> Any:
     )
     assert completion.choices[0].finish_reason == "length"
     return completion
+
+
+def openai_midstream_error(client: Any, model: str, upstream_text: str) -> None:
+    """The upstream breaks off after a few deltas: the SDK gets that text, then raises."""
+    import openai
+
+    got: list[str] = []
+    with pytest.raises(openai.APIError) as e:
+        for chunk in client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "Hi"}], stream=True
+        ):
+            if chunk.choices and chunk.choices[0].delta.content:
+                got.append(chunk.choices[0].delta.content)
+    assert "".join(got) == "".join(mu.words(upstream_text)[: mu.MIDSTREAM_DELTAS])
+    assert not isinstance(e.value, openai.APIConnectionError), f"the stream was cut, not ended: {e.value!r}"
 
 
 def _openai_turn(client: Any, stream: bool, **kwargs: Any) -> Any:

@@ -148,6 +148,23 @@ def test_provider_slash_model_routes(anthropic_client, mock, provider, up_path):
     assert rec["body"]["model"] == "some-model"
 
 
+UPSTREAM_TEXT = {"mock-anthropic": mu.ANTHROPIC_TEXT, "mock-openai": mu.OPENAI_TEXT}
+
+
+@pytest.mark.parametrize("provider", list(UPSTREAM_TEXT))
+def test_context_overflow_says_prompt_is_too_long(anthropic_client, provider):
+    """Claude Code compacts its context only when the 400 says `prompt is too long`."""
+    with pytest.raises(anthropic.BadRequestError, match="prompt is too long"):
+        anthropic_client.messages.create(
+            model=f"{provider}/{mu.m.CONTEXT_OVERFLOW_MODEL}", max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+        )
+
+
+@pytest.mark.parametrize("provider", list(UPSTREAM_TEXT))
+def test_midstream_error_reaches_the_sdk(anthropic_client, provider):
+    sc.anthropic_midstream_error(anthropic_client, f"{provider}/{mu.m.MIDSTREAM_ERROR_MODEL}", UPSTREAM_TEXT[provider])
+
+
 def test_same_dialect_forwards_bytes_headers_and_unknown_fields(gateway, mock):
     """Only the model changes: unknown fields, number spellings, escapes, key order and betas survive."""
     body = (

@@ -25,7 +25,8 @@ import pytest
 from anthropic.types import Message, RawMessageStreamEvent
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-import mock_upstream as mu
+import mock_anthropic
+import mock_openai
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DIALECTS = ("anthropic", "openai_chat")
@@ -198,13 +199,13 @@ def _mock_outputs() -> dict[str, Any]:
         "messages": [{"role": "user", "content": "Weather in Paris and Tokyo?"}],
     }
     return {
-        "anthropic_message": mu.anthropic_message(tools_body, mu.anthropic_decide(tools_body)),
-        "anthropic_text": mu.anthropic_message(text_body, mu.anthropic_decide(text_body)),
+        "anthropic_message": mock_anthropic.message(tools_body, mock_anthropic.decide(tools_body)),
+        "anthropic_text": mock_anthropic.message(text_body, mock_anthropic.decide(text_body)),
         "anthropic_sse": "".join(
-            f"event: {e}\ndata: {json.dumps(d)}\n\n" for e, d in mu.anthropic_events(tools_body, mu.anthropic_decide(tools_body))
+            f"event: {e}\ndata: {json.dumps(d)}\n\n" for e, d in mock_anthropic.events(tools_body, mock_anthropic.decide(tools_body))
         ),
-        "openai_completion": mu.openai_completion(oa_tools, mu.openai_decide(oa_tools)),
-        "openai_sse": "".join(f"data: {json.dumps(c)}\n\n" for c in mu.openai_chunks(oa_tools, mu.openai_decide(oa_tools)))
+        "openai_completion": mock_openai.completion(oa_tools, mock_openai.decide(oa_tools)),
+        "openai_sse": "".join(f"data: {json.dumps(c)}\n\n" for c in mock_openai.chunks(oa_tools, mock_openai.decide(oa_tools)))
         + "data: [DONE]\n\n",
     }
 

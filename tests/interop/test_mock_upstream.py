@@ -98,6 +98,17 @@ def test_anthropic_errors(anthropic_direct, mock):
         anthropic_direct.messages.create(model="error-500", max_tokens=10, messages=[{"role": "user", "content": "Hi"}])
 
 
+def test_anthropic_context_overflow(anthropic_direct):
+    with pytest.raises(anthropic.BadRequestError, match="prompt is too long"):
+        anthropic_direct.messages.create(
+            model=mu.m.CONTEXT_OVERFLOW_MODEL, max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+        )
+
+
+def test_anthropic_midstream_error(anthropic_direct):
+    sc.anthropic_midstream_error(anthropic_direct, mu.m.MIDSTREAM_ERROR_MODEL, mu.ANTHROPIC_TEXT)
+
+
 def test_anthropic_requires_version_header(mock):
     req = urllib.request.Request(
         mock.url + "/v1/messages",
@@ -169,6 +180,18 @@ def test_openai_errors(openai_direct, mock):
         openai_direct.chat.completions.create(
             model="mock-gpt", messages=[{"role": "user", "content": "Hi"}], stream_options={"include_usage": True}
         )
+
+
+def test_openai_context_overflow(openai_direct):
+    with pytest.raises(openai.BadRequestError) as e:
+        openai_direct.chat.completions.create(
+            model=mu.m.CONTEXT_OVERFLOW_MODEL, messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert e.value.code == "context_length_exceeded"
+
+
+def test_openai_midstream_error(openai_direct):
+    sc.openai_midstream_error(openai_direct, mu.m.MIDSTREAM_ERROR_MODEL, mu.OPENAI_TEXT)
 
 
 # -- Mock plumbing

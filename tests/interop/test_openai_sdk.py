@@ -134,6 +134,23 @@ def test_upstream_not_found_is_not_found(openai_client, provider):
         )
 
 
+UPSTREAM_TEXT = {"mock-openai": mu.OPENAI_TEXT, "mock-anthropic": mu.ANTHROPIC_TEXT}
+
+
+@pytest.mark.parametrize("provider", list(UPSTREAM_TEXT))
+def test_context_overflow_is_context_length_exceeded(openai_client, provider):
+    with pytest.raises(openai.BadRequestError) as e:
+        openai_client.chat.completions.create(
+            model=f"{provider}/{mu.m.CONTEXT_OVERFLOW_MODEL}", messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert e.value.code == "context_length_exceeded"
+
+
+@pytest.mark.parametrize("provider", list(UPSTREAM_TEXT))
+def test_midstream_error_reaches_the_sdk(openai_client, provider):
+    sc.openai_midstream_error(openai_client, f"{provider}/{mu.m.MIDSTREAM_ERROR_MODEL}", UPSTREAM_TEXT[provider])
+
+
 def test_models_list(openai_client):
     ids = {m.id for m in openai_client.models.list()}
     assert {OPENAI_ALIAS, ANTHROPIC_ALIAS} <= ids
