@@ -7,7 +7,8 @@ RawMessageStreamEvent); test_mock_upstream.py proves the official SDK accepts th
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import mock_model as m
 
@@ -101,13 +102,11 @@ def decide(body: dict[str, Any]) -> m.Answer:
         text, truncated = m.truncate(m.answer_for_results(results), body.get("max_tokens"))
         return m.Answer(text, [], thinking, truncated)
     tools = [
-        (t["name"], t.get("input_schema") or {})
-        for t in body.get("tools") or []
-        if t.get("type") in (None, "custom")
+        (t["name"], t.get("input_schema") or {}) for t in body.get("tools") or [] if t.get("type") in (None, "custom")
     ]
     choice = body.get("tool_choice") or {}
     forced = choice.get("name") if choice.get("type") == "tool" else None
-    calls: list[ToolCall] = []
+    calls: list[m.ToolCall] = []
     if choice.get("type") != "none":
         calls = m.choose_tool_calls(
             tools,
@@ -167,81 +166,108 @@ def message(body: dict[str, Any], ans: m.Answer) -> dict[str, Any]:
 def events(body: dict[str, Any], ans: m.Answer) -> Iterator[tuple[str, dict[str, Any]]]:
     start_usage = usage()
     start_usage["output_tokens"] = 1
-    yield "message_start", {
-        "type": "message_start",
-        "message": {
-            "id": "msg_01" + m.rand_id(22),
-            "type": "message",
-            "role": "assistant",
-            "model": body["model"],
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": start_usage,
+    yield (
+        "message_start",
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_01" + m.rand_id(22),
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": start_usage,
+            },
         },
-    }
+    )
     index = 0
     if ans.thinking:
-        yield "content_block_start", {
-            "type": "content_block_start",
-            "index": index,
-            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
-        }
+        yield (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+            },
+        )
         for piece in m.words(m.THINKING_TEXT):
-            yield "content_block_delta", {
+            yield (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "thinking_delta", "thinking": piece},
+                },
+            )
+        yield (
+            "content_block_delta",
+            {
                 "type": "content_block_delta",
                 "index": index,
-                "delta": {"type": "thinking_delta", "thinking": piece},
-            }
-        yield "content_block_delta", {
-            "type": "content_block_delta",
-            "index": index,
-            "delta": {"type": "signature_delta", "signature": m.THINKING_SIGNATURE},
-        }
+                "delta": {"type": "signature_delta", "signature": m.THINKING_SIGNATURE},
+            },
+        )
         yield "content_block_stop", {"type": "content_block_stop", "index": index}
         index += 1
     if ans.text is not None:
-        yield "content_block_start", {
-            "type": "content_block_start",
-            "index": index,
-            "content_block": {"type": "text", "text": ""},
-        }
+        yield (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {"type": "text", "text": ""},
+            },
+        )
         yield "ping", {"type": "ping"}
         for n, piece in enumerate(m.words(ans.text)):
             if ans.midstream_error and n == m.MIDSTREAM_DELTAS:
                 yield "error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
                 return
-            yield "content_block_delta", {
-                "type": "content_block_delta",
-                "index": index,
-                "delta": {"type": "text_delta", "text": piece},
-            }
+            yield (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "text_delta", "text": piece},
+                },
+            )
         yield "content_block_stop", {"type": "content_block_stop", "index": index}
         index += 1
     for call in ans.tool_calls:
-        yield "content_block_start", {
-            "type": "content_block_start",
-            "index": index,
-            "content_block": {"type": "tool_use", "id": call.id, "name": call.name, "input": {}},
-        }
-        for piece in m.pieces(json.dumps(call.arguments)):
-            yield "content_block_delta", {
-                "type": "content_block_delta",
+        yield (
+            "content_block_start",
+            {
+                "type": "content_block_start",
                 "index": index,
-                "delta": {"type": "input_json_delta", "partial_json": piece},
-            }
+                "content_block": {"type": "tool_use", "id": call.id, "name": call.name, "input": {}},
+            },
+        )
+        for piece in m.pieces(json.dumps(call.arguments)):
+            yield (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": index,
+                    "delta": {"type": "input_json_delta", "partial_json": piece},
+                },
+            )
         yield "content_block_stop", {"type": "content_block_stop", "index": index}
         index += 1
-    yield "message_delta", {
-        "type": "message_delta",
-        "delta": {"stop_reason": stop_reason(ans), "stop_sequence": None},
-        "usage": {
-            "input_tokens": m.ANTHROPIC_USAGE["input_tokens"],
-            "cache_creation_input_tokens": m.ANTHROPIC_USAGE["cache_creation_input_tokens"],
-            "cache_read_input_tokens": m.ANTHROPIC_USAGE["cache_read_input_tokens"],
-            "output_tokens": m.ANTHROPIC_USAGE["output_tokens"],
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop_reason(ans), "stop_sequence": None},
+            "usage": {
+                "input_tokens": m.ANTHROPIC_USAGE["input_tokens"],
+                "cache_creation_input_tokens": m.ANTHROPIC_USAGE["cache_creation_input_tokens"],
+                "cache_read_input_tokens": m.ANTHROPIC_USAGE["cache_read_input_tokens"],
+                "output_tokens": m.ANTHROPIC_USAGE["output_tokens"],
+            },
         },
-    }
+    )
     yield "message_stop", {"type": "message_stop"}
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import mock_model as m
 
@@ -44,8 +45,10 @@ def validate(body: Any) -> None:
     for i, msg in enumerate(msgs):
         role = msg.get("role") if isinstance(msg, dict) else None
         if role not in ("system", "developer", "user", "assistant", "tool"):
-            raise bad(f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'tool'.",
-                      f"messages[{i}].role")
+            raise bad(
+                f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', 'tool'.",
+                f"messages[{i}].role",
+            )
         if role == "tool":
             tid = msg.get("tool_call_id")
             if tid not in pending:
@@ -67,21 +70,26 @@ def validate(body: Any) -> None:
         if role in ("system", "developer") and isinstance(msg.get("content"), list):
             for p in msg["content"]:
                 if p.get("type") != "text":
-                    raise bad(f"Invalid 'messages[{i}].content': system content parts must be text.",
-                              f"messages[{i}].content")
+                    raise bad(
+                        f"Invalid 'messages[{i}].content': system content parts must be text.", f"messages[{i}].content"
+                    )
         if role == "assistant":
             for j, call in enumerate(msg.get("tool_calls") or []):
                 fn = call.get("function") or {}
                 if not isinstance(fn.get("arguments"), str):
-                    raise bad(f"Invalid type for 'messages[{i}].tool_calls[{j}].function.arguments': expected a string.",
-                              f"messages[{i}].tool_calls[{j}].function.arguments")
+                    raise bad(
+                        f"Invalid type for 'messages[{i}].tool_calls[{j}].function.arguments': expected a string.",
+                        f"messages[{i}].tool_calls[{j}].function.arguments",
+                    )
                 pending.append(call.get("id"))
             if msg.get("content") is None and not msg.get("tool_calls"):
-                raise bad(f"Invalid value for 'messages[{i}].content': expected a string, got null.",
-                          f"messages[{i}].content")
+                raise bad(
+                    f"Invalid value for 'messages[{i}].content': expected a string, got null.", f"messages[{i}].content"
+                )
         elif msg.get("content") is None:
-            raise bad(f"Invalid value for 'messages[{i}].content': expected a string, got null.",
-                      f"messages[{i}].content")
+            raise bad(
+                f"Invalid value for 'messages[{i}].content': expected a string, got null.", f"messages[{i}].content"
+            )
     if pending and msgs[-1].get("role") != "assistant":
         raise bad("tool_call_ids did not have response messages: " + ", ".join(pending), "messages")
 
@@ -108,7 +116,7 @@ def decide(body: dict[str, Any]) -> m.Answer:
     ]
     choice = body.get("tool_choice")
     forced = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
-    calls: list[ToolCall] = []
+    calls: list[m.ToolCall] = []
     if choice != "none":
         last_user = next((msg for msg in reversed(msgs) if msg.get("role") == "user"), {})
         calls = m.choose_tool_calls(

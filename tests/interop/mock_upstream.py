@@ -51,9 +51,9 @@ API_KEY = "test-key"
 
 class MockHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "MockServer"
+    server: MockServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -136,13 +136,18 @@ class MockHandler(BaseHTTPRequestHandler):
             return
         self._record(b"")
         if path in ("/v1/models", "/models"):
-            if "anthropic-version" in {k.lower() for k in self.headers.keys()}:
+            if "anthropic-version" in {k.lower() for k in self.headers}:
                 data = [
-                    {"type": "model", "id": "mock-claude", "display_name": "Mock Claude",
-                     "created_at": "2025-01-01T00:00:00Z"}
+                    {
+                        "type": "model",
+                        "id": "mock-claude",
+                        "display_name": "Mock Claude",
+                        "created_at": "2025-01-01T00:00:00Z",
+                    }
                 ]
-                self._send_json(200, {"data": data, "has_more": False, "first_id": "mock-claude",
-                                      "last_id": "mock-claude"})
+                self._send_json(
+                    200, {"data": data, "has_more": False, "first_id": "mock-claude", "last_id": "mock-claude"}
+                )
             else:
                 data = [{"id": "mock-gpt", "object": "model", "created": 1735689600, "owned_by": "mock"}]
                 self._send_json(200, {"object": "list", "data": data})

@@ -12,9 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
 import mock_model as mu
+import pytest
 
 WEATHER_QUESTION = "What is the weather in Paris and Tokyo?"
 WEATHER_RESULTS = {"Paris": "Sunny, 22C", "Tokyo": "Rainy, 15C"}
@@ -287,9 +286,7 @@ def openai_stream_raw(client: Any, model: str, exp: OpenAIExpect) -> list[Any]:
 
 
 def openai_max_tokens(client: Any, model: str) -> Any:
-    completion = client.chat.completions.create(
-        model=model, max_tokens=2, messages=[{"role": "user", "content": "Hi"}]
-    )
+    completion = client.chat.completions.create(model=model, max_tokens=2, messages=[{"role": "user", "content": "Hi"}])
     assert completion.choices[0].finish_reason == "length"
     return completion
 
@@ -335,7 +332,11 @@ def openai_tool_round_trip(client: Any, model: str, exp: OpenAIExpect, stream: b
             "role": "assistant",
             "content": choice.message.content,
             "tool_calls": [
-                {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.function.name, "arguments": c.function.arguments},
+                }
                 for c in calls
             ],
         }

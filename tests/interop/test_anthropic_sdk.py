@@ -10,9 +10,8 @@ import json
 import urllib.request
 
 import anthropic
-import pytest
-
 import mock_upstream as mu
+import pytest
 import scenarios as sc
 from conftest import ANTHROPIC_ALIAS, ANTHROPIC_UPSTREAM_MODEL, OPENAI_ALIAS, OPENAI_UPSTREAM_MODEL
 
@@ -87,9 +86,7 @@ def test_stream_event_order(gateway, mock, path):
     types = [e["type"] for e in events if e["type"] != "ping"]
     assert types[0] == "message_start"
     assert types[-2:] == ["message_delta", "message_stop"]
-    assert types[1:-2] == ["content_block_start"] + ["content_block_delta"] * (len(types) - 5) + [
-        "content_block_stop"
-    ]
+    assert types[1:-2] == ["content_block_start"] + ["content_block_delta"] * (len(types) - 5) + ["content_block_stop"]
     assert all(e.get("index", 0) == 0 for e in events)
     assert events[0]["message"]["usage"] is not None
 
@@ -156,7 +153,9 @@ def test_context_overflow_says_prompt_is_too_long(anthropic_client, provider):
     """Claude Code compacts its context only when the 400 says `prompt is too long`."""
     with pytest.raises(anthropic.BadRequestError, match="prompt is too long"):
         anthropic_client.messages.create(
-            model=f"{provider}/{mu.m.CONTEXT_OVERFLOW_MODEL}", max_tokens=10, messages=[{"role": "user", "content": "Hi"}]
+            model=f"{provider}/{mu.m.CONTEXT_OVERFLOW_MODEL}",
+            max_tokens=10,
+            messages=[{"role": "user", "content": "Hi"}],
         )
 
 

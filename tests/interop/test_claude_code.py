@@ -12,9 +12,8 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import mock_upstream as mu
+import pytest
 from conftest import OPENAI_ALIAS, OPENAI_UPSTREAM_MODEL
 
 CLAUDE_TIMEOUT_S = 120
@@ -89,6 +88,7 @@ def run_claude(claude: Path, gateway, mock, workdir: Path, prompt: str, *args: s
             capture_output=True,
             text=True,
             timeout=CLAUDE_TIMEOUT_S,
+            check=False,
         )
         returncode, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as e:
@@ -124,7 +124,7 @@ def test_claude_code_tool_loop(claude, gateway, mock, tmp_path):
     notes = tmp_path / "project" / "notes.txt"
     notes.parent.mkdir(parents=True)
     notes.write_text("interop-marker-5150\n")
-    prompt = 'Please call the Read tool with {"file_path": "%s"}' % notes
+    prompt = f'Please call the Read tool with {{"file_path": "{notes}"}}'
     stdout, calls, detail = run_claude(claude, gateway, mock, tmp_path, prompt, "--allowedTools", "Read")
     assert mu.TOOL_RESULT_PREFIX in stdout, detail
     assert "interop-marker-5150" in stdout, detail

@@ -20,13 +20,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import mock_anthropic
+import mock_openai
 import pydantic
 import pytest
 from anthropic.types import Message, RawMessageStreamEvent
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-
-import mock_anthropic
-import mock_openai
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DIALECTS = ("anthropic", "openai_chat")
@@ -106,7 +105,7 @@ def sse_frames(text: str) -> list[tuple[str | None, str]]:
             if not line or line.startswith(":"):
                 continue
             field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
+            value = value.removeprefix(" ")
             if field == "event":
                 event = value
             elif field == "data":
@@ -202,10 +201,13 @@ def _mock_outputs() -> dict[str, Any]:
         "anthropic_message": mock_anthropic.message(tools_body, mock_anthropic.decide(tools_body)),
         "anthropic_text": mock_anthropic.message(text_body, mock_anthropic.decide(text_body)),
         "anthropic_sse": "".join(
-            f"event: {e}\ndata: {json.dumps(d)}\n\n" for e, d in mock_anthropic.events(tools_body, mock_anthropic.decide(tools_body))
+            f"event: {e}\ndata: {json.dumps(d)}\n\n"
+            for e, d in mock_anthropic.events(tools_body, mock_anthropic.decide(tools_body))
         ),
         "openai_completion": mock_openai.completion(oa_tools, mock_openai.decide(oa_tools)),
-        "openai_sse": "".join(f"data: {json.dumps(c)}\n\n" for c in mock_openai.chunks(oa_tools, mock_openai.decide(oa_tools)))
+        "openai_sse": "".join(
+            f"data: {json.dumps(c)}\n\n" for c in mock_openai.chunks(oa_tools, mock_openai.decide(oa_tools))
+        )
         + "data: [DONE]\n\n",
     }
 

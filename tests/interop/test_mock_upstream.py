@@ -10,10 +10,9 @@ import json
 import urllib.request
 
 import anthropic
+import mock_upstream as mu
 import openai
 import pytest
-
-import mock_upstream as mu
 import scenarios as sc
 
 
@@ -90,9 +89,7 @@ def test_anthropic_errors(anthropic_direct, mock):
         anthropic_direct.messages.create(
             model="mock-claude",
             max_tokens=10,
-            messages=[
-                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_x", "content": "?"}]}
-            ],
+            messages=[{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_x", "content": "?"}]}],
         )
     with pytest.raises(anthropic.InternalServerError):
         anthropic_direct.messages.create(model="error-500", max_tokens=10, messages=[{"role": "user", "content": "Hi"}])
@@ -112,7 +109,9 @@ def test_anthropic_midstream_error(anthropic_direct):
 def test_anthropic_requires_version_header(mock):
     req = urllib.request.Request(
         mock.url + "/v1/messages",
-        data=json.dumps({"model": "mock-claude", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}).encode(),
+        data=json.dumps(
+            {"model": "mock-claude", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+        ).encode(),
         headers={"x-api-key": mu.API_KEY, "content-type": "application/json"},
     )
     with pytest.raises(urllib.error.HTTPError) as e:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import mock_upstream as mu
 import openai
 import pytest
-
-import mock_upstream as mu
 import scenarios as sc
 from conftest import ANTHROPIC_ALIAS, ANTHROPIC_UPSTREAM_MODEL, OPENAI_ALIAS, OPENAI_UPSTREAM_MODEL
 
@@ -177,8 +176,6 @@ def test_same_dialect_forwards_bytes_and_unknown_fields(gateway, mock):
 
 def test_cross_dialect_refuses_what_anthropic_cannot_express(openai_client, mock):
     with pytest.raises(openai.BadRequestError) as e:
-        openai_client.chat.completions.create(
-            model=ANTHROPIC_ALIAS, n=2, messages=[{"role": "user", "content": "Hi"}]
-        )
+        openai_client.chat.completions.create(model=ANTHROPIC_ALIAS, n=2, messages=[{"role": "user", "content": "Hi"}])
     assert "n" in str(e.value)
     assert upstream_calls(mock, "/v1/messages") == []
