@@ -18,11 +18,7 @@ use amux::usage::{LogSink, UsageSinks};
 const DEFAULT_LISTEN: &str = "127.0.0.1:8484";
 
 #[derive(Parser)]
-#[command(
-    name = "amux",
-    version,
-    about = "LLM gateway and launcher for coding agents"
-)]
+#[command(name = "amux", version, about = "LLM gateway and launcher for coding agents")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -83,17 +79,9 @@ fn env(name: &str) -> Option<String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            config,
-            listen,
-            log_format,
-        } => serve(config, listen, log_format),
-        Command::Config {
-            command: ConfigCommand::Check { file },
-        } => check(&file),
-        Command::Config {
-            command: ConfigCommand::Schema,
-        } => {
+        Command::Serve { config, listen, log_format } => serve(config, listen, log_format),
+        Command::Config { command: ConfigCommand::Check { file } } => check(&file),
+        Command::Config { command: ConfigCommand::Schema } => {
             print!("{}", config::schema_json());
             ExitCode::SUCCESS
         }
@@ -104,12 +92,7 @@ fn check(file: &std::path::Path) -> ExitCode {
     let result = config::load_file(file).and_then(|c| Registry::build(&c, &env).map(|r| (c, r)));
     match result {
         Ok((_, reg)) => {
-            println!(
-                "{}: ok ({} providers, {} model aliases)",
-                file.display(),
-                reg.providers.len(),
-                reg.aliases.len()
-            );
+            println!("{}: ok ({} providers, {} model aliases)", file.display(), reg.providers.len(), reg.aliases.len());
             ExitCode::SUCCESS
         }
         Err(errs) => {
@@ -122,11 +105,7 @@ fn check(file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn serve(
-    config_path: Option<PathBuf>,
-    listen: Option<SocketAddr>,
-    log_format: LogFormat,
-) -> ExitCode {
+fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: LogFormat) -> ExitCode {
     init_logging(log_format);
     // Installing the process-wide TLS provider can only fail if one is already installed.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -140,22 +119,12 @@ fn serve(
                 return ExitCode::FAILURE;
             }
         },
-        None => Config {
-            discover_env: true,
-            ..Default::default()
-        },
+        None => Config { discover_env: true, ..Default::default() },
     };
     let listen = listen
         .or_else(|| config.listen.as_deref().and_then(|l| l.parse().ok()))
-        .unwrap_or_else(|| {
-            DEFAULT_LISTEN
-                .parse()
-                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8484)))
-        });
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+        .unwrap_or_else(|| DEFAULT_LISTEN.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8484))));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");
@@ -172,7 +141,7 @@ fn serve(
             }
         };
         for p in gateway.state().registry.providers.values() {
-            tracing::info!(provider = %p.name, dialect = p.dialect.label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), "provider");
+            tracing::info!(provider = %p.name, dialect = p.dialects[0].label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), "provider");
         }
         for (name, a) in &gateway.state().registry.aliases {
             tracing::info!(alias = %name, provider = %a.provider.name, model = %a.model, "model alias");

@@ -91,10 +91,7 @@ impl SseParser {
 
     fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
         if self.has_data {
-            out.push(SseEvent {
-                event: self.event.take(),
-                data: std::mem::take(&mut self.data),
-            });
+            out.push(SseEvent { event: self.event.take(), data: std::mem::take(&mut self.data) });
         }
         self.event = None;
         self.has_data = false;
@@ -141,13 +138,7 @@ mod tests {
     #[test]
     fn handles_crlf_comments_and_split_chunks() {
         let evs = parse_all(&[b": keepalive\r\n", b"da", b"ta: x", b"y\r\n\r", b"\n"]);
-        assert_eq!(
-            evs,
-            vec![SseEvent {
-                event: None,
-                data: "xy".into()
-            }]
-        );
+        assert_eq!(evs, vec![SseEvent { event: None, data: "xy".into() }]);
     }
 
     #[test]
@@ -174,10 +165,7 @@ mod tests {
         write_event(&mut b, Some("message_stop"), "{\"a\":1}\nsecond");
         assert_eq!(
             parse_all(&[&b]),
-            vec![SseEvent {
-                event: Some("message_stop".into()),
-                data: "{\"a\":1}\nsecond".into()
-            }]
+            vec![SseEvent { event: Some("message_stop".into()), data: "{\"a\":1}\nsecond".into() }]
         );
     }
 }

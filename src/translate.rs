@@ -4,60 +4,71 @@
 use bytes::{Bytes, BytesMut};
 use serde_json::{Map, Value};
 
-use crate::dialects::{anthropic, openai_chat};
+use crate::dialects::{anthropic, gemini, openai_chat, openai_responses};
 use crate::ir::{self, ApiError, Dialect, StreamEvent};
 use crate::sse::{SseEvent, SseParser};
 
+/// Runs `$body` with `$m` bound to the dialect module of `$d`.
+macro_rules! dispatch {
+    ($d:expr, $m:ident => $body:expr) => {
+        match $d {
+            Dialect::Anthropic => {
+                use anthropic as $m;
+                $body
+            }
+            Dialect::OpenAiChat => {
+                use openai_chat as $m;
+                $body
+            }
+            Dialect::OpenAiResponses => {
+                use openai_responses as $m;
+                $body
+            }
+            Dialect::Gemini => {
+                use gemini as $m;
+                $body
+            }
+        }
+    };
+}
+
 /// Decodes a caller's request body.
 pub fn decode_request(dialect: Dialect, body: &[u8]) -> Result<ir::Request, ApiError> {
-    match dialect {
-        Dialect::Anthropic => anthropic::decode_request(body),
-        Dialect::OpenAiChat => openai_chat::decode_request(body),
-    }
+    dispatch!(dialect, m => m::decode_request(body))
 }
 
 /// Encodes an IR request for an upstream, with `model` as the upstream model.
-pub fn encode_request(
-    dialect: Dialect,
-    req: &ir::Request,
-    model: &str,
-) -> Result<Vec<u8>, ApiError> {
-    match dialect {
-        Dialect::Anthropic => anthropic::encode_request(req, model),
-        Dialect::OpenAiChat => openai_chat::encode_request(req, model),
-    }
+pub fn encode_request(dialect: Dialect, req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiError> {
+    dispatch!(dialect, m => m::encode_request(req, model))
 }
 
 /// Decodes an upstream's non-streaming response.
 pub fn decode_response(dialect: Dialect, body: &[u8]) -> Result<ir::Response, ApiError> {
-    match dialect {
-        Dialect::Anthropic => anthropic::decode_response(body),
-        Dialect::OpenAiChat => openai_chat::decode_response(body),
-    }
+    dispatch!(dialect, m => m::decode_response(body))
 }
 
 /// Encodes a response for the caller.
 pub fn encode_response(dialect: Dialect, resp: &ir::Response) -> Vec<u8> {
-    match dialect {
-        Dialect::Anthropic => anthropic::encode_response(resp),
-        Dialect::OpenAiChat => openai_chat::encode_response(resp),
-    }
+    dispatch!(dialect, m => m::encode_response(resp))
 }
 
 /// Decodes an upstream error body.
 pub fn decode_error(dialect: Dialect, status: u16, body: &[u8]) -> ApiError {
-    match dialect {
-        Dialect::Anthropic => anthropic::decode_error(status, body),
-        Dialect::OpenAiChat => openai_chat::decode_error(status, body),
-    }
+    dispatch!(dialect, m => m::decode_error(status, body))
 }
 
 /// Encodes an error body for the caller (the status is `err.status`).
 pub fn encode_error(dialect: Dialect, err: &ApiError) -> Vec<u8> {
-    match dialect {
-        Dialect::Anthropic => anthropic::encode_error(err),
-        Dialect::OpenAiChat => openai_chat::encode_error(err),
-    }
+    dispatch!(dialect, m => m::encode_error(err))
+}
+
+/// One stream error event in the caller's stream format (an error after the first byte).
+pub fn encode_stream_error(dialect: Dialect, err: ApiError) -> Bytes {
+    let mut out = BytesMut::new();
+    let ev = StreamEvent::Error(err);
+    let req = ir::Request::default();
+    dispatch!(dialect, m => m::StreamEncoder::new(&req).encode(&ev, &mut out));
+    out.freeze()
 }
 
 /// Merges provider params from config into an encoded JSON object body (config wins).
@@ -70,18 +81,70 @@ pub fn merge_params(body: Vec<u8>, params: &Map<String, Value>) -> Result<Vec<u8
     for (k, v) in params {
         obj.insert(k.clone(), v.clone());
     }
-    serde_json::to_vec(&obj)
-        .map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding body: {e}")))
+    serde_json::to_vec(&obj).map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding body: {e}")))
 }
 
 enum Decoder {
     Anthropic(anthropic::StreamDecoder),
     OpenAiChat(openai_chat::StreamDecoder),
+    OpenAiResponses(openai_responses::StreamDecoder),
+    Gemini(gemini::StreamDecoder),
 }
 
 enum Encoder {
     Anthropic(anthropic::StreamEncoder),
     OpenAiChat(openai_chat::StreamEncoder),
+    OpenAiResponses(openai_responses::StreamEncoder),
+    Gemini(gemini::StreamEncoder),
+}
+
+impl Decoder {
+    fn new(d: Dialect) -> Self {
+        match d {
+            Dialect::Anthropic => Decoder::Anthropic(anthropic::StreamDecoder::new()),
+            Dialect::OpenAiChat => Decoder::OpenAiChat(openai_chat::StreamDecoder::new()),
+            Dialect::OpenAiResponses => Decoder::OpenAiResponses(openai_responses::StreamDecoder::new()),
+            Dialect::Gemini => Decoder::Gemini(gemini::StreamDecoder::new()),
+        }
+    }
+
+    fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
+        match self {
+            Decoder::Anthropic(d) => d.feed(ev, out),
+            Decoder::OpenAiChat(d) => d.feed(ev, out),
+            Decoder::OpenAiResponses(d) => d.feed(ev, out),
+            Decoder::Gemini(d) => d.feed(ev, out),
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+        match self {
+            Decoder::Anthropic(d) => d.finish(out),
+            Decoder::OpenAiChat(d) => d.finish(out),
+            Decoder::OpenAiResponses(d) => d.finish(out),
+            Decoder::Gemini(d) => d.finish(out),
+        }
+    }
+}
+
+impl Encoder {
+    fn new(d: Dialect, req: &ir::Request) -> Self {
+        match d {
+            Dialect::Anthropic => Encoder::Anthropic(anthropic::StreamEncoder::new(req)),
+            Dialect::OpenAiChat => Encoder::OpenAiChat(openai_chat::StreamEncoder::new(req)),
+            Dialect::OpenAiResponses => Encoder::OpenAiResponses(openai_responses::StreamEncoder::new(req)),
+            Dialect::Gemini => Encoder::Gemini(gemini::StreamEncoder::new(req)),
+        }
+    }
+
+    fn encode(&mut self, ev: &StreamEvent, out: &mut BytesMut) {
+        match self {
+            Encoder::Anthropic(e) => e.encode(ev, out),
+            Encoder::OpenAiChat(e) => e.encode(ev, out),
+            Encoder::OpenAiResponses(e) => e.encode(ev, out),
+            Encoder::Gemini(e) => e.encode(ev, out),
+        }
+    }
 }
 
 /// Translates an upstream SSE byte stream into the caller's SSE byte stream, event by event.
@@ -98,18 +161,10 @@ pub struct StreamTranslator {
 
 impl StreamTranslator {
     pub fn new(upstream: Dialect, caller: Dialect, req: &ir::Request) -> Self {
-        let decoder = match upstream {
-            Dialect::Anthropic => Decoder::Anthropic(anthropic::StreamDecoder::new()),
-            Dialect::OpenAiChat => Decoder::OpenAiChat(openai_chat::StreamDecoder::new()),
-        };
-        let encoder = match caller {
-            Dialect::Anthropic => Encoder::Anthropic(anthropic::StreamEncoder::new(req)),
-            Dialect::OpenAiChat => Encoder::OpenAiChat(openai_chat::StreamEncoder::new(req)),
-        };
         StreamTranslator {
             parser: SseParser::new(),
-            decoder,
-            encoder,
+            decoder: Decoder::new(upstream),
+            encoder: Encoder::new(caller, req),
             sse: Vec::new(),
             events: Vec::new(),
             done: false,
@@ -136,7 +191,7 @@ impl StreamTranslator {
         let ev = StreamEvent::Error(err);
         observe(&ev);
         let mut out = BytesMut::new();
-        self.encode(&ev, &mut out);
+        self.encoder.encode(&ev, &mut out);
         self.done = true;
         out.freeze()
     }
@@ -151,38 +206,22 @@ impl StreamTranslator {
             if self.done {
                 break;
             }
-            match &mut self.decoder {
-                Decoder::Anthropic(d) => d.feed(&ev, &mut self.events),
-                Decoder::OpenAiChat(d) => d.feed(&ev, &mut self.events),
-            }
+            self.decoder.feed(&ev, &mut self.events);
         }
         if finish && !self.done {
-            match &mut self.decoder {
-                Decoder::Anthropic(d) => d.finish(&mut self.events),
-                Decoder::OpenAiChat(d) => d.finish(&mut self.events),
-            }
+            self.decoder.finish(&mut self.events);
         }
         let mut out = BytesMut::new();
-        let events = std::mem::take(&mut self.events);
-        for ev in &events {
+        for ev in self.events.drain(..) {
             if self.done {
                 break;
             }
-            observe(ev);
-            self.encode(ev, &mut out);
+            observe(&ev);
+            self.encoder.encode(&ev, &mut out);
             if matches!(ev, StreamEvent::MessageStop | StreamEvent::Error(_)) {
                 self.done = true;
             }
         }
-        self.events = events;
-        self.events.clear();
         out.freeze()
-    }
-
-    fn encode(&mut self, ev: &StreamEvent, out: &mut BytesMut) {
-        match &mut self.encoder {
-            Encoder::Anthropic(e) => e.encode(ev, out),
-            Encoder::OpenAiChat(e) => e.encode(ev, out),
-        }
     }
 }

@@ -111,12 +111,7 @@ pub struct CallGuard {
 
 impl CallGuard {
     pub fn new(sinks: UsageSinks, rec: CallRecord, started: Instant) -> Self {
-        CallGuard {
-            rec: Some(rec),
-            started,
-            sinks,
-            complete: false,
-        }
+        CallGuard { rec: Some(rec), started, sinks, complete: false }
     }
 
     /// Takes the larger of each usage field (reports are cumulative).
@@ -174,11 +169,7 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        let outcome = if self.complete {
-            None
-        } else {
-            Some(Outcome::ClientDisconnected)
-        };
+        let outcome = if self.complete { None } else { Some(Outcome::ClientDisconnected) };
         self.emit(outcome);
     }
 }

@@ -19,8 +19,8 @@ fn root() -> &'static Path {
 
 #[test]
 fn committed_schema_is_current() {
-    let committed = std::fs::read_to_string(root().join("config/amux.schema.json"))
-        .expect("config/amux.schema.json exists");
+    let committed =
+        std::fs::read_to_string(root().join("config/amux.schema.json")).expect("config/amux.schema.json exists");
     assert!(
         committed == config::schema_json(),
         "config/amux.schema.json is stale: run `cargo run -- config schema > config/amux.schema.json`"
@@ -29,15 +29,12 @@ fn committed_schema_is_current() {
 
 #[test]
 fn example_configs_load() {
-    let env = |k: &str| {
-        (k.ends_with("_KEY") || k.ends_with("_TOKEN")).then(|| format!("test-value-for-{k}"))
-    };
+    let env = |k: &str| (k.ends_with("_KEY") || k.ends_with("_TOKEN")).then(|| format!("test-value-for-{k}"));
     let mut n = 0;
     for entry in std::fs::read_dir(root().join("config")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            let cfg =
-                config::load_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let cfg = config::load_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             // api_key_file points at a Kubernetes secret mount; check everything else resolves.
             let mut cfg = cfg.clone();
             for p in cfg.providers.values_mut() {
@@ -63,42 +60,22 @@ fn config_check_reports_every_error_with_its_path() {
         "providers:\n  a: {kind: anthropic, api_key: x}\nmodels:\n  - {name: m1, provider: a, model: x}\n  - {name: m2, provider: a, model: x}\n  - {name: m3, provider: antrhopic, model: x}\n  - {name: m4, provider: a}\n",
     )
     .unwrap();
-    let out = amux()
-        .args(["config", "check"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = amux().args(["config", "check"]).arg(&file).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("models[2].provider: unknown provider \"antrhopic\""), "{err}");
     assert!(
-        err.contains("models[2].provider: unknown provider \"antrhopic\""),
-        "{err}"
-    );
-    assert!(
-        err.contains("models[3].model: missing field `model`")
-            || err.contains("models[3]: missing field `model`"),
+        err.contains("models[3].model: missing field `model`") || err.contains("models[3]: missing field `model`"),
         "{err}"
     );
     assert!(err.contains("2 error(s)"), "{err}");
-    let ok = amux()
-        .args(["config", "check"])
-        .arg(root().join("config/local.yaml"))
-        .output()
-        .unwrap();
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    let ok = amux().args(["config", "check"]).arg(root().join("config/local.yaml")).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
 }
 
 #[test]
 fn zero_config_serve_discovers_providers_and_answers() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = amux()
         .arg("serve")
         .env_clear()
@@ -131,15 +108,9 @@ fn zero_config_serve_discovers_providers_and_answers() {
     while let Ok(line) = rx.try_recv() {
         log.push_str(&line);
     }
-    assert!(
-        log.contains(&format!("listening on http://127.0.0.1:{port}")),
-        "{log}"
-    );
+    assert!(log.contains(&format!("listening on http://127.0.0.1:{port}")), "{log}");
     for p in ["anthropic", "groq", "ollama"] {
-        assert!(
-            log.contains(&format!("provider={p}")),
-            "provider {p} not reported: {log}"
-        );
+        assert!(log.contains(&format!("provider={p}")), "provider {p} not reported: {log}");
     }
     assert!(!log.contains("secret-value"), "a key was logged: {log}");
 }

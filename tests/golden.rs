@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 use amux::ir::Dialect;
 use amux::translate;
 
-const DIALECTS: [(Dialect, &str); 2] = [
-    (Dialect::Anthropic, "anthropic"),
-    (Dialect::OpenAiChat, "openai_chat"),
-];
+const DIALECTS: [(Dialect, &str); 2] = [(Dialect::Anthropic, "anthropic"), (Dialect::OpenAiChat, "openai_chat")];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -23,10 +20,7 @@ fn root() -> PathBuf {
 fn cases(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == ext))
-                .collect()
+            rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == ext)).collect()
         })
         .unwrap_or_default();
     out.sort();
@@ -41,9 +35,7 @@ fn normalize(text: &str) -> String {
         out.push_str(&rest[..i]);
         out.push_str("\"created\":0");
         let after = rest[i + "\"created\":".len()..].trim_start_matches(' ');
-        let digits = after
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(after.len());
+        let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
         rest = &after[digits..];
     }
     out.push_str(rest);
@@ -65,24 +57,15 @@ fn check(expected_path: &Path, actual: &str, failures: &mut Vec<String>) {
     }
     match std::fs::read_to_string(expected_path) {
         Ok(expected) if expected == actual => {}
-        Ok(expected) => failures.push(format!(
-            "{}: differs\n--- expected\n{expected}\n--- actual\n{actual}",
-            expected_path.display()
-        )),
-        Err(_) => failures.push(format!(
-            "{}: missing (run with UPDATE_GOLDEN=1)",
-            expected_path.display()
-        )),
+        Ok(expected) => failures
+            .push(format!("{}: differs\n--- expected\n{expected}\n--- actual\n{actual}", expected_path.display())),
+        Err(_) => failures.push(format!("{}: missing (run with UPDATE_GOLDEN=1)", expected_path.display())),
     }
 }
 
 fn golden_path(kind: &str, from: &str, to: &str, case: &Path, ext: &str) -> PathBuf {
     let stem = case.file_stem().unwrap().to_string_lossy();
-    root()
-        .join("golden")
-        .join(kind)
-        .join(format!("{from}__{to}"))
-        .join(format!("{stem}.{ext}"))
+    root().join("golden").join(kind).join(format!("{from}__{to}")).join(format!("{stem}.{ext}"))
 }
 
 fn error_json(e: &amux::ir::ApiError) -> String {
@@ -92,12 +75,7 @@ fn error_json(e: &amux::ir::ApiError) -> String {
 
 fn finish(failures: Vec<String>, count: usize) {
     assert!(count > 0, "no fixtures found");
-    assert!(
-        failures.is_empty(),
-        "{} of {count} golden cases failed:\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+    assert!(failures.is_empty(), "{} of {count} golden cases failed:\n{}", failures.len(), failures.join("\n\n"));
 }
 
 #[test]
@@ -115,11 +93,7 @@ fn requests() {
                     .and_then(|req| translate::encode_request(to, &req, "upstream-model"))
                     .map(|b| pretty_json(&b))
                     .unwrap_or_else(|e| error_json(&e));
-                check(
-                    &golden_path("requests", from_name, to_name, &case, "json"),
-                    &actual,
-                    &mut failures,
-                );
+                check(&golden_path("requests", from_name, to_name, &case, "json"), &actual, &mut failures);
             }
         }
     }
@@ -140,11 +114,7 @@ fn responses() {
                 let actual = translate::decode_response(from, &body)
                     .map(|r| pretty_json(&translate::encode_response(to, &r)))
                     .unwrap_or_else(|e| error_json(&e));
-                check(
-                    &golden_path("responses", from_name, to_name, &case, "json"),
-                    &actual,
-                    &mut failures,
-                );
+                check(&golden_path("responses", from_name, to_name, &case, "json"), &actual, &mut failures);
             }
         }
     }
@@ -163,11 +133,7 @@ fn streams() {
                 }
                 count += 1;
                 // Feed in small uneven pieces to exercise event reassembly.
-                let req = amux::ir::Request {
-                    stream: true,
-                    stream_include_usage: true,
-                    ..Default::default()
-                };
+                let req = amux::ir::Request { stream: true, stream_include_usage: true, ..Default::default() };
                 let mut t = translate::StreamTranslator::new(from, to, &req);
                 let mut out = Vec::new();
                 for piece in body.chunks(37) {
@@ -175,11 +141,7 @@ fn streams() {
                 }
                 out.extend_from_slice(&t.finish(&mut |_| {}));
                 let actual = normalize(&String::from_utf8_lossy(&out));
-                check(
-                    &golden_path("streams", from_name, to_name, &case, "sse"),
-                    &actual,
-                    &mut failures,
-                );
+                check(&golden_path("streams", from_name, to_name, &case, "sse"), &actual, &mut failures);
             }
         }
     }
@@ -194,11 +156,7 @@ fn errors() {
             let body = std::fs::read(&case).unwrap();
             // File names start with the upstream status: `429_rate_limit.json`.
             let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
-            let status: u16 = stem
-                .split('_')
-                .next()
-                .and_then(|s| s.parse().ok())
-                .expect("status prefix");
+            let status: u16 = stem.split('_').next().and_then(|s| s.parse().ok()).expect("status prefix");
             for (to, to_name) in DIALECTS {
                 if to == from {
                     continue;
@@ -207,11 +165,7 @@ fn errors() {
                 let err = translate::decode_error(from, status, &body);
                 let body = translate::encode_error(to, &err);
                 let actual = format!("status: {}\n{}", err.status, pretty_json(&body));
-                check(
-                    &golden_path("errors", from_name, to_name, &case, "txt"),
-                    &actual,
-                    &mut failures,
-                );
+                check(&golden_path("errors", from_name, to_name, &case, "txt"), &actual, &mut failures);
             }
         }
     }

@@ -18,11 +18,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
+        if self.path.is_empty() { write!(f, "{}", self.message) } else { write!(f, "{}: {}", self.path, self.message) }
     }
 }
 
@@ -39,20 +35,13 @@ impl ConfigErrors {
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        path: path.into(),
-        message: message.into(),
-    }
+    ConfigError { path: path.into(), message: message.into() }
 }
 
 /// Reads and parses a config file.
 pub fn load_file(path: &std::path::Path) -> Result<Config, ConfigErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigErrors(vec![err(
-            "",
-            format!("cannot read {}: {e}", path.display()),
-        )])
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigErrors(vec![err("", format!("cannot read {}: {e}", path.display()))]))?;
     parse_str(&text)
 }
 
@@ -61,8 +50,7 @@ pub fn parse_str(text: &str) -> Result<Config, ConfigErrors> {
     let value: Value = if text.trim().is_empty() {
         Value::Object(Default::default())
     } else {
-        serde_norway::from_str(text)
-            .map_err(|e| ConfigErrors(vec![err("", format!("not valid YAML/JSON: {e}"))]))?
+        serde_norway::from_str(text).map_err(|e| ConfigErrors(vec![err("", format!("not valid YAML/JSON: {e}"))]))?
     };
     let Value::Object(mut top) = value else {
         return Err(ConfigErrors(vec![err("", "the config must be a mapping")]));
@@ -75,17 +63,12 @@ pub fn parse_str(text: &str) -> Result<Config, ConfigErrors> {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
             for (name, v) in map {
-                if let Some(p) =
-                    decode::<ProviderConfig>(&format!("providers.{name}"), v, &mut errors)
-                {
+                if let Some(p) = decode::<ProviderConfig>(&format!("providers.{name}"), v, &mut errors) {
                     providers.insert(name, p);
                 }
             }
         }
-        Some(_) => errors.push(err(
-            "providers",
-            "must be a mapping of provider name to provider",
-        )),
+        Some(_) => errors.push(err("providers", "must be a mapping of provider name to provider")),
     }
     let mut models = Vec::new();
     match top.remove("models") {
@@ -103,38 +86,24 @@ pub fn parse_str(text: &str) -> Result<Config, ConfigErrors> {
 
     for (name, p) in &providers {
         if name.is_empty() || name.contains(['/', ' ']) {
-            errors.push(err(
-                format!("providers.{name}"),
-                "provider names must be non-empty, without '/' or spaces",
-            ));
+            errors.push(err(format!("providers.{name}"), "provider names must be non-empty, without '/' or spaces"));
         }
         if p.api_key.is_some() && p.api_key_file.is_some() {
-            errors.push(err(
-                format!("providers.{name}"),
-                "set api_key or api_key_file, not both",
-            ));
+            errors.push(err(format!("providers.{name}"), "set api_key or api_key_file, not both"));
         }
         let t = &p.timeouts;
-        for (field, v) in [
-            ("connect_secs", t.connect_secs),
-            ("response_secs", t.response_secs),
-            ("idle_secs", t.idle_secs),
-        ] {
+        for (field, v) in
+            [("connect_secs", t.connect_secs), ("response_secs", t.response_secs), ("idle_secs", t.idle_secs)]
+        {
             if !(v > 0.0 && v.is_finite()) {
-                errors.push(err(
-                    format!("providers.{name}.timeouts.{field}"),
-                    "must be a positive number",
-                ));
+                errors.push(err(format!("providers.{name}.timeouts.{field}"), "must be a positive number"));
             }
         }
     }
     let mut seen = std::collections::HashMap::new();
     for (i, m) in &models {
         if !providers.contains_key(&m.provider) && presets::find(&m.provider).is_none() {
-            errors.push(err(
-                format!("models[{i}].provider"),
-                format!("unknown provider \"{}\"", m.provider),
-            ));
+            errors.push(err(format!("models[{i}].provider"), format!("unknown provider \"{}\"", m.provider)));
         }
         if m.name.trim().is_empty() {
             errors.push(err(format!("models[{i}].name"), "must not be empty"));
@@ -152,10 +121,7 @@ pub fn parse_str(text: &str) -> Result<Config, ConfigErrors> {
     if let Some(listen) = &config.listen
         && listen.parse::<std::net::SocketAddr>().is_err()
     {
-        errors.push(err(
-            "listen",
-            format!("\"{listen}\" is not an address such as 127.0.0.1:8484"),
-        ));
+        errors.push(err("listen", format!("\"{listen}\" is not an address such as 127.0.0.1:8484")));
     }
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
@@ -176,10 +142,7 @@ fn decode<T: DeserializeOwned>(path: &str, v: Value, errors: &mut Vec<ConfigErro
                 (false, false) if inner.starts_with('[') => format!("{path}{inner}"),
                 (false, false) => format!("{path}.{inner}"),
             };
-            errors.push(err(
-                if full == "." { String::new() } else { full },
-                e.into_inner().to_string(),
-            ));
+            errors.push(err(if full == "." { String::new() } else { full }, e.into_inner().to_string()));
             None
         }
     }
@@ -206,19 +169,10 @@ listen: "nope"
         let errs = parse_str(text).unwrap_err().0;
         let lines: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
         let has = |p: &str| lines.iter().any(|l| l.starts_with(p));
-        assert!(
-            has("providers.bad.kind: unknown variant `antrhopic`"),
-            "{lines:?}"
-        );
-        assert!(
-            has("providers.slow.timeouts.connect_secs: must be a positive number"),
-            "{lines:?}"
-        );
+        assert!(has("providers.bad.kind: unknown variant `antrhopic`"), "{lines:?}");
+        assert!(has("providers.slow.timeouts.connect_secs: must be a positive number"), "{lines:?}");
         assert!(has("models[1].extra: unknown field `extra`"), "{lines:?}");
-        assert!(
-            lines.contains(&"models[2].provider: unknown provider \"antrhopic\"".to_string()),
-            "{lines:?}"
-        );
+        assert!(lines.contains(&"models[2].provider: unknown provider \"antrhopic\"".to_string()), "{lines:?}");
         assert!(has("models[3].name: duplicate alias \"a\""), "{lines:?}");
         assert!(has("listen: \"nope\""), "{lines:?}");
     }
@@ -231,16 +185,13 @@ listen: "nope"
 
     #[test]
     fn json_is_accepted() {
-        let c = parse_str(
-            r#"{"providers": {"o": {"kind": "openai", "base_url": "http://x/v1"}}, "models": []}"#,
-        )
-        .unwrap();
+        let c =
+            parse_str(r#"{"providers": {"o": {"kind": "openai", "base_url": "http://x/v1"}}, "models": []}"#).unwrap();
         assert_eq!(c.providers["o"].base_url.as_deref(), Some("http://x/v1"));
     }
 
     #[test]
     fn preset_names_are_valid_model_providers() {
-        parse_str("models:\n  - {name: fast, provider: groq, model: llama-3.3-70b-versatile}\n")
-            .unwrap();
+        parse_str("models:\n  - {name: fast, provider: groq, model: llama-3.3-70b-versatile}\n").unwrap();
     }
 }

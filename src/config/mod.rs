@@ -5,7 +5,7 @@ mod load;
 mod types;
 
 pub use load::{ConfigError, ConfigErrors, load_file, parse_str};
-pub use types::{Config, ModelAlias, ProviderConfig, ProviderKind, Timeouts};
+pub use types::{Config, ModelAlias, OpenAiApi, ProviderConfig, ProviderKind, Timeouts};
 
 /// The JSON Schema of the config file, pretty-printed (committed as `config/amux.schema.json`).
 pub fn schema_json() -> String {

@@ -57,6 +57,18 @@ pub struct ProviderConfig {
     /// Provider params merged into every translated request body's top level (config wins).
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// For `openai`: which API translated calls use, `chat` (default) or `responses`. Callers that
+    /// speak one of the two always get it unchanged.
+    #[serde(default)]
+    pub api: Option<OpenAiApi>,
+}
+
+/// The OpenAI API used for translated calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpenAiApi {
+    Chat,
+    Responses,
 }
 
 /// Timeouts in seconds.
@@ -86,11 +98,7 @@ fn default_idle() -> f64 {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts {
-            connect_secs: default_connect(),
-            response_secs: default_response(),
-            idle_secs: default_idle(),
-        }
+        Timeouts { connect_secs: default_connect(), response_secs: default_response(), idle_secs: default_idle() }
     }
 }
 
@@ -100,6 +108,7 @@ impl Default for Timeouts {
 pub enum ProviderKind {
     Anthropic,
     Openai,
+    Gemini,
     Groq,
     Mistral,
     Deepseek,

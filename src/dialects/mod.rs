@@ -20,4 +20,6 @@
 //! [`crate::translate`] dispatches over [`crate::ir::Dialect`].
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai_chat;
+pub mod openai_responses;

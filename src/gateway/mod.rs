@@ -29,10 +29,7 @@ pub enum StartError {
     #[error("invalid config:\n{0}")]
     Config(#[from] ConfigErrors),
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Client(#[from] ClientError),
 }
@@ -63,12 +60,8 @@ impl Gateway {
     ) -> Result<Gateway, StartError> {
         let registry = Registry::build(config, env)?;
         let state = Arc::new(AppState::new(registry, sinks)?);
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: listen,
-                source,
-            })?;
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Bind { addr: listen, source })?;
         Ok(Gateway { listener, state })
     }
 
@@ -81,13 +74,8 @@ impl Gateway {
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
-    pub async fn serve(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = crate::surfaces::router(self.state);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
     }
 }

@@ -1,8 +1,8 @@
 //! Reading usage out of same-dialect responses without changing them: the body bytes are
 //! forwarded as they arrive while a side parser looks only at the events that carry usage.
 //!
-//! One exception: an OpenAI caller that streamed without `stream_options.include_usage` gets it
-//! switched on upstream (amux needs usage), and the usage-only chunk it did not ask for is then
+//! One exception: an OpenAI Chat caller that streamed without `stream_options.include_usage` gets
+//! it switched on upstream (amux needs usage), and the usage-only chunk it did not ask for is then
 //! filtered out of its stream; every other event is forwarded with its data unchanged.
 
 use bytes::{Bytes, BytesMut};
@@ -12,113 +12,136 @@ use crate::ir::{Dialect, Usage};
 use crate::sse::{SseEvent, SseParser, write_event};
 
 #[derive(Deserialize, Default)]
-struct AnthropicUsage {
-    #[serde(default)]
-    input_tokens: Option<u64>,
-    #[serde(default)]
-    output_tokens: Option<u64>,
-    #[serde(default)]
-    cache_creation_input_tokens: Option<u64>,
-    #[serde(default)]
-    cache_read_input_tokens: Option<u64>,
-}
-
-#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Details {
-    #[serde(default)]
     cached_tokens: Option<u64>,
-    #[serde(default)]
     reasoning_tokens: Option<u64>,
 }
 
+/// Usage as any of the four dialects spells it (each uses a disjoint set of names).
 #[derive(Deserialize, Default)]
-struct OpenAiUsage {
-    #[serde(default)]
-    prompt_tokens: u64,
-    #[serde(default)]
-    completion_tokens: u64,
-    #[serde(default)]
+#[serde(default)]
+struct AnyUsage {
+    // Anthropic
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    // OpenAI Chat
+    prompt_tokens: Option<u64>,
+    completion_tokens: Option<u64>,
     prompt_tokens_details: Option<Details>,
-    #[serde(default)]
     completion_tokens_details: Option<Details>,
+    // OpenAI Responses (input_tokens / output_tokens above)
+    input_tokens_details: Option<Details>,
+    output_tokens_details: Option<Details>,
+    // Gemini usageMetadata
+    #[serde(rename = "promptTokenCount")]
+    prompt_token_count: Option<u64>,
+    #[serde(rename = "candidatesTokenCount")]
+    candidates_token_count: Option<u64>,
+    #[serde(rename = "cachedContentTokenCount")]
+    cached_content_token_count: Option<u64>,
+    #[serde(rename = "thoughtsTokenCount")]
+    thoughts_token_count: Option<u64>,
 }
 
-#[derive(Deserialize)]
-struct WithUsage<U> {
-    #[serde(default = "none")]
-    usage: Option<U>,
-    #[serde(default)]
-    message: Option<Box<WithUsageInner>>,
-    #[serde(default)]
-    choices: Option<Vec<serde::de::IgnoredAny>>,
-}
-
-#[derive(Deserialize)]
-struct WithUsageInner {
-    #[serde(default)]
-    usage: Option<AnthropicUsage>,
-}
-
-fn none<U>() -> Option<U> {
-    None
-}
-
-fn from_anthropic(u: &AnthropicUsage) -> Usage {
-    Usage {
-        input_tokens: u.input_tokens.unwrap_or(0),
-        output_tokens: u.output_tokens.unwrap_or(0),
-        cache_write_tokens: u.cache_creation_input_tokens.unwrap_or(0),
-        cache_read_tokens: u.cache_read_input_tokens.unwrap_or(0),
-        reasoning_tokens: 0,
+impl AnyUsage {
+    fn to_ir(&self, dialect: Dialect) -> Usage {
+        let n = |v: Option<u64>| v.unwrap_or(0);
+        match dialect {
+            Dialect::Anthropic => Usage {
+                input_tokens: n(self.input_tokens),
+                output_tokens: n(self.output_tokens),
+                cache_write_tokens: n(self.cache_creation_input_tokens),
+                cache_read_tokens: n(self.cache_read_input_tokens),
+                reasoning_tokens: 0,
+            },
+            Dialect::OpenAiChat => {
+                let cached = n(self.prompt_tokens_details.as_ref().and_then(|d| d.cached_tokens));
+                Usage {
+                    input_tokens: n(self.prompt_tokens).saturating_sub(cached),
+                    output_tokens: n(self.completion_tokens),
+                    cache_read_tokens: cached,
+                    cache_write_tokens: 0,
+                    reasoning_tokens: n(self.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens)),
+                }
+            }
+            Dialect::OpenAiResponses => {
+                let cached = n(self.input_tokens_details.as_ref().and_then(|d| d.cached_tokens));
+                Usage {
+                    input_tokens: n(self.input_tokens).saturating_sub(cached),
+                    output_tokens: n(self.output_tokens),
+                    cache_read_tokens: cached,
+                    cache_write_tokens: 0,
+                    reasoning_tokens: n(self.output_tokens_details.as_ref().and_then(|d| d.reasoning_tokens)),
+                }
+            }
+            Dialect::Gemini => {
+                let cached = n(self.cached_content_token_count);
+                let thoughts = n(self.thoughts_token_count);
+                Usage {
+                    input_tokens: n(self.prompt_token_count).saturating_sub(cached),
+                    output_tokens: n(self.candidates_token_count) + thoughts,
+                    cache_read_tokens: cached,
+                    cache_write_tokens: 0,
+                    reasoning_tokens: thoughts,
+                }
+            }
+        }
     }
 }
 
-fn from_openai(u: &OpenAiUsage) -> Usage {
-    let cached = u
-        .prompt_tokens_details
-        .as_ref()
-        .and_then(|d| d.cached_tokens)
-        .unwrap_or(0);
-    Usage {
-        input_tokens: u.prompt_tokens.saturating_sub(cached),
-        output_tokens: u.completion_tokens,
-        cache_read_tokens: cached,
-        cache_write_tokens: 0,
-        reasoning_tokens: u
-            .completion_tokens_details
-            .as_ref()
-            .and_then(|d| d.reasoning_tokens)
-            .unwrap_or(0),
+#[derive(Deserialize)]
+struct Candidate {
+    #[serde(default, rename = "finishReason")]
+    finish_reason: Option<String>,
+}
+
+/// The parts of a body or event that carry usage, completion or an error, in any dialect.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Envelope {
+    usage: Option<AnyUsage>,
+    /// Anthropic `message_start.message`, Responses `response.*.response`.
+    message: Option<Box<Envelope>>,
+    response: Option<Box<Envelope>>,
+    #[serde(rename = "usageMetadata")]
+    usage_metadata: Option<AnyUsage>,
+    choices: Option<Vec<serde::de::IgnoredAny>>,
+    candidates: Option<Vec<Candidate>>,
+    error: Option<serde::de::IgnoredAny>,
+}
+
+impl Envelope {
+    fn usage(&self, dialect: Dialect) -> Option<Usage> {
+        let u = self.usage.as_ref().or(self.usage_metadata.as_ref())?;
+        Some(u.to_ir(dialect))
+    }
+
+    fn nested_usage(&self, dialect: Dialect) -> Option<Usage> {
+        self.usage(dialect)
+            .or_else(|| self.message.as_ref().and_then(|m| m.usage(dialect)))
+            .or_else(|| self.response.as_ref().and_then(|r| r.usage(dialect)))
     }
 }
 
 /// Usage in a complete (non-streaming) response body of this dialect.
 pub fn body_usage(dialect: Dialect, body: &[u8]) -> Usage {
-    match dialect {
-        Dialect::Anthropic => serde_json::from_slice::<WithUsage<AnthropicUsage>>(body)
-            .ok()
-            .and_then(|w| w.usage)
-            .map(|u| from_anthropic(&u))
-            .unwrap_or_default(),
-        Dialect::OpenAiChat => serde_json::from_slice::<WithUsage<OpenAiUsage>>(body)
-            .ok()
-            .and_then(|w| w.usage)
-            .map(|u| from_openai(&u))
-            .unwrap_or_default(),
-    }
+    serde_json::from_slice::<Envelope>(body).ok().and_then(|e| e.usage(dialect)).unwrap_or_default()
 }
 
-/// Watches a same-dialect SSE stream for usage and in-stream errors.
+/// Watches a same-dialect SSE stream for usage, its terminal event and in-stream errors.
 pub struct StreamObserver {
     dialect: Dialect,
     parser: SseParser,
     events: Vec<SseEvent>,
-    /// Drop usage-only chunks (OpenAI, when amux asked for usage and the caller did not).
+    /// Drop usage-only chunks (OpenAI Chat, when amux asked for usage and the caller did not).
     strip_usage_chunks: bool,
     pub usage: Usage,
     /// An error event went by.
     pub saw_error: bool,
-    /// The stream's terminal event went by (`message_stop` / `[DONE]`).
+    /// The stream's terminal event went by.
     pub complete: bool,
 }
 
@@ -161,50 +184,56 @@ impl StreamObserver {
         }
     }
 
-    /// Reads usage from one event; returns false for a usage-only chunk to be stripped.
-    fn inspect(&mut self, ev: &SseEvent) -> bool {
+    /// Only events that can carry usage, an end or an error are parsed.
+    fn worth_parsing(&self, ev: &SseEvent) -> bool {
         match self.dialect {
-            Dialect::Anthropic => match ev.event.as_deref() {
-                Some("message_start") | Some("message_delta") => {
-                    if let Ok(w) = serde_json::from_str::<WithUsage<AnthropicUsage>>(&ev.data) {
-                        let u = w.usage.or(w.message.and_then(|m| m.usage));
-                        if let Some(u) = u {
-                            self.usage.merge_max(&from_anthropic(&u));
-                        }
-                    }
-                    true
-                }
-                Some("message_stop") => {
-                    self.complete = true;
-                    true
-                }
-                Some("error") => {
-                    self.saw_error = true;
-                    true
-                }
-                _ => true,
-            },
-            Dialect::OpenAiChat => {
-                if ev.data == "[DONE]" {
-                    self.complete = true;
-                    return true;
-                }
-                if !ev.data.contains("\"usage\"") && !ev.data.contains("\"error\"") {
-                    return true;
-                }
-                let Ok(w) = serde_json::from_str::<WithUsage<OpenAiUsage>>(&ev.data) else {
-                    return true;
-                };
-                if w.choices.is_none() && ev.data.contains("\"error\"") {
-                    self.saw_error = true;
-                }
-                if let Some(u) = &w.usage {
-                    self.usage.merge_max(&from_openai(u));
-                    return !w.choices.as_ref().is_some_and(|c| c.is_empty());
-                }
-                true
+            Dialect::Anthropic => {
+                matches!(ev.event.as_deref(), Some("message_start" | "message_delta" | "message_stop" | "error"))
+            }
+            Dialect::OpenAiResponses => ev.event.as_deref().is_some_and(|e| {
+                matches!(e, "response.completed" | "response.incomplete" | "response.failed" | "error")
+            }),
+            Dialect::OpenAiChat | Dialect::Gemini => {
+                ev.data.contains("\"usage") || ev.data.contains("\"error\"") || ev.data.contains("\"finishReason\"")
             }
         }
+    }
+
+    /// Reads one event; returns false for a usage-only chunk to be stripped.
+    fn inspect(&mut self, ev: &SseEvent) -> bool {
+        if self.dialect == Dialect::OpenAiChat && ev.data == "[DONE]" {
+            self.complete = true;
+            return true;
+        }
+        if !self.worth_parsing(ev) {
+            return true;
+        }
+        match (self.dialect, ev.event.as_deref()) {
+            (Dialect::Anthropic, Some("message_stop")) | (Dialect::OpenAiResponses, Some("response.completed")) => {
+                self.complete = true
+            }
+            (Dialect::OpenAiResponses, Some("response.incomplete")) => self.complete = true,
+            (_, Some("error" | "response.failed")) => self.saw_error = true,
+            _ => {}
+        }
+        let Ok(env) = serde_json::from_str::<Envelope>(&ev.data) else {
+            return true;
+        };
+        if let Some(u) = env.nested_usage(self.dialect) {
+            self.usage.merge_max(&u);
+        }
+        if env.error.is_some() && env.choices.is_none() && env.candidates.is_none() {
+            self.saw_error = true;
+        }
+        if self.dialect == Dialect::Gemini
+            && env.candidates.as_ref().is_some_and(|c| c.iter().any(|c| c.finish_reason.is_some()))
+        {
+            self.complete = true;
+        }
+        // A usage-only Chat chunk (`choices: []`) is what the caller did not ask for.
+        !(self.dialect == Dialect::OpenAiChat
+            && env.usage.is_some()
+            && env.choices.as_ref().is_some_and(|c| c.is_empty()))
     }
 }
 
@@ -219,15 +248,7 @@ mod tests {
         let (x, y) = a.split_at(50);
         assert_eq!(o.chunk(Bytes::copy_from_slice(x)), x);
         assert_eq!(o.chunk(Bytes::copy_from_slice(y)), y);
-        assert_eq!(
-            o.usage,
-            Usage {
-                input_tokens: 12,
-                cache_read_tokens: 100,
-                output_tokens: 30,
-                ..Usage::default()
-            }
-        );
+        assert_eq!(o.usage, Usage { input_tokens: 12, cache_read_tokens: 100, output_tokens: 30, ..Usage::default() });
         assert!(o.complete && !o.saw_error);
     }
 
@@ -237,45 +258,47 @@ mod tests {
         let input = "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":2,\"prompt_tokens_details\":{\"cached_tokens\":4}}}\n\ndata: [DONE]\n\n";
         let out = o.chunk(Bytes::from(input));
         let out = String::from_utf8(out.to_vec()).unwrap();
-        assert_eq!(
-            out,
-            "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\ndata: [DONE]\n\n"
-        );
-        assert_eq!(
-            o.usage,
-            Usage {
-                input_tokens: 6,
-                cache_read_tokens: 4,
-                output_tokens: 2,
-                ..Usage::default()
-            }
-        );
+        assert_eq!(out, "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\ndata: [DONE]\n\n");
+        assert_eq!(o.usage, Usage { input_tokens: 6, cache_read_tokens: 4, output_tokens: 2, ..Usage::default() });
+        assert!(o.complete);
     }
 
     #[test]
-    fn body_usage_of_both_dialects() {
+    fn responses_and_gemini_streams() {
+        let mut o = StreamObserver::new(Dialect::OpenAiResponses, false);
+        o.chunk(Bytes::from("event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":50,\"input_tokens_details\":{\"cached_tokens\":20},\"output_tokens\":9,\"output_tokens_details\":{\"reasoning_tokens\":4}}}}\n\n"));
+        assert_eq!(
+            o.usage,
+            Usage {
+                input_tokens: 30,
+                cache_read_tokens: 20,
+                output_tokens: 9,
+                reasoning_tokens: 4,
+                ..Usage::default()
+            }
+        );
+        assert!(o.complete);
+        let mut g = StreamObserver::new(Dialect::Gemini, false);
+        g.chunk(Bytes::from("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]}}],\"usageMetadata\":{\"promptTokenCount\":10}}\n\n"));
+        assert!(!g.complete);
+        g.chunk(Bytes::from("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"b\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":10,\"candidatesTokenCount\":3,\"thoughtsTokenCount\":2}}\n\n"));
+        assert_eq!(g.usage, Usage { input_tokens: 10, output_tokens: 5, reasoning_tokens: 2, ..Usage::default() });
+        assert!(g.complete);
+    }
+
+    #[test]
+    fn body_usage_of_every_dialect() {
         let u = body_usage(
             Dialect::Anthropic,
             br#"{"usage":{"input_tokens":5,"output_tokens":7,"cache_creation_input_tokens":3}}"#,
         );
-        assert_eq!(
-            u,
-            Usage {
-                input_tokens: 5,
-                output_tokens: 7,
-                cache_write_tokens: 3,
-                ..Usage::default()
-            }
-        );
+        assert_eq!(u, Usage { input_tokens: 5, output_tokens: 7, cache_write_tokens: 3, ..Usage::default() });
         let u = body_usage(Dialect::OpenAiChat, br#"{"usage":{"prompt_tokens":5,"completion_tokens":7,"completion_tokens_details":{"reasoning_tokens":2}}}"#);
-        assert_eq!(
-            u,
-            Usage {
-                input_tokens: 5,
-                output_tokens: 7,
-                reasoning_tokens: 2,
-                ..Usage::default()
-            }
+        assert_eq!(u, Usage { input_tokens: 5, output_tokens: 7, reasoning_tokens: 2, ..Usage::default() });
+        let u = body_usage(
+            Dialect::Gemini,
+            br#"{"usageMetadata":{"promptTokenCount":8,"cachedContentTokenCount":6,"candidatesTokenCount":1}}"#,
         );
+        assert_eq!(u, Usage { input_tokens: 2, cache_read_tokens: 6, output_tokens: 1, ..Usage::default() });
     }
 }

@@ -8,33 +8,20 @@ use axum::body::Body;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-use super::call::{Inbound, send_checked};
+use super::call::{Inbound, Target, send_checked};
 use super::observe::{StreamObserver, body_usage};
 use super::respond;
 use super::splice::TopLevel;
 use super::state::AppState;
 use super::stream::{self, Stage};
 use super::upstream;
-use crate::dialects::{anthropic, openai_chat};
-use crate::ir::{self, ApiError, Dialect, StreamEvent};
-use crate::providers::Route;
+use crate::ir::{self, ApiError, Dialect};
+use crate::translate;
 use crate::usage::CallGuard;
 
 struct ObserveStage {
     dialect: Dialect,
     observer: StreamObserver,
-}
-
-/// One stream error event in `dialect`'s format.
-pub fn stream_error_event(dialect: Dialect, err: ApiError) -> Bytes {
-    let mut out = bytes::BytesMut::new();
-    let req = ir::Request::default();
-    let ev = StreamEvent::Error(err);
-    match dialect {
-        Dialect::Anthropic => anthropic::StreamEncoder::new(&req).encode(&ev, &mut out),
-        Dialect::OpenAiChat => openai_chat::StreamEncoder::new(&req).encode(&ev, &mut out),
-    }
-    out.freeze()
 }
 
 impl Stage for ObserveStage {
@@ -50,12 +37,9 @@ impl Stage for ObserveStage {
         if self.observer.saw_error {
             guard.set_error(502, "upstream_stream_error");
         } else if !self.observer.complete {
-            let err = ApiError::new(
-                ir::ErrorKind::BadGateway,
-                "upstream stream ended before its final event",
-            );
+            let err = ApiError::new(ir::ErrorKind::BadGateway, "upstream stream ended before its final event");
             guard.set_error(err.status, err.kind.label());
-            out.extend_from_slice(&stream_error_event(self.dialect, err));
+            out.extend_from_slice(&translate::encode_stream_error(self.dialect, err));
         }
         Bytes::from(out)
     }
@@ -63,7 +47,7 @@ impl Stage for ObserveStage {
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
         let mut out = self.observer.finish().to_vec();
         guard.usage(&self.observer.usage);
-        out.extend_from_slice(&stream_error_event(self.dialect, err));
+        out.extend_from_slice(&translate::encode_stream_error(self.dialect, err));
         Bytes::from(out)
     }
 }
@@ -73,23 +57,20 @@ pub async fn forward(
     state: Arc<AppState>,
     inbound: Inbound<'_>,
     top: TopLevel<'_>,
-    route: Route,
+    target: Target,
     mut guard: CallGuard,
 ) -> Response<Body> {
     let dialect = inbound.dialect;
-    let stream = match top.boolean("stream") {
-        Ok(s) => s.unwrap_or(false),
-        Err(e) => return fail(dialect, &mut guard, e),
-    };
-    let model = serde_json::Value::String(route.upstream_model.clone()).to_string();
-    let mut replace: Vec<(&str, String)> = vec![("model", model)];
+    let (stream, route) = (target.stream, &target.route);
+    let mut replace: Vec<(&str, String)> = Vec::new();
+    // Gemini carries the model in the URL; the others in the body.
+    if top.raw("model").is_some() {
+        replace.push(("model", serde_json::Value::String(route.upstream_model.clone()).to_string()));
+    }
     let mut append: Vec<(&str, String)> = Vec::new();
     let mut strip_usage = false;
     if dialect == Dialect::OpenAiChat && stream {
-        match top
-            .raw("stream_options")
-            .map(serde_json::from_str::<serde_json::Value>)
-        {
+        match top.raw("stream_options").map(serde_json::from_str::<serde_json::Value>) {
             None | Some(Ok(serde_json::Value::Null)) => {
                 append.push(("stream_options", r#"{"include_usage":true}"#.into()));
                 strip_usage = true;
@@ -102,42 +83,26 @@ pub async fn forward(
                 }
             }
             _ => {
-                return fail(
-                    dialect,
-                    &mut guard,
-                    ApiError::invalid_field("stream_options", "must be an object"),
-                );
+                return fail(dialect, &mut guard, ApiError::invalid_field("stream_options", "must be an object"));
             }
         }
     }
     for (k, v) in &route.params {
-        let slot = if top.raw(k).is_some() {
-            &mut replace
-        } else {
-            &mut append
-        };
+        let slot = if top.raw(k).is_some() { &mut replace } else { &mut append };
         slot.push((k.as_str(), v.to_string()));
     }
     let replace_refs: Vec<(&str, &str)> = replace.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let append_refs: Vec<(&str, &str)> = append.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let body = top.rewrite(&replace_refs, &append_refs);
 
-    let resp = match send_checked(&state, &route, &inbound, body, &mut guard).await {
+    let resp = match send_checked(&state, &target, &inbound, body, &mut guard).await {
         Ok(r) => r,
         Err(resp) => return resp,
     };
     let (parts, upstream_body) = resp.into_parts();
     let mut out = if stream {
-        let stage = ObserveStage {
-            dialect,
-            observer: StreamObserver::new(dialect, strip_usage),
-        };
-        let mut r = Response::new(stream::body(
-            upstream_body,
-            stage,
-            guard,
-            route.provider.clone(),
-        ));
+        let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage) };
+        let mut r = Response::new(stream::body(upstream_body, stage, guard, route.provider.clone()));
         respond::sse_headers(r.headers_mut());
         r
     } else {

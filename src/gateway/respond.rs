@@ -11,10 +11,7 @@ pub fn error(dialect: Dialect, err: &ApiError) -> Response<Body> {
     let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut resp = Response::new(Body::from(translate::encode_error(dialect, err)));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Some(ra) = &err.retry_after
         && let Ok(v) = HeaderValue::from_str(ra)
     {
@@ -44,18 +41,12 @@ pub fn copy_upstream_headers(from: &HeaderMap, to: &mut HeaderMap) {
 pub fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 
 /// Headers of an SSE response.
 pub fn sse_headers(h: &mut HeaderMap) {
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream; charset=utf-8"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
 }

@@ -50,17 +50,11 @@ impl<'a> TopLevel<'a> {
     /// Scans a body; a body that is not a JSON object is a 400 naming the problem.
     pub fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
         let mut de = serde_json::Deserializer::from_slice(body);
-        let visitor = FieldsVisitor {
-            base: body.as_ptr() as usize,
-            end: body.len(),
-            _m: std::marker::PhantomData,
-        };
+        let visitor = FieldsVisitor { base: body.as_ptr() as usize, end: body.len(), _m: std::marker::PhantomData };
         let fields = de
             .deserialize_map(visitor)
             .and_then(|f| de.end().map(|_| f))
-            .map_err(|e| {
-                ApiError::invalid_field("body", format!("not a valid JSON object: {e}"))
-            })?;
+            .map_err(|e| ApiError::invalid_field("body", format!("not a valid JSON object: {e}")))?;
         Ok(TopLevel { body, fields })
     }
 
@@ -94,19 +88,10 @@ impl<'a> TopLevel<'a> {
     pub fn rewrite(&self, replace: &[(&str, &str)], append: &[(&str, &str)]) -> Vec<u8> {
         let mut edits: Vec<(Range<usize>, &str)> = replace
             .iter()
-            .filter_map(|(name, v)| {
-                self.fields
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, r)| (r.clone(), *v))
-            })
+            .filter_map(|(name, v)| self.fields.iter().find(|(k, _)| k == name).map(|(_, r)| (r.clone(), *v)))
             .collect();
         edits.sort_by_key(|(r, _)| r.start);
-        let extra: usize = replace
-            .iter()
-            .chain(append)
-            .map(|(k, v)| k.len() + v.len() + 4)
-            .sum();
+        let extra: usize = replace.iter().chain(append).map(|(k, v)| k.len() + v.len() + 4).sum();
         let mut out = Vec::with_capacity(self.body.len() + extra);
         let mut pos = 0;
         for (r, v) in edits {
@@ -119,11 +104,7 @@ impl<'a> TopLevel<'a> {
             return out;
         }
         // Insert before the closing brace of the object.
-        let close = self
-            .body
-            .iter()
-            .rposition(|&b| b == b'}')
-            .unwrap_or(self.body.len());
+        let close = self.body.iter().rposition(|&b| b == b'}').unwrap_or(self.body.len());
         let close = close.max(pos);
         out.extend_from_slice(&self.body[pos..close]);
         let mut need_comma = !self.fields.is_empty();
@@ -152,10 +133,7 @@ mod tests {
         assert_eq!(t.string("model").unwrap().as_deref(), Some("alias"));
         assert_eq!(t.boolean("stream").unwrap(), Some(true));
         let out = t.rewrite(&[("model", "\"up/m\"")], &[]);
-        assert_eq!(
-            out,
-            br#"{ "model" : "up/m",  "x":{"signature":"EqQBCg\u00e9=="} ,"stream":true }"#.to_vec()
-        );
+        assert_eq!(out, br#"{ "model" : "up/m",  "x":{"signature":"EqQBCg\u00e9=="} ,"stream":true }"#.to_vec());
     }
 
     #[test]
@@ -175,11 +153,6 @@ mod tests {
         assert_eq!(TopLevel::parse(b"{\"a\":1} x").unwrap_err().status, 400);
         let t = TopLevel::parse(br#"{"model":5,"stream":"yes"}"#).unwrap();
         assert!(t.string("model").unwrap_err().message.starts_with("model:"));
-        assert!(
-            t.boolean("stream")
-                .unwrap_err()
-                .message
-                .starts_with("stream:")
-        );
+        assert!(t.boolean("stream").unwrap_err().message.starts_with("stream:"));
     }
 }

@@ -19,11 +19,7 @@ impl AppState {
         for (name, p) in &registry.providers {
             clients.insert(name.clone(), client::build(p.connect_timeout)?);
         }
-        Ok(AppState {
-            registry,
-            clients,
-            sinks,
-        })
+        Ok(AppState { registry, clients, sinks })
     }
 
     /// The pooled client of a provider.

@@ -37,21 +37,9 @@ struct State<S> {
 }
 
 /// A response body streaming `upstream` through `stage`.
-pub fn body<S: Stage>(
-    upstream: Incoming,
-    stage: S,
-    guard: CallGuard,
-    provider: Arc<Provider>,
-) -> Body {
+pub fn body<S: Stage>(upstream: Incoming, stage: S, guard: CallGuard, provider: Arc<Provider>) -> Body {
     let idle = provider.idle_timeout;
-    let state = State {
-        body: upstream,
-        stage,
-        guard,
-        provider,
-        idle,
-        done: false,
-    };
+    let state = State { body: upstream, stage, guard, provider, idle, done: false };
     let stream = futures_util::stream::unfold(state, |mut st| async move {
         loop {
             if st.done {

@@ -7,14 +7,13 @@ use axum::body::Body;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-use super::call::{Inbound, send_checked};
+use super::call::{Inbound, Target, send_checked};
 use super::passthrough::fail;
 use super::respond;
 use super::state::AppState;
 use super::stream::{self, Stage};
 use super::upstream;
 use crate::ir::{ApiError, ErrorKind, StreamEvent};
-use crate::providers::Route;
 use crate::translate::{self, StreamTranslator};
 use crate::usage::CallGuard;
 
@@ -22,9 +21,7 @@ struct TranslateStage(StreamTranslator);
 
 fn observe(guard: &mut CallGuard) -> impl FnMut(&StreamEvent) + '_ {
     move |ev| match ev {
-        StreamEvent::MessageStart { usage, .. } | StreamEvent::MessageDelta { usage, .. } => {
-            guard.usage(usage)
-        }
+        StreamEvent::MessageStart { usage, .. } | StreamEvent::MessageDelta { usage, .. } => guard.usage(usage),
         StreamEvent::Error(e) => guard.set_error(e.status, e.kind.label()),
         _ => {}
     }
@@ -48,15 +45,21 @@ impl Stage for TranslateStage {
 pub async fn forward(
     state: Arc<AppState>,
     inbound: Inbound<'_>,
-    route: Route,
+    target: Target,
     mut guard: CallGuard,
 ) -> Response<Body> {
     let caller = inbound.dialect;
-    let upstream_dialect = route.provider.dialect;
+    let upstream_dialect = target.dialect;
+    let route = &target.route;
     let mut req = match translate::decode_request(caller, inbound.body) {
         Ok(r) => r,
         Err(e) => return fail(caller, &mut guard, e),
     };
+    // Surfaces that carry the model and the stream flag in the path (Gemini).
+    req.stream = target.stream;
+    if let Some(m) = &inbound.path_model {
+        req.model = m.clone();
+    }
     req.provider_params = route.params.clone();
     let body = match translate::encode_request(upstream_dialect, &req, &route.upstream_model)
         .and_then(|b| translate::merge_params(b, &route.params))
@@ -64,19 +67,14 @@ pub async fn forward(
         Ok(b) => b,
         Err(e) => return fail(caller, &mut guard, e),
     };
-    let resp = match send_checked(&state, &route, &inbound, body, &mut guard).await {
+    let resp = match send_checked(&state, &target, &inbound, body, &mut guard).await {
         Ok(r) => r,
         Err(resp) => return resp,
     };
     let upstream_body = resp.into_body();
     if req.stream {
         let stage = TranslateStage(StreamTranslator::new(upstream_dialect, caller, &req));
-        let mut r = Response::new(stream::body(
-            upstream_body,
-            stage,
-            guard,
-            route.provider.clone(),
-        ));
+        let mut r = Response::new(stream::body(upstream_body, stage, guard, route.provider.clone()));
         respond::sse_headers(r.headers_mut());
         return r;
     }
@@ -89,10 +87,7 @@ pub async fn forward(
     let decoded = translate::decode_response(upstream_dialect, &bytes).map_err(|e| {
         ApiError::new(
             ErrorKind::BadGateway,
-            format!(
-                "provider {}: unreadable response: {}",
-                route.provider.name, e.message
-            ),
+            format!("provider {}: unreadable response: {}", route.provider.name, e.message),
         )
     });
     match decoded {

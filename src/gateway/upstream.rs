@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, Request, Response, header};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri, header};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
@@ -48,36 +48,23 @@ impl UpstreamError {
 /// Caller headers forwarded to an upstream of the same dialect. Auth headers never are.
 const FORWARD_ANTHROPIC: &[&str] = &["anthropic-version", "anthropic-beta"];
 
-/// Builds and sends the upstream request; returns the response once its headers arrived.
+/// Builds and sends the upstream request in `target` dialect; returns the response once its
+/// headers arrived, and how long that took.
 pub async fn send(
     client: &HttpClient,
     provider: &Provider,
+    target: Dialect,
     caller: Dialect,
     caller_headers: &HeaderMap,
-    query: Option<&str>,
+    url: Uri,
     body: Vec<u8>,
 ) -> Result<(Response<Incoming>, Duration), UpstreamError> {
-    let uri = match query {
-        Some(q) if !q.is_empty() && caller == provider.dialect => {
-            format!("{}?{q}", provider.endpoint)
-                .parse()
-                .unwrap_or_else(|_| provider.endpoint.clone())
-        }
-        _ => provider.endpoint.clone(),
-    };
-    let mut req = Request::builder().method(Method::POST).uri(uri);
-    let headers = req
-        .headers_mut()
-        .ok_or_else(|| UpstreamError::Transport("request builder".into()))?;
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        header::USER_AGENT,
-        HeaderValue::from_static(concat!("amux/", env!("CARGO_PKG_VERSION"))),
-    );
-    match provider.dialect {
+    let mut req = Request::builder().method(Method::POST).uri(url);
+    let headers = req.headers_mut().ok_or_else(|| UpstreamError::Transport("request builder".into()))?;
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::USER_AGENT, HeaderValue::from_static(concat!("amux/", env!("CARGO_PKG_VERSION"))));
+    let key = provider.api_key.as_ref().map(|k| k.expose());
+    match target {
         Dialect::Anthropic => {
             if caller == Dialect::Anthropic {
                 for name in FORWARD_ANTHROPIC {
@@ -89,34 +76,32 @@ pub async fn send(
             if !headers.contains_key("anthropic-version") {
                 headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
             }
-            if let Some(k) = &provider.api_key
-                && let Ok(mut v) = HeaderValue::from_str(k.expose())
-            {
-                v.set_sensitive(true);
-                headers.insert("x-api-key", v);
-            }
+            insert_secret(headers, "x-api-key", key.map(str::to_string));
         }
-        Dialect::OpenAiChat => {
-            if let Some(k) = &provider.api_key
-                && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", k.expose()))
-            {
-                v.set_sensitive(true);
-                headers.insert(header::AUTHORIZATION, v);
-            }
+        Dialect::OpenAiChat | Dialect::OpenAiResponses => {
+            insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
         }
+        Dialect::Gemini => insert_secret(headers, "x-goog-api-key", key.map(str::to_string)),
     }
     for (k, v) in &provider.headers {
         headers.insert(k.clone(), v.clone());
     }
-    let req = req
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| UpstreamError::Transport(e.to_string()))?;
+    let req = req.body(Full::new(Bytes::from(body))).map_err(|e| UpstreamError::Transport(e.to_string()))?;
     let started = Instant::now();
     match tokio::time::timeout(provider.response_timeout, client.request(req)).await {
         Err(_) => Err(UpstreamError::Timeout(provider.response_timeout)),
         Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Connect(source_chain(&e))),
         Ok(Err(e)) => Err(UpstreamError::Transport(source_chain(&e))),
         Ok(Ok(resp)) => Ok((resp, started.elapsed())),
+    }
+}
+
+fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: Option<String>) {
+    if let Some(v) = value
+        && let Ok(mut v) = HeaderValue::from_str(&v)
+    {
+        v.set_sensitive(true);
+        headers.insert(name, v);
     }
 }
 
@@ -144,28 +129,20 @@ pub async fn collect(provider: &Provider, body: Incoming) -> Result<Bytes, Upstr
 /// dialect, Retry-After kept, 5xx reworded to name the provider (502/503/504).
 pub fn upstream_error(
     provider: &Provider,
+    dialect: Dialect,
     status: u16,
     headers: &HeaderMap,
     body: &[u8],
 ) -> ApiError {
-    let mut err = translate::decode_error(provider.dialect, status, body);
-    err.retry_after = headers
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let mut err = translate::decode_error(dialect, status, body);
+    err.retry_after = headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
     if status >= 500 {
         let kind = match status {
             503 | 529 => ErrorKind::Unavailable,
             504 => ErrorKind::Timeout,
             _ => ErrorKind::BadGateway,
         };
-        let mut e = ApiError::new(
-            kind,
-            format!(
-                "provider {} returned {status}: {}",
-                provider.name, err.message
-            ),
-        );
+        let mut e = ApiError::new(kind, format!("provider {} returned {status}: {}", provider.name, err.message));
         e.retry_after = err.retry_after;
         return e;
     }

@@ -98,13 +98,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ApiError {
-            kind,
-            status: kind.status(),
-            message: message.into(),
-            param: None,
-            retry_after: None,
-        }
+        ApiError { kind, status: kind.status(), message: message.into(), param: None, retry_after: None }
     }
 
     /// A 400 naming the field at fault.
@@ -118,9 +112,7 @@ impl ApiError {
     /// A 400 for a feature the target dialect cannot express.
     pub fn unsupported(field: impl Into<String>, target: &str) -> Self {
         let field = field.into();
-        let msg = format!(
-            "{field}: not supported when translating to {target}; amux refuses rather than drop it"
-        );
+        let msg = format!("{field}: not supported when translating to {target}; amux refuses rather than drop it");
         let mut e = ApiError::new(ErrorKind::InvalidRequest, msg);
         e.param = Some(field);
         e
@@ -139,13 +131,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.status,
-            self.kind.label(),
-            self.message
-        )
+        write!(f, "{} ({}): {}", self.status, self.kind.label(), self.message)
     }
 }
 

@@ -13,8 +13,8 @@ mod usage;
 
 pub use error::{ApiError, ErrorKind, looks_like_context_overflow};
 pub use request::{
-    Block, CacheControl, MediaSource, Message, Reasoning, ReasoningEffort, Request, ResponseFormat,
-    Role, SystemBlock, Tool, ToolChoice,
+    Block, CacheControl, MediaSource, Message, Reasoning, ReasoningEffort, Request, ResponseFormat, Role, SystemBlock,
+    Tool, ToolChoice,
 };
 pub use response::{Response, StopReason};
 pub use stream::{BlockDelta, BlockStart, StreamEvent};
@@ -27,14 +27,23 @@ pub enum Dialect {
     Anthropic,
     /// OpenAI Chat Completions (`/v1/chat/completions`), also every OpenAI-compatible API.
     OpenAiChat,
+    /// OpenAI Responses (`/v1/responses`), what Codex speaks.
+    OpenAiResponses,
+    /// Gemini `generateContent` (`/v1beta/models/{model}:generateContent`), what Gemini CLI speaks.
+    Gemini,
 }
 
 impl Dialect {
+    /// Every dialect.
+    pub const ALL: [Dialect; 4] = [Dialect::Anthropic, Dialect::OpenAiChat, Dialect::OpenAiResponses, Dialect::Gemini];
+
     /// Low-cardinality label for logs and metrics.
     pub fn label(self) -> &'static str {
         match self {
             Dialect::Anthropic => "anthropic",
             Dialect::OpenAiChat => "openai_chat",
+            Dialect::OpenAiResponses => "openai_responses",
+            Dialect::Gemini => "gemini",
         }
     }
 }

@@ -216,10 +216,5 @@ impl ReasoningEffort {
 pub enum ResponseFormat {
     Text,
     JsonObject,
-    JsonSchema {
-        name: String,
-        schema: Value,
-        strict: Option<bool>,
-        description: Option<String>,
-    },
+    JsonSchema { name: String, schema: Value, strict: Option<bool>, description: Option<String> },
 }

@@ -44,32 +44,14 @@ mod tests {
 
     #[test]
     fn total_input_counts_cache() {
-        let u = Usage {
-            input_tokens: 3,
-            cache_read_tokens: 10,
-            cache_write_tokens: 5,
-            ..Usage::default()
-        };
+        let u = Usage { input_tokens: 3, cache_read_tokens: 10, cache_write_tokens: 5, ..Usage::default() };
         assert_eq!(u.total_input(), 18);
     }
 
     #[test]
     fn merge_keeps_largest() {
-        let mut a = Usage {
-            input_tokens: 10,
-            ..Usage::default()
-        };
-        a.merge_max(&Usage {
-            output_tokens: 7,
-            ..Usage::default()
-        });
-        assert_eq!(
-            a,
-            Usage {
-                input_tokens: 10,
-                output_tokens: 7,
-                ..Usage::default()
-            }
-        );
+        let mut a = Usage { input_tokens: 10, ..Usage::default() };
+        a.merge_max(&Usage { output_tokens: 7, ..Usage::default() });
+        assert_eq!(a, Usage { input_tokens: 10, output_tokens: 7, ..Usage::default() });
     }
 }

@@ -2,11 +2,13 @@
 //! name routes to one of them, and the shared HTTP client.
 
 pub mod client;
+mod endpoint;
 pub mod presets;
 mod registry;
 mod route;
 mod secret;
 
+pub use endpoint::check_path_model;
 pub use registry::{Alias, Provider, Registry, expand_env};
 pub use route::Route;
 pub use secret::Secret;

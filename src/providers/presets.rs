@@ -1,5 +1,6 @@
 //! Named provider presets: the kind, default base URL and key variable of each provider amux
-//! knows by name. Everything except `anthropic` speaks OpenAI Chat Completions.
+//! knows by name. Everything except `anthropic` and `gemini` speaks OpenAI Chat Completions;
+//! `openai` also serves the Responses API.
 
 use crate::config::ProviderKind;
 use crate::ir::Dialect;
@@ -10,7 +11,8 @@ pub struct Preset {
     /// The provider name (`groq` in `groq/llama-3.3-70b-versatile`).
     pub name: &'static str,
     pub kind: ProviderKind,
-    pub dialect: Dialect,
+    /// Dialects the provider serves, the one used for translated calls first.
+    pub dialects: &'static [Dialect],
     pub base_url: &'static str,
     /// Variables holding the API key, first set wins.
     pub key_vars: &'static [&'static str],
@@ -20,21 +22,15 @@ pub struct Preset {
     pub keyless: bool,
 }
 
+const CHAT: &[Dialect] = &[Dialect::OpenAiChat];
+
 const fn openai(
     name: &'static str,
     kind: ProviderKind,
     base_url: &'static str,
     key_vars: &'static [&'static str],
 ) -> Preset {
-    Preset {
-        name,
-        kind,
-        dialect: Dialect::OpenAiChat,
-        base_url,
-        key_vars,
-        base_url_var: None,
-        keyless: false,
-    }
+    Preset { name, kind, dialects: CHAT, base_url, key_vars, base_url_var: None, keyless: false }
 }
 
 const fn local(
@@ -44,15 +40,7 @@ const fn local(
     key_vars: &'static [&'static str],
     var: &'static str,
 ) -> Preset {
-    Preset {
-        name,
-        kind,
-        dialect: Dialect::OpenAiChat,
-        base_url,
-        key_vars,
-        base_url_var: Some(var),
-        keyless: true,
-    }
+    Preset { name, kind, dialects: CHAT, base_url, key_vars, base_url_var: Some(var), keyless: true }
 }
 
 /// Every preset, in the order `amux serve` reports them.
@@ -60,7 +48,7 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "anthropic",
         kind: ProviderKind::Anthropic,
-        dialect: Dialect::Anthropic,
+        dialects: &[Dialect::Anthropic],
         base_url: "https://api.anthropic.com",
         key_vars: &["ANTHROPIC_API_KEY"],
         base_url_var: Some("ANTHROPIC_BASE_URL"),
@@ -69,60 +57,25 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "openai",
         kind: ProviderKind::Openai,
-        dialect: Dialect::OpenAiChat,
+        dialects: &[Dialect::OpenAiChat, Dialect::OpenAiResponses],
         base_url: "https://api.openai.com/v1",
         key_vars: &["OPENAI_API_KEY"],
         base_url_var: Some("OPENAI_BASE_URL"),
         keyless: false,
     },
-    openai(
-        "groq",
-        ProviderKind::Groq,
-        "https://api.groq.com/openai/v1",
-        &["GROQ_API_KEY"],
-    ),
-    openai(
-        "mistral",
-        ProviderKind::Mistral,
-        "https://api.mistral.ai/v1",
-        &["MISTRAL_API_KEY"],
-    ),
-    openai(
-        "deepseek",
-        ProviderKind::Deepseek,
-        "https://api.deepseek.com/v1",
-        &["DEEPSEEK_API_KEY"],
-    ),
+    openai("groq", ProviderKind::Groq, "https://api.groq.com/openai/v1", &["GROQ_API_KEY"]),
+    openai("mistral", ProviderKind::Mistral, "https://api.mistral.ai/v1", &["MISTRAL_API_KEY"]),
+    openai("deepseek", ProviderKind::Deepseek, "https://api.deepseek.com/v1", &["DEEPSEEK_API_KEY"]),
     openai(
         "together",
         ProviderKind::Together,
         "https://api.together.xyz/v1",
         &["TOGETHER_API_KEY", "TOGETHERAI_API_KEY"],
     ),
-    openai(
-        "fireworks",
-        ProviderKind::Fireworks,
-        "https://api.fireworks.ai/inference/v1",
-        &["FIREWORKS_API_KEY"],
-    ),
-    openai(
-        "openrouter",
-        ProviderKind::Openrouter,
-        "https://openrouter.ai/api/v1",
-        &["OPENROUTER_API_KEY"],
-    ),
-    openai(
-        "xai",
-        ProviderKind::Xai,
-        "https://api.x.ai/v1",
-        &["XAI_API_KEY"],
-    ),
-    openai(
-        "cerebras",
-        ProviderKind::Cerebras,
-        "https://api.cerebras.ai/v1",
-        &["CEREBRAS_API_KEY"],
-    ),
+    openai("fireworks", ProviderKind::Fireworks, "https://api.fireworks.ai/inference/v1", &["FIREWORKS_API_KEY"]),
+    openai("openrouter", ProviderKind::Openrouter, "https://openrouter.ai/api/v1", &["OPENROUTER_API_KEY"]),
+    openai("xai", ProviderKind::Xai, "https://api.x.ai/v1", &["XAI_API_KEY"]),
+    openai("cerebras", ProviderKind::Cerebras, "https://api.cerebras.ai/v1", &["CEREBRAS_API_KEY"]),
     openai(
         "perplexity",
         ProviderKind::Perplexity,
@@ -135,39 +88,16 @@ pub const PRESETS: &[Preset] = &[
         "https://integrate.api.nvidia.com/v1",
         &["NVIDIA_API_KEY", "NVIDIA_NIM_API_KEY"],
     ),
-    openai(
-        "sambanova",
-        ProviderKind::Sambanova,
-        "https://api.sambanova.ai/v1",
-        &["SAMBANOVA_API_KEY"],
-    ),
+    openai("sambanova", ProviderKind::Sambanova, "https://api.sambanova.ai/v1", &["SAMBANOVA_API_KEY"]),
     openai(
         "huggingface",
         ProviderKind::Huggingface,
         "https://router.huggingface.co/v1",
         &["HF_TOKEN", "HUGGINGFACE_API_KEY"],
     ),
-    local(
-        "ollama",
-        ProviderKind::Ollama,
-        "http://localhost:11434/v1",
-        &["OLLAMA_API_KEY"],
-        "OLLAMA_HOST",
-    ),
-    local(
-        "vllm",
-        ProviderKind::Vllm,
-        "http://localhost:8000/v1",
-        &["VLLM_API_KEY"],
-        "VLLM_BASE_URL",
-    ),
-    local(
-        "lmstudio",
-        ProviderKind::Lmstudio,
-        "http://localhost:1234/v1",
-        &["LM_STUDIO_API_KEY"],
-        "LMSTUDIO_BASE_URL",
-    ),
+    local("ollama", ProviderKind::Ollama, "http://localhost:11434/v1", &["OLLAMA_API_KEY"], "OLLAMA_HOST"),
+    local("vllm", ProviderKind::Vllm, "http://localhost:8000/v1", &["VLLM_API_KEY"], "VLLM_BASE_URL"),
+    local("lmstudio", ProviderKind::Lmstudio, "http://localhost:1234/v1", &["LM_STUDIO_API_KEY"], "LMSTUDIO_BASE_URL"),
 ];
 
 /// The preset of this name.
@@ -177,10 +107,7 @@ pub fn find(name: &str) -> Option<&'static Preset> {
 
 /// The preset of this kind.
 pub fn for_kind(kind: ProviderKind) -> &'static Preset {
-    PRESETS
-        .iter()
-        .find(|p| p.kind == kind)
-        .unwrap_or(&PRESETS[1])
+    PRESETS.iter().find(|p| p.kind == kind).unwrap_or(&PRESETS[1])
 }
 
 /// Base URL from a preset's override variable. `OLLAMA_HOST` is a host[:port] or URL without
@@ -190,20 +117,12 @@ pub fn base_url_from_env(preset: &Preset, value: &str) -> String {
     if preset.kind != ProviderKind::Ollama {
         return v.to_string();
     }
-    let with_scheme = if v.contains("://") {
-        v.to_string()
-    } else {
-        format!("http://{v}")
-    };
+    let with_scheme = if v.contains("://") { v.to_string() } else { format!("http://{v}") };
     let with_port = match with_scheme.rsplit_once(':') {
         Some((_, port)) if port.chars().all(|c| c.is_ascii_digit()) => with_scheme,
         _ => format!("{with_scheme}:11434"),
     };
-    if with_port.ends_with("/v1") {
-        with_port
-    } else {
-        format!("{with_port}/v1")
-    }
+    if with_port.ends_with("/v1") { with_port } else { format!("{with_port}/v1") }
 }
 
 #[cfg(test)]
@@ -222,13 +141,7 @@ mod tests {
     fn ollama_host_forms() {
         let o = find("ollama").unwrap();
         assert_eq!(base_url_from_env(o, "0.0.0.0"), "http://0.0.0.0:11434/v1");
-        assert_eq!(
-            base_url_from_env(o, "127.0.0.1:9999"),
-            "http://127.0.0.1:9999/v1"
-        );
-        assert_eq!(
-            base_url_from_env(o, "https://ollama.example.com:443/"),
-            "https://ollama.example.com:443/v1"
-        );
+        assert_eq!(base_url_from_env(o, "127.0.0.1:9999"), "http://127.0.0.1:9999/v1");
+        assert_eq!(base_url_from_env(o, "https://ollama.example.com:443/"), "https://ollama.example.com:443/v1");
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::presets::{self, Preset};
 use super::secret::Secret;
-use crate::config::{Config, ConfigError, ConfigErrors, ProviderConfig, Timeouts};
+use crate::config::{Config, ConfigError, ConfigErrors, OpenAiApi, ProviderConfig, ProviderKind, Timeouts};
 use crate::ir::Dialect;
 
 /// One upstream API, ready to call.
@@ -18,11 +18,10 @@ use crate::ir::Dialect;
 pub struct Provider {
     pub name: String,
     pub preset: &'static Preset,
-    pub dialect: Dialect,
-    /// Base URL without a trailing slash.
+    /// Dialects this provider serves; the first is used for translated calls.
+    pub dialects: Vec<Dialect>,
+    /// Base URL without a trailing slash (checked to be an http(s) URL with a host).
     pub base_url: String,
-    /// The chat endpoint (`{base}/v1/messages` or `{base}/chat/completions`).
-    pub endpoint: Uri,
     pub api_key: Option<Secret>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub connect_timeout: Duration,
@@ -49,10 +48,7 @@ pub struct Registry {
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        path: path.into(),
-        message: message.into(),
-    }
+    ConfigError { path: path.into(), message: message.into() }
 }
 
 /// Expands `${VAR}` references.
@@ -62,9 +58,7 @@ pub fn expand_env(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Strin
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| format!("unterminated ${{ in \"{s}\""))?;
+        let end = after.find('}').ok_or_else(|| format!("unterminated ${{ in \"{s}\""))?;
         let var = &after[..end];
         let value = env(var).ok_or_else(|| format!("environment variable {var} is not set"))?;
         out.push_str(&value);
@@ -74,17 +68,11 @@ pub fn expand_env(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Strin
     Ok(out)
 }
 
-fn endpoint(dialect: Dialect, base: &str) -> Result<Uri, String> {
-    let url = match dialect {
-        Dialect::Anthropic => format!("{base}/v1/messages"),
-        Dialect::OpenAiChat => format!("{base}/chat/completions"),
-    };
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| format!("\"{base}\" is not a valid URL: {e}"))?;
+fn check_base(base: &str) -> Result<(), String> {
+    let uri: Uri = base.parse().map_err(|e| format!("\"{base}\" is not a valid URL: {e}"))?;
     match uri.scheme_str() {
-        Some("http" | "https") if uri.host().is_some() => Ok(uri),
-        _ => Err(format!("\"{base}\" must be an http:// or https:// URL")),
+        Some("http" | "https") if uri.host().is_some() && uri.query().is_none() => Ok(()),
+        _ => Err(format!("\"{base}\" must be an http:// or https:// URL without a query")),
     }
 }
 
@@ -94,10 +82,7 @@ fn secs(v: f64) -> Duration {
 
 impl Registry {
     /// Builds the registry from a config and an environment (injected for tests).
-    pub fn build(
-        config: &Config,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Registry, ConfigErrors> {
+    pub fn build(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Registry, ConfigErrors> {
         let mut errors = Vec::new();
         let mut reg = Registry::default();
         for (name, pc) in &config.providers {
@@ -123,62 +108,37 @@ impl Registry {
                 Some(p) => {
                     let mut params = p.params.clone();
                     params.extend(m.params.clone());
-                    reg.aliases.insert(
-                        m.name.clone(),
-                        Alias {
-                            provider: p.clone(),
-                            model: m.model.clone(),
-                            params,
-                        },
-                    );
+                    reg.aliases.insert(m.name.clone(), Alias { provider: p.clone(), model: m.model.clone(), params });
                 }
                 None if presets::find(&m.provider).is_some() => errors.push(err(
                     format!("models[{i}].provider"),
-                    format!(
-                        "provider \"{}\" is not configured and its key variable is not set",
-                        m.provider
-                    ),
+                    format!("provider \"{}\" is not configured and its key variable is not set", m.provider),
                 )),
-                None => errors.push(err(
-                    format!("models[{i}].provider"),
-                    format!("unknown provider \"{}\"", m.provider),
-                )),
+                None => {
+                    errors.push(err(format!("models[{i}].provider"), format!("unknown provider \"{}\"", m.provider)))
+                }
             }
         }
-        if errors.is_empty() {
-            Ok(reg)
-        } else {
-            Err(ConfigErrors(errors))
-        }
+        if errors.is_empty() { Ok(reg) } else { Err(ConfigErrors(errors)) }
     }
 }
 
-fn provider_from_env(
-    preset: &'static Preset,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Option<Provider> {
-    let key = preset
-        .key_vars
-        .iter()
-        .find_map(|v| env(v).filter(|s| !s.is_empty()));
+fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>) -> Option<Provider> {
+    let key = preset.key_vars.iter().find_map(|v| env(v).filter(|s| !s.is_empty()));
     if key.is_none() && !preset.keyless {
         return None;
     }
-    let base = match preset
-        .base_url_var
-        .and_then(|v| env(v).filter(|s| !s.is_empty()))
-    {
+    let base = match preset.base_url_var.and_then(|v| env(v).filter(|s| !s.is_empty())) {
         Some(v) => presets::base_url_from_env(preset, &v),
         None => preset.base_url.to_string(),
     };
-    let endpoint = endpoint(preset.dialect, &base).ok()?;
+    check_base(&base).ok()?;
     let t = Timeouts::default();
     Some(Provider {
         name: preset.name.to_string(),
         preset,
-        dialect: preset.dialect,
+        dialects: preset.dialects.to_vec(),
         base_url: base,
-        endpoint,
         api_key: key.map(Secret::new),
         headers: Vec::new(),
         connect_timeout: secs(t.connect_secs),
@@ -198,9 +158,7 @@ fn provider_from_config(
     let path = format!("providers.{name}");
     let mut errors = Vec::new();
     let base = match &pc.base_url {
-        Some(b) => expand_env(b, env)
-            .map_err(|e| errors.push(err(format!("{path}.base_url"), e)))
-            .ok(),
+        Some(b) => expand_env(b, env).map_err(|e| errors.push(err(format!("{path}.base_url"), e))).ok(),
         None => Some(
             preset
                 .base_url_var
@@ -210,16 +168,25 @@ fn provider_from_config(
         ),
     }
     .map(|b| b.trim_end_matches('/').to_string());
-    let endpoint = base.as_deref().and_then(|b| {
-        endpoint(preset.dialect, b)
-            .map_err(|e| errors.push(err(format!("{path}.base_url"), e)))
-            .ok()
-    });
+    if let Some(b) = base.as_deref()
+        && let Err(e) = check_base(b)
+    {
+        errors.push(err(format!("{path}.base_url"), e));
+    }
+    let mut dialects = preset.dialects.to_vec();
+    if let Some(api) = pc.api {
+        let want = match api {
+            OpenAiApi::Chat => Dialect::OpenAiChat,
+            OpenAiApi::Responses => Dialect::OpenAiResponses,
+        };
+        if pc.kind != ProviderKind::Openai {
+            errors.push(err(format!("{path}.api"), "only applies to kind: openai"));
+        }
+        dialects.retain(|d| *d != want);
+        dialects.insert(0, want);
+    }
     let api_key = if let Some(k) = &pc.api_key {
-        expand_env(k, env)
-            .map_err(|e| errors.push(err(format!("{path}.api_key"), e)))
-            .ok()
-            .map(Secret::new)
+        expand_env(k, env).map_err(|e| errors.push(err(format!("{path}.api_key"), e))).ok().map(Secret::new)
     } else if let Some(file) = &pc.api_key_file {
         match expand_env(file, env)
             .and_then(|f| std::fs::read_to_string(&f).map_err(|e| format!("cannot read {f}: {e}")))
@@ -231,11 +198,7 @@ fn provider_from_config(
             }
         }
     } else {
-        preset
-            .key_vars
-            .iter()
-            .find_map(|v| env(v).filter(|s| !s.is_empty()))
-            .map(Secret::new)
+        preset.key_vars.iter().find_map(|v| env(v).filter(|s| !s.is_empty())).map(Secret::new)
     };
     let mut headers = Vec::new();
     for (k, v) in &pc.headers {
@@ -253,15 +216,14 @@ fn provider_from_config(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let (Some(base_url), Some(endpoint)) = (base, endpoint) else {
+    let Some(base_url) = base else {
         return Err(vec![err(format!("{path}.base_url"), "invalid")]);
     };
     Ok(Provider {
         name: name.to_string(),
         preset,
-        dialect: preset.dialect,
+        dialects,
         base_url,
-        endpoint,
         api_key,
         headers,
         connect_timeout: secs(pc.timeouts.connect_secs),
@@ -278,43 +240,24 @@ mod tests {
     use crate::config::parse_str;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
     }
 
     #[test]
     fn discovers_presets_from_env() {
-        let env = env_of(&[
-            ("ANTHROPIC_API_KEY", "a"),
-            ("GROQ_API_KEY", "g"),
-            ("OLLAMA_HOST", "127.0.0.1:1"),
-        ]);
-        let reg = Registry::build(
-            &Config {
-                discover_env: true,
-                ..Default::default()
-            },
-            &env,
-        )
-        .unwrap();
+        let env = env_of(&[("ANTHROPIC_API_KEY", "a"), ("GROQ_API_KEY", "g"), ("OLLAMA_HOST", "127.0.0.1:1")]);
+        let reg = Registry::build(&Config { discover_env: true, ..Default::default() }, &env).unwrap();
         let names: Vec<&str> = reg.providers.keys().map(|s| s.as_str()).collect();
         assert_eq!(names, ["anthropic", "groq", "lmstudio", "ollama", "vllm"]);
         assert_eq!(
-            reg.providers["ollama"].endpoint.to_string(),
+            reg.providers["ollama"].url(Dialect::OpenAiChat, "m", false).unwrap().to_string(),
             "http://127.0.0.1:1/v1/chat/completions"
         );
         assert_eq!(
-            reg.providers["anthropic"].endpoint.to_string(),
+            reg.providers["anthropic"].url(Dialect::Anthropic, "m", false).unwrap().to_string(),
             "https://api.anthropic.com/v1/messages"
         );
-        assert_eq!(
-            reg.providers["groq"].api_key.as_ref().unwrap().expose(),
-            "g"
-        );
+        assert_eq!(reg.providers["groq"].api_key.as_ref().unwrap().expose(), "g");
     }
 
     #[test]
@@ -324,24 +267,15 @@ mod tests {
         )
         .unwrap();
         let errs = Registry::build(&cfg, &env_of(&[("K", "k")])).unwrap_err().0;
-        assert_eq!(
-            errs[0].to_string(),
-            "providers.a.headers.X-Team: environment variable T is not set"
-        );
+        assert_eq!(errs[0].to_string(), "providers.a.headers.X-Team: environment variable T is not set");
         let reg = Registry::build(&cfg, &env_of(&[("K", "k"), ("T", "t")])).unwrap();
         assert_eq!(reg.providers["a"].api_key.as_ref().unwrap().expose(), "k");
     }
 
     #[test]
     fn bad_base_url_is_reported() {
-        let cfg = parse_str(
-            "discover_env: false\nproviders:\n  a: {kind: anthropic, base_url: 'ftp://x'}\n",
-        )
-        .unwrap();
+        let cfg = parse_str("discover_env: false\nproviders:\n  a: {kind: anthropic, base_url: 'ftp://x'}\n").unwrap();
         let errs = Registry::build(&cfg, &env_of(&[])).unwrap_err().0;
-        assert!(
-            errs[0].to_string().starts_with("providers.a.base_url:"),
-            "{errs:?}"
-        );
+        assert!(errs[0].to_string().starts_with("providers.a.base_url:"), "{errs:?}");
     }
 }

@@ -20,9 +20,7 @@ pub struct Route {
 
 fn is_openai_model(name: &str) -> bool {
     let b = name.as_bytes();
-    name.starts_with("gpt-")
-        || name.starts_with("chatgpt-")
-        || (b.len() >= 2 && b[0] == b'o' && b[1].is_ascii_digit())
+    name.starts_with("gpt-") || name.starts_with("chatgpt-") || (b.len() >= 2 && b[0] == b'o' && b[1].is_ascii_digit())
 }
 
 /// Model names are data, but refuse anything that could not be one (control characters, absurd
@@ -72,10 +70,8 @@ impl Registry {
                 params: provider.params.clone(),
             });
         }
-        let mut e = ApiError::new(
-            ErrorKind::NotFound,
-            format!("model \"{model}\" not found. {}", self.routable_summary()),
-        );
+        let mut e =
+            ApiError::new(ErrorKind::NotFound, format!("model \"{model}\" not found. {}", self.routable_summary()));
         e.param = Some("model".into());
         Err(e)
     }
@@ -83,16 +79,9 @@ impl Registry {
     /// One sentence listing what is routable, for 404 messages.
     pub fn routable_summary(&self) -> String {
         let aliases: Vec<&str> = self.aliases.keys().map(|s| s.as_str()).collect();
-        let providers: Vec<String> = self
-            .providers
-            .keys()
-            .map(|p| format!("{p}/<model>"))
-            .collect();
-        let mut s = format!(
-            "Routable: aliases [{}]; provider/model names [{}]",
-            aliases.join(", "),
-            providers.join(", ")
-        );
+        let providers: Vec<String> = self.providers.keys().map(|p| format!("{p}/<model>")).collect();
+        let mut s =
+            format!("Routable: aliases [{}]; provider/model names [{}]", aliases.join(", "), providers.join(", "));
         if self.providers.contains_key("anthropic") {
             s.push_str("; claude-* (anthropic)");
         }
@@ -105,10 +94,7 @@ impl Registry {
     /// Every model id to list on `GET /v1/models`: the aliases, then `provider/*` patterns are not
     /// listable, so only aliases are returned.
     pub fn listed_models(&self) -> Vec<(&str, &str)> {
-        self.aliases
-            .iter()
-            .map(|(name, a)| (name.as_str(), a.provider.name.as_str()))
-            .collect()
+        self.aliases.iter().map(|(name, a)| (name.as_str(), a.provider.name.as_str())).collect()
     }
 }
 
@@ -128,31 +114,16 @@ mod tests {
     #[test]
     fn routes_in_order() {
         let r = reg();
-        let route = |m: &str| {
-            r.resolve(m)
-                .map(|x| (x.provider.name.clone(), x.upstream_model))
-        };
-        assert_eq!(
-            route("fast").unwrap(),
-            ("groq".into(), "llama-3.3-70b-versatile".into())
-        );
-        assert_eq!(
-            route("groq/llama-3.1-8b-instant").unwrap(),
-            ("groq".into(), "llama-3.1-8b-instant".into())
-        );
+        let route = |m: &str| r.resolve(m).map(|x| (x.provider.name.clone(), x.upstream_model));
+        assert_eq!(route("fast").unwrap(), ("groq".into(), "llama-3.3-70b-versatile".into()));
+        assert_eq!(route("groq/llama-3.1-8b-instant").unwrap(), ("groq".into(), "llama-3.1-8b-instant".into()));
         assert_eq!(
             route("openrouter/anthropic/claude-sonnet-4.5").unwrap(),
             ("openrouter".into(), "anthropic/claude-sonnet-4.5".into())
         );
-        assert_eq!(
-            route("claude-sonnet-4-5").unwrap(),
-            ("anthropic".into(), "claude-sonnet-4-5".into())
-        );
+        assert_eq!(route("claude-sonnet-4-5").unwrap(), ("anthropic".into(), "claude-sonnet-4-5".into()));
         assert_eq!(route("gpt-5").unwrap(), ("openai".into(), "gpt-5".into()));
-        assert_eq!(
-            route("o3-mini").unwrap(),
-            ("openai".into(), "o3-mini".into())
-        );
+        assert_eq!(route("o3-mini").unwrap(), ("openai".into(), "o3-mini".into()));
     }
 
     #[test]
@@ -160,9 +131,7 @@ mod tests {
         let e = reg().resolve("llama3").unwrap_err();
         assert_eq!(e.status, 404);
         assert!(
-            e.message.contains("\"llama3\"")
-                && e.message.contains("fast")
-                && e.message.contains("groq/<model>"),
+            e.message.contains("\"llama3\"") && e.message.contains("fast") && e.message.contains("groq/<model>"),
             "{}",
             e.message
         );

@@ -14,7 +14,8 @@ pub async fn liveness() -> Response<Body> {
 }
 
 pub async fn readiness(State(state): State<Arc<AppState>>) -> Response<Body> {
-    let body = json!({"status": "ready", "providers": state.registry.providers.len(), "models": state.registry.aliases.len()});
+    let body =
+        json!({"status": "ready", "providers": state.registry.providers.len(), "models": state.registry.aliases.len()});
     json_response(StatusCode::OK, body.to_string().into_bytes())
 }
 
@@ -30,8 +31,5 @@ pub async fn not_found(method: Method, uri: Uri) -> Response<Body> {
 
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     let body = json!({"type": "error", "error": {"type": "api_error", "message": "internal error in amux"}});
-    json_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        body.to_string().into_bytes(),
-    )
+    json_response(StatusCode::INTERNAL_SERVER_ERROR, body.to_string().into_bytes())
 }

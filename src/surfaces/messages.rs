@@ -18,26 +18,16 @@ async fn model_call(state: Arc<AppState>, dialect: Dialect, req: Request) -> Res
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(e) => {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             let err = if too_large {
-                ApiError::new(
-                    ErrorKind::RequestTooLarge,
-                    format!("request body exceeds {MAX_BODY} bytes"),
-                )
+                ApiError::new(ErrorKind::RequestTooLarge, format!("request body exceeds {MAX_BODY} bytes"))
             } else {
                 ApiError::invalid_field("body", format!("could not be read: {e}"))
             };
             return error_response(dialect, &err);
         }
     };
-    let inbound = call::Inbound {
-        dialect,
-        headers: &parts.headers,
-        query: parts.uri.query(),
-        body: &bytes,
-        started,
-    };
+    let inbound = call::Inbound { dialect, headers: &parts.headers, query: parts.uri.query(), body: &bytes, started, path_model: None, path_stream: None };
     call::handle(state, inbound).await
 }
 

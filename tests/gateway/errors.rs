@@ -9,29 +9,14 @@ use crate::support::*;
 async fn unknown_model_is_404_in_each_callers_shape() {
     let mock = Mock::start().await;
     let gw = start_gateway(&mock_config(&mock, "")).await;
-    let a = post(
-        gw.addr,
-        "/v1/messages",
-        &[],
-        r#"{"model":"nope","max_tokens":1,"messages":[]}"#,
-    )
-    .await;
+    let a = post(gw.addr, "/v1/messages", &[], r#"{"model":"nope","max_tokens":1,"messages":[]}"#).await;
     assert_eq!(a.status, 404);
     let j = a.json();
     assert_eq!(j["type"], "error");
     assert_eq!(j["error"]["type"], "not_found_error");
     let msg = j["error"]["message"].as_str().unwrap();
-    assert!(
-        msg.contains("\"nope\"") && msg.contains("claude-test") && msg.contains("anth/<model>"),
-        "{msg}"
-    );
-    let o = post(
-        gw.addr,
-        "/v1/chat/completions",
-        &[],
-        r#"{"model":"nope","messages":[]}"#,
-    )
-    .await;
+    assert!(msg.contains("\"nope\"") && msg.contains("claude-test") && msg.contains("anth/<model>"), "{msg}");
+    let o = post(gw.addr, "/v1/chat/completions", &[], r#"{"model":"nope","messages":[]}"#).await;
     assert_eq!(o.status, 404);
     assert_eq!(o.json()["error"]["param"], "model");
     assert_eq!(mock.count(), 0);
@@ -44,22 +29,11 @@ async fn malformed_requests_are_400_naming_the_field() {
     let a = post(gw.addr, "/v1/messages", &[], r#"{"model": "claude-test", "#).await;
     assert_eq!(a.status, 400);
     assert_eq!(a.json()["error"]["type"], "invalid_request_error");
-    assert!(
-        a.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("body:")
-    );
+    assert!(a.json()["error"]["message"].as_str().unwrap().starts_with("body:"));
     let b = post(gw.addr, "/v1/chat/completions", &[], r#"{"messages":[]}"#).await;
     assert_eq!(b.status, 400);
     assert_eq!(b.json()["error"]["message"], "model: is required");
-    let c = post(
-        gw.addr,
-        "/v1/chat/completions",
-        &[],
-        r#"{"model":"gpt-test","stream":"yes","messages":[]}"#,
-    )
-    .await;
+    let c = post(gw.addr, "/v1/chat/completions", &[], r#"{"model":"gpt-test","stream":"yes","messages":[]}"#).await;
     assert_eq!(c.status, 400);
     assert_eq!(c.json()["error"]["param"], "stream");
     assert_eq!(mock.count(), 0);
@@ -71,8 +45,7 @@ async fn upstream_429_keeps_retry_after_and_shape() {
     mock.push(Reply::Json {
         status: 429,
         headers: vec![("retry-after", "17".into())],
-        body: r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#
-            .into(),
+        body: r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#.into(),
     });
     mock.push(Reply::Json {
         status: 429,
@@ -102,10 +75,7 @@ async fn upstream_429_keeps_retry_after_and_shape() {
     assert_eq!(b.headers["retry-after"], "3");
     assert_eq!(b.json()["error"]["type"], "rate_limit_error");
     let recs = gw.records.wait_for(2).await;
-    assert!(
-        recs.iter()
-            .all(|r| matches!(r.outcome, amux::usage::Outcome::Error { status: 429, .. }))
-    );
+    assert!(recs.iter().all(|r| matches!(r.outcome, amux::usage::Outcome::Error { status: 429, .. })));
 }
 
 #[tokio::test]
@@ -125,34 +95,17 @@ async fn context_overflow_from_any_upstream_says_prompt_is_too_long() {
     .await;
     assert_eq!(a.status, 400);
     assert_eq!(a.json()["error"]["type"], "invalid_request_error");
-    assert!(
-        a.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("prompt is too long"),
-        "{}",
-        a.body
-    );
+    assert!(a.json()["error"]["message"].as_str().unwrap().contains("prompt is too long"), "{}", a.body);
 }
 
 #[tokio::test]
 async fn upstream_5xx_timeouts_and_connect_failures_name_the_provider() {
     let mock = Mock::start().await;
-    mock.push(Reply::status(
-        500,
-        r#"{"type":"error","error":{"type":"api_error","message":"boom"}}"#,
-    ));
-    mock.push(Reply::status(
-        529,
-        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
-    ));
+    mock.push(Reply::status(500, r#"{"type":"error","error":{"type":"api_error","message":"boom"}}"#));
+    mock.push(Reply::status(529, r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#));
     mock.push(Reply::Hang);
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let extra =
-        "  - {name: dead, provider: gone, model: m}\n  - {name: slow, provider: slowp, model: m}\n";
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let extra = "  - {name: dead, provider: gone, model: m}\n  - {name: slow, provider: slowp, model: m}\n";
     let cfg = mock_config(&mock, extra).replace(
         "models:",
         &format!(
@@ -161,9 +114,7 @@ async fn upstream_5xx_timeouts_and_connect_failures_name_the_provider() {
         ),
     );
     let gw = start_gateway(&cfg).await;
-    let body = |m: &str| {
-        format!(r#"{{"model":"{m}","max_tokens":5,"messages":[{{"role":"user","content":"x"}}]}}"#)
-    };
+    let body = |m: &str| format!(r#"{{"model":"{m}","max_tokens":5,"messages":[{{"role":"user","content":"x"}}]}}"#);
     let a = post(gw.addr, "/v1/messages", &[], &body("claude-test")).await;
     assert_eq!(a.status, 502);
     assert!(a.body.contains("provider anth"), "{}", a.body);
@@ -175,14 +126,7 @@ async fn upstream_5xx_timeouts_and_connect_failures_name_the_provider() {
     assert!(c.body.contains("provider slowp"), "{}", c.body);
     let d = post(gw.addr, "/v1/chat/completions", &[], &body("dead")).await;
     assert_eq!(d.status, 503);
-    assert!(
-        d.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("provider gone"),
-        "{}",
-        d.body
-    );
+    assert!(d.json()["error"]["message"].as_str().unwrap().contains("provider gone"), "{}", d.body);
 }
 
 #[tokio::test]
@@ -190,17 +134,12 @@ async fn failure_after_first_byte_is_an_error_event_then_the_end() {
     let mock = Mock::start().await;
     let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-up\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n";
     // The connection drops after the first event; then a stream that ends without message_stop.
-    let head =
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
     let raw = raw_then_close(&format!("{head}{:x}\r\n{start}\r\n", start.len())).await;
-    mock.push(Reply::Sse {
-        pieces: vec![(Duration::ZERO, start.into())],
-    });
+    mock.push(Reply::Sse { pieces: vec![(Duration::ZERO, start.into())] });
     let extra = "  - {name: cut, provider: rawp, model: m}\n";
-    let cfg = mock_config(&mock, extra).replace(
-        "models:",
-        &format!("  rawp: {{kind: anthropic, base_url: 'http://{raw}'}}\nmodels:"),
-    );
+    let cfg = mock_config(&mock, extra)
+        .replace("models:", &format!("  rawp: {{kind: anthropic, base_url: 'http://{raw}'}}\nmodels:"));
     let gw = start_gateway(&cfg).await;
     for model in ["cut", "claude-test"] {
         let body = format!(
@@ -209,21 +148,12 @@ async fn failure_after_first_byte_is_an_error_event_then_the_end() {
         let a = post(gw.addr, "/v1/messages", &[], &body).await;
         assert_eq!(a.status, 200);
         let evs = sse_events(&a.body);
-        assert_eq!(
-            evs.first().unwrap().0.as_deref(),
-            Some("message_start"),
-            "{}",
-            a.body
-        );
+        assert_eq!(evs.first().unwrap().0.as_deref(), Some("message_start"), "{}", a.body);
         let (name, data) = evs.last().unwrap();
         assert_eq!(name.as_deref(), Some("error"), "{}", a.body);
         let j: serde_json::Value = serde_json::from_str(data).unwrap();
         assert_eq!(j["type"], "error");
     }
     let recs = gw.records.wait_for(2).await;
-    assert!(
-        recs.iter()
-            .all(|r| matches!(r.outcome, amux::usage::Outcome::Error { .. })),
-        "{recs:?}"
-    );
+    assert!(recs.iter().all(|r| matches!(r.outcome, amux::usage::Outcome::Error { .. })), "{recs:?}");
 }

@@ -10,11 +10,7 @@ const ANTHROPIC_BODY: &str = r#"{"model":"claude-test","max_tokens":64,"unknown_
 async fn anthropic_body_is_forwarded_byte_for_byte_with_only_the_model_replaced() {
     let mock = Mock::start().await;
     let answer = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-up","content":[{"type":"thinking","thinking":"x","signature":"sig\u002bA=="},{"type":"text","text":"hello"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":11,"output_tokens":5,"cache_read_input_tokens":7,"cache_creation_input_tokens":3}}"#;
-    mock.push(Reply::Json {
-        status: 200,
-        headers: vec![("request-id", "req_123".into())],
-        body: answer.into(),
-    });
+    mock.push(Reply::Json { status: 200, headers: vec![("request-id", "req_123".into())], body: answer.into() });
     let gw = start_gateway(&mock_config(&mock, "")).await;
     let a = post(
         gw.addr,
@@ -36,15 +32,9 @@ async fn anthropic_body_is_forwarded_byte_for_byte_with_only_the_model_replaced(
         String::from_utf8(up.body.to_vec()).unwrap(),
         ANTHROPIC_BODY.replace("\"claude-test\"", "\"claude-up\"")
     );
-    assert_eq!(
-        up.headers["anthropic-beta"],
-        "interleaved-thinking-2025-05-14"
-    );
+    assert_eq!(up.headers["anthropic-beta"], "interleaved-thinking-2025-05-14");
     assert_eq!(up.headers["anthropic-version"], "2023-06-01");
-    assert_eq!(
-        up.headers["x-api-key"], "sk-ant-upstream",
-        "the provider's key replaces the caller's"
-    );
+    assert_eq!(up.headers["x-api-key"], "sk-ant-upstream", "the provider's key replaces the caller's");
     let recs = gw.records.wait_for(1).await;
     assert_eq!(recs[0].usage.input_tokens, 11);
     assert_eq!(recs[0].usage.cache_read_tokens, 7);
@@ -61,12 +51,7 @@ async fn anthropic_stream_is_forwarded_as_it_arrives_and_usage_observed() {
     let pieces: Vec<(Duration, String)> = ANTHROPIC_SSE
         .as_bytes()
         .chunks(61)
-        .map(|c| {
-            (
-                Duration::from_millis(2),
-                String::from_utf8_lossy(c).into_owned(),
-            )
-        })
+        .map(|c| (Duration::from_millis(2), String::from_utf8_lossy(c).into_owned()))
         .collect();
     // chunks(61) may split a multi-byte char; the fixture is ASCII so it does not.
     mock.push(Reply::Sse { pieces });
@@ -74,12 +59,7 @@ async fn anthropic_stream_is_forwarded_as_it_arrives_and_usage_observed() {
     let body = ANTHROPIC_BODY.replace("\"max_tokens\":64", "\"max_tokens\":64,\"stream\":true");
     let a = post(gw.addr, "/v1/messages", &[], &body).await;
     assert_eq!(a.status, 200);
-    assert!(
-        a.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/event-stream")
-    );
+    assert!(a.headers["content-type"].to_str().unwrap().starts_with("text/event-stream"));
     assert_eq!(a.body, ANTHROPIC_SSE);
     let recs = gw.records.wait_for(1).await;
     assert_eq!(recs[0].usage.input_tokens, 20);
@@ -96,17 +76,19 @@ async fn openai_stream_gets_usage_upstream_and_strips_it_when_not_asked() {
     mock.push(Reply::sse(OPENAI_SSE));
     let gw = start_gateway(&mock_config(&mock, "")).await;
 
-    let a = post(gw.addr, "/v1/chat/completions", &[], r#"{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}],"x_vendor":1}"#).await;
+    let a = post(
+        gw.addr,
+        "/v1/chat/completions",
+        &[],
+        r#"{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}],"x_vendor":1}"#,
+    )
+    .await;
     assert_eq!(a.status, 200);
     let up = mock.last().json();
     assert_eq!(up["stream_options"]["include_usage"], true);
     assert_eq!(up["model"], "gpt-up");
     assert_eq!(up["x_vendor"], 1);
-    assert!(
-        !a.body.contains("\"choices\":[]"),
-        "usage chunk stripped: {}",
-        a.body
-    );
+    assert!(!a.body.contains("\"choices\":[]"), "usage chunk stripped: {}", a.body);
     assert!(a.body.ends_with("data: [DONE]\n\n"));
 
     let b = post(
@@ -119,14 +101,7 @@ async fn openai_stream_gets_usage_upstream_and_strips_it_when_not_asked() {
     assert_eq!(b.body, OPENAI_SSE, "asked for usage: forwarded untouched");
     let recs = gw.records.wait_for(2).await;
     for r in recs {
-        assert_eq!(
-            (
-                r.usage.input_tokens,
-                r.usage.cache_read_tokens,
-                r.usage.output_tokens
-            ),
-            (5, 4, 2)
-        );
+        assert_eq!((r.usage.input_tokens, r.usage.cache_read_tokens, r.usage.output_tokens), (5, 4, 2));
     }
 }
 
@@ -134,18 +109,10 @@ async fn openai_stream_gets_usage_upstream_and_strips_it_when_not_asked() {
 async fn provider_path_names_route_and_params_apply() {
     let mock = Mock::start().await;
     mock.push(Reply::ok(r#"{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#));
-    let cfg = mock_config(&mock, "").replace(
-        "api_key: sk-oai-upstream,",
-        "api_key: sk-oai-upstream, params: {reasoning_effort: low},",
-    );
+    let cfg = mock_config(&mock, "")
+        .replace("api_key: sk-oai-upstream,", "api_key: sk-oai-upstream, params: {reasoning_effort: low},");
     let gw = start_gateway(&cfg).await;
-    let a = post(
-        gw.addr,
-        "/v1/chat/completions",
-        &[],
-        r#"{"model":"oai/vendor/model-x:latest","messages":[]}"#,
-    )
-    .await;
+    let a = post(gw.addr, "/v1/chat/completions", &[], r#"{"model":"oai/vendor/model-x:latest","messages":[]}"#).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let up = mock.last();
     assert_eq!(up.path_and_query, "/v1/chat/completions");
@@ -160,10 +127,7 @@ async fn client_disconnect_cancels_upstream_and_records_partial_usage() {
     let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-up\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":42,\"output_tokens\":1}}}\n\n";
     let mut pieces = vec![(Duration::ZERO, start.to_string())];
     for _ in 0..200 {
-        pieces.push((
-            Duration::from_millis(20),
-            "event: ping\ndata: {\"type\":\"ping\"}\n\n".to_string(),
-        ));
+        pieces.push((Duration::from_millis(20), "event: ping\ndata: {\"type\":\"ping\"}\n\n".to_string()));
     }
     mock.push(Reply::Sse { pieces });
     let gw = start_gateway(&mock_config(&mock, "")).await;
@@ -185,10 +149,7 @@ async fn client_disconnect_cancels_upstream_and_records_partial_usage() {
     assert_eq!(recs[0].outcome, amux::usage::Outcome::ClientDisconnected);
     assert_eq!(recs[0].usage.input_tokens, 42);
     for _ in 0..100 {
-        if mock
-            .stream_cancelled
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
+        if mock.stream_cancelled.load(std::sync::atomic::Ordering::SeqCst) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -8,21 +8,10 @@ async fn models_list_in_openai_and_anthropic_shapes() {
     let gw = start_gateway(&mock_config(&mock, "")).await;
     let o = get(gw.addr, "/v1/models", &[]).await.json();
     assert_eq!(o["object"], "list");
-    let ids: Vec<&str> = o["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = o["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["claude-test", "gpt-test"]);
     assert_eq!(o["data"][0]["owned_by"], "anth");
-    let a = get(
-        gw.addr,
-        "/v1/models",
-        &[("anthropic-version", "2023-06-01")],
-    )
-    .await
-    .json();
+    let a = get(gw.addr, "/v1/models", &[("anthropic-version", "2023-06-01")]).await.json();
     assert_eq!(a["data"][1]["type"], "model");
     assert_eq!(a["has_more"], false);
     assert_eq!(a["first_id"], "claude-test");
@@ -43,10 +32,5 @@ async fn health_root_and_unknown_routes() {
     assert_eq!(get(gw.addr, "/", &[]).await.status, 200);
     let n = get(gw.addr, "/v2/nothing", &[]).await;
     assert_eq!(n.status, 404);
-    assert!(
-        n.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("/v2/nothing")
-    );
+    assert!(n.json()["error"]["message"].as_str().unwrap().contains("/v2/nothing"));
 }

@@ -11,13 +11,7 @@ async fn anthropic_caller_to_openai_upstream() {
     let mock = Mock::start().await;
     mock.push(Reply::ok(OPENAI_COMPLETION));
     let gw = start_gateway(&mock_config(&mock, "")).await;
-    let a = post(
-        gw.addr,
-        "/v1/messages",
-        &[("anthropic-version", "2023-06-01")],
-        ANTHROPIC_TOOLS_REQUEST,
-    )
-    .await;
+    let a = post(gw.addr, "/v1/messages", &[("anthropic-version", "2023-06-01")], ANTHROPIC_TOOLS_REQUEST).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let up = mock.last().json();
     assert_eq!(up["model"], "gpt-up");
@@ -39,14 +33,17 @@ async fn anthropic_caller_streams_from_openai_upstream() {
     let sse = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-up\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\ndata: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-up\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"finish_reason\":null}]}\n\ndata: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-up\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there\"},\"finish_reason\":\"stop\"}]}\n\ndata: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-up\",\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":2,\"total_tokens\":10}}\n\ndata: [DONE]\n\n";
     mock.push(Reply::sse(sse));
     let gw = start_gateway(&mock_config(&mock, "")).await;
-    let a = post(gw.addr, "/v1/messages", &[], r#"{"model":"gpt-test","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#).await;
+    let a = post(
+        gw.addr,
+        "/v1/messages",
+        &[],
+        r#"{"model":"gpt-test","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#,
+    )
+    .await;
     assert_eq!(a.status, 200);
     assert_eq!(mock.last().json()["stream_options"]["include_usage"], true);
     let evs = sse_events(&a.body);
-    let names: Vec<&str> = evs
-        .iter()
-        .map(|(n, _)| n.as_deref().unwrap_or(""))
-        .collect();
+    let names: Vec<&str> = evs.iter().map(|(n, _)| n.as_deref().unwrap_or("")).collect();
     assert_eq!(
         names,
         [
@@ -65,10 +62,7 @@ async fn anthropic_caller_streams_from_openai_upstream() {
     assert_eq!(delta["delta"]["stop_reason"], "end_turn");
     assert_eq!(delta["usage"]["output_tokens"], 2);
     let recs = gw.records.wait_for(1).await;
-    assert_eq!(
-        (recs[0].usage.input_tokens, recs[0].usage.output_tokens),
-        (8, 2)
-    );
+    assert_eq!((recs[0].usage.input_tokens, recs[0].usage.output_tokens), (8, 2));
     assert!(!recs[0].passthrough);
 }
 
@@ -90,10 +84,7 @@ async fn openai_caller_to_anthropic_upstream() {
     let up = mock.last();
     assert_eq!(up.path_and_query, "/v1/messages");
     assert_eq!(up.headers["x-api-key"], "sk-ant-upstream");
-    assert!(
-        up.headers.get("authorization").is_none(),
-        "caller auth never forwarded"
-    );
+    assert!(up.headers.get("authorization").is_none(), "caller auth never forwarded");
     let uj = up.json();
     assert_eq!(uj["model"], "claude-up");
     assert_eq!(uj["max_tokens"], 50);
@@ -122,24 +113,12 @@ async fn openai_caller_streams_from_anthropic_upstream() {
     assert_eq!(a.status, 200);
     let evs = sse_events(&a.body);
     assert_eq!(evs.last().unwrap().1, "[DONE]");
-    let chunks: Vec<serde_json::Value> = evs[..evs.len() - 1]
-        .iter()
-        .map(|(_, d)| serde_json::from_str(d).unwrap())
-        .collect();
-    let text: String = chunks
-        .iter()
-        .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
-        .collect();
+    let chunks: Vec<serde_json::Value> =
+        evs[..evs.len() - 1].iter().map(|(_, d)| serde_json::from_str(d).unwrap()).collect();
+    let text: String = chunks.iter().filter_map(|c| c["choices"][0]["delta"]["content"].as_str()).collect();
     assert_eq!(text, "Hi!");
-    assert!(
-        chunks
-            .iter()
-            .any(|c| c["choices"][0]["finish_reason"] == "stop")
-    );
-    let usage = chunks
-        .iter()
-        .find(|c| c["usage"].is_object())
-        .expect("usage chunk");
+    assert!(chunks.iter().any(|c| c["choices"][0]["finish_reason"] == "stop"));
+    let usage = chunks.iter().find(|c| c["usage"].is_object()).expect("usage chunk");
     assert_eq!(usage["usage"]["prompt_tokens"], 25);
     assert_eq!(usage["usage"]["completion_tokens"], 6);
 }

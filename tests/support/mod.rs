@@ -44,30 +44,22 @@ pub enum Reply {
         body: String,
     },
     /// SSE pieces, each sent after its delay.
-    Sse { pieces: Vec<(Duration, String)> },
+    Sse {
+        pieces: Vec<(Duration, String)>,
+    },
     /// Never answers.
     Hang,
 }
 
 impl Reply {
     pub fn ok(body: impl Into<String>) -> Reply {
-        Reply::Json {
-            status: 200,
-            headers: vec![],
-            body: body.into(),
-        }
+        Reply::Json { status: 200, headers: vec![], body: body.into() }
     }
     pub fn status(status: u16, body: impl Into<String>) -> Reply {
-        Reply::Json {
-            status,
-            headers: vec![],
-            body: body.into(),
-        }
+        Reply::Json { status, headers: vec![], body: body.into() }
     }
     pub fn sse(text: &str) -> Reply {
-        Reply::Sse {
-            pieces: vec![(Duration::ZERO, text.to_string())],
-        }
+        Reply::Sse { pieces: vec![(Duration::ZERO, text.to_string())] }
     }
 }
 
@@ -89,21 +81,9 @@ impl Mock {
             let (rq, rp, cc) = (rq.clone(), rp.clone(), cc.clone());
             async move {
                 let (parts, body) = req.into_parts();
-                let body = body
-                    .collect()
-                    .await
-                    .map(|c| c.to_bytes())
-                    .unwrap_or_default();
-                let pq = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.to_string())
-                    .unwrap_or_default();
-                rq.lock().unwrap().push(Recorded {
-                    path_and_query: pq,
-                    headers: parts.headers,
-                    body,
-                });
+                let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+                let pq = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
+                rq.lock().unwrap().push(Recorded { path_and_query: pq, headers: parts.headers, body });
                 let reply = rp
                     .lock()
                     .unwrap()
@@ -115,12 +95,7 @@ impl Mock {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Mock {
-            addr,
-            requests,
-            replies,
-            stream_cancelled: cancelled,
-        }
+        Mock { addr, requests, replies, stream_cancelled: cancelled }
     }
 
     pub fn push(&self, r: Reply) {
@@ -128,12 +103,7 @@ impl Mock {
     }
 
     pub fn last(&self) -> Recorded {
-        self.requests
-            .lock()
-            .unwrap()
-            .last()
-            .cloned()
-            .expect("the mock received a request")
+        self.requests.lock().unwrap().last().cloned().expect("the mock received a request")
     }
 
     pub fn count(&self) -> usize {
@@ -159,15 +129,10 @@ impl Drop for DropFlag {
 
 async fn answer(reply: Reply, cancelled: Arc<AtomicBool>) -> Response<Body> {
     match reply {
-        Reply::Json {
-            status,
-            headers,
-            body,
-        } => {
+        Reply::Json { status, headers, body } => {
             let mut r = Response::new(Body::from(body));
             *r.status_mut() = StatusCode::from_u16(status).unwrap();
-            r.headers_mut()
-                .insert("content-type", "application/json".parse().unwrap());
+            r.headers_mut().insert("content-type", "application/json".parse().unwrap());
             for (k, v) in headers {
                 r.headers_mut().insert(k, v.parse().unwrap());
             }
@@ -188,8 +153,7 @@ async fn answer(reply: Reply, cancelled: Arc<AtomicBool>) -> Response<Body> {
                 Some((Ok::<Bytes, std::io::Error>(Bytes::from(text)), (it, flag)))
             });
             let mut r = Response::new(Body::from_stream(stream));
-            r.headers_mut()
-                .insert("content-type", "text/event-stream".parse().unwrap());
+            r.headers_mut().insert("content-type", "text/event-stream".parse().unwrap());
             r
         }
     }
@@ -248,9 +212,7 @@ pub async fn start_gateway(config_text: &str) -> TestGateway {
     let config: Config = amux::config::parse_str(config_text).expect("test config is valid");
     let records = Records::default();
     let sinks = UsageSinks::new(vec![Arc::new(records.clone())]);
-    let gw = Gateway::bind(&config, "127.0.0.1:0".parse().unwrap(), &|_| None, sinks)
-        .await
-        .expect("gateway binds");
+    let gw = Gateway::bind(&config, "127.0.0.1:0".parse().unwrap(), &|_| None, sinks).await.expect("gateway binds");
     let addr = gw.local_addr().unwrap();
     tokio::spawn(async move { gw.serve(std::future::pending()).await.unwrap() });
     TestGateway { addr, records }
@@ -297,32 +259,19 @@ pub async fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: 
         .expect("body in time")
         .unwrap()
         .to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
 }
 
 pub async fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Answer {
-    let mut req = http::Request::builder()
-        .method("GET")
-        .uri(format!("http://{addr}{path}"));
+    let mut req = http::Request::builder().method("GET").uri(format!("http://{addr}{path}"));
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = client()
-        .request(req.body(Full::new(Bytes::new())).unwrap())
-        .await
-        .unwrap();
+    let resp = client().request(req.body(Full::new(Bytes::new())).unwrap()).await.unwrap();
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    Answer { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
 }
 
 /// Parses an SSE body into (event name, data) pairs.

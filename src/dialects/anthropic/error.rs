@@ -23,11 +23,7 @@ pub fn error_type(kind: ErrorKind) -> &'static str {
 
 /// An [`ApiError`] from an Anthropic `error.type` and message; `status` decides unknown types.
 pub fn from_type(kind: &str, message: &str, status: u16) -> ApiError {
-    let message = if message.is_empty() {
-        format!("upstream returned HTTP {status}")
-    } else {
-        message.to_string()
-    };
+    let message = if message.is_empty() { format!("upstream returned HTTP {status}") } else { message.to_string() };
     let kind = match kind {
         "invalid_request_error" => ErrorKind::InvalidRequest,
         "authentication_error" => ErrorKind::Authentication,
@@ -53,10 +49,7 @@ pub fn decode_error(status: u16, body: &[u8]) -> ApiError {
         Err(_) => {
             let text = String::from_utf8_lossy(body);
             let text = text.trim();
-            let cut = text
-                .char_indices()
-                .nth(MAX_TEXT)
-                .map_or(text.len(), |(i, _)| i);
+            let cut = text.char_indices().nth(MAX_TEXT).map_or(text.len(), |(i, _)| i);
             from_type("", &text[..cut], status)
         }
     }
@@ -64,24 +57,16 @@ pub fn decode_error(status: u16, body: &[u8]) -> ApiError {
 
 /// The `{"type":"error","error":{...}}` value for `err`.
 pub fn envelope(err: &ApiError) -> ErrorEnvelope<ErrorDetail> {
-    let message =
-        if err.kind == ErrorKind::ContextOverflow && !err.message.contains("prompt is too long") {
-            format!("prompt is too long: {}", err.message)
-        } else {
-            err.message.clone()
-        };
-    ErrorEnvelope {
-        kind: "error".to_string(),
-        error: ErrorDetail {
-            kind: error_type(err.kind).to_string(),
-            message,
-        },
-    }
+    let message = if err.kind == ErrorKind::ContextOverflow && !err.message.contains("prompt is too long") {
+        format!("prompt is too long: {}", err.message)
+    } else {
+        err.message.clone()
+    };
+    ErrorEnvelope { kind: "error".to_string(), error: ErrorDetail { kind: error_type(err.kind).to_string(), message } }
 }
 
 /// Encodes `err` as an Anthropic error body.
 pub fn encode_error(err: &ApiError) -> Vec<u8> {
-    serde_json::to_vec(&envelope(err)).unwrap_or_else(|_| {
-        br#"{"type":"error","error":{"type":"api_error","message":"internal error"}}"#.to_vec()
-    })
+    serde_json::to_vec(&envelope(err))
+        .unwrap_or_else(|_| br#"{"type":"error","error":{"type":"api_error","message":"internal error"}}"#.to_vec())
 }

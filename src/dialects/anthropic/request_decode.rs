@@ -21,22 +21,16 @@
 use serde_json::{Map, Value};
 
 use super::wire::{
-    InMedia, InMessage, InOutputConfig, InRedacted, InRequest, InSource, InText, InThinking,
-    InThinkingBlock, InTool, InToolChoice, InToolResult, InToolUse, from_value_at, is_default,
-    join_path,
+    InMedia, InMessage, InOutputConfig, InRedacted, InRequest, InSource, InText, InThinking, InThinkingBlock, InTool,
+    InToolChoice, InToolResult, InToolUse, from_value_at, is_default, join_path,
 };
 use crate::ir::{
-    self, ApiError, Block, CacheControl, MediaSource, Message, Reasoning, ReasoningEffort,
-    ResponseFormat, Role, SystemBlock, Tool, ToolChoice,
+    self, ApiError, Block, CacheControl, MediaSource, Message, Reasoning, ReasoningEffort, ResponseFormat, Role,
+    SystemBlock, Tool, ToolChoice,
 };
 
 /// Top-level fields dropped on purpose (see the module documentation).
-pub const DROPPED_FIELDS: &[&str] = &[
-    "context_management",
-    "service_tier",
-    "cache_control",
-    "inference_geo",
-];
+pub const DROPPED_FIELDS: &[&str] = &["context_management", "service_tier", "cache_control", "inference_geo"];
 
 /// Decodes a caller's `/v1/messages` body.
 pub fn decode_request(body: &[u8]) -> Result<ir::Request, ApiError> {
@@ -44,20 +38,12 @@ pub fn decode_request(body: &[u8]) -> Result<ir::Request, ApiError> {
     let wire: InRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {
-            ApiError::new(
-                ir::ErrorKind::InvalidRequest,
-                format!("invalid request body: {}", e.into_inner()),
-            )
+            ApiError::new(ir::ErrorKind::InvalidRequest, format!("invalid request body: {}", e.into_inner()))
         } else {
             ApiError::invalid_field(path, e.into_inner())
         }
     })?;
-    de.end().map_err(|e| {
-        ApiError::new(
-            ir::ErrorKind::InvalidRequest,
-            format!("invalid JSON body: {e}"),
-        )
-    })?;
+    de.end().map_err(|e| ApiError::new(ir::ErrorKind::InvalidRequest, format!("invalid JSON body: {e}")))?;
     Decoder::default().request(wire)
 }
 
@@ -91,10 +77,7 @@ impl Decoder {
                 Value::String(s) => req.user = Some(s),
                 Value::Null => {}
                 _ => {
-                    return Err(ApiError::invalid_field(
-                        "metadata.user_id",
-                        "expected a string",
-                    ));
+                    return Err(ApiError::invalid_field("metadata.user_id", "expected a string"));
                 }
             }
         }
@@ -140,17 +123,8 @@ impl Decoder {
         blocks
             .into_iter()
             .map(|b| match b {
-                Block::Text {
-                    text,
-                    cache_control,
-                } => Ok(SystemBlock {
-                    text,
-                    cache_control,
-                }),
-                _ => Err(ApiError::invalid_field(
-                    path,
-                    "system content may contain only text blocks",
-                )),
+                Block::Text { text, cache_control } => Ok(SystemBlock { text, cache_control }),
+                _ => Err(ApiError::invalid_field(path, "system content may contain only text blocks")),
             })
             .collect()
     }
@@ -171,10 +145,7 @@ impl Decoder {
                 "user" => Role::User,
                 "assistant" => Role::Assistant,
                 other => {
-                    return Err(ApiError::invalid_field(
-                        format!("{path}.role"),
-                        format!("unknown role {other:?}"),
-                    ));
+                    return Err(ApiError::invalid_field(format!("{path}.role"), format!("unknown role {other:?}")));
                 }
             };
             leading = false;
@@ -187,10 +158,7 @@ impl Decoder {
     /// A string or an array of blocks.
     fn content(&mut self, v: Value, path: &str) -> Result<Vec<Block>, ApiError> {
         match v {
-            Value::String(text) => Ok(vec![Block::Text {
-                text,
-                cache_control: None,
-            }]),
+            Value::String(text) => Ok(vec![Block::Text { text, cache_control: None }]),
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (j, item) in items.into_iter().enumerate() {
@@ -200,10 +168,7 @@ impl Decoder {
                 }
                 Ok(out)
             }
-            _ => Err(ApiError::invalid_field(
-                path,
-                "expected a string or an array of content blocks",
-            )),
+            _ => Err(ApiError::invalid_field(path, "expected a string or an array of content blocks")),
         }
     }
 
@@ -211,29 +176,19 @@ impl Decoder {
     /// (`nested`) only text, image and document blocks are accepted.
     fn block(&mut self, v: Value, path: &str, nested: bool) -> Result<Option<Block>, ApiError> {
         let Value::Object(mut obj) = v else {
-            return Err(ApiError::invalid_field(
-                path,
-                "expected a content block object",
-            ));
+            return Err(ApiError::invalid_field(path, "expected a content block object"));
         };
         let kind = match obj.get("type") {
             Some(Value::String(s)) => s.clone(),
             _ => {
-                return Err(ApiError::invalid_field(
-                    format!("{path}.type"),
-                    "missing or invalid block type",
-                ));
+                return Err(ApiError::invalid_field(format!("{path}.type"), "missing or invalid block type"));
             }
         };
         let known_nested = matches!(kind.as_str(), "text" | "image" | "document");
-        let known = known_nested
-            || matches!(
-                kind.as_str(),
-                "tool_use" | "tool_result" | "thinking" | "redacted_thinking"
-            );
+        let known =
+            known_nested || matches!(kind.as_str(), "tool_use" | "tool_result" | "thinking" | "redacted_thinking");
         if !known || (nested && !known_nested) {
-            self.unsupported
-                .insert(path.to_string(), Value::Object(obj));
+            self.unsupported.insert(path.to_string(), Value::Object(obj));
             return Ok(None);
         }
         obj.remove("type");
@@ -243,10 +198,7 @@ impl Decoder {
                 let t: InText = from_value_at(v, path)?;
                 self.extras(t.extra, path);
                 self.not_set(t.citations, &format!("{path}.citations"));
-                Block::Text {
-                    text: t.text,
-                    cache_control: cache(t.cache_control),
-                }
+                Block::Text { text: t.text, cache_control: cache(t.cache_control) }
             }
             "image" | "document" => return self.media(from_value_at(v, path)?, path, &kind),
             "tool_use" => {
@@ -267,10 +219,7 @@ impl Decoder {
                 let cpath = format!("{path}.content");
                 let content = match t.content {
                     None | Some(Value::Null) => Vec::new(),
-                    Some(Value::String(text)) => vec![Block::Text {
-                        text,
-                        cache_control: None,
-                    }],
+                    Some(Value::String(text)) => vec![Block::Text { text, cache_control: None }],
                     Some(Value::Array(items)) => {
                         let mut out = Vec::with_capacity(items.len());
                         for (k, item) in items.into_iter().enumerate() {
@@ -281,10 +230,7 @@ impl Decoder {
                         out
                     }
                     Some(_) => {
-                        return Err(ApiError::invalid_field(
-                            cpath,
-                            "expected a string or an array of content blocks",
-                        ));
+                        return Err(ApiError::invalid_field(cpath, "expected a string or an array of content blocks"));
                     }
                 };
                 Block::ToolResult {
@@ -297,10 +243,7 @@ impl Decoder {
             "thinking" => {
                 let t: InThinkingBlock = from_value_at(v, path)?;
                 self.extras(t.extra, path);
-                Block::Thinking {
-                    thinking: t.thinking,
-                    signature: t.signature,
-                }
+                Block::Thinking { thinking: t.thinking, signature: t.signature }
             }
             _ => {
                 let t: InRedacted = from_value_at(v, path)?;
@@ -316,22 +259,13 @@ impl Decoder {
         let stype = match m.source.get("type") {
             Some(Value::String(s)) => s.clone(),
             _ => {
-                return Err(ApiError::invalid_field(
-                    format!("{spath}.type"),
-                    "missing or invalid source type",
-                ));
+                return Err(ApiError::invalid_field(format!("{spath}.type"), "missing or invalid source type"));
             }
         };
-        let allowed: &[&str] = if kind == "image" {
-            &["base64", "url", "file"]
-        } else {
-            &["base64", "url", "file", "text", "content"]
-        };
+        let allowed: &[&str] =
+            if kind == "image" { &["base64", "url", "file"] } else { &["base64", "url", "file", "text", "content"] };
         if !allowed.contains(&stype.as_str()) {
-            return Err(ApiError::invalid_field(
-                format!("{spath}.type"),
-                format!("unknown source type {stype:?}"),
-            ));
+            return Err(ApiError::invalid_field(format!("{spath}.type"), format!("unknown source type {stype:?}")));
         }
         if stype == "content" {
             // Custom-content documents (pre-chunked blocks) have no IR counterpart.
@@ -350,19 +284,11 @@ impl Decoder {
         let cache_control = cache(m.cache_control);
         Ok(Some(if kind == "image" {
             if let Some(title) = m.title {
-                self.unsupported
-                    .insert(format!("{path}.title"), Value::String(title));
+                self.unsupported.insert(format!("{path}.title"), Value::String(title));
             }
-            Block::Image {
-                source,
-                cache_control,
-            }
+            Block::Image { source, cache_control }
         } else {
-            Block::Document {
-                source,
-                title: m.title,
-                cache_control,
-            }
+            Block::Document { source, title: m.title, cache_control }
         }))
     }
 
@@ -402,22 +328,11 @@ impl Decoder {
     fn thinking(&mut self, t: InThinking) -> Result<Reasoning, ApiError> {
         self.extras(t.extra, "thinking");
         Ok(match t.kind.as_str() {
-            "enabled" => Reasoning {
-                enabled: true,
-                budget_tokens: t.budget_tokens,
-                ..Reasoning::default()
-            },
+            "enabled" => Reasoning { enabled: true, budget_tokens: t.budget_tokens, ..Reasoning::default() },
             "disabled" => Reasoning::default(),
-            "adaptive" => Reasoning {
-                enabled: true,
-                adaptive: true,
-                ..Reasoning::default()
-            },
+            "adaptive" => Reasoning { enabled: true, adaptive: true, ..Reasoning::default() },
             other => {
-                return Err(ApiError::invalid_field(
-                    "thinking.type",
-                    format!("unknown thinking type {other:?}"),
-                ));
+                return Err(ApiError::invalid_field("thinking.type", format!("unknown thinking type {other:?}")));
             }
         })
     }
@@ -425,19 +340,10 @@ impl Decoder {
     fn output_config(&mut self, oc: InOutputConfig, req: &mut ir::Request) -> Result<(), ApiError> {
         self.extras(oc.extra, "output_config");
         if let Some(effort) = oc.effort {
-            let e = ReasoningEffort::parse(&effort).ok_or_else(|| {
-                ApiError::invalid_field(
-                    "output_config.effort",
-                    format!("unknown effort {effort:?}"),
-                )
-            })?;
+            let e = ReasoningEffort::parse(&effort)
+                .ok_or_else(|| ApiError::invalid_field("output_config.effort", format!("unknown effort {effort:?}")))?;
             // An effort without `thinking` still asks for a level of reasoning.
-            req.reasoning
-                .get_or_insert_with(|| Reasoning {
-                    enabled: true,
-                    ..Reasoning::default()
-                })
-                .effort = Some(e);
+            req.reasoning.get_or_insert_with(|| Reasoning { enabled: true, ..Reasoning::default() }).effort = Some(e);
         }
         if let Some(f) = oc.format {
             req.response_format = Some(self.format(f.kind, f.schema, "output_config.format")?);
@@ -445,27 +351,15 @@ impl Decoder {
         Ok(())
     }
 
-    fn format(
-        &mut self,
-        kind: String,
-        schema: Option<Value>,
-        path: &str,
-    ) -> Result<ResponseFormat, ApiError> {
+    fn format(&mut self, kind: String, schema: Option<Value>, path: &str) -> Result<ResponseFormat, ApiError> {
         match (kind.as_str(), schema) {
-            ("json_schema", Some(schema)) => Ok(ResponseFormat::JsonSchema {
-                name: "output".to_string(),
-                schema,
-                strict: None,
-                description: None,
-            }),
-            ("json_schema", None) => Err(ApiError::invalid_field(
-                join_path(path, "schema"),
-                "missing field `schema`",
-            )),
-            (other, _) => Err(ApiError::invalid_field(
-                join_path(path, "type"),
-                format!("unknown format type {other:?}"),
-            )),
+            ("json_schema", Some(schema)) => {
+                Ok(ResponseFormat::JsonSchema { name: "output".to_string(), schema, strict: None, description: None })
+            }
+            ("json_schema", None) => Err(ApiError::invalid_field(join_path(path, "schema"), "missing field `schema`")),
+            (other, _) => {
+                Err(ApiError::invalid_field(join_path(path, "type"), format!("unknown format type {other:?}")))
+            }
         }
     }
 }
@@ -476,15 +370,12 @@ fn tool_choice(tc: InToolChoice) -> Result<(ToolChoice, Option<bool>), ApiError>
         "any" => ToolChoice::Any,
         "none" => ToolChoice::None,
         "tool" => ToolChoice::Tool {
-            name: tc.name.ok_or_else(|| {
-                ApiError::invalid_field("tool_choice.name", "required when type is \"tool\"")
-            })?,
+            name: tc
+                .name
+                .ok_or_else(|| ApiError::invalid_field("tool_choice.name", "required when type is \"tool\""))?,
         },
         other => {
-            return Err(ApiError::invalid_field(
-                "tool_choice.type",
-                format!("unknown tool_choice type {other:?}"),
-            ));
+            return Err(ApiError::invalid_field("tool_choice.type", format!("unknown tool_choice type {other:?}")));
         }
     };
     let parallel = (tc.disable_parallel_tool_use == Some(true)).then_some(false);

@@ -5,12 +5,10 @@
 //! empty text blocks are omitted, because Anthropic rejects them.
 
 use super::wire::{
-    OutBlock, OutFormat, OutMessage, OutMetadata, OutOutputConfig, OutRequest, OutSource,
-    OutThinking, OutTool, OutToolChoice,
+    OutBlock, OutFormat, OutMessage, OutMetadata, OutOutputConfig, OutRequest, OutSource, OutThinking, OutTool,
+    OutToolChoice,
 };
-use crate::ir::{
-    self, ApiError, Block, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice,
-};
+use crate::ir::{self, ApiError, Block, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice};
 
 /// Name of this dialect in refusals.
 pub const TARGET: &str = "Anthropic Messages";
@@ -38,9 +36,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
                 .or(r.effort.map(ReasoningEffort::budget_tokens))
                 .unwrap_or(ReasoningEffort::Medium.budget_tokens())
                 .max(MIN_BUDGET);
-            OutThinking::Enabled {
-                budget_tokens: budget,
-            }
+            OutThinking::Enabled { budget_tokens: budget }
         }
     });
     if let Some(OutThinking::Enabled { budget_tokens }) = &thinking {
@@ -48,10 +44,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
             max_tokens += budget_tokens;
         }
     }
-    let thinking_on = matches!(
-        thinking,
-        Some(OutThinking::Enabled { .. } | OutThinking::Adaptive)
-    );
+    let thinking_on = matches!(thinking, Some(OutThinking::Enabled { .. } | OutThinking::Adaptive));
     if let Some(t) = req.temperature {
         if thinking_on && t != 1.0 {
             return Err(ApiError::invalid_field(
@@ -64,12 +57,9 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         }
     }
     let output_config = match &req.response_format {
-        Some(ResponseFormat::JsonSchema { schema, .. }) => Some(OutOutputConfig {
-            format: OutFormat {
-                kind: "json_schema",
-                schema,
-            },
-        }),
+        Some(ResponseFormat::JsonSchema { schema, .. }) => {
+            Some(OutOutputConfig { format: OutFormat { kind: "json_schema", schema } })
+        }
         Some(ResponseFormat::JsonObject) => {
             return Err(ApiError::unsupported("response_format", TARGET));
         }
@@ -79,10 +69,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         .system
         .iter()
         .filter(|b| !b.text.is_empty())
-        .map(|b| OutBlock::Text {
-            text: &b.text,
-            cache_control: b.cache_control.as_ref().map(|c| &c.0),
-        })
+        .map(|b| OutBlock::Text { text: &b.text, cache_control: b.cache_control.as_ref().map(|c| &c.0) })
         .collect();
     let tools = req
         .tools
@@ -111,12 +98,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         thinking,
         output_config,
     };
-    serde_json::to_vec(&out).map_err(|e| {
-        ApiError::new(
-            ir::ErrorKind::Api,
-            format!("encoding Anthropic request: {e}"),
-        )
-    })
+    serde_json::to_vec(&out).map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding Anthropic request: {e}")))
 }
 
 fn tool_choice(req: &ir::Request) -> Option<OutToolChoice<'_>> {
@@ -125,21 +107,13 @@ fn tool_choice(req: &ir::Request) -> Option<OutToolChoice<'_>> {
         Some(ToolChoice::Auto) => ("auto", None),
         Some(ToolChoice::Any) => ("any", None),
         Some(ToolChoice::None) => {
-            return Some(OutToolChoice {
-                kind: "none",
-                name: None,
-                disable_parallel_tool_use: false,
-            });
+            return Some(OutToolChoice { kind: "none", name: None, disable_parallel_tool_use: false });
         }
         Some(ToolChoice::Tool { name }) => ("tool", Some(name.as_str())),
         None if disable && !req.tools.is_empty() => ("auto", None),
         None => return None,
     };
-    Some(OutToolChoice {
-        kind,
-        name,
-        disable_parallel_tool_use: disable,
-    })
+    Some(OutToolChoice { kind, name, disable_parallel_tool_use: disable })
 }
 
 /// Messages with unsigned thinking and empty text dropped, consecutive same-role messages merged
@@ -167,9 +141,8 @@ fn messages(msgs: &[ir::Message]) -> Result<Vec<OutMessage<'_>>, ApiError> {
         }
     }
     for m in out.iter_mut().filter(|m| m.role == "user") {
-        let (mut results, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut m.content)
-            .into_iter()
-            .partition(|b| matches!(b, OutBlock::ToolResult { .. }));
+        let (mut results, rest): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut m.content).into_iter().partition(|b| matches!(b, OutBlock::ToolResult { .. }));
         results.extend(rest);
         m.content = results;
     }
@@ -183,10 +156,7 @@ fn source<'a>(s: &'a MediaSource, path: &str, image: bool) -> Result<OutSource<'
         MediaSource::FileId { file_id } => OutSource::File { file_id },
         MediaSource::Text { media_type, data } if !image => OutSource::Text { media_type, data },
         MediaSource::Text { .. } => {
-            return Err(ApiError::invalid_field(
-                format!("{path}.source"),
-                "an image cannot have a text source",
-            ));
+            return Err(ApiError::invalid_field(format!("{path}.source"), "an image cannot have a text source"));
         }
     })
 }
@@ -194,41 +164,22 @@ fn source<'a>(s: &'a MediaSource, path: &str, image: bool) -> Result<OutSource<'
 /// One block; `None` when it is deliberately omitted.
 fn block<'a>(b: &'a Block, path: &str) -> Result<Option<OutBlock<'a>>, ApiError> {
     Ok(Some(match b {
-        Block::Text {
-            text,
-            cache_control,
-        } => {
+        Block::Text { text, cache_control } => {
             if text.is_empty() {
                 return Ok(None);
             }
-            OutBlock::Text {
-                text,
-                cache_control: cache_control.as_ref().map(|c| &c.0),
-            }
+            OutBlock::Text { text, cache_control: cache_control.as_ref().map(|c| &c.0) }
         }
-        Block::Image {
-            source: s,
-            cache_control,
-        } => OutBlock::Image {
-            source: source(s, path, true)?,
-            cache_control: cache_control.as_ref().map(|c| &c.0),
-        },
-        Block::Document {
-            source: s,
-            title,
-            cache_control,
-        } => OutBlock::Document {
+        Block::Image { source: s, cache_control } => {
+            OutBlock::Image { source: source(s, path, true)?, cache_control: cache_control.as_ref().map(|c| &c.0) }
+        }
+        Block::Document { source: s, title, cache_control } => OutBlock::Document {
             source: source(s, path, false)?,
             title: title.as_deref(),
             cache_control: cache_control.as_ref().map(|c| &c.0),
         },
         Block::ToolUse { id, name, input } => OutBlock::ToolUse { id, name, input },
-        Block::ToolResult {
-            tool_use_id,
-            content,
-            is_error,
-            cache_control,
-        } => {
+        Block::ToolResult { tool_use_id, content, is_error, cache_control } => {
             let mut inner = Vec::with_capacity(content.len());
             for (k, c) in content.iter().enumerate() {
                 let cpath = format!("{path}.content[{k}]");
@@ -253,14 +204,8 @@ fn block<'a>(b: &'a Block, path: &str) -> Result<Option<OutBlock<'a>>, ApiError>
                 cache_control: cache_control.as_ref().map(|c| &c.0),
             }
         }
-        Block::Thinking {
-            thinking,
-            signature,
-        } => match signature.as_deref() {
-            Some(signature) if !signature.is_empty() => OutBlock::Thinking {
-                thinking,
-                signature,
-            },
+        Block::Thinking { thinking, signature } => match signature.as_deref() {
+            Some(signature) if !signature.is_empty() => OutBlock::Thinking { thinking, signature },
             _ => return Ok(None),
         },
         Block::RedactedThinking { data } => OutBlock::RedactedThinking { data },

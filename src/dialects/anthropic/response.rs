@@ -53,20 +53,14 @@ pub fn usage_to_wire(u: &Usage) -> WireUsage {
 }
 
 fn bad_gateway(e: ApiError) -> ApiError {
-    ApiError::new(
-        ErrorKind::BadGateway,
-        format!("unusable upstream response: {}", e.message),
-    )
+    ApiError::new(ErrorKind::BadGateway, format!("unusable upstream response: {}", e.message))
 }
 
 /// Decodes an upstream Message. Block types the IR cannot hold are a 502 naming the type.
 pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let wire: InResponse = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        ApiError::new(
-            ErrorKind::BadGateway,
-            format!("unusable upstream response: {}: {}", e.path(), e.inner()),
-        )
+        ApiError::new(ErrorKind::BadGateway, format!("unusable upstream response: {}: {}", e.path(), e.inner()))
     })?;
     let mut content = Vec::with_capacity(wire.content.len());
     for (j, item) in wire.content.into_iter().enumerate() {
@@ -78,30 +72,19 @@ pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
                 format!("{path}: upstream block type {kind:?} cannot be translated"),
             ));
         }
-        content.push(
-            match from_value_at::<InRespBlock>(item, &path).map_err(bad_gateway)? {
-                InRespBlock::Text { text } => Block::Text {
-                    text,
-                    cache_control: None,
-                },
-                InRespBlock::Thinking {
-                    thinking,
-                    signature,
-                } => Block::Thinking {
-                    thinking,
-                    signature,
-                },
-                InRespBlock::RedactedThinking { data } => Block::RedactedThinking { data },
-                InRespBlock::ToolUse { id, name, input } => Block::ToolUse {
-                    id,
-                    name,
-                    input: match input {
-                        Value::Null => Value::Object(Default::default()),
-                        other => other,
-                    },
+        content.push(match from_value_at::<InRespBlock>(item, &path).map_err(bad_gateway)? {
+            InRespBlock::Text { text } => Block::Text { text, cache_control: None },
+            InRespBlock::Thinking { thinking, signature } => Block::Thinking { thinking, signature },
+            InRespBlock::RedactedThinking { data } => Block::RedactedThinking { data },
+            InRespBlock::ToolUse { id, name, input } => Block::ToolUse {
+                id,
+                name,
+                input: match input {
+                    Value::Null => Value::Object(Default::default()),
+                    other => other,
                 },
             },
-        );
+        });
     }
     Ok(ir::Response {
         id: wire.id,
@@ -118,17 +101,10 @@ pub fn content_blocks(blocks: &[Block]) -> Vec<OutBlock<'_>> {
     blocks
         .iter()
         .filter_map(|b| match b {
-            Block::Text { text, .. } => Some(OutBlock::Text {
-                text,
-                cache_control: None,
-            }),
-            Block::Thinking {
-                thinking,
-                signature,
-            } => Some(OutBlock::Thinking {
-                thinking,
-                signature: signature.as_deref().unwrap_or(""),
-            }),
+            Block::Text { text, .. } => Some(OutBlock::Text { text, cache_control: None }),
+            Block::Thinking { thinking, signature } => {
+                Some(OutBlock::Thinking { thinking, signature: signature.as_deref().unwrap_or("") })
+            }
             Block::RedactedThinking { data } => Some(OutBlock::RedactedThinking { data }),
             Block::ToolUse { id, name, input } => Some(OutBlock::ToolUse { id, name, input }),
             Block::Image { .. } | Block::Document { .. } | Block::ToolResult { .. } => None,
@@ -149,9 +125,6 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
         usage: usage_to_wire(&resp.usage),
     };
     serde_json::to_vec(&out).unwrap_or_else(|e| {
-        super::error::encode_error(&ApiError::new(
-            ErrorKind::Api,
-            format!("encoding response: {e}"),
-        ))
+        super::error::encode_error(&ApiError::new(ErrorKind::Api, format!("encoding response: {e}")))
     })
 }

@@ -91,11 +91,7 @@ impl StreamDecoder {
         })?;
         match parsed {
             InEvent::Error { error } => {
-                out.push(StreamEvent::Error(from_type(
-                    &error.kind,
-                    &error.message,
-                    500,
-                )));
+                out.push(StreamEvent::Error(from_type(&error.kind, &error.message, 500)));
                 self.done = true;
                 return Ok(());
             }
@@ -107,26 +103,17 @@ impl StreamDecoder {
                 }
                 self.started = true;
                 self.usage = usage_from_wire(&message.usage);
-                out.push(StreamEvent::MessageStart {
-                    id: message.id,
-                    model: message.model,
-                    usage: self.usage,
-                });
+                out.push(StreamEvent::MessageStart { id: message.id, model: message.model, usage: self.usage });
             }
             _ if !self.started => {
                 return Err(bad("upstream stream sent content before message_start"));
             }
-            InEvent::ContentBlockStart {
-                index,
-                content_block,
-            } => self.block_start(index, content_block, out)?,
+            InEvent::ContentBlockStart { index, content_block } => self.block_start(index, content_block, out)?,
             InEvent::ContentBlockDelta { index, delta } => self.delta(index, delta, out)?,
             InEvent::ContentBlockStop { index } => match self.open {
                 Some(open) if open.upstream == index => self.close_open(out),
                 _ => {
-                    return Err(bad(format!(
-                        "upstream stream closed block {index}, which is not open"
-                    )));
+                    return Err(bad(format!("upstream stream closed block {index}, which is not open")));
                 }
             },
             InEvent::MessageDelta { delta, usage } => {
@@ -142,11 +129,7 @@ impl StreamDecoder {
             InEvent::MessageStop => {
                 self.close_open(out);
                 if !self.delta_sent {
-                    out.push(StreamEvent::MessageDelta {
-                        stop_reason: None,
-                        stop_sequence: None,
-                        usage: self.usage,
-                    });
+                    out.push(StreamEvent::MessageDelta { stop_reason: None, stop_sequence: None, usage: self.usage });
                 }
                 out.push(StreamEvent::MessageStop);
                 self.done = true;
@@ -155,42 +138,25 @@ impl StreamDecoder {
         Ok(())
     }
 
-    fn block_start(
-        &mut self,
-        upstream: usize,
-        block: Value,
-        out: &mut Vec<StreamEvent>,
-    ) -> Result<(), StreamEvent> {
+    fn block_start(&mut self, upstream: usize, block: Value, out: &mut Vec<StreamEvent>) -> Result<(), StreamEvent> {
         let kind = type_of(&block);
         if !matches!(kind, "text" | "thinking" | "redacted_thinking" | "tool_use") {
-            return Err(bad(format!(
-                "upstream block type {kind:?} (content block {upstream}) cannot be translated"
-            )));
+            return Err(bad(format!("upstream block type {kind:?} (content block {upstream}) cannot be translated")));
         }
-        let block: InStartBlock = serde_json::from_value(block)
-            .map_err(|e| bad(format!("invalid upstream content_block_start: {e}")))?;
+        let block: InStartBlock =
+            serde_json::from_value(block).map_err(|e| bad(format!("invalid upstream content_block_start: {e}")))?;
         self.close_open(out);
         let index = self.next_index;
         let (kind, start, first) = match block {
-            InStartBlock::Text { text } => {
-                (Kind::Text, BlockStart::Text, vec![BlockDelta::Text(text)])
-            }
-            InStartBlock::Thinking {
-                thinking,
-                signature,
-            } => (
+            InStartBlock::Text { text } => (Kind::Text, BlockStart::Text, vec![BlockDelta::Text(text)]),
+            InStartBlock::Thinking { thinking, signature } => (
                 Kind::Thinking,
                 BlockStart::Thinking,
-                vec![
-                    BlockDelta::Thinking(thinking),
-                    BlockDelta::Signature(signature.unwrap_or_default()),
-                ],
+                vec![BlockDelta::Thinking(thinking), BlockDelta::Signature(signature.unwrap_or_default())],
             ),
-            InStartBlock::RedactedThinking { data } => (
-                Kind::RedactedThinking,
-                BlockStart::RedactedThinking { data },
-                Vec::new(),
-            ),
+            InStartBlock::RedactedThinking { data } => {
+                (Kind::RedactedThinking, BlockStart::RedactedThinking { data }, Vec::new())
+            }
             InStartBlock::ToolUse { id, name, input } => {
                 let first = match input {
                     Value::Object(m) if !m.is_empty() => {
@@ -201,75 +167,44 @@ impl StreamDecoder {
                 (Kind::ToolUse, BlockStart::ToolUse { id, name }, first)
             }
         };
-        out.push(StreamEvent::BlockStart {
-            index,
-            block: start,
-        });
+        out.push(StreamEvent::BlockStart { index, block: start });
         for delta in first {
             let empty = match &delta {
-                BlockDelta::Text(s)
-                | BlockDelta::Thinking(s)
-                | BlockDelta::Signature(s)
-                | BlockDelta::InputJson(s) => s.is_empty(),
+                BlockDelta::Text(s) | BlockDelta::Thinking(s) | BlockDelta::Signature(s) | BlockDelta::InputJson(s) => {
+                    s.is_empty()
+                }
             };
             if !empty {
                 out.push(StreamEvent::BlockDelta { index, delta });
             }
         }
-        self.open = Some(Open {
-            upstream,
-            index,
-            kind,
-        });
+        self.open = Some(Open { upstream, index, kind });
         Ok(())
     }
 
-    fn delta(
-        &mut self,
-        upstream: usize,
-        delta: Value,
-        out: &mut Vec<StreamEvent>,
-    ) -> Result<(), StreamEvent> {
+    fn delta(&mut self, upstream: usize, delta: Value, out: &mut Vec<StreamEvent>) -> Result<(), StreamEvent> {
         let Some(open) = self.open.filter(|o| o.upstream == upstream) else {
-            return Err(bad(format!(
-                "upstream stream sent a delta for block {upstream}, which is not open"
-            )));
+            return Err(bad(format!("upstream stream sent a delta for block {upstream}, which is not open")));
         };
         let name = type_of(&delta).to_string();
         if !matches!(
             name.as_str(),
-            "text_delta"
-                | "thinking_delta"
-                | "signature_delta"
-                | "input_json_delta"
-                | "citations_delta"
+            "text_delta" | "thinking_delta" | "signature_delta" | "input_json_delta" | "citations_delta"
         ) {
-            return Err(bad(format!(
-                "upstream delta type {name:?} cannot be translated"
-            )));
+            return Err(bad(format!("upstream delta type {name:?} cannot be translated")));
         }
-        let delta: InDelta = serde_json::from_value(delta)
-            .map_err(|e| bad(format!("invalid upstream {name}: {e}")))?;
+        let delta: InDelta = serde_json::from_value(delta).map_err(|e| bad(format!("invalid upstream {name}: {e}")))?;
         let delta = match (open.kind, delta) {
             (_, InDelta::CitationsDelta) => return Ok(()),
             (Kind::Text, InDelta::TextDelta { text }) => BlockDelta::Text(text),
             (Kind::Thinking, InDelta::ThinkingDelta { thinking }) => BlockDelta::Thinking(thinking),
-            (Kind::Thinking, InDelta::SignatureDelta { signature }) => {
-                BlockDelta::Signature(signature)
-            }
-            (Kind::ToolUse, InDelta::InputJsonDelta { partial_json }) => {
-                BlockDelta::InputJson(partial_json)
-            }
+            (Kind::Thinking, InDelta::SignatureDelta { signature }) => BlockDelta::Signature(signature),
+            (Kind::ToolUse, InDelta::InputJsonDelta { partial_json }) => BlockDelta::InputJson(partial_json),
             (kind, _) => {
-                return Err(bad(format!(
-                    "upstream stream sent {name} in a {kind:?} block"
-                )));
+                return Err(bad(format!("upstream stream sent {name} in a {kind:?} block")));
             }
         };
-        out.push(StreamEvent::BlockDelta {
-            index: open.index,
-            delta,
-        });
+        out.push(StreamEvent::BlockDelta { index: open.index, delta });
         Ok(())
     }
 }

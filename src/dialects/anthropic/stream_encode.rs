@@ -22,10 +22,7 @@ pub struct StreamEncoder {
 
 impl StreamEncoder {
     pub fn new(req: &ir::Request) -> Self {
-        StreamEncoder {
-            model: req.model.clone(),
-            done: false,
-        }
+        StreamEncoder { model: req.model.clone(), done: false }
     }
 
     /// Encodes one event into `out`.
@@ -51,18 +48,9 @@ impl StreamEncoder {
                 index: *index,
                 content_block: match block {
                     BlockStart::Text => OutStartBlock::Text { text: "" },
-                    BlockStart::Thinking => OutStartBlock::Thinking {
-                        thinking: "",
-                        signature: "",
-                    },
-                    BlockStart::RedactedThinking { data } => {
-                        OutStartBlock::RedactedThinking { data }
-                    }
-                    BlockStart::ToolUse { id, name } => OutStartBlock::ToolUse {
-                        id,
-                        name,
-                        input: Map::new(),
-                    },
+                    BlockStart::Thinking => OutStartBlock::Thinking { thinking: "", signature: "" },
+                    BlockStart::RedactedThinking { data } => OutStartBlock::RedactedThinking { data },
+                    BlockStart::ToolUse { id, name } => OutStartBlock::ToolUse { id, name, input: Map::new() },
                 },
             },
             StreamEvent::BlockDelta { index, delta } => OutEvent::ContentBlockDelta {
@@ -71,17 +59,11 @@ impl StreamEncoder {
                     BlockDelta::Text(text) => OutDelta::TextDelta { text },
                     BlockDelta::Thinking(thinking) => OutDelta::ThinkingDelta { thinking },
                     BlockDelta::Signature(signature) => OutDelta::SignatureDelta { signature },
-                    BlockDelta::InputJson(partial_json) => {
-                        OutDelta::InputJsonDelta { partial_json }
-                    }
+                    BlockDelta::InputJson(partial_json) => OutDelta::InputJsonDelta { partial_json },
                 },
             },
             StreamEvent::BlockStop { index } => OutEvent::ContentBlockStop { index: *index },
-            StreamEvent::MessageDelta {
-                stop_reason,
-                stop_sequence,
-                usage,
-            } => OutEvent::MessageDelta {
+            StreamEvent::MessageDelta { stop_reason, stop_sequence, usage } => OutEvent::MessageDelta {
                 delta: OutMessageDeltaBody {
                     stop_reason: stop_reason.map(stop_to_wire),
                     stop_sequence: stop_sequence.as_deref(),

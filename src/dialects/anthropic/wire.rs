@@ -419,9 +419,7 @@ pub fn is_default(v: &Value) -> bool {
         Value::Bool(b) => !b,
         Value::String(s) => s.is_empty(),
         Value::Array(a) => a.is_empty(),
-        Value::Object(o) => {
-            o.is_empty() || (o.len() == 1 && o.get("enabled") == Some(&Value::Bool(false)))
-        }
+        Value::Object(o) => o.is_empty() || (o.len() == 1 && o.get("enabled") == Some(&Value::Bool(false))),
         Value::Number(_) => false,
     }
 }

@@ -106,29 +106,14 @@ pub enum InDelta {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutEvent<'a> {
-    MessageStart {
-        message: OutResponse<'a>,
-    },
-    ContentBlockStart {
-        index: usize,
-        content_block: OutStartBlock<'a>,
-    },
-    ContentBlockDelta {
-        index: usize,
-        delta: OutDelta<'a>,
-    },
-    ContentBlockStop {
-        index: usize,
-    },
-    MessageDelta {
-        delta: OutMessageDeltaBody<'a>,
-        usage: WireUsage,
-    },
+    MessageStart { message: OutResponse<'a> },
+    ContentBlockStart { index: usize, content_block: OutStartBlock<'a> },
+    ContentBlockDelta { index: usize, delta: OutDelta<'a> },
+    ContentBlockStop { index: usize },
+    MessageDelta { delta: OutMessageDeltaBody<'a>, usage: WireUsage },
     MessageStop,
     Ping,
-    Error {
-        error: ErrorDetail,
-    },
+    Error { error: ErrorDetail },
 }
 
 impl OutEvent<'_> {
@@ -150,21 +135,10 @@ impl OutEvent<'_> {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutStartBlock<'a> {
-    Text {
-        text: &'static str,
-    },
-    Thinking {
-        thinking: &'static str,
-        signature: &'static str,
-    },
-    RedactedThinking {
-        data: &'a str,
-    },
-    ToolUse {
-        id: &'a str,
-        name: &'a str,
-        input: Map<String, Value>,
-    },
+    Text { text: &'static str },
+    Thinking { thinking: &'static str, signature: &'static str },
+    RedactedThinking { data: &'a str },
+    ToolUse { id: &'a str, name: &'a str, input: Map<String, Value> },
 }
 
 /// Variant names mirror the wire `type` values (`text_delta`, ...).

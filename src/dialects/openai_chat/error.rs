@@ -18,11 +18,7 @@ pub fn decode_error(status: u16, body: &[u8]) -> ApiError {
         Err(_) => {
             let text = String::from_utf8_lossy(body);
             let text = text.trim();
-            let message = if text.is_empty() {
-                format!("upstream returned HTTP {status}")
-            } else {
-                truncate(text)
-            };
+            let message = if text.is_empty() { format!("upstream returned HTTP {status}") } else { truncate(text) };
             finish(kind, message, None, None)
         }
     }
@@ -58,8 +54,7 @@ fn from_value(status_kind: Option<ErrorKind>, v: &Value) -> ApiError {
 }
 
 fn finish(kind: ErrorKind, message: String, code: Option<&str>, param: Option<String>) -> ApiError {
-    let mut e = if code == Some("context_length_exceeded") || looks_like_context_overflow(&message)
-    {
+    let mut e = if code == Some("context_length_exceeded") || looks_like_context_overflow(&message) {
         ApiError::context_overflow(&message)
     } else {
         ApiError::new(kind, message)

@@ -24,8 +24,8 @@ use super::request_messages::decode_messages;
 
 /// Decodes a caller's Chat Completions request.
 pub fn decode_request(body: &[u8]) -> Result<ir::Request, ApiError> {
-    let root: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid_field("body", format!("invalid JSON: {e}")))?;
+    let root: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid_field("body", format!("invalid JSON: {e}")))?;
     let Value::Object(obj) = root else {
         return Err(ApiError::invalid_field("body", "expected a JSON object"));
     };
@@ -73,9 +73,7 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
             let o = as_object(v, key)?;
             for (k, x) in o {
                 match k.as_str() {
-                    "include_usage" => {
-                        req.stream_include_usage = !x.is_null() && as_bool(x, "include_usage")?
-                    }
+                    "include_usage" => req.stream_include_usage = !x.is_null() && as_bool(x, "include_usage")?,
                     "include_obfuscation" => {}
                     _ if x.is_null() => {}
                     _ => {
@@ -92,14 +90,9 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
             req.reasoning = Some(if s == "none" {
                 Reasoning::default()
             } else {
-                let effort = ReasoningEffort::parse(s).ok_or_else(|| {
-                    ApiError::invalid_field(key, format!("unknown reasoning effort {s:?}"))
-                })?;
-                Reasoning {
-                    enabled: true,
-                    effort: Some(effort),
-                    ..Reasoning::default()
-                }
+                let effort = ReasoningEffort::parse(s)
+                    .ok_or_else(|| ApiError::invalid_field(key, format!("unknown reasoning effort {s:?}")))?;
+                Reasoning { enabled: true, effort: Some(effort), ..Reasoning::default() }
             });
         }
         "response_format" => req.response_format = Some(decode_response_format(v)?),
@@ -113,8 +106,7 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
         "functions" if v.as_array().is_some_and(Vec::is_empty) => {}
         "modalities" if !v.as_array().is_some_and(|m| m.iter().any(|x| x == "audio")) => {}
         // Advisory, dropped on purpose (see the table above).
-        "seed" | "store" | "metadata" | "service_tier" | "prompt_cache_key"
-        | "safety_identifier" => {}
+        "seed" | "store" | "metadata" | "service_tier" | "prompt_cache_key" | "safety_identifier" => {}
         // Everything else (n > 1, logprobs, penalties, logit_bias, audio, prediction,
         // web_search_options, functions, function_call, verbosity, unknown fields).
         _ => {
@@ -125,9 +117,7 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
 }
 
 fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<Tool>, ApiError> {
-    let items = v
-        .as_array()
-        .ok_or_else(|| ApiError::invalid_field("tools", "expected an array"))?;
+    let items = v.as_array().ok_or_else(|| ApiError::invalid_field("tools", "expected an array"))?;
     let mut tools = Vec::with_capacity(items.len());
     for (i, t) in items.iter().enumerate() {
         let path = format!("tools[{i}]");
@@ -138,10 +128,7 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
         }
         let fpath = format!("{path}.function");
         let f = as_object(o.get("function").unwrap_or(&Value::Null), &fpath)?;
-        let name = as_str(
-            f.get("name").unwrap_or(&Value::Null),
-            &format!("{fpath}.name"),
-        )?;
+        let name = as_str(f.get("name").unwrap_or(&Value::Null), &format!("{fpath}.name"))?;
         let description = match f.get("description") {
             None | Some(Value::Null) => None,
             Some(d) => Some(as_str(d, &format!("{fpath}.description"))?.to_string()),
@@ -154,31 +141,19 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
             None | Some(Value::Null) => None,
             Some(s) => Some(as_bool(s, &format!("{fpath}.strict"))?),
         };
-        tools.push(Tool {
-            name: name.to_string(),
-            description,
-            input_schema,
-            strict,
-            cache_control: None,
-        });
+        tools.push(Tool { name: name.to_string(), description, input_schema, strict, cache_control: None });
     }
     Ok(tools)
 }
 
-fn decode_tool_choice(
-    v: &Value,
-    unsupported: &mut Map<String, Value>,
-) -> Result<Option<ToolChoice>, ApiError> {
+fn decode_tool_choice(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Option<ToolChoice>, ApiError> {
     Ok(Some(match v {
         Value::String(s) => match s.as_str() {
             "auto" => ToolChoice::Auto,
             "none" => ToolChoice::None,
             "required" => ToolChoice::Any,
             _ => {
-                return Err(ApiError::invalid_field(
-                    "tool_choice",
-                    format!("unknown value {s:?}"),
-                ));
+                return Err(ApiError::invalid_field("tool_choice", format!("unknown value {s:?}")));
             }
         },
         Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("function") => {
@@ -187,9 +162,7 @@ fn decode_tool_choice(
                 .and_then(|f| f.get("name"))
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::invalid_field("tool_choice.function.name", "required"))?;
-            ToolChoice::Tool {
-                name: name.to_string(),
-            }
+            ToolChoice::Tool { name: name.to_string() }
         }
         _ => {
             unsupported.insert("tool_choice".into(), v.clone());
@@ -212,44 +185,36 @@ fn decode_response_format(v: &Value) -> Result<ResponseFormat, ApiError> {
             };
             Ok(ResponseFormat::JsonSchema {
                 name,
-                schema: js.get("schema").cloned().unwrap_or_else(
-                    || serde_json::json!({"type": "object", "additionalProperties": true}),
-                ),
+                schema: js
+                    .get("schema")
+                    .cloned()
+                    .unwrap_or_else(|| serde_json::json!({"type": "object", "additionalProperties": true})),
                 strict: js.get("strict").and_then(Value::as_bool),
-                description: js
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                description: js.get("description").and_then(Value::as_str).map(str::to_string),
             })
         }
-        other => Err(ApiError::invalid_field(
-            "response_format.type",
-            format!("unknown type {:?}", other.unwrap_or("")),
-        )),
+        other => {
+            Err(ApiError::invalid_field("response_format.type", format!("unknown type {:?}", other.unwrap_or(""))))
+        }
     }
 }
 
 pub(super) fn as_str<'a>(v: &'a Value, path: &str) -> Result<&'a str, ApiError> {
-    v.as_str()
-        .ok_or_else(|| ApiError::invalid_field(path, "expected a string"))
+    v.as_str().ok_or_else(|| ApiError::invalid_field(path, "expected a string"))
 }
 
 pub(super) fn as_u64(v: &Value, path: &str) -> Result<u64, ApiError> {
-    v.as_u64()
-        .ok_or_else(|| ApiError::invalid_field(path, "expected a non-negative integer"))
+    v.as_u64().ok_or_else(|| ApiError::invalid_field(path, "expected a non-negative integer"))
 }
 
 pub(super) fn as_f64(v: &Value, path: &str) -> Result<f64, ApiError> {
-    v.as_f64()
-        .ok_or_else(|| ApiError::invalid_field(path, "expected a number"))
+    v.as_f64().ok_or_else(|| ApiError::invalid_field(path, "expected a number"))
 }
 
 pub(super) fn as_bool(v: &Value, path: &str) -> Result<bool, ApiError> {
-    v.as_bool()
-        .ok_or_else(|| ApiError::invalid_field(path, "expected a boolean"))
+    v.as_bool().ok_or_else(|| ApiError::invalid_field(path, "expected a boolean"))
 }
 
 pub(super) fn as_object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ApiError> {
-    v.as_object()
-        .ok_or_else(|| ApiError::invalid_field(path, "expected an object"))
+    v.as_object().ok_or_else(|| ApiError::invalid_field(path, "expected an object"))
 }

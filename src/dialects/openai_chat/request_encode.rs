@@ -10,9 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::ir::{
-    self, ApiError, Block, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice,
-};
+use crate::ir::{self, ApiError, Block, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice};
 
 use super::wire::{TARGET, data_url};
 
@@ -28,11 +26,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
     body.insert("model".into(), json!(model));
     body.insert("messages".into(), Value::Array(encode_messages(req)?));
     if let Some(max) = req.max_tokens {
-        let key = if uses_max_completion_tokens(model) {
-            "max_completion_tokens"
-        } else {
-            "max_tokens"
-        };
+        let key = if uses_max_completion_tokens(model) { "max_completion_tokens" } else { "max_tokens" };
         body.insert(key.into(), json!(max));
     }
     if let Some(t) = req.temperature {
@@ -57,10 +51,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
             body.insert("parallel_tool_calls".into(), json!(p));
         }
     } else if let Some(ToolChoice::Any | ToolChoice::Tool { .. }) = &req.tool_choice {
-        return Err(ApiError::invalid_field(
-            "tool_choice",
-            "requires a tool but the request has no tools",
-        ));
+        return Err(ApiError::invalid_field("tool_choice", "requires a tool but the request has no tools"));
     }
     if let Some(effort) = reasoning_effort(req) {
         body.insert("reasoning_effort".into(), json!(effort));
@@ -70,12 +61,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         Some(ResponseFormat::JsonObject) => {
             body.insert("response_format".into(), json!({"type": "json_object"}));
         }
-        Some(ResponseFormat::JsonSchema {
-            name,
-            schema,
-            strict,
-            description,
-        }) => {
+        Some(ResponseFormat::JsonSchema { name, schema, strict, description }) => {
             let mut js = Map::new();
             js.insert("name".into(), json!(name));
             if let Some(d) = description {
@@ -85,10 +71,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
             if let Some(s) = strict {
                 js.insert("strict".into(), json!(s));
             }
-            body.insert(
-                "response_format".into(),
-                json!({"type": "json_schema", "json_schema": js}),
-            );
+            body.insert("response_format".into(), json!({"type": "json_schema", "json_schema": js}));
         }
     }
     if let Some(user) = &req.user {
@@ -101,9 +84,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
 /// OpenAI reasoning models (o1, o3, o4, gpt-5...) reject `max_tokens`.
 fn uses_max_completion_tokens(model: &str) -> bool {
     let base = model.rsplit('/').next().unwrap_or(model);
-    ["o1", "o3", "o4", "gpt-5"]
-        .iter()
-        .any(|p| base.starts_with(p))
+    ["o1", "o3", "o4", "gpt-5"].iter().any(|p| base.starts_with(p))
 }
 
 fn reasoning_effort(req: &ir::Request) -> Option<&'static str> {
@@ -111,9 +92,7 @@ fn reasoning_effort(req: &ir::Request) -> Option<&'static str> {
     if !r.enabled || r.adaptive {
         return None;
     }
-    let effort = r
-        .effort
-        .or_else(|| r.budget_tokens.map(ReasoningEffort::from_budget))?;
+    let effort = r.effort.or_else(|| r.budget_tokens.map(ReasoningEffort::from_budget))?;
     Some(match effort {
         ReasoningEffort::Max => "high",
         other => other.as_str(),
@@ -171,10 +150,7 @@ fn only_text<'a>(blocks: &'a [Block], path: &str) -> Result<Vec<&'a str>, ApiErr
         .enumerate()
         .map(|(j, b)| match b {
             Block::Text { text, .. } => Ok(text.as_str()),
-            _ => Err(ApiError::unsupported(
-                format!("{path}.content[{j}]"),
-                TARGET,
-            )),
+            _ => Err(ApiError::unsupported(format!("{path}.content[{j}]"), TARGET)),
         })
         .collect()
 }
@@ -193,23 +169,13 @@ fn assistant_message(blocks: &[Block], path: &str) -> Result<Value, ApiError> {
             // Chat Completions has no reasoning input.
             Block::Thinking { .. } | Block::RedactedThinking { .. } => {}
             _ => {
-                return Err(ApiError::unsupported(
-                    format!("{path}.content[{j}]"),
-                    TARGET,
-                ));
+                return Err(ApiError::unsupported(format!("{path}.content[{j}]"), TARGET));
             }
         }
     }
     let mut msg = Map::new();
     msg.insert("role".into(), json!("assistant"));
-    msg.insert(
-        "content".into(),
-        if texts.is_empty() {
-            Value::Null
-        } else {
-            json!(texts.join("\n\n"))
-        },
-    );
+    msg.insert("content".into(), if texts.is_empty() { Value::Null } else { json!(texts.join("\n\n")) });
     if !calls.is_empty() {
         msg.insert("tool_calls".into(), Value::Array(calls));
     }
@@ -224,20 +190,13 @@ fn user_messages(blocks: &[Block], path: &str, out: &mut Vec<Value>) -> Result<(
     for (j, b) in blocks.iter().enumerate() {
         let bpath = format!("{path}.content[{j}]");
         match b {
-            Block::ToolResult {
-                tool_use_id,
-                content,
-                is_error,
-                ..
-            } => {
+            Block::ToolResult { tool_use_id, content, is_error, .. } => {
                 let mut texts = Vec::new();
                 for (k, c) in content.iter().enumerate() {
                     let cpath = format!("{bpath}.content[{k}]");
                     match c {
                         Block::Text { text, .. } => texts.push(text.as_str()),
-                        Block::Image { source, .. } => {
-                            tool_images.push(image_part(source, &cpath)?)
-                        }
+                        Block::Image { source, .. } => tool_images.push(image_part(source, &cpath)?),
                         _ => return Err(ApiError::unsupported(cpath, TARGET)),
                     }
                 }
@@ -249,9 +208,7 @@ fn user_messages(blocks: &[Block], path: &str, out: &mut Vec<Value>) -> Result<(
             }
             Block::Text { text, .. } => parts.push(json!({"type": "text", "text": text})),
             Block::Image { source, .. } => parts.push(image_part(source, &bpath)?),
-            Block::Document { source, title, .. } => {
-                parts.push(document_part(source, title, &bpath)?)
-            }
+            Block::Document { source, title, .. } => parts.push(document_part(source, title, &bpath)?),
             _ => return Err(ApiError::unsupported(bpath, TARGET)),
         }
     }
@@ -282,11 +239,7 @@ fn image_part(source: &MediaSource, path: &str) -> Result<Value, ApiError> {
     Ok(json!({"type": "image_url", "image_url": {"url": url}}))
 }
 
-fn document_part(
-    source: &MediaSource,
-    title: &Option<String>,
-    path: &str,
-) -> Result<Value, ApiError> {
+fn document_part(source: &MediaSource, title: &Option<String>, path: &str) -> Result<Value, ApiError> {
     match source {
         MediaSource::Base64 { media_type, data } => {
             let filename = title.clone().unwrap_or_else(|| "document.pdf".into());

@@ -15,20 +15,11 @@ pub(super) fn decode_messages(req: &mut ir::Request, msgs: &[Value]) -> Result<(
     for (i, m) in msgs.iter().enumerate() {
         let path = format!("messages[{i}]");
         let o = as_object(m, &path)?;
-        let role = as_str(
-            o.get("role").unwrap_or(&Value::Null),
-            &format!("{path}.role"),
-        )?;
+        let role = as_str(o.get("role").unwrap_or(&Value::Null), &format!("{path}.role"))?;
         for (k, x) in o {
             let known = matches!(
                 k.as_str(),
-                "role"
-                    | "content"
-                    | "tool_calls"
-                    | "tool_call_id"
-                    | "reasoning_content"
-                    | "reasoning"
-                    | "refusal"
+                "role" | "content" | "tool_calls" | "tool_call_id" | "reasoning_content" | "reasoning" | "refusal"
             );
             if !known && !x.is_null() {
                 req.unsupported.insert(format!("{path}.{k}"), x.clone());
@@ -38,15 +29,10 @@ pub(super) fn decode_messages(req: &mut ir::Request, msgs: &[Value]) -> Result<(
             "system" | "developer" => {
                 let texts = text_content(o.get("content"), &format!("{path}.content"))?;
                 if req.messages.is_empty() {
-                    req.system.extend(texts.into_iter().map(|text| SystemBlock {
-                        text,
-                        cache_control: None,
-                    }));
+                    req.system.extend(texts.into_iter().map(|text| SystemBlock { text, cache_control: None }));
                 } else {
-                    req.messages.push(Message {
-                        role: Role::System,
-                        content: texts.into_iter().map(text_block).collect(),
-                    });
+                    req.messages
+                        .push(Message { role: Role::System, content: texts.into_iter().map(text_block).collect() });
                 }
                 tool_turn_open = false;
             }
@@ -54,25 +40,16 @@ pub(super) fn decode_messages(req: &mut ir::Request, msgs: &[Value]) -> Result<(
                 let blocks = user_content(o.get("content"), &path, &mut req.unsupported)?;
                 match req.messages.last_mut() {
                     Some(last) if tool_turn_open => last.content.extend(blocks),
-                    _ => req.messages.push(Message {
-                        role: Role::User,
-                        content: blocks,
-                    }),
+                    _ => req.messages.push(Message { role: Role::User, content: blocks }),
                 }
                 tool_turn_open = false;
             }
             "assistant" => {
-                req.messages.push(Message {
-                    role: Role::Assistant,
-                    content: assistant_content(o, &path)?,
-                });
+                req.messages.push(Message { role: Role::Assistant, content: assistant_content(o, &path)? });
                 tool_turn_open = false;
             }
             "tool" => {
-                let id = as_str(
-                    o.get("tool_call_id").unwrap_or(&Value::Null),
-                    &format!("{path}.tool_call_id"),
-                )?;
+                let id = as_str(o.get("tool_call_id").unwrap_or(&Value::Null), &format!("{path}.tool_call_id"))?;
                 let texts = text_content(o.get("content"), &format!("{path}.content"))?;
                 let block = Block::ToolResult {
                     tool_use_id: id.to_string(),
@@ -82,10 +59,7 @@ pub(super) fn decode_messages(req: &mut ir::Request, msgs: &[Value]) -> Result<(
                 };
                 match req.messages.last_mut() {
                     Some(last) if tool_turn_open => last.content.push(block),
-                    _ => req.messages.push(Message {
-                        role: Role::User,
-                        content: vec![block],
-                    }),
+                    _ => req.messages.push(Message { role: Role::User, content: vec![block] }),
                 }
                 tool_turn_open = true;
             }
@@ -94,10 +68,7 @@ pub(super) fn decode_messages(req: &mut ir::Request, msgs: &[Value]) -> Result<(
                 tool_turn_open = false;
             }
             other => {
-                return Err(ApiError::invalid_field(
-                    format!("{path}.role"),
-                    format!("unknown role {other:?}"),
-                ));
+                return Err(ApiError::invalid_field(format!("{path}.role"), format!("unknown role {other:?}")));
             }
         }
     }
@@ -105,10 +76,7 @@ pub(super) fn decode_messages(req: &mut ir::Request, msgs: &[Value]) -> Result<(
 }
 
 fn text_block(text: String) -> Block {
-    Block::Text {
-        text,
-        cache_control: None,
-    }
+    Block::Text { text, cache_control: None }
 }
 
 /// Content that may only hold text: a string or an array of `text` parts.
@@ -122,11 +90,9 @@ fn text_content(v: Option<&Value>, path: &str) -> Result<Vec<String>, ApiError> 
             .map(|(j, p)| {
                 let ppath = format!("{path}[{j}]");
                 match p.get("type").and_then(Value::as_str) {
-                    Some("text") => Ok(as_str(
-                        p.get("text").unwrap_or(&Value::Null),
-                        &format!("{ppath}.text"),
-                    )?
-                    .to_string()),
+                    Some("text") => {
+                        Ok(as_str(p.get("text").unwrap_or(&Value::Null), &format!("{ppath}.text"))?.to_string())
+                    }
                     other => Err(ApiError::invalid_field(
                         format!("{ppath}.type"),
                         format!("expected a text part, got {:?}", other.unwrap_or("")),
@@ -134,48 +100,31 @@ fn text_content(v: Option<&Value>, path: &str) -> Result<Vec<String>, ApiError> 
                 }
             })
             .collect(),
-        Some(_) => Err(ApiError::invalid_field(
-            path,
-            "expected a string or an array of parts",
-        )),
+        Some(_) => Err(ApiError::invalid_field(path, "expected a string or an array of parts")),
     }
 }
 
-fn user_content(
-    v: Option<&Value>,
-    path: &str,
-    unsupported: &mut Map<String, Value>,
-) -> Result<Vec<Block>, ApiError> {
+fn user_content(v: Option<&Value>, path: &str, unsupported: &mut Map<String, Value>) -> Result<Vec<Block>, ApiError> {
     let cpath = format!("{path}.content");
     let parts = match v {
         Some(Value::String(s)) => return Ok(vec![text_block(s.clone())]),
         Some(Value::Array(parts)) => parts,
         _ => {
-            return Err(ApiError::invalid_field(
-                cpath,
-                "expected a string or an array of parts",
-            ));
+            return Err(ApiError::invalid_field(cpath, "expected a string or an array of parts"));
         }
     };
     let mut blocks = Vec::with_capacity(parts.len());
     for (j, p) in parts.iter().enumerate() {
         let ppath = format!("{cpath}[{j}]");
         match p.get("type").and_then(Value::as_str) {
-            Some("text") => blocks.push(text_block(
-                as_str(
-                    p.get("text").unwrap_or(&Value::Null),
-                    &format!("{ppath}.text"),
-                )?
-                .to_string(),
-            )),
+            Some("text") => blocks
+                .push(text_block(as_str(p.get("text").unwrap_or(&Value::Null), &format!("{ppath}.text"))?.to_string())),
             Some("image_url") => {
                 let url = p
                     .get("image_url")
                     .and_then(|i| i.get("url"))
                     .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        ApiError::invalid_field(format!("{ppath}.image_url.url"), "required")
-                    })?;
+                    .ok_or_else(|| ApiError::invalid_field(format!("{ppath}.image_url.url"), "required"))?;
                 blocks.push(Block::Image {
                     source: media_from_url(url, &format!("{ppath}.image_url.url"))?,
                     cache_control: None,
@@ -192,20 +141,12 @@ fn user_content(
 
 fn media_from_url(url: &str, path: &str) -> Result<MediaSource, ApiError> {
     if let Some((media_type, data)) = parse_data_url(url) {
-        return Ok(MediaSource::Base64 {
-            media_type: media_type.to_string(),
-            data: data.to_string(),
-        });
+        return Ok(MediaSource::Base64 { media_type: media_type.to_string(), data: data.to_string() });
     }
     if url.starts_with("data:") {
-        return Err(ApiError::invalid_field(
-            path,
-            "only base64 data: URLs are supported",
-        ));
+        return Err(ApiError::invalid_field(path, "only base64 data: URLs are supported"));
     }
-    Ok(MediaSource::Url {
-        url: url.to_string(),
-    })
+    Ok(MediaSource::Url { url: url.to_string() })
 }
 
 /// A `file` part: `file_data` (a data URL, or bare base64 taken as PDF) or `file_id`.
@@ -214,42 +155,26 @@ fn file_part(p: &Value, ppath: &str) -> Result<Block, ApiError> {
         .get("file")
         .and_then(Value::as_object)
         .ok_or_else(|| ApiError::invalid_field(format!("{ppath}.file"), "required object"))?;
-    let title = f
-        .get("filename")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let title = f.get("filename").and_then(Value::as_str).map(str::to_string);
     let source = if let Some(data) = f.get("file_data").and_then(Value::as_str) {
         match parse_data_url(data) {
-            Some((media_type, data)) => MediaSource::Base64 {
-                media_type: media_type.to_string(),
-                data: data.to_string(),
-            },
+            Some((media_type, data)) => {
+                MediaSource::Base64 { media_type: media_type.to_string(), data: data.to_string() }
+            }
             None if data.starts_with("data:") => {
                 return Err(ApiError::invalid_field(
                     format!("{ppath}.file.file_data"),
                     "only base64 data: URLs are supported",
                 ));
             }
-            None => MediaSource::Base64 {
-                media_type: "application/pdf".into(),
-                data: data.to_string(),
-            },
+            None => MediaSource::Base64 { media_type: "application/pdf".into(), data: data.to_string() },
         }
     } else if let Some(id) = f.get("file_id").and_then(Value::as_str) {
-        MediaSource::FileId {
-            file_id: id.to_string(),
-        }
+        MediaSource::FileId { file_id: id.to_string() }
     } else {
-        return Err(ApiError::invalid_field(
-            format!("{ppath}.file"),
-            "needs file_data or file_id",
-        ));
+        return Err(ApiError::invalid_field(format!("{ppath}.file"), "needs file_data or file_id"));
     };
-    Ok(Block::Document {
-        source,
-        title,
-        cache_control: None,
-    })
+    Ok(Block::Document { source, title, cache_control: None })
 }
 
 fn assistant_content(o: &Map<String, Value>, path: &str) -> Result<Vec<Block>, ApiError> {
@@ -257,10 +182,7 @@ fn assistant_content(o: &Map<String, Value>, path: &str) -> Result<Vec<Block>, A
     for key in ["reasoning_content", "reasoning"] {
         if let Some(Value::String(t)) = o.get(key).filter(|v| !v.is_null()) {
             if !t.is_empty() {
-                blocks.push(Block::Thinking {
-                    thinking: t.clone(),
-                    signature: None,
-                });
+                blocks.push(Block::Thinking { thinking: t.clone(), signature: None });
                 break;
             }
         }
@@ -286,18 +208,12 @@ fn assistant_content(o: &Map<String, Value>, path: &str) -> Result<Vec<Block>, A
                         ));
                     }
                 };
-                let text = as_str(
-                    p.get(field).unwrap_or(&Value::Null),
-                    &format!("{ppath}.{kind}"),
-                )?;
+                let text = as_str(p.get(field).unwrap_or(&Value::Null), &format!("{ppath}.{kind}"))?;
                 blocks.push(text_block(text.to_string()));
             }
         }
         Some(_) => {
-            return Err(ApiError::invalid_field(
-                cpath,
-                "expected a string, an array of parts or null",
-            ));
+            return Err(ApiError::invalid_field(cpath, "expected a string, an array of parts or null"));
         }
     }
     if let Some(Value::String(r)) = o.get("refusal") {
@@ -305,9 +221,7 @@ fn assistant_content(o: &Map<String, Value>, path: &str) -> Result<Vec<Block>, A
     }
     if let Some(calls) = o.get("tool_calls").filter(|v| !v.is_null()) {
         let tpath = format!("{path}.tool_calls");
-        let calls = calls
-            .as_array()
-            .ok_or_else(|| ApiError::invalid_field(&tpath, "expected an array"))?;
+        let calls = calls.as_array().ok_or_else(|| ApiError::invalid_field(&tpath, "expected an array"))?;
         for (j, c) in calls.iter().enumerate() {
             blocks.push(tool_call(c, &format!("{tpath}[{j}]"))?);
         }
@@ -326,24 +240,14 @@ fn tool_call(c: &Value, path: &str) -> Result<Block, ApiError> {
     }
     let id = as_str(c.get("id").unwrap_or(&Value::Null), &format!("{path}.id"))?;
     let fpath = format!("{path}.function");
-    let f = c
-        .get("function")
-        .ok_or_else(|| ApiError::invalid_field(&fpath, "required"))?;
-    let name = as_str(
-        f.get("name").unwrap_or(&Value::Null),
-        &format!("{fpath}.name"),
-    )?;
+    let f = c.get("function").ok_or_else(|| ApiError::invalid_field(&fpath, "required"))?;
+    let name = as_str(f.get("name").unwrap_or(&Value::Null), &format!("{fpath}.name"))?;
     let apath = format!("{fpath}.arguments");
     let args = as_str(f.get("arguments").unwrap_or(&Value::Null), &apath)?;
     let input = if args.trim().is_empty() {
         Value::Object(Map::new())
     } else {
-        serde_json::from_str(args)
-            .map_err(|e| ApiError::invalid_field(apath, format!("invalid JSON: {e}")))?
+        serde_json::from_str(args).map_err(|e| ApiError::invalid_field(apath, format!("invalid JSON: {e}")))?
     };
-    Ok(Block::ToolUse {
-        id: id.to_string(),
-        name: name.to_string(),
-        input,
-    })
+    Ok(Block::ToolUse { id: id.to_string(), name: name.to_string(), input })
 }

@@ -13,10 +13,7 @@ use super::wire::{self, Completion, finish_reason, generated_call_id, usage_json
 /// an unsigned thinking block, then text (content, refusal), then tool calls.
 pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
     let c: Completion = serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            ErrorKind::BadGateway,
-            format!("upstream response is not a chat completion: {e}"),
-        )
+        ApiError::new(ErrorKind::BadGateway, format!("upstream response is not a chat completion: {e}"))
     })?;
     let choice = c
         .choices
@@ -27,20 +24,12 @@ pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
     let mut has_tool_calls = false;
     if let Some(m) = &choice.message {
         if let Some(r) = m.reasoning_text().filter(|r| !r.is_empty()) {
-            content.push(Block::Thinking {
-                thinking: r.to_string(),
-                signature: None,
-            });
+            content.push(Block::Thinking { thinking: r.to_string(), signature: None });
         }
-        let text = m
-            .content_text()
-            .map_err(|e| ApiError::new(ErrorKind::BadGateway, e))?;
+        let text = m.content_text().map_err(|e| ApiError::new(ErrorKind::BadGateway, e))?;
         for t in [text, m.refusal.clone()].into_iter().flatten() {
             if !t.is_empty() {
-                content.push(Block::Text {
-                    text: t,
-                    cache_control: None,
-                });
+                content.push(Block::Text { text: t, cache_control: None });
             }
         }
         let mut seen = HashSet::new();
@@ -82,11 +71,7 @@ pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
 
 /// Tool arguments: empty means no arguments; anything else must be JSON.
 pub fn parse_arguments(args: &str) -> Result<Value, serde_json::Error> {
-    if args.trim().is_empty() {
-        Ok(Value::Object(Map::new()))
-    } else {
-        serde_json::from_str(args)
-    }
+    if args.trim().is_empty() { Ok(Value::Object(Map::new())) } else { serde_json::from_str(args) }
 }
 
 /// Encodes an IR response as a `chat.completion`.
@@ -109,14 +94,7 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
     }
     let mut message = Map::new();
     message.insert("role".into(), json!("assistant"));
-    message.insert(
-        "content".into(),
-        if texts.is_empty() {
-            Value::Null
-        } else {
-            json!(texts.concat())
-        },
-    );
+    message.insert("content".into(), if texts.is_empty() { Value::Null } else { json!(texts.concat()) });
     message.insert("refusal".into(), Value::Null);
     if !calls.is_empty() {
         message.insert("tool_calls".into(), Value::Array(calls));

@@ -64,8 +64,7 @@ impl StreamDecoder {
             Ok(v) => v,
             Err(e) => return self.fail(out, format!("upstream sent an invalid chunk: {e}")),
         };
-        if value.get("error").is_some_and(|e| !e.is_null()) || ev.event.as_deref() == Some("error")
-        {
+        if value.get("error").is_some_and(|e| !e.is_null()) || ev.event.as_deref() == Some("error") {
             self.done = true;
             out.push(StreamEvent::Error(decode_stream_error(&value)));
             return;
@@ -118,22 +117,13 @@ impl StreamDecoder {
     fn delta(&mut self, d: &ChoiceMessage, out: &mut Vec<StreamEvent>) -> Result<(), String> {
         if let Some(r) = d.reasoning_text().filter(|r| !r.is_empty()) {
             let index = self.ensure(Open::Thinking, BlockStart::Thinking, out);
-            out.push(StreamEvent::BlockDelta {
-                index,
-                delta: BlockDelta::Thinking(r.to_string()),
-            });
+            out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::Thinking(r.to_string()) });
         }
         let text = d.content_text()?;
-        for t in [text.as_deref(), d.refusal.as_deref()]
-            .into_iter()
-            .flatten()
-        {
+        for t in [text.as_deref(), d.refusal.as_deref()].into_iter().flatten() {
             if !t.is_empty() {
                 let index = self.ensure(Open::Text, BlockStart::Text, out);
-                out.push(StreamEvent::BlockDelta {
-                    index,
-                    delta: BlockDelta::Text(t.to_string()),
-                });
+                out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::Text(t.to_string()) });
             }
         }
         for piece in d.tool_calls.iter().flatten() {
@@ -142,11 +132,7 @@ impl StreamDecoder {
         Ok(())
     }
 
-    fn tool_piece(
-        &mut self,
-        piece: &WireToolCall,
-        out: &mut Vec<StreamEvent>,
-    ) -> Result<(), String> {
+    fn tool_piece(&mut self, piece: &WireToolCall, out: &mut Vec<StreamEvent>) -> Result<(), String> {
         let f = piece.function.as_ref();
         let name = f.and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty());
         let id = piece.id.as_deref().filter(|i| !i.is_empty());
@@ -162,8 +148,7 @@ impl StreamDecoder {
             _ => self.fresh_tool_index(),
         });
         // A new id with a name at the open call's index is a new call (Ollama reuses index 0).
-        if open_k == Some(k) && name.is_some() && id.is_some() && id != self.open_tool_id.as_deref()
-        {
+        if open_k == Some(k) && name.is_some() && id.is_some() && id != self.open_tool_id.as_deref() {
             k = self.fresh_tool_index();
         }
         if open_k != Some(k) {
@@ -178,19 +163,13 @@ impl StreamDecoder {
             };
             self.ids_used.insert(id.clone());
             self.open_tool_id = piece.id.clone();
-            let start = BlockStart::ToolUse {
-                id,
-                name: name.unwrap_or_default().to_string(),
-            };
+            let start = BlockStart::ToolUse { id, name: name.unwrap_or_default().to_string() };
             self.open_block(Open::Tool(k), start, out);
         }
         let args = f.and_then(|f| f.arguments.as_deref()).unwrap_or("");
         if !args.is_empty() {
             if let Some((_, index)) = self.open {
-                out.push(StreamEvent::BlockDelta {
-                    index,
-                    delta: BlockDelta::InputJson(args.to_string()),
-                });
+                out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::InputJson(args.to_string()) });
             }
         }
         Ok(())
@@ -214,10 +193,7 @@ impl StreamDecoder {
         let index = self.next_index;
         self.next_index += 1;
         self.open = Some((kind, index));
-        out.push(StreamEvent::BlockStart {
-            index,
-            block: start,
-        });
+        out.push(StreamEvent::BlockStart { index, block: start });
         index
     }
 
@@ -231,11 +207,7 @@ impl StreamDecoder {
     fn complete(&mut self, out: &mut Vec<StreamEvent>) {
         if !self.started {
             self.started = true;
-            out.push(StreamEvent::MessageStart {
-                id: String::new(),
-                model: String::new(),
-                usage: Usage::default(),
-            });
+            out.push(StreamEvent::MessageStart { id: String::new(), model: String::new(), usage: Usage::default() });
         }
         self.close_block(out);
         let stop_reason = match self.finish {
@@ -243,20 +215,13 @@ impl StreamDecoder {
             Some(StopReason::EndTurn) if self.saw_tool_call => Some(StopReason::ToolUse),
             other => other,
         };
-        out.push(StreamEvent::MessageDelta {
-            stop_reason,
-            stop_sequence: None,
-            usage: self.usage,
-        });
+        out.push(StreamEvent::MessageDelta { stop_reason, stop_sequence: None, usage: self.usage });
         out.push(StreamEvent::MessageStop);
         self.done = true;
     }
 
     fn fail(&mut self, out: &mut Vec<StreamEvent>, message: String) {
         self.done = true;
-        out.push(StreamEvent::Error(ApiError::new(
-            ErrorKind::BadGateway,
-            message,
-        )));
+        out.push(StreamEvent::Error(ApiError::new(ErrorKind::BadGateway, message)));
     }
 }

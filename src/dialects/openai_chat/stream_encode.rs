@@ -59,10 +59,7 @@ impl StreamEncoder {
                 self.usage = *usage;
                 self.chunk(out, json!({"role": "assistant", "content": ""}), None);
             }
-            StreamEvent::BlockStart {
-                index,
-                block: BlockStart::ToolUse { id, name },
-            } => {
+            StreamEvent::BlockStart { index, block: BlockStart::ToolUse { id, name } } => {
                 let k = self.tools;
                 self.tools += 1;
                 self.tool_index.insert(*index, k);
@@ -72,12 +69,8 @@ impl StreamEncoder {
             }
             StreamEvent::BlockStart { .. } | StreamEvent::BlockStop { .. } | StreamEvent::Ping => {}
             StreamEvent::BlockDelta { index, delta } => match delta {
-                BlockDelta::Text(t) if !t.is_empty() => {
-                    self.chunk(out, json!({"content": t}), None)
-                }
-                BlockDelta::Thinking(t) if !t.is_empty() => {
-                    self.chunk(out, json!({"reasoning_content": t}), None)
-                }
+                BlockDelta::Text(t) if !t.is_empty() => self.chunk(out, json!({"content": t}), None),
+                BlockDelta::Thinking(t) if !t.is_empty() => self.chunk(out, json!({"reasoning_content": t}), None),
                 BlockDelta::InputJson(args) if !args.is_empty() => {
                     if let Some(k) = self.tool_index.get(index).copied() {
                         let call = json!({"index": k, "function": {"arguments": args}});
@@ -86,13 +79,9 @@ impl StreamEncoder {
                 }
                 _ => {}
             },
-            StreamEvent::MessageDelta {
-                stop_reason, usage, ..
-            } => {
+            StreamEvent::MessageDelta { stop_reason, usage, .. } => {
                 self.usage.merge_max(usage);
-                let finish = Some(finish_reason(
-                    stop_reason.unwrap_or(ir::StopReason::EndTurn),
-                ));
+                let finish = Some(finish_reason(stop_reason.unwrap_or(ir::StopReason::EndTurn)));
                 self.chunk(out, json!({}), finish);
             }
             StreamEvent::MessageStop => {

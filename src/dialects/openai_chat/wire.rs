@@ -68,10 +68,7 @@ impl ChoiceMessage {
 
     /// The reasoning text under whichever name the server used.
     pub fn reasoning_text(&self) -> Option<&str> {
-        self.reasoning_content
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .or(self.reasoning.as_deref())
+        self.reasoning_content.as_deref().filter(|s| !s.is_empty()).or(self.reasoning.as_deref())
     }
 }
 
@@ -143,21 +140,14 @@ impl WireUsage {
     pub fn to_ir(&self) -> Usage {
         let prompt = self.prompt_tokens.unwrap_or(0);
         let details = self.prompt_tokens_details.as_ref();
-        let cached = details
-            .and_then(|d| d.cached_tokens)
-            .or(self.prompt_cache_hit_tokens)
-            .unwrap_or(0);
+        let cached = details.and_then(|d| d.cached_tokens).or(self.prompt_cache_hit_tokens).unwrap_or(0);
         let written = details.and_then(|d| d.cache_creation_tokens).unwrap_or(0);
         Usage {
             input_tokens: prompt.saturating_sub(cached).saturating_sub(written),
             output_tokens: self.completion_tokens.unwrap_or(0),
             cache_read_tokens: cached,
             cache_write_tokens: written,
-            reasoning_tokens: self
-                .completion_tokens_details
-                .as_ref()
-                .and_then(|d| d.reasoning_tokens)
-                .unwrap_or(0),
+            reasoning_tokens: self.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens).unwrap_or(0),
         }
     }
 }
@@ -199,9 +189,7 @@ pub fn finish_reason(stop: StopReason) -> &'static str {
 
 /// A fresh tool-call id for upstreams that send none (or a duplicate).
 pub fn generated_call_id() -> String {
-    let tail: String = std::iter::repeat_with(fastrand::alphanumeric)
-        .take(24)
-        .collect();
+    let tail: String = std::iter::repeat_with(fastrand::alphanumeric).take(24).collect();
     format!("call_{tail}")
 }
 
@@ -220,10 +208,7 @@ pub fn data_url(media_type: &str, data: &str) -> String {
 
 /// Seconds since the Unix epoch (OpenAI's `created`).
 pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -256,8 +241,7 @@ mod tests {
                 reasoning_tokens: 5
             }
         );
-        let d: WireUsage =
-            serde_json::from_str(r#"{"prompt_tokens":10,"prompt_cache_hit_tokens":4}"#).unwrap();
+        let d: WireUsage = serde_json::from_str(r#"{"prompt_tokens":10,"prompt_cache_hit_tokens":4}"#).unwrap();
         assert_eq!(d.to_ir().cache_read_tokens, 4);
         assert_eq!(d.to_ir().input_tokens, 6);
     }

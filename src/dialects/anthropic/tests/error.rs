@@ -33,13 +33,7 @@ fn decodes_kinds() {
 
 #[test]
 fn context_overflow_both_ways() {
-    let e = decode_error(
-        400,
-        &body(
-            "invalid_request_error",
-            "prompt is too long: 208310 tokens > 200000 maximum",
-        ),
-    );
+    let e = decode_error(400, &body("invalid_request_error", "prompt is too long: 208310 tokens > 200000 maximum"));
     assert_eq!(e.kind, ErrorKind::ContextOverflow);
     assert_eq!(e.status, 400);
 
@@ -47,22 +41,12 @@ fn context_overflow_both_ways() {
     let v = json(&encode_error(&e));
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "invalid_request_error");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("prompt is too long")
-    );
+    assert!(v["error"]["message"].as_str().unwrap().contains("prompt is too long"));
 
     // Even an overflow built without the phrase gets it.
     let e = ApiError::new(ErrorKind::ContextOverflow, "too big");
     let v = json(&encode_error(&e));
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("prompt is too long")
-    );
+    assert!(v["error"]["message"].as_str().unwrap().contains("prompt is too long"));
 }
 
 #[test]
@@ -80,10 +64,7 @@ fn encodes_kinds() {
         (ErrorKind::Timeout, "api_error"),
     ] {
         let v = json(&encode_error(&ApiError::new(kind, "m")));
-        assert_eq!(
-            v,
-            json!({"type": "error", "error": {"type": want, "message": "m"}})
-        );
+        assert_eq!(v, json!({"type": "error", "error": {"type": want, "message": "m"}}));
     }
 }
 

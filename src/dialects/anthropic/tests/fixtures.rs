@@ -8,18 +8,11 @@ use super::stream::{assert_invariants, decode_sse};
 use crate::ir::{ErrorKind, StreamEvent};
 
 fn files(kind: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/anthropic")
-        .join(kind);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/anthropic").join(kind);
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .map(|p| {
-            (
-                p.file_stem().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
         .collect();
     out.sort();
     assert!(!out.is_empty(), "no fixtures in {}", dir.display());
@@ -30,12 +23,7 @@ fn files(kind: &str) -> Vec<(String, Vec<u8>)> {
 fn request_fixtures() {
     for (name, body) in files("requests") {
         let req = decode_request(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            req.unsupported.is_empty(),
-            !name.starts_with("refused"),
-            "{name}: {:?}",
-            req.unsupported
-        );
+        assert_eq!(req.unsupported.is_empty(), !name.starts_with("refused"), "{name}: {:?}", req.unsupported);
     }
 }
 
@@ -53,8 +41,7 @@ fn stream_fixtures() {
         let evs = decode_sse(&body);
         assert_invariants(&evs);
         let errored = matches!(evs.last(), Some(StreamEvent::Error(_)));
-        let want_error =
-            ["error_mid_stream", "truncated", "unknown_block_type"].contains(&name.as_str());
+        let want_error = ["error_mid_stream", "truncated", "unknown_block_type"].contains(&name.as_str());
         assert_eq!(errored, want_error, "{name}: {evs:?}");
     }
 }

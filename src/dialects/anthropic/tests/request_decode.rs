@@ -3,9 +3,7 @@
 use serde_json::json;
 
 use super::super::decode_request;
-use crate::ir::{
-    Block, CacheControl, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice,
-};
+use crate::ir::{Block, CacheControl, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice};
 
 fn decode(v: serde_json::Value) -> crate::ir::Request {
     decode_request(v.to_string().as_bytes()).unwrap()
@@ -33,13 +31,7 @@ fn top_level_fields() {
     assert!(r.stream);
     assert_eq!(r.user.as_deref(), Some("u1"));
     assert!(r.unsupported.is_empty(), "{:?}", r.unsupported);
-    assert_eq!(
-        r.messages[0].content,
-        vec![Block::Text {
-            text: "hi".into(),
-            cache_control: None
-        }]
-    );
+    assert_eq!(r.messages[0].content, vec![Block::Text { text: "hi".into(), cache_control: None }]);
 }
 
 #[test]
@@ -55,10 +47,7 @@ fn system_string_blocks_and_system_role_messages() {
     }));
     assert_eq!(r.system.len(), 2);
     assert_eq!(r.system[0].text, "a");
-    assert_eq!(
-        r.system[0].cache_control,
-        Some(CacheControl(json!({"type": "ephemeral"})))
-    );
+    assert_eq!(r.system[0].cache_control, Some(CacheControl(json!({"type": "ephemeral"}))));
     assert_eq!(r.system[1].text, "b");
     assert_eq!(r.messages.len(), 2);
     assert_eq!(r.messages[1].role, Role::System);
@@ -81,32 +70,17 @@ fn media_blocks() {
     assert_eq!(
         c[0],
         Block::Image {
-            source: MediaSource::Base64 {
-                media_type: "image/png".into(),
-                data: "AAA".into()
-            },
+            source: MediaSource::Base64 { media_type: "image/png".into(), data: "AAA".into() },
             cache_control: None
         }
     );
     assert!(
         matches!(&c[1], Block::Image { source: MediaSource::Url { url }, cache_control: Some(_) } if url == "https://x/y.png")
     );
-    assert!(
-        matches!(&c[2], Block::Document { title: Some(t), source: MediaSource::Base64 { .. }, .. } if t == "T")
-    );
-    assert!(
-        matches!(&c[3], Block::Document { source: MediaSource::Text { data, .. }, .. } if data == "hello")
-    );
-    assert!(matches!(
-        &c[4],
-        Block::Document {
-            source: MediaSource::Url { .. },
-            ..
-        }
-    ));
-    assert!(
-        matches!(&c[5], Block::Document { source: MediaSource::FileId { file_id }, .. } if file_id == "file_1")
-    );
+    assert!(matches!(&c[2], Block::Document { title: Some(t), source: MediaSource::Base64 { .. }, .. } if t == "T"));
+    assert!(matches!(&c[3], Block::Document { source: MediaSource::Text { data, .. }, .. } if data == "hello"));
+    assert!(matches!(&c[4], Block::Document { source: MediaSource::Url { .. }, .. }));
+    assert!(matches!(&c[5], Block::Document { source: MediaSource::FileId { file_id }, .. } if file_id == "file_1"));
     assert!(r.unsupported.is_empty(), "{:?}", r.unsupported);
 }
 
@@ -129,34 +103,12 @@ fn tool_blocks_and_thinking() {
         ]}
     ]}));
     let a = &r.messages[0].content;
-    assert_eq!(
-        a[0],
-        Block::Thinking {
-            thinking: "hmm".into(),
-            signature: Some(sig.into())
-        }
-    );
-    assert_eq!(
-        a[1],
-        Block::RedactedThinking {
-            data: "opaque".into()
-        }
-    );
-    assert_eq!(
-        a[2],
-        Block::ToolUse {
-            id: "t1".into(),
-            name: "f".into(),
-            input: json!({"a": 1})
-        }
-    );
+    assert_eq!(a[0], Block::Thinking { thinking: "hmm".into(), signature: Some(sig.into()) });
+    assert_eq!(a[1], Block::RedactedThinking { data: "opaque".into() });
+    assert_eq!(a[2], Block::ToolUse { id: "t1".into(), name: "f".into(), input: json!({"a": 1}) });
     let u = &r.messages[1].content;
-    assert!(
-        matches!(&u[0], Block::ToolResult { content, is_error: false, .. } if content.len() == 1)
-    );
-    assert!(
-        matches!(&u[1], Block::ToolResult { content, is_error: true, .. } if content.len() == 2)
-    );
+    assert!(matches!(&u[0], Block::ToolResult { content, is_error: false, .. } if content.len() == 1));
+    assert!(matches!(&u[1], Block::ToolResult { content, is_error: true, .. } if content.len() == 2));
     assert!(matches!(&u[2], Block::ToolResult { content, .. } if content.is_empty()));
 }
 
@@ -180,14 +132,10 @@ fn tools_choice_thinking_and_formats() {
     assert!(th.enabled && !th.adaptive);
     assert_eq!(th.budget_tokens, Some(2048));
     assert_eq!(th.effort, Some(ReasoningEffort::High));
-    assert!(
-        matches!(r.response_format, Some(ResponseFormat::JsonSchema { ref name, .. }) if name == "output")
-    );
+    assert!(matches!(r.response_format, Some(ResponseFormat::JsonSchema { ref name, .. }) if name == "output"));
 
-    let r = decode(
-        json!({"model": "m", "messages": [], "thinking": {"type": "adaptive"},
-        "tool_choice": {"type": "any"}, "output_format": {"type": "json_schema", "schema": {}}}),
-    );
+    let r = decode(json!({"model": "m", "messages": [], "thinking": {"type": "adaptive"},
+        "tool_choice": {"type": "any"}, "output_format": {"type": "json_schema", "schema": {}}}));
     assert!(r.reasoning.unwrap().adaptive);
     assert_eq!(r.tool_choice, Some(ToolChoice::Any));
     assert_eq!(r.parallel_tool_calls, None);
@@ -229,34 +177,17 @@ fn unsupported_entries_name_their_path() {
     ] {
         assert!(keys.contains(&want), "missing {want} in {keys:?}");
     }
-    assert!(
-        !keys.contains(&"mcp_servers"),
-        "defaults are never unsupported"
-    );
-    assert_eq!(
-        r.unsupported["messages[3].content[1]"]["type"],
-        "search_result"
-    );
+    assert!(!keys.contains(&"mcp_servers"), "defaults are never unsupported");
+    assert_eq!(r.unsupported["messages[3].content[1]"]["type"], "search_result");
     assert_eq!(r.messages[3].content.len(), 3);
 }
 
 #[test]
 fn malformed_input_names_the_field() {
-    let e = decode_request(
-        user(json!([{"type": "image", "source": {"type": "foo"}}]))
-            .to_string()
-            .as_bytes(),
-    )
-    .unwrap_err();
-    assert_eq!(
-        e.param.as_deref(),
-        Some("messages[0].content[0].source.type")
-    );
-    assert!(
-        e.message.contains("unknown source type \"foo\""),
-        "{}",
-        e.message
-    );
+    let e =
+        decode_request(user(json!([{"type": "image", "source": {"type": "foo"}}])).to_string().as_bytes()).unwrap_err();
+    assert_eq!(e.param.as_deref(), Some("messages[0].content[0].source.type"));
+    assert!(e.message.contains("unknown source type \"foo\""), "{}", e.message);
 
     let e = decode_request(user(json!([{"type": "text"}])).to_string().as_bytes()).unwrap_err();
     assert_eq!(e.param.as_deref(), Some("messages[0].content[0]"));
@@ -265,22 +196,16 @@ fn malformed_input_names_the_field() {
     let e = decode_request(br#"{"model":"m","max_tokens":"x","messages":[]}"#).unwrap_err();
     assert_eq!(e.param.as_deref(), Some("max_tokens"));
 
-    let e = decode_request(
-        user(json!([{"type": "tool_use", "id": 5, "name": "f"}]))
-            .to_string()
-            .as_bytes(),
-    )
-    .unwrap_err();
+    let e =
+        decode_request(user(json!([{"type": "tool_use", "id": 5, "name": "f"}])).to_string().as_bytes()).unwrap_err();
     assert_eq!(e.param.as_deref(), Some("messages[0].content[0].id"));
 
-    let e =
-        decode_request(br#"{"model":"m","messages":[{"role":"bot","content":"x"}]}"#).unwrap_err();
+    let e = decode_request(br#"{"model":"m","messages":[{"role":"bot","content":"x"}]}"#).unwrap_err();
     assert_eq!(e.param.as_deref(), Some("messages[0].role"));
 
     let e = decode_request(b"{not json").unwrap_err();
     assert_eq!(e.status, 400);
 
-    let e = decode_request(br#"{"model":"m","messages":[],"output_config":{"effort":"huge"}}"#)
-        .unwrap_err();
+    let e = decode_request(br#"{"model":"m","messages":[],"output_config":{"effort":"huge"}}"#).unwrap_err();
     assert_eq!(e.param.as_deref(), Some("output_config.effort"));
 }

@@ -5,15 +5,12 @@ use serde_json::{Value, json};
 use super::super::encode_request;
 use super::json;
 use crate::ir::{
-    Block, CacheControl, MediaSource, Message, Reasoning, ReasoningEffort, Request, ResponseFormat,
-    Role, SystemBlock, Tool, ToolChoice,
+    Block, CacheControl, MediaSource, Message, Reasoning, ReasoningEffort, Request, ResponseFormat, Role, SystemBlock,
+    Tool, ToolChoice,
 };
 
 fn text(t: &str) -> Block {
-    Block::Text {
-        text: t.into(),
-        cache_control: None,
-    }
+    Block::Text { text: t.into(), cache_control: None }
 }
 
 fn msg(role: Role, content: Vec<Block>) -> Message {
@@ -26,11 +23,8 @@ fn encode(req: &Request) -> Value {
 
 #[test]
 fn minimal_request_defaults_max_tokens() {
-    let req = Request {
-        model: "gpt-4o".into(),
-        messages: vec![msg(Role::User, vec![text("hi")])],
-        ..Request::default()
-    };
+    let req =
+        Request { model: "gpt-4o".into(), messages: vec![msg(Role::User, vec![text("hi")])], ..Request::default() };
     assert_eq!(
         encode(&req),
         json!({"model": "claude-up", "max_tokens": 4096,
@@ -65,10 +59,7 @@ fn sampling_system_tools_user() {
         ..Request::default()
     };
     let v = encode(&req);
-    assert_eq!(
-        v["system"],
-        json!([{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}])
-    );
+    assert_eq!(v["system"], json!([{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}]));
     assert_eq!(v["temperature"], 0.3);
     assert_eq!(v["top_p"], 0.8);
     assert_eq!(v["top_k"], 5);
@@ -79,10 +70,7 @@ fn sampling_system_tools_user() {
         v["tools"],
         json!([{"name": "f", "description": "d", "input_schema": {"type": "object"}, "strict": true}])
     );
-    assert_eq!(
-        v["tool_choice"],
-        json!({"type": "tool", "name": "f", "disable_parallel_tool_use": true})
-    );
+    assert_eq!(v["tool_choice"], json!({"type": "tool", "name": "f", "disable_parallel_tool_use": true}));
 }
 
 #[test]
@@ -98,15 +86,8 @@ fn parallel_false_without_choice_gives_auto() {
         parallel_tool_calls: Some(false),
         ..Request::default()
     };
-    assert_eq!(
-        encode(&req)["tool_choice"],
-        json!({"type": "auto", "disable_parallel_tool_use": true})
-    );
-    let req = Request {
-        tool_choice: Some(ToolChoice::None),
-        parallel_tool_calls: Some(false),
-        ..req
-    };
+    assert_eq!(encode(&req)["tool_choice"], json!({"type": "auto", "disable_parallel_tool_use": true}));
+    let req = Request { tool_choice: Some(ToolChoice::None), parallel_tool_calls: Some(false), ..req };
     assert_eq!(encode(&req)["tool_choice"], json!({"type": "none"}));
 }
 
@@ -114,18 +95,11 @@ fn parallel_false_without_choice_gives_auto() {
 fn thinking_budget_vs_max_tokens() {
     let mut req = Request {
         max_tokens: Some(1000),
-        reasoning: Some(Reasoning {
-            enabled: true,
-            budget_tokens: Some(2000),
-            ..Reasoning::default()
-        }),
+        reasoning: Some(Reasoning { enabled: true, budget_tokens: Some(2000), ..Reasoning::default() }),
         ..Request::default()
     };
     let v = encode(&req);
-    assert_eq!(
-        v["thinking"],
-        json!({"type": "enabled", "budget_tokens": 2000})
-    );
+    assert_eq!(v["thinking"], json!({"type": "enabled", "budget_tokens": 2000}));
     assert_eq!(v["max_tokens"], 3000);
 
     req.max_tokens = Some(30000);
@@ -133,24 +107,13 @@ fn thinking_budget_vs_max_tokens() {
 
     // Effort only: budget from the effort table; default max_tokens 4096 < 16384.
     req.max_tokens = None;
-    req.reasoning = Some(Reasoning {
-        enabled: true,
-        effort: Some(ReasoningEffort::High),
-        ..Reasoning::default()
-    });
+    req.reasoning = Some(Reasoning { enabled: true, effort: Some(ReasoningEffort::High), ..Reasoning::default() });
     let v = encode(&req);
-    assert_eq!(
-        v["thinking"],
-        json!({"type": "enabled", "budget_tokens": 16384})
-    );
+    assert_eq!(v["thinking"], json!({"type": "enabled", "budget_tokens": 16384}));
     assert_eq!(v["max_tokens"], 16384 + 4096);
     assert!(v.get("output_config").is_none());
 
-    req.reasoning = Some(Reasoning {
-        enabled: true,
-        adaptive: true,
-        ..Reasoning::default()
-    });
+    req.reasoning = Some(Reasoning { enabled: true, adaptive: true, ..Reasoning::default() });
     assert_eq!(encode(&req)["thinking"], json!({"type": "adaptive"}));
     req.reasoning = Some(Reasoning::default());
     assert_eq!(encode(&req)["thinking"], json!({"type": "disabled"}));
@@ -160,20 +123,13 @@ fn thinking_budget_vs_max_tokens() {
 fn temperature_with_thinking_is_refused() {
     let req = Request {
         temperature: Some(0.2),
-        reasoning: Some(Reasoning {
-            enabled: true,
-            budget_tokens: Some(1024),
-            ..Reasoning::default()
-        }),
+        reasoning: Some(Reasoning { enabled: true, budget_tokens: Some(1024), ..Reasoning::default() }),
         ..Request::default()
     };
     let e = encode_request(&req, "m").unwrap_err();
     assert_eq!(e.status, 400);
     assert_eq!(e.param.as_deref(), Some("temperature"));
-    let ok = Request {
-        temperature: Some(1.0),
-        ..req
-    };
+    let ok = Request { temperature: Some(1.0), ..req };
     assert!(encode_request(&ok, "m").is_ok());
 }
 
@@ -188,10 +144,7 @@ fn response_formats() {
         }),
         ..Request::default()
     };
-    assert_eq!(
-        encode(&req)["output_config"],
-        json!({"format": {"type": "json_schema", "schema": {"type": "object"}}})
-    );
+    assert_eq!(encode(&req)["output_config"], json!({"format": {"type": "json_schema", "schema": {"type": "object"}}}));
     req.response_format = Some(ResponseFormat::JsonObject);
     let e = encode_request(&req, "m").unwrap_err();
     assert_eq!(e.param.as_deref(), Some("response_format"));
@@ -216,21 +169,10 @@ fn history_merging_ordering_and_unsigned_thinking() {
             msg(
                 Role::Assistant,
                 vec![
-                    Block::Thinking {
-                        thinking: "from openai".into(),
-                        signature: None,
-                    },
+                    Block::Thinking { thinking: "from openai".into(), signature: None },
                     text(""),
-                    Block::ToolUse {
-                        id: "a".into(),
-                        name: "f".into(),
-                        input: json!({}),
-                    },
-                    Block::ToolUse {
-                        id: "b".into(),
-                        name: "f".into(),
-                        input: json!({"x": 1}),
-                    },
+                    Block::ToolUse { id: "a".into(), name: "f".into(), input: json!({}) },
+                    Block::ToolUse { id: "b".into(), name: "f".into(), input: json!({"x": 1}) },
                 ],
             ),
             msg(
@@ -257,36 +199,19 @@ fn history_merging_ordering_and_unsigned_thinking() {
             msg(
                 Role::Assistant,
                 vec![
-                    Block::Thinking {
-                        thinking: "signed".into(),
-                        signature: Some("sig/+=".into()),
-                    },
+                    Block::Thinking { thinking: "signed".into(), signature: Some("sig/+=".into()) },
                     Block::RedactedThinking { data: "r".into() },
                     text("done"),
                 ],
             ),
-            msg(
-                Role::Assistant,
-                vec![Block::Thinking {
-                    thinking: "only unsigned".into(),
-                    signature: None,
-                }],
-            ),
+            msg(Role::Assistant, vec![Block::Thinking { thinking: "only unsigned".into(), signature: None }]),
             msg(Role::System, vec![text("mid system")]),
             msg(
                 Role::User,
                 vec![
-                    Block::Image {
-                        source: MediaSource::Url {
-                            url: "https://i/x.png".into(),
-                        },
-                        cache_control: None,
-                    },
+                    Block::Image { source: MediaSource::Url { url: "https://i/x.png".into() }, cache_control: None },
                     Block::Document {
-                        source: MediaSource::Base64 {
-                            media_type: "application/pdf".into(),
-                            data: "JV".into(),
-                        },
+                        source: MediaSource::Base64 { media_type: "application/pdf".into(), data: "JV".into() },
                         title: Some("t".into()),
                         cache_control: None,
                     },
@@ -298,10 +223,7 @@ fn history_merging_ordering_and_unsigned_thinking() {
     let v = encode(&req);
     let m = v["messages"].as_array().unwrap();
     let roles: Vec<&str> = m.iter().map(|m| m["role"].as_str().unwrap()).collect();
-    assert_eq!(
-        roles,
-        ["user", "assistant", "user", "assistant", "system", "user"]
-    );
+    assert_eq!(roles, ["user", "assistant", "user", "assistant", "system", "user"]);
     assert_eq!(
         m[1]["content"],
         json!([
@@ -317,23 +239,11 @@ fn history_merging_ordering_and_unsigned_thinking() {
             {"type": "text", "text": "and also"}
         ])
     );
-    assert_eq!(
-        m[3]["content"][0],
-        json!({"type": "thinking", "thinking": "signed", "signature": "sig/+="})
-    );
-    assert_eq!(
-        m[3]["content"][1],
-        json!({"type": "redacted_thinking", "data": "r"})
-    );
+    assert_eq!(m[3]["content"][0], json!({"type": "thinking", "thinking": "signed", "signature": "sig/+="}));
+    assert_eq!(m[3]["content"][1], json!({"type": "redacted_thinking", "data": "r"}));
     assert_eq!(m[3]["content"].as_array().unwrap().len(), 3);
-    assert_eq!(
-        m[5]["content"][0],
-        json!({"type": "image", "source": {"type": "url", "url": "https://i/x.png"}})
-    );
-    assert_eq!(
-        m[5]["content"][1]["source"],
-        json!({"type": "base64", "media_type": "application/pdf", "data": "JV"})
-    );
+    assert_eq!(m[5]["content"][0], json!({"type": "image", "source": {"type": "url", "url": "https://i/x.png"}}));
+    assert_eq!(m[5]["content"][1]["source"], json!({"type": "base64", "media_type": "application/pdf", "data": "JV"}));
     assert_eq!(m[5]["content"][1]["title"], "t");
 }
 
@@ -343,10 +253,7 @@ fn text_source_image_is_refused() {
         messages: vec![msg(
             Role::User,
             vec![Block::Image {
-                source: MediaSource::Text {
-                    media_type: "text/plain".into(),
-                    data: "x".into(),
-                },
+                source: MediaSource::Text { media_type: "text/plain".into(), data: "x".into() },
                 cache_control: None,
             }],
         )],
@@ -363,8 +270,5 @@ fn signature_round_trips_byte_for_byte() {
         {"type": "thinking", "thinking": "t", "signature": sig}]}]});
     let req = super::super::decode_request(body.to_string().as_bytes()).unwrap();
     let v = encode(&req);
-    assert_eq!(
-        v["messages"][0]["content"][0]["signature"].as_str(),
-        Some(sig)
-    );
+    assert_eq!(v["messages"][0]["content"][0]["signature"].as_str(), Some(sig));
 }

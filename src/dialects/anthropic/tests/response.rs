@@ -23,39 +23,12 @@ fn decodes_every_block_kind_and_usage() {
     let r = decode_response(body.to_string().as_bytes()).unwrap();
     assert_eq!(r.id, "msg_1");
     assert_eq!(r.model, "claude-x");
-    assert_eq!(
-        r.content[0],
-        Block::Thinking {
-            thinking: "t".into(),
-            signature: Some("S+/=".into())
-        }
-    );
+    assert_eq!(r.content[0], Block::Thinking { thinking: "t".into(), signature: Some("S+/=".into()) });
     assert_eq!(r.content[1], Block::RedactedThinking { data: "r".into() });
-    assert_eq!(
-        r.content[2],
-        Block::Text {
-            text: "hi".into(),
-            cache_control: None
-        }
-    );
-    assert_eq!(
-        r.content[3],
-        Block::ToolUse {
-            id: "tu".into(),
-            name: "f".into(),
-            input: json!({"a": [1]})
-        }
-    );
+    assert_eq!(r.content[2], Block::Text { text: "hi".into(), cache_control: None });
+    assert_eq!(r.content[3], Block::ToolUse { id: "tu".into(), name: "f".into(), input: json!({"a": [1]}) });
     assert_eq!(r.stop_reason, Some(StopReason::ToolUse));
-    assert_eq!(
-        r.usage,
-        Usage {
-            input_tokens: 5,
-            output_tokens: 7,
-            cache_write_tokens: 3,
-            ..Usage::default()
-        }
-    );
+    assert_eq!(r.usage, Usage { input_tokens: 5, output_tokens: 7, cache_write_tokens: 3, ..Usage::default() });
 }
 
 #[test]
@@ -67,13 +40,9 @@ fn stop_reasons() {
         ("tool_use", StopReason::ToolUse),
         ("pause_turn", StopReason::PauseTurn),
         ("refusal", StopReason::Refusal),
-        (
-            "model_context_window_exceeded",
-            StopReason::ContextWindowExceeded,
-        ),
+        ("model_context_window_exceeded", StopReason::ContextWindowExceeded),
     ] {
-        let body =
-            json!({"id": "m", "model": "x", "content": [], "stop_reason": wire, "usage": {}});
+        let body = json!({"id": "m", "model": "x", "content": [], "stop_reason": wire, "usage": {}});
         let r = decode_response(body.to_string().as_bytes()).unwrap();
         assert_eq!(r.stop_reason, Some(ir));
         let back = json(&encode_response(&r));
@@ -97,19 +66,9 @@ fn encodes_message_shape() {
         id: "chatcmpl-1".into(),
         model: "gpt-4o".into(),
         content: vec![
-            Block::Thinking {
-                thinking: "reasoned".into(),
-                signature: None,
-            },
-            Block::Text {
-                text: "answer".into(),
-                cache_control: None,
-            },
-            Block::ToolUse {
-                id: "call_1".into(),
-                name: "f".into(),
-                input: json!({"q": 1}),
-            },
+            Block::Thinking { thinking: "reasoned".into(), signature: None },
+            Block::Text { text: "answer".into(), cache_control: None },
+            Block::ToolUse { id: "call_1".into(), name: "f".into(), input: json!({"q": 1}) },
         ],
         stop_reason: Some(StopReason::ContentFilter),
         stop_sequence: None,

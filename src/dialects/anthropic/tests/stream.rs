@@ -4,9 +4,7 @@ use bytes::BytesMut;
 use serde_json::json;
 
 use super::super::{StreamDecoder, StreamEncoder};
-use crate::ir::{
-    ApiError, BlockDelta, BlockStart, ErrorKind, Request, StopReason, StreamEvent, Usage,
-};
+use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, Request, StopReason, StreamEvent, Usage};
 use crate::sse::SseParser;
 
 pub(super) fn decode_sse(bytes: &[u8]) -> Vec<StreamEvent> {
@@ -26,30 +24,18 @@ pub(super) fn decode_sse(bytes: &[u8]) -> Vec<StreamEvent> {
 }
 
 fn ev(data: serde_json::Value) -> String {
-    format!(
-        "event: {}\ndata: {}\n\n",
-        data["type"].as_str().unwrap(),
-        data
-    )
+    format!("event: {}\ndata: {}\n\n", data["type"].as_str().unwrap(), data)
 }
 
 fn start() -> String {
-    ev(
-        json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+    ev(json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
         "model": "claude-x", "content": [], "stop_reason": null, "stop_sequence": null,
-        "usage": {"input_tokens": 10, "cache_read_input_tokens": 4, "output_tokens": 1}}}),
-    )
+        "usage": {"input_tokens": 10, "cache_read_input_tokens": 4, "output_tokens": 1}}}))
 }
 
 /// Checks the invariants of `ir::StreamEvent` over a decoded stream.
 pub(super) fn assert_invariants(evs: &[StreamEvent]) {
-    assert!(
-        matches!(
-            evs.first(),
-            Some(StreamEvent::MessageStart { .. } | StreamEvent::Error(_))
-        ),
-        "{evs:?}"
-    );
+    assert!(matches!(evs.first(), Some(StreamEvent::MessageStart { .. } | StreamEvent::Error(_))), "{evs:?}");
     let mut open: Option<(usize, BlockStart)> = None;
     let mut next = 0;
     let mut delta_seen = false;
@@ -67,10 +53,7 @@ pub(super) fn assert_invariants(evs: &[StreamEvent]) {
                 let ok = matches!(
                     (kind, delta),
                     (BlockStart::Text, BlockDelta::Text(_))
-                        | (
-                            BlockStart::Thinking,
-                            BlockDelta::Thinking(_) | BlockDelta::Signature(_)
-                        )
+                        | (BlockStart::Thinking, BlockDelta::Thinking(_) | BlockDelta::Signature(_))
                         | (BlockStart::ToolUse { .. }, BlockDelta::InputJson(_))
                 );
                 assert!(ok, "{delta:?} in {kind:?}");
@@ -91,10 +74,7 @@ pub(super) fn assert_invariants(evs: &[StreamEvent]) {
             StreamEvent::Error(_) => assert_eq!(i, evs.len() - 1),
         }
     }
-    assert!(matches!(
-        evs.last(),
-        Some(StreamEvent::MessageStop | StreamEvent::Error(_))
-    ));
+    assert!(matches!(evs.last(), Some(StreamEvent::MessageStop | StreamEvent::Error(_))));
 }
 
 #[test]
@@ -111,15 +91,9 @@ fn decodes_thinking_text_and_tools() {
             json!({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "S+/="}}),
         )
         + &ev(json!({"type": "content_block_stop", "index": 0}))
-        + &ev(
-            json!({"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}}),
-        )
-        + &ev(
-            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "ok"}}),
-        )
-        + &ev(
-            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "citations_delta", "citation": {}}}),
-        )
+        + &ev(json!({"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}}))
+        + &ev(json!({"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "ok"}}))
+        + &ev(json!({"type": "content_block_delta", "index": 1, "delta": {"type": "citations_delta", "citation": {}}}))
         + &ev(json!({"type": "content_block_stop", "index": 1}))
         + &ev(
             json!({"type": "content_block_start", "index": 2, "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}}),
@@ -142,73 +116,31 @@ fn decodes_thinking_text_and_tools() {
         + &ev(json!({"type": "message_stop"}));
     let evs = decode_sse(s.as_bytes());
     assert_invariants(&evs);
-    let start_usage = Usage {
-        input_tokens: 10,
-        cache_read_tokens: 4,
-        output_tokens: 1,
-        ..Usage::default()
-    };
+    let start_usage = Usage { input_tokens: 10, cache_read_tokens: 4, output_tokens: 1, ..Usage::default() };
     use BlockDelta as D;
     use StreamEvent as E;
     assert_eq!(
         evs,
         vec![
-            E::MessageStart {
-                id: "msg_1".into(),
-                model: "claude-x".into(),
-                usage: start_usage
-            },
-            E::BlockStart {
-                index: 0,
-                block: BlockStart::Thinking
-            },
+            E::MessageStart { id: "msg_1".into(), model: "claude-x".into(), usage: start_usage },
+            E::BlockStart { index: 0, block: BlockStart::Thinking },
             E::Ping,
-            E::BlockDelta {
-                index: 0,
-                delta: D::Thinking("hm".into())
-            },
-            E::BlockDelta {
-                index: 0,
-                delta: D::Signature("S+/=".into())
-            },
+            E::BlockDelta { index: 0, delta: D::Thinking("hm".into()) },
+            E::BlockDelta { index: 0, delta: D::Signature("S+/=".into()) },
             E::BlockStop { index: 0 },
-            E::BlockStart {
-                index: 1,
-                block: BlockStart::Text
-            },
-            E::BlockDelta {
-                index: 1,
-                delta: D::Text("ok".into())
-            },
+            E::BlockStart { index: 1, block: BlockStart::Text },
+            E::BlockDelta { index: 1, delta: D::Text("ok".into()) },
             E::BlockStop { index: 1 },
-            E::BlockStart {
-                index: 2,
-                block: BlockStart::ToolUse {
-                    id: "t".into(),
-                    name: "f".into()
-                }
-            },
-            E::BlockDelta {
-                index: 2,
-                delta: D::InputJson("{\"a\":".into())
-            },
-            E::BlockDelta {
-                index: 2,
-                delta: D::InputJson("1}".into())
-            },
+            E::BlockStart { index: 2, block: BlockStart::ToolUse { id: "t".into(), name: "f".into() } },
+            E::BlockDelta { index: 2, delta: D::InputJson("{\"a\":".into()) },
+            E::BlockDelta { index: 2, delta: D::InputJson("1}".into()) },
             E::BlockStop { index: 2 },
-            E::BlockStart {
-                index: 3,
-                block: BlockStart::RedactedThinking { data: "R".into() }
-            },
+            E::BlockStart { index: 3, block: BlockStart::RedactedThinking { data: "R".into() } },
             E::BlockStop { index: 3 },
             E::MessageDelta {
                 stop_reason: Some(StopReason::ToolUse),
                 stop_sequence: None,
-                usage: Usage {
-                    output_tokens: 42,
-                    ..start_usage
-                },
+                usage: Usage { output_tokens: 42, ..start_usage },
             },
             E::MessageStop,
         ]
@@ -225,12 +157,8 @@ fn last_error(evs: &[StreamEvent]) -> &ApiError {
 #[test]
 fn truncated_stream_ends_with_error() {
     let s = start()
-        + &ev(
-            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
-        )
-        + &ev(
-            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "par"}}),
-        );
+        + &ev(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}))
+        + &ev(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "par"}}));
     let evs = decode_sse(s.as_bytes());
     assert_invariants(&evs);
     let e = last_error(&evs);
@@ -244,9 +172,7 @@ fn truncated_stream_ends_with_error() {
 #[test]
 fn error_event_ends_the_stream() {
     let s = start()
-        + &ev(
-            json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
-        )
+        + &ev(json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))
         + &ev(json!({"type": "message_stop"}));
     let evs = decode_sse(s.as_bytes());
     assert_eq!(evs.len(), 2);
@@ -257,15 +183,10 @@ fn error_event_ends_the_stream() {
 
 #[test]
 fn protocol_violations_are_errors() {
-    let block = |t: serde_json::Value| {
-        ev(json!({"type": "content_block_start", "index": 0, "content_block": t}))
-    };
+    let block = |t: serde_json::Value| ev(json!({"type": "content_block_start", "index": 0, "content_block": t}));
     let cases = [
         (
-            start()
-                + &block(
-                    json!({"type": "server_tool_use", "id": "s", "name": "web_search", "input": {}}),
-                ),
+            start() + &block(json!({"type": "server_tool_use", "id": "s", "name": "web_search", "input": {}})),
             "server_tool_use",
         ),
         (
@@ -278,27 +199,17 @@ fn protocol_violations_are_errors() {
         ),
         (
             start()
-                + &ev(
-                    json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}}),
-                ),
+                + &ev(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}})),
             "not open",
         ),
         (
             start()
                 + &block(json!({"type": "text", "text": ""}))
-                + &ev(
-                    json!({"type": "content_block_delta", "index": 0, "delta": {"type": "brand_new_delta"}}),
-                ),
+                + &ev(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "brand_new_delta"}})),
             "brand_new_delta",
         ),
-        (
-            ev(json!({"type": "content_block_stop", "index": 0})),
-            "before message_start",
-        ),
-        (
-            start() + "event: content_block_start\ndata: {oops\n\n",
-            "invalid upstream stream event",
-        ),
+        (ev(json!({"type": "content_block_stop", "index": 0})), "before message_start"),
+        (start() + "event: content_block_start\ndata: {oops\n\n", "invalid upstream stream event"),
     ];
     for (s, needle) in cases {
         let evs = decode_sse(s.as_bytes());
@@ -314,79 +225,32 @@ fn stop_without_message_delta_still_gets_one() {
     let s = start() + &ev(json!({"type": "message_stop"}));
     let evs = decode_sse(s.as_bytes());
     assert_invariants(&evs);
-    assert!(matches!(
-        evs[1],
-        StreamEvent::MessageDelta {
-            stop_reason: None,
-            ..
-        }
-    ));
+    assert!(matches!(evs[1], StreamEvent::MessageDelta { stop_reason: None, .. }));
 }
 
 #[test]
 fn encoder_writes_anthropic_events() {
-    let mut enc = StreamEncoder::new(&Request {
-        model: "alias".into(),
-        ..Request::default()
-    });
-    let usage = Usage {
-        input_tokens: 3,
-        cache_read_tokens: 2,
-        ..Usage::default()
-    };
+    let mut enc = StreamEncoder::new(&Request { model: "alias".into(), ..Request::default() });
+    let usage = Usage { input_tokens: 3, cache_read_tokens: 2, ..Usage::default() };
     let evs = [
-        StreamEvent::MessageStart {
-            id: "chatcmpl-1".into(),
-            model: "gpt-4o".into(),
-            usage,
-        },
+        StreamEvent::MessageStart { id: "chatcmpl-1".into(), model: "gpt-4o".into(), usage },
         StreamEvent::Ping,
-        StreamEvent::BlockStart {
-            index: 0,
-            block: BlockStart::Thinking,
-        },
-        StreamEvent::BlockDelta {
-            index: 0,
-            delta: BlockDelta::Thinking("t".into()),
-        },
-        StreamEvent::BlockDelta {
-            index: 0,
-            delta: BlockDelta::Signature("S".into()),
-        },
+        StreamEvent::BlockStart { index: 0, block: BlockStart::Thinking },
+        StreamEvent::BlockDelta { index: 0, delta: BlockDelta::Thinking("t".into()) },
+        StreamEvent::BlockDelta { index: 0, delta: BlockDelta::Signature("S".into()) },
         StreamEvent::BlockStop { index: 0 },
-        StreamEvent::BlockStart {
-            index: 1,
-            block: BlockStart::Text,
-        },
-        StreamEvent::BlockDelta {
-            index: 1,
-            delta: BlockDelta::Text("hi\nthere".into()),
-        },
+        StreamEvent::BlockStart { index: 1, block: BlockStart::Text },
+        StreamEvent::BlockDelta { index: 1, delta: BlockDelta::Text("hi\nthere".into()) },
         StreamEvent::BlockStop { index: 1 },
-        StreamEvent::BlockStart {
-            index: 2,
-            block: BlockStart::ToolUse {
-                id: "call_1".into(),
-                name: "f".into(),
-            },
-        },
-        StreamEvent::BlockDelta {
-            index: 2,
-            delta: BlockDelta::InputJson("{\"a\":1}".into()),
-        },
+        StreamEvent::BlockStart { index: 2, block: BlockStart::ToolUse { id: "call_1".into(), name: "f".into() } },
+        StreamEvent::BlockDelta { index: 2, delta: BlockDelta::InputJson("{\"a\":1}".into()) },
         StreamEvent::BlockStop { index: 2 },
-        StreamEvent::BlockStart {
-            index: 3,
-            block: BlockStart::RedactedThinking { data: "R".into() },
-        },
+        StreamEvent::BlockStart { index: 3, block: BlockStart::RedactedThinking { data: "R".into() } },
         StreamEvent::BlockStop { index: 3 },
         StreamEvent::MessageDelta {
             stop_reason: Some(StopReason::ToolUse),
             stop_sequence: None,
-            usage: Usage {
-                output_tokens: 9,
-                ..usage
-            },
+            usage: Usage { output_tokens: 9, ..usage },
         },
         StreamEvent::MessageStop,
         StreamEvent::Ping,
@@ -454,23 +318,10 @@ fn encoder_writes_anthropic_events() {
 
 #[test]
 fn encoder_error_event_and_model_fallback() {
-    let mut enc = StreamEncoder::new(&Request {
-        model: "alias".into(),
-        ..Request::default()
-    });
+    let mut enc = StreamEncoder::new(&Request { model: "alias".into(), ..Request::default() });
     let mut out = BytesMut::new();
-    enc.encode(
-        &StreamEvent::MessageStart {
-            id: "x".into(),
-            model: String::new(),
-            usage: Usage::default(),
-        },
-        &mut out,
-    );
-    enc.encode(
-        &StreamEvent::Error(ApiError::context_overflow("too many tokens")),
-        &mut out,
-    );
+    enc.encode(&StreamEvent::MessageStart { id: "x".into(), model: String::new(), usage: Usage::default() }, &mut out);
+    enc.encode(&StreamEvent::Error(ApiError::context_overflow("too many tokens")), &mut out);
     enc.encode(&StreamEvent::MessageStop, &mut out);
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains(r#""model":"alias""#));

@@ -21,10 +21,7 @@ fn decodes_openai_errors_by_status() {
         (503, ErrorKind::Unavailable),
         (529, ErrorKind::Unavailable),
     ] {
-        let e = decode_error(
-            status,
-            br#"{"error":{"message":"x","type":"t","param":"p"}}"#,
-        );
+        let e = decode_error(status, br#"{"error":{"message":"x","type":"t","param":"p"}}"#);
         assert_eq!(e.kind, kind, "{status}");
         assert_eq!(e.param.as_deref(), Some("p"));
     }
@@ -40,33 +37,21 @@ fn context_overflow_becomes_prompt_is_too_long() {
     assert!(e.message.contains("prompt is too long"));
     assert_eq!(e.param.as_deref(), Some("messages"));
     // By message only, even behind a 5xx of a compatible server.
-    let e = decode_error(
-        500,
-        br#"{"object":"error","message":"input is too long for requested model","code":500}"#,
-    );
+    let e = decode_error(500, br#"{"object":"error","message":"input is too long for requested model","code":500}"#);
     assert_eq!(e.kind, ErrorKind::ContextOverflow);
 }
 
 #[test]
 fn lenient_shapes() {
     let e = decode_error(404, br#"{"error":"model 'llama9' not found"}"#);
-    assert_eq!(
-        (e.kind, e.message.as_str()),
-        (ErrorKind::NotFound, "model 'llama9' not found")
-    );
-    let e = decode_error(
-        422,
-        br#"{"detail":[{"loc":["body","messages"],"msg":"field required"}]}"#,
-    );
+    assert_eq!((e.kind, e.message.as_str()), (ErrorKind::NotFound, "model 'llama9' not found"));
+    let e = decode_error(422, br#"{"detail":[{"loc":["body","messages"],"msg":"field required"}]}"#);
     assert_eq!(e.kind, ErrorKind::InvalidRequest);
     assert!(e.message.contains("field required"));
     let e = decode_error(400, br#"{"detail":"bad"}"#);
     assert_eq!(e.message, "bad");
     let e = decode_error(502, b"<html>Bad Gateway</html>");
-    assert_eq!(
-        (e.kind, e.message.as_str()),
-        (ErrorKind::BadGateway, "<html>Bad Gateway</html>")
-    );
+    assert_eq!((e.kind, e.message.as_str()), (ErrorKind::BadGateway, "<html>Bad Gateway</html>"));
     let long = "x".repeat(2000);
     assert!(decode_error(500, long.as_bytes()).message.len() < 600);
     assert!(decode_error(500, b"").message.contains("500"));
@@ -79,52 +64,17 @@ fn encoded(err: &ApiError) -> Value {
 #[test]
 fn encodes_types_and_codes() {
     let cases = [
-        (
-            ErrorKind::InvalidRequest,
-            "bad",
-            "invalid_request_error",
-            Value::Null,
-        ),
-        (
-            ErrorKind::Authentication,
-            "no",
-            "authentication_error",
-            json!("invalid_api_key"),
-        ),
+        (ErrorKind::InvalidRequest, "bad", "invalid_request_error", Value::Null),
+        (ErrorKind::Authentication, "no", "authentication_error", json!("invalid_api_key")),
         (ErrorKind::Permission, "no", "permission_error", Value::Null),
-        (
-            ErrorKind::NotFound,
-            "model x not found",
-            "not_found_error",
-            json!("model_not_found"),
-        ),
-        (
-            ErrorKind::NotFound,
-            "no route",
-            "not_found_error",
-            Value::Null,
-        ),
-        (
-            ErrorKind::RequestTooLarge,
-            "big",
-            "invalid_request_error",
-            Value::Null,
-        ),
-        (
-            ErrorKind::RateLimit,
-            "slow",
-            "rate_limit_error",
-            json!("rate_limit_exceeded"),
-        ),
+        (ErrorKind::NotFound, "model x not found", "not_found_error", json!("model_not_found")),
+        (ErrorKind::NotFound, "no route", "not_found_error", Value::Null),
+        (ErrorKind::RequestTooLarge, "big", "invalid_request_error", Value::Null),
+        (ErrorKind::RateLimit, "slow", "rate_limit_error", json!("rate_limit_exceeded")),
         (ErrorKind::Api, "x", "server_error", Value::Null),
         (ErrorKind::BadGateway, "x", "server_error", Value::Null),
         (ErrorKind::Timeout, "x", "timeout_error", Value::Null),
-        (
-            ErrorKind::Unavailable,
-            "x",
-            "service_unavailable_error",
-            Value::Null,
-        ),
+        (ErrorKind::Unavailable, "x", "service_unavailable_error", Value::Null),
     ];
     for (kind, msg, ty, code) in cases {
         let v = encoded(&ApiError::new(kind, msg));

@@ -4,16 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::dialects::openai_chat::{
-    StreamDecoder, StreamEncoder, decode_error, decode_request, decode_response, encode_request,
-    encode_response,
+    StreamDecoder, StreamEncoder, decode_error, decode_request, decode_response, encode_request, encode_response,
 };
 use crate::ir::{ErrorKind, Request, StreamEvent};
 use crate::sse::SseParser;
 
 fn files(kind: &str, ext: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/openai_chat")
-        .join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openai_chat").join(kind);
     let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -31,31 +28,18 @@ fn stem(p: &Path) -> String {
 #[test]
 fn requests_decode_and_refusals_refuse() {
     for p in files("requests", "json") {
-        let req = decode_request(&std::fs::read(&p).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let req = decode_request(&std::fs::read(&p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         let refused = stem(&p).starts_with("refused");
-        assert_eq!(
-            !req.unsupported.is_empty(),
-            refused,
-            "{}: {:?}",
-            p.display(),
-            req.unsupported
-        );
+        assert_eq!(!req.unsupported.is_empty(), refused, "{}: {:?}", p.display(), req.unsupported);
         // Same-dialect re-encoding works for everything that is not refused.
-        assert_eq!(
-            encode_request(&req, "gpt-4o").is_err(),
-            refused,
-            "{}",
-            p.display()
-        );
+        assert_eq!(encode_request(&req, "gpt-4o").is_err(), refused, "{}", p.display());
     }
 }
 
 #[test]
 fn responses_decode_and_reencode() {
     for p in files("responses", "json") {
-        let resp = decode_response(&std::fs::read(&p).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let resp = decode_response(&std::fs::read(&p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         assert!(!resp.content.is_empty(), "{}", p.display());
         assert!(resp.stop_reason.is_some());
         assert!(!encode_response(&resp).is_empty());
@@ -107,16 +91,9 @@ fn streams_decode_with_valid_event_order() {
         let events = decode_stream(&std::fs::read(&p).unwrap());
         let last = events.last().unwrap();
         let errs = name.contains("error") || name.contains("truncated");
-        assert_eq!(
-            matches!(last, StreamEvent::Error(_)),
-            errs,
-            "{name}: {last:?}"
-        );
+        assert_eq!(matches!(last, StreamEvent::Error(_)), errs, "{name}: {last:?}");
         // And back out through the encoder.
-        let mut enc = StreamEncoder::new(&Request {
-            stream_include_usage: true,
-            ..Request::default()
-        });
+        let mut enc = StreamEncoder::new(&Request { stream_include_usage: true, ..Request::default() });
         let mut buf = bytes::BytesMut::new();
         for ev in &events {
             enc.encode(ev, &mut buf);
@@ -131,10 +108,7 @@ fn streams_decode_with_valid_event_order() {
         )
         .unwrap(),
     );
-    let starts = events
-        .iter()
-        .filter(|e| matches!(e, StreamEvent::BlockStart { .. }))
-        .count();
+    let starts = events.iter().filter(|e| matches!(e, StreamEvent::BlockStart { .. })).count();
     assert_eq!(starts, 4);
 }
 

@@ -3,19 +3,14 @@
 use serde_json::{Value, json};
 
 use crate::dialects::openai_chat::decode_request;
-use crate::ir::{
-    Block, ErrorKind, MediaSource, Reasoning, ReasoningEffort, ResponseFormat, Role, ToolChoice,
-};
+use crate::ir::{Block, ErrorKind, MediaSource, Reasoning, ReasoningEffort, ResponseFormat, Role, ToolChoice};
 
 fn decode(v: Value) -> crate::ir::Request {
     decode_request(v.to_string().as_bytes()).unwrap()
 }
 
 fn text(t: &str) -> Block {
-    Block::Text {
-        text: t.into(),
-        cache_control: None,
-    }
+    Block::Text { text: t.into(), cache_control: None }
 }
 
 #[test]
@@ -39,11 +34,7 @@ fn scalars_and_options() {
     assert_eq!(r.parallel_tool_calls, Some(false));
     assert_eq!(
         r.reasoning,
-        Some(Reasoning {
-            enabled: true,
-            effort: Some(ReasoningEffort::Low),
-            ..Reasoning::default()
-        })
+        Some(Reasoning { enabled: true, effort: Some(ReasoningEffort::Low), ..Reasoning::default() })
     );
     assert_eq!(r.user.as_deref(), Some("u1"));
     assert_eq!(r.response_format, Some(ResponseFormat::JsonObject));
@@ -68,44 +59,32 @@ fn system_developer_leading_and_later() {
 
 #[test]
 fn user_parts_images_and_files() {
-    let r = decode(
-        json!({"model": "m", "messages": [{"role": "user", "content": [
-            {"type": "text", "text": "look"},
-            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "high"}},
-            {"type": "image_url", "image_url": {"url": "https://x/y.jpg"}},
-            {"type": "file", "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBE"}},
-            {"type": "file", "file": {"file_id": "file-1"}}
-        ]}]}),
-    );
+    let r = decode(json!({"model": "m", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "look"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA", "detail": "high"}},
+        {"type": "image_url", "image_url": {"url": "https://x/y.jpg"}},
+        {"type": "file", "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBE"}},
+        {"type": "file", "file": {"file_id": "file-1"}}
+    ]}]}));
     let c = &r.messages[0].content;
     assert_eq!(c[0], text("look"));
     assert_eq!(
         c[1],
         Block::Image {
-            source: MediaSource::Base64 {
-                media_type: "image/png".into(),
-                data: "AAAA".into()
-            },
+            source: MediaSource::Base64 { media_type: "image/png".into(), data: "AAAA".into() },
             cache_control: None
         }
     );
-    assert!(
-        matches!(&c[2], Block::Image { source: MediaSource::Url { url }, .. } if url == "https://x/y.jpg")
-    );
+    assert!(matches!(&c[2], Block::Image { source: MediaSource::Url { url }, .. } if url == "https://x/y.jpg"));
     assert_eq!(
         c[3],
         Block::Document {
-            source: MediaSource::Base64 {
-                media_type: "application/pdf".into(),
-                data: "JVBE".into()
-            },
+            source: MediaSource::Base64 { media_type: "application/pdf".into(), data: "JVBE".into() },
             title: Some("a.pdf".into()),
             cache_control: None
         }
     );
-    assert!(
-        matches!(&c[4], Block::Document { source: MediaSource::FileId { file_id }, .. } if file_id == "file-1")
-    );
+    assert!(matches!(&c[4], Block::Document { source: MediaSource::FileId { file_id }, .. } if file_id == "file-1"));
 }
 
 #[test]
@@ -113,10 +92,7 @@ fn non_base64_data_url_is_rejected_with_path() {
     let body = json!({"model": "m", "messages": [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "data:image/png,raw"}}]}]});
     let e = decode_request(body.to_string().as_bytes()).unwrap_err();
-    assert_eq!(
-        e.param.as_deref(),
-        Some("messages[0].content[0].image_url.url")
-    );
+    assert_eq!(e.param.as_deref(), Some("messages[0].content[0].image_url.url"));
 }
 
 #[test]
@@ -130,30 +106,10 @@ fn assistant_reasoning_text_and_tool_calls() {
     ]}));
     let c = &r.messages[1].content;
     assert_eq!(r.messages[1].role, Role::Assistant);
-    assert_eq!(
-        c[0],
-        Block::Thinking {
-            thinking: "think".into(),
-            signature: None
-        }
-    );
+    assert_eq!(c[0], Block::Thinking { thinking: "think".into(), signature: None });
     assert_eq!(c[1], text("ok"));
-    assert_eq!(
-        c[2],
-        Block::ToolUse {
-            id: "c1".into(),
-            name: "f".into(),
-            input: json!({"a": 1})
-        }
-    );
-    assert_eq!(
-        c[3],
-        Block::ToolUse {
-            id: "c2".into(),
-            name: "g".into(),
-            input: json!({})
-        }
-    );
+    assert_eq!(c[2], Block::ToolUse { id: "c1".into(), name: "f".into(), input: json!({"a": 1}) });
+    assert_eq!(c[3], Block::ToolUse { id: "c2".into(), name: "g".into(), input: json!({}) });
 }
 
 #[test]
@@ -167,12 +123,7 @@ fn invalid_tool_arguments_name_the_path() {
     let e = decode_request(body.to_string().as_bytes()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidRequest);
     assert_eq!(e.status, 400);
-    assert!(
-        e.message
-            .starts_with("messages[1].tool_calls[1].function.arguments"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.starts_with("messages[1].tool_calls[1].function.arguments"), "{}", e.message);
 }
 
 #[test]
@@ -193,12 +144,7 @@ fn tool_messages_merge_with_following_user_message() {
     assert_eq!(merged.content.len(), 3);
     assert_eq!(
         merged.content[1],
-        Block::ToolResult {
-            tool_use_id: "b".into(),
-            content: vec![text("two")],
-            is_error: false,
-            cache_control: None
-        }
+        Block::ToolResult { tool_use_id: "b".into(), content: vec![text("two")], is_error: false, cache_control: None }
     );
     assert_eq!(merged.content[2], text("next"));
     assert_eq!(r.messages[3].content, vec![text("separate")]);
@@ -206,22 +152,17 @@ fn tool_messages_merge_with_following_user_message() {
 
 #[test]
 fn tools_choice_and_schema() {
-    let r = decode(
-        json!({"model": "m", "messages": [{"role": "user", "content": "q"}],
+    let r = decode(json!({"model": "m", "messages": [{"role": "user", "content": "q"}],
         "tools": [{"type": "function", "function": {"name": "f", "description": "d",
             "parameters": {"type": "object"}, "strict": true}},
             {"type": "function", "function": {"name": "g"}}],
         "tool_choice": {"type": "function", "function": {"name": "f"}},
         "response_format": {"type": "json_schema", "json_schema": {"name": "out",
-            "schema": {"type": "object"}, "strict": true, "description": "x"}}}),
-    );
+            "schema": {"type": "object"}, "strict": true, "description": "x"}}}));
     assert_eq!(r.tools.len(), 2);
     assert_eq!(r.tools[0].description.as_deref(), Some("d"));
     assert_eq!(r.tools[0].strict, Some(true));
-    assert_eq!(
-        r.tools[1].input_schema,
-        json!({"type": "object", "properties": {}})
-    );
+    assert_eq!(r.tools[1].input_schema, json!({"type": "object", "properties": {}}));
     assert_eq!(r.tool_choice, Some(ToolChoice::Tool { name: "f".into() }));
     assert_eq!(
         r.response_format,
@@ -232,11 +173,7 @@ fn tools_choice_and_schema() {
             description: Some("x".into())
         })
     );
-    for (s, want) in [
-        ("auto", ToolChoice::Auto),
-        ("none", ToolChoice::None),
-        ("required", ToolChoice::Any),
-    ] {
+    for (s, want) in [("auto", ToolChoice::Auto), ("none", ToolChoice::None), ("required", ToolChoice::Any)] {
         let r = decode(json!({"model": "m", "messages": [], "tool_choice": s}));
         assert_eq!(r.tool_choice, Some(want));
     }
@@ -272,11 +209,7 @@ fn refusals_are_recorded_by_path() {
         "messages[0].content[0]",
         "messages[1]",
     ] {
-        assert!(
-            r.unsupported.contains_key(key),
-            "missing {key}: {:?}",
-            r.unsupported.keys()
-        );
+        assert!(r.unsupported.contains_key(key), "missing {key}: {:?}", r.unsupported.keys());
     }
 }
 
@@ -291,18 +224,9 @@ fn malformed_bodies_name_the_field() {
     for (body, param) in [
         (json!({"messages": []}), "model"),
         (json!({"model": "m"}), "messages"),
-        (
-            json!({"model": "m", "messages": [{"role": "bot", "content": "x"}]}),
-            "messages[0].role",
-        ),
-        (
-            json!({"model": "m", "messages": [], "temperature": "hot"}),
-            "temperature",
-        ),
-        (
-            json!({"model": "m", "messages": [{"role": "tool", "content": "x"}]}),
-            "messages[0].tool_call_id",
-        ),
+        (json!({"model": "m", "messages": [{"role": "bot", "content": "x"}]}), "messages[0].role"),
+        (json!({"model": "m", "messages": [], "temperature": "hot"}), "temperature"),
+        (json!({"model": "m", "messages": [{"role": "tool", "content": "x"}]}), "messages[0].tool_call_id"),
     ] {
         let e = decode_request(body.to_string().as_bytes()).unwrap_err();
         assert_eq!(e.param.as_deref(), Some(param), "{}", e.message);

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 
 use crate::dialects::openai_chat::encode_request;
 use crate::ir::{
-    Block, MediaSource, Message, Reasoning, ReasoningEffort, Request, ResponseFormat, Role,
-    SystemBlock, Tool, ToolChoice,
+    Block, MediaSource, Message, Reasoning, ReasoningEffort, Request, ResponseFormat, Role, SystemBlock, Tool,
+    ToolChoice,
 };
 
 fn encode(req: &Request, model: &str) -> Value {
@@ -13,10 +13,7 @@ fn encode(req: &Request, model: &str) -> Value {
 }
 
 fn text(t: &str) -> Block {
-    Block::Text {
-        text: t.into(),
-        cache_control: None,
-    }
+    Block::Text { text: t.into(), cache_control: None }
 }
 
 fn msg(role: Role, content: Vec<Block>) -> Message {
@@ -24,37 +21,22 @@ fn msg(role: Role, content: Vec<Block>) -> Message {
 }
 
 fn png() -> MediaSource {
-    MediaSource::Base64 {
-        media_type: "image/png".into(),
-        data: "AAAA".into(),
-    }
+    MediaSource::Base64 { media_type: "image/png".into(), data: "AAAA".into() }
 }
 
 #[test]
 fn system_and_text_messages() {
     let req = Request {
         system: vec![
-            SystemBlock {
-                text: "a".into(),
-                cache_control: None,
-            },
-            SystemBlock {
-                text: "b".into(),
-                cache_control: None,
-            },
+            SystemBlock { text: "a".into(), cache_control: None },
+            SystemBlock { text: "b".into(), cache_control: None },
         ],
         messages: vec![
             msg(Role::User, vec![text("hi")]),
             msg(Role::System, vec![text("mid")]),
             msg(
                 Role::Assistant,
-                vec![
-                    Block::Thinking {
-                        thinking: "t".into(),
-                        signature: Some("sig".into()),
-                    },
-                    text("yo"),
-                ],
+                vec![Block::Thinking { thinking: "t".into(), signature: Some("sig".into()) }, text("yo")],
             ),
         ],
         max_tokens: Some(100),
@@ -85,18 +67,8 @@ fn system_and_text_messages() {
 
 #[test]
 fn max_completion_tokens_for_reasoning_models() {
-    let req = Request {
-        max_tokens: Some(5),
-        ..Request::default()
-    };
-    for m in [
-        "gpt-5",
-        "gpt-5-mini",
-        "o1",
-        "o3-mini",
-        "o4-mini",
-        "openai/gpt-5",
-    ] {
+    let req = Request { max_tokens: Some(5), ..Request::default() };
+    for m in ["gpt-5", "gpt-5-mini", "o1", "o3-mini", "o4-mini", "openai/gpt-5"] {
         let b = encode(&req, m);
         assert_eq!(b["max_completion_tokens"], 5, "{m}");
         assert!(b.get("max_tokens").is_none());
@@ -112,16 +84,8 @@ fn tool_results_follow_the_assistant_with_images_after() {
             msg(
                 Role::Assistant,
                 vec![
-                    Block::ToolUse {
-                        id: "a".into(),
-                        name: "f".into(),
-                        input: json!({"x": 1}),
-                    },
-                    Block::ToolUse {
-                        id: "b".into(),
-                        name: "shot".into(),
-                        input: json!({}),
-                    },
+                    Block::ToolUse { id: "a".into(), name: "f".into(), input: json!({"x": 1}) },
+                    Block::ToolUse { id: "b".into(), name: "shot".into(), input: json!({}) },
                 ],
             ),
             msg(
@@ -135,13 +99,7 @@ fn tool_results_follow_the_assistant_with_images_after() {
                     },
                     Block::ToolResult {
                         tool_use_id: "b".into(),
-                        content: vec![
-                            text("see image"),
-                            Block::Image {
-                                source: png(),
-                                cache_control: None,
-                            },
-                        ],
+                        content: vec![text("see image"), Block::Image { source: png(), cache_control: None }],
                         is_error: false,
                         cache_control: None,
                     },
@@ -176,25 +134,14 @@ fn media_parts() {
         messages: vec![msg(
             Role::User,
             vec![
-                Block::Image {
-                    source: MediaSource::Url {
-                        url: "https://x/y.png".into(),
-                    },
-                    cache_control: None,
-                },
+                Block::Image { source: MediaSource::Url { url: "https://x/y.png".into() }, cache_control: None },
                 Block::Document {
-                    source: MediaSource::Base64 {
-                        media_type: "application/pdf".into(),
-                        data: "JVBE".into(),
-                    },
+                    source: MediaSource::Base64 { media_type: "application/pdf".into(), data: "JVBE".into() },
                     title: Some("r.pdf".into()),
                     cache_control: None,
                 },
                 Block::Document {
-                    source: MediaSource::Text {
-                        media_type: "text/plain".into(),
-                        data: "body".into(),
-                    },
+                    source: MediaSource::Text { media_type: "text/plain".into(), data: "body".into() },
                     title: None,
                     cache_control: None,
                 },
@@ -216,9 +163,7 @@ fn media_parts() {
             vec![
                 text("x"),
                 Block::Document {
-                    source: MediaSource::Url {
-                        url: "https://x/a.pdf".into(),
-                    },
+                    source: MediaSource::Url { url: "https://x/a.pdf".into() },
                     title: None,
                     cache_control: None,
                 },
@@ -242,11 +187,7 @@ fn tools_reasoning_format_and_stream() {
         }],
         tool_choice: Some(ToolChoice::Any),
         parallel_tool_calls: Some(false),
-        reasoning: Some(Reasoning {
-            enabled: true,
-            budget_tokens: Some(10_000),
-            ..Reasoning::default()
-        }),
+        reasoning: Some(Reasoning { enabled: true, budget_tokens: Some(10_000), ..Reasoning::default() }),
         response_format: Some(ResponseFormat::JsonSchema {
             name: "out".into(),
             schema: json!({"type": "object"}),
@@ -274,38 +215,21 @@ fn tools_reasoning_format_and_stream() {
 
     let mut r2 = req.clone();
     r2.tool_choice = Some(ToolChoice::Tool { name: "f".into() });
-    r2.reasoning = Some(Reasoning {
-        enabled: true,
-        effort: Some(ReasoningEffort::Max),
-        ..Reasoning::default()
-    });
+    r2.reasoning = Some(Reasoning { enabled: true, effort: Some(ReasoningEffort::Max), ..Reasoning::default() });
     r2.response_format = Some(ResponseFormat::JsonObject);
     let b = encode(&r2, "m");
-    assert_eq!(
-        b["tool_choice"],
-        json!({"type": "function", "function": {"name": "f"}})
-    );
+    assert_eq!(b["tool_choice"], json!({"type": "function", "function": {"name": "f"}}));
     assert_eq!(b["reasoning_effort"], "high");
     assert_eq!(b["response_format"], json!({"type": "json_object"}));
 
-    r2.reasoning = Some(Reasoning {
-        enabled: true,
-        adaptive: true,
-        ..Reasoning::default()
-    });
+    r2.reasoning = Some(Reasoning { enabled: true, adaptive: true, ..Reasoning::default() });
     assert!(encode(&r2, "m").get("reasoning_effort").is_none());
 }
 
 #[test]
 fn refusals() {
-    let mut req = Request {
-        top_k: Some(5),
-        ..Request::default()
-    };
-    assert_eq!(
-        encode_request(&req, "m").unwrap_err().param.as_deref(),
-        Some("top_k")
-    );
+    let mut req = Request { top_k: Some(5), ..Request::default() };
+    assert_eq!(encode_request(&req, "m").unwrap_err().param.as_deref(), Some("top_k"));
     req.top_k = None;
     req.unsupported.insert("tools[0]".into(), json!({}));
     let e = encode_request(&req, "m").unwrap_err();

@@ -25,17 +25,9 @@ fn decodes_reasoning_text_tools_and_usage() {
     }));
     assert_eq!(r.id, "chatcmpl-1");
     assert_eq!(r.model, "deepseek-reasoner");
-    assert_eq!(
-        r.content[0],
-        Block::Thinking {
-            thinking: "hmm".into(),
-            signature: None
-        }
-    );
+    assert_eq!(r.content[0], Block::Thinking { thinking: "hmm".into(), signature: None });
     assert!(matches!(&r.content[1], Block::Text { text, .. } if text == "hi"));
-    assert!(
-        matches!(&r.content[2], Block::ToolUse { id, input, .. } if id == "c1" && input == &json!({"a": 1}))
-    );
+    assert!(matches!(&r.content[2], Block::ToolUse { id, input, .. } if id == "c1" && input == &json!({"a": 1})));
     // Duplicate id replaced by a generated one.
     assert!(
         matches!(&r.content[3], Block::ToolUse { id, input, .. } if id.starts_with("call_") && id != "c1" && input == &json!({}))
@@ -68,10 +60,8 @@ fn finish_reasons_and_reasoning_alias() {
         assert!(matches!(&r.content[1], Block::Text { text, .. } if text == "no"));
     }
     // `stop` after tool calls (Ollama) still means tool use.
-    let r = decode(
-        json!({"choices": [{"finish_reason": "stop", "message": {"tool_calls": [
-        {"id": "x", "function": {"name": "f", "arguments": "{}"}}]}}]}),
-    );
+    let r = decode(json!({"choices": [{"finish_reason": "stop", "message": {"tool_calls": [
+        {"id": "x", "function": {"name": "f", "arguments": "{}"}}]}}]}));
     assert_eq!(r.stop_reason, Some(StopReason::ToolUse));
 }
 
@@ -85,7 +75,10 @@ fn bad_upstream_bodies_are_bad_gateway() {
         let e = decode_response(body.to_string().as_bytes()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadGateway, "{}", e.message);
     }
-    let e = decode_response(br#"{"choices":[{"message":{"tool_calls":[{"id":"x","function":{"name":"lookup","arguments":"{"}}]}}]}"#).unwrap_err();
+    let e = decode_response(
+        br#"{"choices":[{"message":{"tool_calls":[{"id":"x","function":{"name":"lookup","arguments":"{"}}]}}]}"#,
+    )
+    .unwrap_err();
     assert!(e.message.contains("lookup"));
 }
 
@@ -95,19 +88,9 @@ fn encodes_chat_completion() {
         id: "msg_1".into(),
         model: "claude".into(),
         content: vec![
-            Block::Thinking {
-                thinking: "t".into(),
-                signature: Some("s".into()),
-            },
-            Block::Text {
-                text: "answer".into(),
-                cache_control: None,
-            },
-            Block::ToolUse {
-                id: "toolu_1".into(),
-                name: "f".into(),
-                input: json!({"a": 1}),
-            },
+            Block::Thinking { thinking: "t".into(), signature: Some("s".into()) },
+            Block::Text { text: "answer".into(), cache_control: None },
+            Block::ToolUse { id: "toolu_1".into(), name: "f".into(), input: json!({"a": 1}) },
         ],
         stop_reason: Some(StopReason::ToolUse),
         stop_sequence: None,
@@ -145,11 +128,7 @@ fn encodes_chat_completion() {
         (StopReason::Refusal, "content_filter"),
         (StopReason::ContentFilter, "content_filter"),
     ] {
-        let r = Response {
-            content: vec![],
-            stop_reason: Some(stop),
-            ..resp.clone()
-        };
+        let r = Response { content: vec![], stop_reason: Some(stop), ..resp.clone() };
         let v: Value = serde_json::from_slice(&encode_response(&r)).unwrap();
         assert_eq!(v["choices"][0]["finish_reason"], want);
         assert_eq!(v["choices"][0]["message"]["content"], Value::Null);

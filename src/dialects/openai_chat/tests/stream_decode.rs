@@ -16,13 +16,7 @@ fn run(datas: &[String], finish: bool) -> Vec<StreamEvent> {
     let mut d = StreamDecoder::new();
     let mut out = Vec::new();
     for data in datas {
-        d.feed(
-            &SseEvent {
-                event: None,
-                data: data.clone(),
-            },
-            &mut out,
-        );
+        d.feed(&SseEvent { event: None, data: data.clone() }, &mut out);
     }
     if finish {
         d.finish(&mut out);
@@ -66,60 +60,20 @@ fn reasoning_text_and_parallel_tools_with_usage_chunk() {
     );
     use StreamEvent::*;
     let want = vec![
-        MessageStart {
-            id: "c1".into(),
-            model: "m".into(),
-            usage: Usage::default(),
-        },
-        BlockStart {
-            index: 0,
-            block: crate::ir::BlockStart::Thinking,
-        },
-        BlockDelta {
-            index: 0,
-            delta: crate::ir::BlockDelta::Thinking("th".into()),
-        },
-        BlockDelta {
-            index: 0,
-            delta: crate::ir::BlockDelta::Thinking("ink".into()),
-        },
+        MessageStart { id: "c1".into(), model: "m".into(), usage: Usage::default() },
+        BlockStart { index: 0, block: crate::ir::BlockStart::Thinking },
+        BlockDelta { index: 0, delta: crate::ir::BlockDelta::Thinking("th".into()) },
+        BlockDelta { index: 0, delta: crate::ir::BlockDelta::Thinking("ink".into()) },
         BlockStop { index: 0 },
-        BlockStart {
-            index: 1,
-            block: crate::ir::BlockStart::Text,
-        },
-        BlockDelta {
-            index: 1,
-            delta: crate::ir::BlockDelta::Text("Hi".into()),
-        },
+        BlockStart { index: 1, block: crate::ir::BlockStart::Text },
+        BlockDelta { index: 1, delta: crate::ir::BlockDelta::Text("Hi".into()) },
         BlockStop { index: 1 },
-        BlockStart {
-            index: 2,
-            block: crate::ir::BlockStart::ToolUse {
-                id: "a".into(),
-                name: "f".into(),
-            },
-        },
-        BlockDelta {
-            index: 2,
-            delta: crate::ir::BlockDelta::InputJson("{\"x\"".into()),
-        },
-        BlockDelta {
-            index: 2,
-            delta: crate::ir::BlockDelta::InputJson(":1}".into()),
-        },
+        BlockStart { index: 2, block: crate::ir::BlockStart::ToolUse { id: "a".into(), name: "f".into() } },
+        BlockDelta { index: 2, delta: crate::ir::BlockDelta::InputJson("{\"x\"".into()) },
+        BlockDelta { index: 2, delta: crate::ir::BlockDelta::InputJson(":1}".into()) },
         BlockStop { index: 2 },
-        BlockStart {
-            index: 3,
-            block: crate::ir::BlockStart::ToolUse {
-                id: "b".into(),
-                name: "g".into(),
-            },
-        },
-        BlockDelta {
-            index: 3,
-            delta: crate::ir::BlockDelta::InputJson("{}".into()),
-        },
+        BlockStart { index: 3, block: crate::ir::BlockStart::ToolUse { id: "b".into(), name: "g".into() } },
+        BlockDelta { index: 3, delta: crate::ir::BlockDelta::InputJson("{}".into()) },
         BlockStop { index: 3 },
         MessageDelta {
             stop_reason: Some(StopReason::ToolUse),
@@ -148,13 +102,7 @@ fn done_ends_and_later_input_is_ignored() {
         true,
     );
     assert_eq!(out.len(), 6);
-    assert!(matches!(
-        out[4],
-        StreamEvent::MessageDelta {
-            stop_reason: Some(StopReason::MaxTokens),
-            ..
-        }
-    ));
+    assert!(matches!(out[4], StreamEvent::MessageDelta { stop_reason: Some(StopReason::MaxTokens), .. }));
     assert_eq!(out[5], StreamEvent::MessageStop);
 }
 
@@ -194,12 +142,7 @@ fn interleaved_tool_pieces_are_an_error() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        out.iter()
-            .filter(|e| matches!(e, StreamEvent::Error(_)))
-            .count(),
-        1
-    );
+    assert_eq!(out.iter().filter(|e| matches!(e, StreamEvent::Error(_))).count(), 1);
 }
 
 #[test]
@@ -207,8 +150,7 @@ fn error_chunk_mid_stream() {
     let out = run(
         &[
             chunk(json!({"content": "x"}), Value::Null),
-            json!({"error": {"message": "The server had an error", "type": "server_error"}})
-                .to_string(),
+            json!({"error": {"message": "The server had an error", "type": "server_error"}}).to_string(),
         ],
         true,
     );
@@ -227,20 +169,14 @@ fn ollama_style_reused_index_and_missing_ids() {
         &[
             chunk(tool_piece(0, Some("a"), Some("f"), "{}"), Value::Null),
             chunk(tool_piece(0, Some("b"), Some("g"), "{}"), Value::Null),
-            chunk(
-                json!({"tool_calls": [{"function": {"name": "h", "arguments": "{}"}}]}),
-                json!("stop"),
-            ),
+            chunk(json!({"tool_calls": [{"function": {"name": "h", "arguments": "{}"}}]}), json!("stop")),
         ],
         true,
     );
     let starts: Vec<_> = out
         .iter()
         .filter_map(|e| match e {
-            StreamEvent::BlockStart {
-                block: BlockStart::ToolUse { id, name },
-                ..
-            } => Some((id.clone(), name.clone())),
+            StreamEvent::BlockStart { block: BlockStart::ToolUse { id, name }, .. } => Some((id.clone(), name.clone())),
             _ => None,
         })
         .collect();
@@ -248,20 +184,8 @@ fn ollama_style_reused_index_and_missing_ids() {
     assert_eq!(starts[0], ("a".into(), "f".into()));
     assert_eq!(starts[1], ("b".into(), "g".into()));
     assert!(starts[2].0.starts_with("call_"));
-    assert!(matches!(
-        out[out.len() - 2],
-        StreamEvent::MessageDelta {
-            stop_reason: Some(StopReason::ToolUse),
-            ..
-        }
-    ));
-    assert!(out.iter().any(|e| matches!(
-        e,
-        StreamEvent::BlockDelta {
-            delta: BlockDelta::InputJson(_),
-            ..
-        }
-    )));
+    assert!(matches!(out[out.len() - 2], StreamEvent::MessageDelta { stop_reason: Some(StopReason::ToolUse), .. }));
+    assert!(out.iter().any(|e| matches!(e, StreamEvent::BlockDelta { delta: BlockDelta::InputJson(_), .. })));
 }
 
 #[test]

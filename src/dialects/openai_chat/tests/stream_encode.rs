@@ -4,17 +4,11 @@ use bytes::BytesMut;
 use serde_json::{Value, json};
 
 use crate::dialects::openai_chat::StreamEncoder;
-use crate::ir::{
-    ApiError, BlockDelta, BlockStart, ErrorKind, Request, StopReason, StreamEvent, Usage,
-};
+use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, Request, StopReason, StreamEvent, Usage};
 use crate::sse::SseParser;
 
 fn encode(include_usage: bool, events: &[StreamEvent]) -> Vec<String> {
-    let req = Request {
-        stream: true,
-        stream_include_usage: include_usage,
-        ..Request::default()
-    };
+    let req = Request { stream: true, stream_include_usage: include_usage, ..Request::default() };
     let mut e = StreamEncoder::new(&req);
     let mut buf = BytesMut::new();
     for ev in events {
@@ -36,66 +30,26 @@ fn events() -> Vec<StreamEvent> {
         StreamEvent::MessageStart {
             id: "msg_1".into(),
             model: "claude".into(),
-            usage: Usage {
-                input_tokens: 10,
-                ..Usage::default()
-            },
+            usage: Usage { input_tokens: 10, ..Usage::default() },
         },
         StreamEvent::Ping,
-        StreamEvent::BlockStart {
-            index: 0,
-            block: BlockStart::Thinking,
-        },
-        StreamEvent::BlockDelta {
-            index: 0,
-            delta: BlockDelta::Thinking("hm".into()),
-        },
-        StreamEvent::BlockDelta {
-            index: 0,
-            delta: BlockDelta::Signature("sig".into()),
-        },
+        StreamEvent::BlockStart { index: 0, block: BlockStart::Thinking },
+        StreamEvent::BlockDelta { index: 0, delta: BlockDelta::Thinking("hm".into()) },
+        StreamEvent::BlockDelta { index: 0, delta: BlockDelta::Signature("sig".into()) },
         StreamEvent::BlockStop { index: 0 },
-        StreamEvent::BlockStart {
-            index: 1,
-            block: BlockStart::Text,
-        },
-        StreamEvent::BlockDelta {
-            index: 1,
-            delta: BlockDelta::Text("Hi".into()),
-        },
+        StreamEvent::BlockStart { index: 1, block: BlockStart::Text },
+        StreamEvent::BlockDelta { index: 1, delta: BlockDelta::Text("Hi".into()) },
         StreamEvent::BlockStop { index: 1 },
-        StreamEvent::BlockStart {
-            index: 2,
-            block: BlockStart::ToolUse {
-                id: "t1".into(),
-                name: "f".into(),
-            },
-        },
-        StreamEvent::BlockDelta {
-            index: 2,
-            delta: BlockDelta::InputJson("{}".into()),
-        },
+        StreamEvent::BlockStart { index: 2, block: BlockStart::ToolUse { id: "t1".into(), name: "f".into() } },
+        StreamEvent::BlockDelta { index: 2, delta: BlockDelta::InputJson("{}".into()) },
         StreamEvent::BlockStop { index: 2 },
-        StreamEvent::BlockStart {
-            index: 3,
-            block: BlockStart::ToolUse {
-                id: "t2".into(),
-                name: "g".into(),
-            },
-        },
-        StreamEvent::BlockDelta {
-            index: 3,
-            delta: BlockDelta::InputJson("{\"a\":1}".into()),
-        },
+        StreamEvent::BlockStart { index: 3, block: BlockStart::ToolUse { id: "t2".into(), name: "g".into() } },
+        StreamEvent::BlockDelta { index: 3, delta: BlockDelta::InputJson("{\"a\":1}".into()) },
         StreamEvent::BlockStop { index: 3 },
         StreamEvent::MessageDelta {
             stop_reason: Some(StopReason::ToolUse),
             stop_sequence: None,
-            usage: Usage {
-                input_tokens: 10,
-                output_tokens: 7,
-                ..Usage::default()
-            },
+            usage: Usage { input_tokens: 10, output_tokens: 7, ..Usage::default() },
         },
         StreamEvent::MessageStop,
     ]
@@ -123,16 +77,10 @@ fn full_stream_with_tool_indices_usage_and_done() {
         &json!({"tool_calls": [{"index": 0, "id": "t1", "type": "function",
             "function": {"name": "f", "arguments": ""}}]})
     );
-    assert_eq!(
-        d[4],
-        &json!({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]})
-    );
+    assert_eq!(d[4], &json!({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}));
     assert_eq!(d[5]["tool_calls"][0]["index"], 1);
     assert_eq!(d[5]["tool_calls"][0]["id"], "t2");
-    assert_eq!(
-        d[6],
-        &json!({"tool_calls": [{"index": 1, "function": {"arguments": "{\"a\":1}"}}]})
-    );
+    assert_eq!(d[6], &json!({"tool_calls": [{"index": 1, "function": {"arguments": "{\"a\":1}"}}]}));
     assert_eq!(d[7], &json!({}));
     assert_eq!(deltas[7]["finish_reason"], "tool_calls");
     assert!(deltas[..7].iter().all(|c| c["finish_reason"].is_null()));
@@ -155,10 +103,7 @@ fn no_usage_chunk_unless_asked() {
 #[test]
 fn error_chunk_ends_the_stream() {
     let mut evs = events()[..8].to_vec();
-    evs.push(StreamEvent::Error(ApiError::new(
-        ErrorKind::Unavailable,
-        "overloaded",
-    )));
+    evs.push(StreamEvent::Error(ApiError::new(ErrorKind::Unavailable, "overloaded")));
     evs.push(StreamEvent::MessageStop);
     let out = encode(true, &evs);
     let last = parsed(out.last().unwrap());

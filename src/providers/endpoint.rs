@@ -1,0 +1,60 @@
+//! Which dialect a provider is called in for a given caller, and the upstream URL of a call.
+//! Model names reach a URL only for Gemini (`/v1beta/models/{model}:...`), and only after a
+//! check that they are a single safe path segment.
+
+use http::Uri;
+
+use super::registry::Provider;
+use crate::ir::{ApiError, Dialect};
+
+/// A model name usable as one URL path segment: letters, digits, `.`, `-`, `_`, `@`, `:` inside.
+pub fn check_path_model(model: &str) -> Result<&str, ApiError> {
+    let m = model.strip_prefix("models/").unwrap_or(model);
+    let ok = !m.is_empty()
+        && m != "."
+        && m != ".."
+        && m.len() <= 200
+        && m.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'@'));
+    if ok {
+        Ok(m)
+    } else {
+        Err(ApiError::invalid_field("model", format!("\"{model}\" is not a valid model name for this provider")))
+    }
+}
+
+impl Provider {
+    /// The dialect to call this provider in: the caller's own when served (same-dialect path),
+    /// else the provider's preferred one (translated path).
+    pub fn dialect_for(&self, caller: Dialect) -> Dialect {
+        if self.dialects.contains(&caller) { caller } else { self.dialects[0] }
+    }
+
+    /// The URL of a model call.
+    pub fn url(&self, dialect: Dialect, model: &str, stream: bool) -> Result<Uri, ApiError> {
+        let base = &self.base_url;
+        let url = match dialect {
+            Dialect::Anthropic => format!("{base}/v1/messages"),
+            Dialect::OpenAiChat => format!("{base}/chat/completions"),
+            Dialect::OpenAiResponses => format!("{base}/responses"),
+            Dialect::Gemini => {
+                let m = check_path_model(model)?;
+                let method = if stream { "streamGenerateContent?alt=sse" } else { "generateContent" };
+                format!("{base}/v1beta/models/{m}:{method}")
+            }
+        };
+        url.parse().map_err(|_| ApiError::invalid_field("model", "does not form a valid upstream URL"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_models_are_single_safe_segments() {
+        assert_eq!(check_path_model("models/gemini-2.5-pro").unwrap(), "gemini-2.5-pro");
+        for bad in ["../x", "a/b", "a?b", "a#b", "x%2f", "", "..", "host.evil:443@"] {
+            assert!(check_path_model(bad).is_err(), "{bad}");
+        }
+    }
+}
