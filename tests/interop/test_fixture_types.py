@@ -40,7 +40,6 @@ ALLOWED_EXTRAS = {
         "reasoning_details",  # OpenRouter
         "prompt_cache_hit_tokens",  # DeepSeek usage
         "prompt_cache_miss_tokens",  # DeepSeek usage
-        "cache_creation_tokens",  # amux: Anthropic cache writes in prompt_tokens_details
         "obfuscation",  # OpenAI stream padding
     },
     "anthropic": set(),
