@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 
 use super::call::Inbound;
 use super::state::AppState;
-use super::upstream::{self, UpstreamError};
+use super::upstream::{self, Outbound, UpstreamError};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Deployment;
 use crate::stack::router::InFlight;
@@ -81,17 +81,15 @@ pub async fn run(
     };
     let hold = state.router.start(d);
     let started = Instant::now();
-    let sent = upstream::send(
-        client,
-        provider,
-        plan.target,
-        inbound.dialect,
-        inbound.headers,
-        plan.url,
-        plan.body,
-        d.response_timeout,
-    )
-    .await;
+    let out = Outbound {
+        target: plan.target,
+        caller: inbound.dialect,
+        caller_headers: inbound.headers,
+        url: plan.url,
+        body: plan.body,
+        timeout: d.response_timeout,
+    };
+    let sent = upstream::send(client, provider, out).await;
     let (resp, waited) = match sent {
         Ok(r) => r,
         Err(e) => {

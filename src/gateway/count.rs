@@ -146,10 +146,15 @@ async fn count(state: &AppState, inbound: &Inbound<'_>) -> Result<(u64, bool), A
     let client = state
         .client(&provider.name)
         .ok_or_else(|| ApiError::new(ErrorKind::Api, format!("provider {} has no client", provider.name)))?;
-    let (resp, _) =
-        upstream::send(client, provider, dialect, caller, inbound.headers, url, body, provider.response_timeout)
-            .await
-            .map_err(|e| e.to_api(&provider.name))?;
+    let out = upstream::Outbound {
+        target: dialect,
+        caller,
+        caller_headers: inbound.headers,
+        url,
+        body,
+        timeout: provider.response_timeout,
+    };
+    let (resp, _) = upstream::send(client, provider, out).await.map_err(|e| e.to_api(&provider.name))?;
     let status = resp.status().as_u16();
     let (parts, body) = resp.into_parts();
     let bytes = upstream::collect(provider, body).await.map_err(|e| e.to_api(&provider.name))?;

@@ -59,7 +59,7 @@ impl Router {
         let mut live: Vec<Arc<Deployment>> = alias
             .deployments
             .iter()
-            .filter(|d| !stat(d).and_then(|s| s.cooldown_until).is_some_and(|t| t > now))
+            .filter(|d| stat(d).and_then(|s| s.cooldown_until).is_none_or(|t| t <= now))
             .cloned()
             .collect();
         match alias.strategy {

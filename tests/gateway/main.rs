@@ -5,5 +5,6 @@ mod support;
 
 mod errors;
 mod passthrough;
+mod router;
 mod surfaces;
 mod translate;

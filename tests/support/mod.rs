@@ -326,3 +326,15 @@ pub async fn raw_then_close(response: &str) -> SocketAddr {
     });
     addr
 }
+
+impl Mock {
+    /// Requests whose JSON body names this upstream model.
+    pub fn count_model(&self, model: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| serde_json::from_slice::<serde_json::Value>(&r.body).is_ok_and(|v| v["model"] == model))
+            .count()
+    }
+}
