@@ -22,4 +22,6 @@
 //! layers: each needs the decoded call (model, alias, principal), which tower's request type would
 //! have to carry in extensions; a straight sequence keeps the order visible here and in one place.
 
+pub mod auth;
+pub mod limits;
 pub mod router;
