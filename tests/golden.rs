@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use amux::ir::Dialect;
 use amux::translate;
 
-const DIALECTS: [(Dialect, &str); 2] = [(Dialect::Anthropic, "anthropic"), (Dialect::OpenAiChat, "openai_chat")];
+const DIALECTS: [(Dialect, &str); 3] =
+    [(Dialect::Anthropic, "anthropic"), (Dialect::OpenAiChat, "openai_chat"), (Dialect::Gemini, "gemini")];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
