@@ -27,7 +27,15 @@ async fn model_call(state: Arc<AppState>, dialect: Dialect, req: Request) -> Res
             return error_response(dialect, &err);
         }
     };
-    let inbound = call::Inbound { dialect, headers: &parts.headers, query: parts.uri.query(), body: &bytes, started, path_model: None, path_stream: None };
+    let inbound = call::Inbound {
+        dialect,
+        headers: &parts.headers,
+        query: parts.uri.query(),
+        body: &bytes,
+        started,
+        path_model: None,
+        path_stream: None,
+    };
     call::handle(state, inbound).await
 }
 
