@@ -179,7 +179,7 @@ impl<'a> Input<'a> {
             let path = format!("messages[{i}]");
             match m.role {
                 Role::System => {
-                    let parts = self.parts(&m.content, &path, false)?;
+                    let parts = self.parts(&m.content, &format!("{path}.content"), false)?;
                     self.out.push(json!({"type": "message", "role": "developer", "content": parts}));
                 }
                 Role::User => self.user(&m.content, &path)?,
