@@ -250,11 +250,11 @@ impl<'a> Input<'a> {
     }
 
     fn assistant(&mut self, blocks: &[Block], path: &str) -> Result<(), ApiError> {
-        let mut texts: Vec<Value> = Vec::new();
+        let mut texts: Vec<&str> = Vec::new();
         for (j, b) in blocks.iter().enumerate() {
             match b {
                 Block::Text { text, .. } => {
-                    texts.push(json!({"type": "output_text", "text": text, "annotations": []}));
+                    texts.push(text.as_str());
                     continue;
                 }
                 Block::Thinking { thinking, signature } => {
@@ -288,9 +288,12 @@ impl<'a> Input<'a> {
         Ok(())
     }
 
-    fn flush_text(&mut self, texts: &mut Vec<Value>) {
+    /// Assistant text as an easy input message with string content (an output message item
+    /// would need the id and status of a stored item).
+    fn flush_text(&mut self, texts: &mut Vec<&str>) {
         if !texts.is_empty() {
-            let content = std::mem::take(texts);
+            let content = texts.join("\n\n");
+            texts.clear();
             self.out.push(json!({"type": "message", "role": "assistant", "content": content}));
         }
     }

@@ -91,7 +91,7 @@ fn stateless_body_with_instructions_and_items() {
         json!([
             {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]},
             {"type": "reasoning", "id": "rs_9", "summary": [{"type": "summary_text", "text": "t"}], "encrypted_content": "gAAAA"},
-            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "x", "annotations": []}]},
+            {"type": "message", "role": "assistant", "content": "x"},
             {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{\"a\":1}"},
             {"type": "custom_tool_call", "call_id": "c2", "name": "apply_patch", "input": "PATCH"},
             {"type": "function_call_output", "call_id": "c1", "output": "Error: r1"},
