@@ -132,6 +132,10 @@ pub struct Tool {
     pub input_schema: Value,
     pub strict: Option<bool>,
     pub cache_control: Option<CacheControl>,
+    /// An OpenAI Responses `custom` tool (free-form text input). It is carried as a function tool
+    /// whose schema is `{"input": string}`, so the Responses codec can turn calls back into
+    /// `custom_tool_call` items; `false` for every ordinary function tool.
+    pub custom: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -52,6 +52,7 @@ fn sampling_system_tools_user() {
             input_schema: json!({"type": "object"}),
             strict: Some(true),
             cache_control: None,
+            custom: false,
         }],
         tool_choice: Some(ToolChoice::Tool { name: "f".into() }),
         parallel_tool_calls: Some(false),
@@ -82,6 +83,7 @@ fn parallel_false_without_choice_gives_auto() {
             input_schema: json!({}),
             strict: None,
             cache_control: None,
+            custom: false,
         }],
         parallel_tool_calls: Some(false),
         ..Request::default()
