@@ -52,6 +52,15 @@ pub fn encode_response(dialect: Dialect, resp: &ir::Response) -> Vec<u8> {
     dispatch!(dialect, m => m::encode_response(resp))
 }
 
+/// Encodes a response for a caller who sent `req` (Responses callers need it: calls of their
+/// custom tools come back as `custom_tool_call` items).
+pub fn encode_response_for(dialect: Dialect, resp: &ir::Response, req: &ir::Request) -> Vec<u8> {
+    match dialect {
+        Dialect::OpenAiResponses => openai_responses::encode_response_for(resp, req),
+        d => encode_response(d, resp),
+    }
+}
+
 /// Decodes an upstream error body.
 pub fn decode_error(dialect: Dialect, status: u16, body: &[u8]) -> ApiError {
     dispatch!(dialect, m => m::decode_error(status, body))

@@ -57,7 +57,7 @@ pub fn respond(caller: Dialect, req: &ir::Request, c: Committed, mut guard: Call
             Ok(r) => {
                 guard.usage(&r.usage);
                 guard.mark_complete();
-                respond::json(StatusCode::OK, translate::encode_response(caller, &r))
+                respond::json(StatusCode::OK, translate::encode_response_for(caller, &r, req))
             }
             Err(e) => {
                 let msg = format!("provider {}: unreadable response: {}", provider.name, e.message);

@@ -35,6 +35,7 @@ fn full_request_shape() {
             input_schema: json!({"type": "object"}),
             strict: Some(true),
             cache_control: None,
+            custom: false,
         }],
         tool_choice: Some(ToolChoice::Tool { name: "f".into() }),
         reasoning: Some(Reasoning { enabled: true, effort: Some(ReasoningEffort::Low), ..Reasoning::default() }),
