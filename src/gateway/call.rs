@@ -15,6 +15,8 @@ use super::state::AppState;
 use super::{passthrough, respond, translated};
 use crate::ir::{self, ApiError, Dialect, ErrorKind};
 use crate::providers::{Alias, Deployment};
+use crate::stack::auth::{self, Principal};
+use crate::stack::limits::{self, Charge, Limiter, Scope};
 use crate::translate;
 use crate::usage::{CallGuard, CallRecord, Outcome};
 
@@ -29,6 +31,8 @@ pub struct Inbound<'a> {
     pub path_model: Option<String>,
     /// Streaming when the surface says so in the path (Gemini `:streamGenerateContent`).
     pub path_stream: Option<bool>,
+    /// The caller's key (None on an open gateway).
+    pub principal: Option<Arc<Principal>>,
 }
 
 /// The parts of a call every attempt shares.
@@ -83,8 +87,29 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
         Ok(a) => a,
         Err(e) => return respond::error(dialect, &e),
     };
+    let principal = inbound.principal.clone();
+    if let Some(p) = &principal
+        && !p.allows(&model)
+    {
+        return respond::error(dialect, &auth::forbidden(p, &model));
+    }
+    // Rate limits of the key and the alias, charged with an estimate now, reconciled at the end.
+    let scopes: Vec<Scope> = [
+        principal.as_ref().and_then(|p| Scope::new(format!("key:{}", p.name), p.rpm, p.tpm)),
+        Scope::new(format!("alias:{}", alias.name), alias.rpm, alias.tpm),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let estimate = limits::estimate_tokens(inbound.body.len());
+    let charge = match state.limiter.admit(scopes, estimate).await {
+        Ok(c) => c,
+        Err(e) => return respond::error(dialect, &e),
+    };
     let record = CallRecord {
         surface: dialect,
+        key: principal.as_ref().map(|p| p.name.clone()),
+        team: principal.as_ref().and_then(|p| p.team.clone()),
         model,
         provider: String::new(),
         upstream_model: String::new(),
@@ -98,9 +123,24 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
         retries: 0,
         fallbacks: 0,
     };
-    let guard = CallGuard::new(state.sinks.clone(), record, inbound.started);
+    let mut guard = CallGuard::new(state.sinks.clone(), record, inbound.started);
+    reconcile_on_end(&mut guard, &state.limiter, charge);
     let call = Call { inbound, top, stream, ir: None };
     execute(&state, call, alias, guard).await
+}
+
+/// Corrects the limiter's token estimate with the call's real usage when it ends.
+fn reconcile_on_end(guard: &mut CallGuard, limiter: &Arc<Limiter>, charge: Charge) {
+    if charge.scopes.is_empty() {
+        return;
+    }
+    let limiter = limiter.clone();
+    guard.on_end(Box::new(move |rec| {
+        let used = rec.usage.total_input() + rec.usage.output_tokens;
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { limiter.reconcile(&charge, used).await });
+        }
+    }));
 }
 
 /// The retry and fallback loop.
@@ -139,6 +179,16 @@ async fn execute(state: &AppState, mut call: Call<'_>, alias: Arc<Alias>, mut gu
             }
             if n > 0 {
                 guard.retry();
+            }
+            // The deployment's own limits: over them, it is skipped like a 429 (no cooldown).
+            if let Some(scope) = Scope::new(format!("deployment:{}", d.id), d.rpm, d.tpm) {
+                match state.limiter.admit(vec![scope], limits::estimate_tokens(call.inbound.body.len())).await {
+                    Ok(charge) => reconcile_on_end(&mut guard, &state.limiter, charge),
+                    Err(e) => {
+                        last_err = Some(e);
+                        continue;
+                    }
+                }
             }
             match try_deployment(state, &mut call, d, &mut guard).await {
                 Ok(resp) => return resp,

@@ -6,5 +6,6 @@ mod support;
 mod errors;
 mod passthrough;
 mod router;
+mod stack;
 mod surfaces;
 mod translate;
