@@ -57,6 +57,8 @@ pub struct CallRecord {
     pub retries: u32,
     /// Fallback aliases moved to.
     pub fallbacks: u32,
+    /// The response cache: not consulted (None), hit, or miss.
+    pub cache: Option<bool>,
 }
 
 /// Something that wants every [`CallRecord`].
@@ -151,6 +153,13 @@ impl CallGuard {
             r.provider = provider.to_string();
             r.upstream_model = upstream_model.to_string();
             r.passthrough = passthrough;
+        }
+    }
+
+    /// Whether the response cache answered.
+    pub fn cache(&mut self, hit: bool) {
+        if let Some(r) = &mut self.rec {
+            r.cache = Some(hit);
         }
     }
 

@@ -20,10 +20,11 @@ pub use respond::error as error_response;
 pub use respond::json as json_response;
 pub use state::AppState;
 
-use crate::config::{Config, ConfigError, ConfigErrors};
+use crate::config::{CacheBackend, Config, ConfigError, ConfigErrors};
 use crate::providers::client::ClientError;
 use crate::providers::{Registry, expand_env};
 use crate::stack::auth::{Keys, Principal};
+use crate::stack::cache::Cache;
 use crate::stack::limits::{LimitError, Limiter};
 use crate::usage::UsageSinks;
 
@@ -96,7 +97,16 @@ impl Gateway {
             }
             None => Limiter::memory(),
         };
-        let state = Arc::new(AppState::new(registry, config.router.clone(), keys, limiter, sinks)?);
+        let ttl = std::time::Duration::from_secs(config.cache.ttl_secs.max(1));
+        let cache = match (config.cache.backend, limiter.redis_connection()) {
+            (CacheBackend::Redis, Some((conn, prefix))) => Cache::redis(conn, prefix, ttl),
+            (CacheBackend::Redis, None) => {
+                let e = ConfigError { path: "cache.backend".into(), message: "redis needs `redis.url`".into() };
+                return Err(StartError::Config(ConfigErrors(vec![e])));
+            }
+            (CacheBackend::Memory, _) => Cache::memory(config.cache.max_entries, ttl),
+        };
+        let state = Arc::new(AppState::new(registry, config.router.clone(), keys, limiter, cache, sinks)?);
         let listener =
             tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Bind { addr: listen, source })?;
         Ok(Gateway { listener, state })

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::config::RouterConfig;
 use crate::stack::auth::Keys;
+use crate::stack::cache::Cache;
 use crate::stack::limits::Limiter;
 use crate::stack::router::Router;
 
@@ -18,6 +19,7 @@ pub struct AppState {
     pub router: Arc<Router>,
     pub keys: Keys,
     pub limiter: Arc<Limiter>,
+    pub cache: Arc<Cache>,
     clients: HashMap<String, HttpClient>,
     pub sinks: UsageSinks,
 }
@@ -28,6 +30,7 @@ impl AppState {
         router: RouterConfig,
         keys: Keys,
         limiter: Limiter,
+        cache: Cache,
         sinks: UsageSinks,
     ) -> Result<Self, ClientError> {
         let mut clients = HashMap::new();
@@ -39,6 +42,7 @@ impl AppState {
             router: Arc::new(Router::new(router)),
             keys,
             limiter: Arc::new(limiter),
+            cache: Arc::new(cache),
             clients,
             sinks,
         })
