@@ -41,7 +41,7 @@ pub fn version(h: &dyn Harness, program: &PathBuf, env: &Env) -> Result<(), Laun
     let mut child = std::process::Command::new(program)
         .arg("--version")
         .env_clear()
-        .envs(env_pairs(env))
+        .envs(env.pairs())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -79,13 +79,6 @@ pub fn version(h: &dyn Harness, program: &PathBuf, env: &Env) -> Result<(), Laun
         });
     }
     Ok(())
-}
-
-pub fn env_pairs(env: &Env) -> Vec<(String, String)> {
-    ["PATH", "HOME", "USER", "LANG", "TMPDIR"]
-        .iter()
-        .filter_map(|k| env.get(k).map(|v| (k.to_string(), v.to_string())))
-        .collect()
 }
 
 #[cfg(test)]
