@@ -101,3 +101,59 @@ fn team_gateway_is_used_as_given() {
     assert_eq!(w.env_of("claude", "ANTHROPIC_AUTH_TOKEN").as_deref(), Some("team-key"));
     assert_eq!(w.env_of("claude", "ANTHROPIC_MODEL").as_deref(), Some("ollama/qwen3:32b"));
 }
+
+/// Interactive runs get a pseudo-terminal of amux's size, keystrokes pass through, a resize is
+/// forwarded, and the exit code is 128 + the signal that ended the harness.
+#[cfg(unix)]
+#[test]
+fn interactive_runs_get_a_pty_with_resize() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::{Read, Write};
+    let mut w = World::new("pty");
+    w.set("ANTHROPIC_API_KEY", "k").set("TERM", "xterm");
+    let script = "#!/bin/bash\nif [ \"$1\" = --version ]; then echo 1.0.0; exit 0; fi\n[ -t 0 ] && echo \"size1: $(stty size)\"\nread -r line\necho \"got: $line size2: $(stty size)\"\nkill -TERM $$\n";
+    std::fs::write(w.bin.join("claude"), script).unwrap();
+    let size = |rows, cols| PtySize { rows, cols, pixel_width: 0, pixel_height: 0 };
+    let pair = native_pty_system().openpty(size(40, 100)).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_amux"));
+    cmd.args(["launch", "claude", "anthropic", "--model", "claude-sonnet-4-5"]);
+    cmd.env_clear();
+    for (k, v) in &w.env {
+        cmd.env(k, v);
+    }
+    cmd.cwd(&w.root);
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = String::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut sent = false;
+    while Instant::now() < deadline && !out.contains("size2") {
+        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
+            out.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        if out.contains("size1") && !sent {
+            pair.master.resize(size(50, 120)).unwrap();
+            std::thread::sleep(Duration::from_millis(500));
+            writer.write_all(b"hello\r").unwrap();
+            sent = true;
+        }
+    }
+    let status = child.wait().unwrap();
+    while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(200)) {
+        out.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(out.contains("size1: 40 100"), "{out}");
+    assert!(out.contains("got: hello size2: 50 120"), "{out}");
+    assert_eq!(status.exit_code(), 143, "{out}");
+}
