@@ -116,10 +116,29 @@ pub fn prepare(
             out.notes.push(format!("{} is not in Ollama; it would be pulled", opts.model));
             return Ok(out);
         }
-        rt.block_on(api.pull(opts.model, on_pull))?;
+        rt.block_on(interruptible(api.pull(opts.model, on_pull)))?;
     }
     out.context_window = rt.block_on(api.context_window(opts.model))?;
     Ok(out)
+}
+
+/// Runs `fut` unless SIGINT or SIGTERM arrives first (then the launch stops cleanly, stopping an
+/// `ollama serve` it started, instead of amux dying mid-pull).
+async fn interruptible<T>(fut: impl std::future::Future<Output = Result<T, LaunchError>>) -> Result<T, LaunchError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+            return fut.await;
+        };
+        tokio::select! {
+            r = fut => r,
+            _ = int.recv() => Err(LaunchError::Ollama("interrupted".into())),
+            _ = term.recv() => Err(LaunchError::Ollama("interrupted".into())),
+        }
+    }
+    #[cfg(not(unix))]
+    fut.await
 }
 
 fn start_server(bin: &std::path::Path, env: &Env) -> Result<std::process::Child, LaunchError> {
