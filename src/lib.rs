@@ -12,6 +12,7 @@ pub mod ir;
 pub mod launch;
 pub mod providers;
 pub mod sse;
+pub mod stack;
 pub mod surfaces;
 pub mod tokens;
 pub mod translate;

@@ -37,6 +37,15 @@ enum Command {
         /// Log format.
         #[arg(long, value_enum, default_value = "text", env = "AMUX_LOG_FORMAT")]
         log_format: LogFormat,
+        /// Allow a non-loopback address without any keys configured (anyone who can reach the
+        /// port can spend the providers' keys).
+        #[arg(long)]
+        no_auth: bool,
+    },
+    /// Virtual keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Run a coding agent (claude, codex, gemini, opencode, ...) against a gateway or provider.
     ///
@@ -57,6 +66,19 @@ enum ConfigCommand {
     Check { file: PathBuf },
     /// Print the JSON Schema of the config file.
     Schema,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a fresh key and the config entry holding its hash.
+    New {
+        /// Name shown in logs and metrics.
+        #[arg(long, default_value = "new-key")]
+        name: String,
+        /// Team of the key.
+        #[arg(long)]
+        team: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,7 +107,8 @@ fn env(name: &str) -> Option<String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, listen, log_format } => serve(config, listen, log_format),
+        Command::Serve { config, listen, log_format, no_auth } => serve(config, listen, log_format, no_auth),
+        Command::Keys { command: KeysCommand::New { name, team } } => new_key(&name, team.as_deref()),
         Command::Launch(args) => {
             let code = amux::launch::main(args, amux::launch::Env::from_process());
             ExitCode::from(u8::try_from(code).unwrap_or(1))
@@ -96,6 +119,27 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+fn new_key(name: &str, team: Option<&str>) -> ExitCode {
+    let key = match amux::stack::auth::new_key() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("amux: {}", e.message);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("key: {key}");
+    println!();
+    println!("# config entry (only the hash is stored):");
+    println!("keys:");
+    println!("  - name: {name}");
+    if let Some(t) = team {
+        println!("    team: {t}");
+    }
+    println!("    key_sha256: {}", amux::stack::auth::hash_key(&key));
+    println!("    models: [\"*\"]");
+    ExitCode::SUCCESS
 }
 
 fn check(file: &std::path::Path) -> ExitCode {
@@ -115,7 +159,7 @@ fn check(file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: LogFormat) -> ExitCode {
+fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: LogFormat, no_auth: bool) -> ExitCode {
     init_logging(log_format);
     // Installing the process-wide TLS provider can only fail if one is already installed.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -134,6 +178,14 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
     let listen = listen
         .or_else(|| config.listen.as_deref().and_then(|l| l.parse().ok()))
         .unwrap_or_else(|| DEFAULT_LISTEN.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8484))));
+    let has_keys = !config.keys.is_empty() || config.keys_file.is_some();
+    if !listen.ip().is_loopback() && !has_keys && !no_auth {
+        eprintln!(
+            "amux: refusing to listen on {listen} with no keys configured: anyone who can reach it could \
+             spend the providers' keys. Add keys (`amux keys new`) or pass --no-auth."
+        );
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -154,7 +206,8 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
             tracing::info!(provider = %p.name, dialect = p.dialects[0].label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), "provider");
         }
         for (name, a) in &gateway.state().registry.aliases {
-            tracing::info!(alias = %name, provider = %a.provider.name, model = %a.model, "model alias");
+            let deployments: Vec<&str> = a.deployments.iter().map(|d| d.id.as_str()).collect();
+            tracing::info!(alias = %name, deployments = ?deployments, strategy = ?a.strategy, "model alias");
         }
         let addr = gateway.local_addr().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!("amux listening on http://{addr}");

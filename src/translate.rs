@@ -52,6 +52,15 @@ pub fn encode_response(dialect: Dialect, resp: &ir::Response) -> Vec<u8> {
     dispatch!(dialect, m => m::encode_response(resp))
 }
 
+/// Encodes a response for a caller who sent `req` (Responses callers need it: calls of their
+/// custom tools come back as `custom_tool_call` items).
+pub fn encode_response_for(dialect: Dialect, resp: &ir::Response, req: &ir::Request) -> Vec<u8> {
+    match dialect {
+        Dialect::OpenAiResponses => openai_responses::encode_response_for(resp, req),
+        d => encode_response(d, resp),
+    }
+}
+
 /// Decodes an upstream error body.
 pub fn decode_error(dialect: Dialect, status: u16, body: &[u8]) -> ApiError {
     dispatch!(dialect, m => m::decode_error(status, body))
@@ -145,6 +154,45 @@ impl Encoder {
             Encoder::Gemini(e) => e.encode(ev, out),
         }
     }
+}
+
+/// Decodes an upstream SSE byte stream into IR events (no re-encoding): the response cache's view
+/// of a same-dialect stream.
+pub struct EventDecoder {
+    parser: SseParser,
+    decoder: Decoder,
+    sse: Vec<SseEvent>,
+}
+
+impl EventDecoder {
+    pub fn new(upstream: Dialect) -> Self {
+        EventDecoder { parser: SseParser::new(), decoder: Decoder::new(upstream), sse: Vec::new() }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) {
+        self.parser.feed(chunk, &mut self.sse);
+        for ev in self.sse.drain(..) {
+            self.decoder.feed(&ev, out);
+        }
+    }
+
+    pub fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+        self.parser.finish(&mut self.sse);
+        for ev in self.sse.drain(..) {
+            self.decoder.feed(&ev, out);
+        }
+        self.decoder.finish(out);
+    }
+}
+
+/// Encodes a whole IR event sequence as the caller's stream (a cached answer replayed).
+pub fn encode_stream(caller: Dialect, req: &ir::Request, events: &[StreamEvent]) -> Bytes {
+    let mut enc = Encoder::new(caller, req);
+    let mut out = BytesMut::new();
+    for ev in events {
+        enc.encode(ev, &mut out);
+    }
+    out.freeze()
 }
 
 /// Translates an upstream SSE byte stream into the caller's SSE byte stream, event by event.

@@ -101,15 +101,28 @@ pub fn parse_str(text: &str) -> Result<Config, ConfigErrors> {
         }
     }
     let mut seen = std::collections::HashMap::new();
+    let known = |p: &str| providers.contains_key(p) || presets::find(p).is_some();
     for (i, m) in &models {
-        if !providers.contains_key(&m.provider) && presets::find(&m.provider).is_none() {
-            errors.push(err(format!("models[{i}].provider"), format!("unknown provider \"{}\"", m.provider)));
+        let single = m.provider.iter().map(|p| (format!("models[{i}].provider"), p.as_str(), m.model.as_deref()));
+        let many = m.deployments.iter().enumerate().map(|(j, d)| {
+            (format!("models[{i}].deployments[{j}].provider"), d.provider.as_str(), Some(d.model.as_str()))
+        });
+        for (path, p, model) in single.chain(many) {
+            if !known(p) {
+                errors.push(err(path.clone(), format!("unknown provider \"{p}\"")));
+            }
+            if model.is_some_and(|m| m.trim().is_empty()) {
+                errors.push(err(path.replace(".provider", ".model"), "must not be empty"));
+            }
         }
         if m.name.trim().is_empty() {
             errors.push(err(format!("models[{i}].name"), "must not be empty"));
         }
-        if m.model.trim().is_empty() {
-            errors.push(err(format!("models[{i}].model"), "must not be empty"));
+        if m.provider.is_some() != m.model.is_some() {
+            let missing = if m.model.is_none() { "model" } else { "provider" };
+            errors.push(err(format!("models[{i}].{missing}"), "is required with provider/model (or use deployments)"));
+        } else if m.provider.is_none() && m.deployments.is_empty() {
+            errors.push(err(format!("models[{i}]"), "needs provider and model, or deployments"));
         }
         if let Some(first) = seen.insert(m.name.clone(), *i) {
             errors.push(err(

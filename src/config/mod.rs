@@ -2,10 +2,14 @@
 //! every error reported at its exact path, and `${ENV}` interpolation.
 
 mod load;
+mod team;
 mod types;
 
 pub use load::{ConfigError, ConfigErrors, load_file, parse_str};
-pub use types::{Config, ModelAlias, OpenAiApi, ProviderConfig, ProviderKind, Timeouts};
+pub use types::{
+    CacheBackend, CacheConfig, Config, DeploymentConfig, FailMode, KeyConfig, ModelAlias, OpenAiApi, ProviderConfig,
+    ProviderKind, RedisConfig, RouterConfig, Strategy, Timeouts,
+};
 
 /// The JSON Schema of the config file, pretty-printed (committed as `config/amux.schema.json`).
 pub fn schema_json() -> String {

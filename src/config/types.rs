@@ -6,6 +6,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::team::{CacheBackend, CacheConfig, FailMode, KeyConfig, RedisConfig, RouterConfig};
+
 /// amux gateway configuration (YAML or JSON).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -21,9 +23,24 @@ pub struct Config {
     /// Upstream providers by name. The name is what `provider/model` model names refer to.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
-    /// Model aliases: a name callers send, mapped to a provider and its upstream model.
+    /// Model aliases: a name callers send, mapped to one or more upstream deployments.
     #[serde(default)]
     pub models: Vec<ModelAlias>,
+    /// Virtual keys callers authenticate with.
+    #[serde(default)]
+    pub keys: Vec<KeyConfig>,
+    /// A YAML/JSON file holding more keys (a list shaped like `keys`), e.g. a mounted secret.
+    #[serde(default)]
+    pub keys_file: Option<String>,
+    /// Retries, backoff, cooldown and stream fallback.
+    #[serde(default)]
+    pub router: RouterConfig,
+    /// Shared state for several replicas: rate-limit counters and the response cache.
+    #[serde(default)]
+    pub redis: Option<RedisConfig>,
+    /// The response cache.
+    #[serde(default)]
+    pub cache: CacheConfig,
 }
 
 fn default_true() -> bool {
@@ -126,17 +143,84 @@ pub enum ProviderKind {
     Lmstudio,
 }
 
-/// A model name callers may send.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+/// A model name callers may send: one upstream model (`provider` + `model`) or several
+/// deployments balanced by `strategy`, with fallbacks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelAlias {
     /// The name callers send (`model` in the request body).
     pub name: String,
-    /// Name of a provider under `providers` (or a discovered preset).
-    pub provider: String,
-    /// The upstream's model id.
-    pub model: String,
+    /// Shorthand for one deployment: a provider under `providers` (or a discovered preset)...
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// ...and its upstream model id.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The upstream deployments serving this alias.
+    #[serde(default)]
+    pub deployments: Vec<DeploymentConfig>,
+    /// How a deployment is picked for each call.
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Aliases tried, in order, when every deployment of this one failed.
+    #[serde(default)]
+    pub fallbacks: Vec<String>,
+    /// Alias with a larger context window, tried when the prompt does not fit this one.
+    #[serde(default)]
+    pub context_window_fallback: Option<String>,
+    /// Requests per minute for this alias, all keys together.
+    #[serde(default)]
+    pub rpm: Option<u64>,
+    /// Tokens per minute for this alias, all keys together.
+    #[serde(default)]
+    pub tpm: Option<u64>,
+    /// Cache responses for this alias (see `cache`); a request can also opt in with the
+    /// `x-amux-cache: on` header.
+    #[serde(default)]
+    pub cache: bool,
     /// Params merged into translated request bodies for this alias (after the provider's).
     #[serde(default)]
     pub params: Map<String, Value>,
+}
+
+/// One upstream model serving an alias.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentConfig {
+    /// A provider under `providers` (or a discovered preset).
+    pub provider: String,
+    /// The upstream's model id.
+    pub model: String,
+    /// Relative share of traffic under the `weighted` strategy.
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    /// The upstream's own requests-per-minute limit for this model.
+    #[serde(default)]
+    pub rpm: Option<u64>,
+    /// The upstream's own tokens-per-minute limit for this model.
+    #[serde(default)]
+    pub tpm: Option<u64>,
+    /// Overrides the provider's `timeouts.response_secs` for this deployment.
+    #[serde(default)]
+    pub timeout_secs: Option<f64>,
+    /// Params merged into translated request bodies for this deployment (last).
+    #[serde(default)]
+    pub params: Map<String, Value>,
+}
+
+fn default_weight() -> f64 {
+    1.0
+}
+
+/// How a deployment is picked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Random, proportional to `weight`.
+    #[default]
+    Weighted,
+    /// The deployment with the fewest calls in flight.
+    LeastBusy,
+    /// The deployment with the lowest moving average of time to first byte.
+    LowestLatency,
 }

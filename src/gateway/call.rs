@@ -1,19 +1,24 @@
-//! One model call from a surface: read the model, route it, pick the upstream dialect, and take
-//! the same-dialect byte path or the translated path. Also the upstream send shared by both.
+//! One model call from a surface: read the model, resolve its alias, then try deployments in the
+//! router's order with retries, backoff, cooldown and fallback aliases, each attempt taking the
+//! same-dialect byte path or the translated path for its deployment's dialect.
 
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
 use http::{HeaderMap, Response, Uri};
-use hyper::body::Incoming;
 
-use super::passthrough::{self, fail};
+use super::attempt::{self, Failure, Plan};
 use super::splice::TopLevel;
 use super::state::AppState;
-use super::{translated, upstream};
-use crate::ir::{ApiError, Dialect, ErrorKind};
-use crate::providers::Route;
+use super::{passthrough, respond, translated};
+use crate::ir::{self, ApiError, Dialect, ErrorKind};
+use crate::providers::{Alias, Deployment};
+use crate::stack::auth::{self, Principal};
+use crate::stack::cache::{self, Store};
+use crate::stack::limits::{self, Charge, Limiter, Scope};
+use crate::translate;
 use crate::usage::{CallGuard, CallRecord, Outcome};
 
 /// A request as a surface received it.
@@ -27,15 +32,45 @@ pub struct Inbound<'a> {
     pub path_model: Option<String>,
     /// Streaming when the surface says so in the path (Gemini `:streamGenerateContent`).
     pub path_stream: Option<bool>,
+    /// The caller's key (None on an open gateway).
+    pub principal: Option<Arc<Principal>>,
 }
 
-/// Where a routed call goes and how.
-pub struct Target {
-    pub route: Route,
-    /// The dialect the upstream is called in.
-    pub dialect: Dialect,
-    pub stream: bool,
-    pub url: Uri,
+/// The parts of a call every attempt shares.
+struct Call<'a> {
+    inbound: Inbound<'a>,
+    top: TopLevel<'a>,
+    stream: bool,
+    /// The IR, decoded on the first translated attempt.
+    ir: Option<ir::Request>,
+}
+
+impl Call<'_> {
+    fn ir(&mut self) -> Result<&ir::Request, ApiError> {
+        if self.ir.is_none() {
+            let mut req = translate::decode_request(self.inbound.dialect, self.inbound.body)?;
+            // Surfaces that carry the model and the stream flag in the path (Gemini).
+            req.stream = self.stream;
+            if let Some(m) = &self.inbound.path_model {
+                req.model = m.clone();
+            }
+            self.ir = Some(req);
+        }
+        self.ir.as_ref().ok_or_else(|| ApiError::new(ErrorKind::Api, "request not decoded"))
+    }
+}
+
+/// The model and stream flag of a request, from the path or the body.
+fn model_and_stream(inbound: &Inbound<'_>, top: &TopLevel<'_>) -> Result<(String, bool), ApiError> {
+    let model = match &inbound.path_model {
+        Some(m) => m.clone(),
+        None => top.string("model")?.ok_or_else(|| ApiError::invalid_field("model", "is required"))?,
+    };
+    let stream = match inbound.path_stream {
+        Some(s) => s,
+        None => top.boolean("stream")?.unwrap_or(false),
+    };
+    Ok((model, stream))
 }
 
 /// Handles one call end to end; every failure is answered in the caller's dialect.
@@ -43,95 +78,251 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
     let dialect = inbound.dialect;
     let top = match TopLevel::parse(inbound.body) {
         Ok(t) => t,
-        Err(e) => return super::respond::error(dialect, &e),
+        Err(e) => return respond::error(dialect, &e),
     };
-    let model = match inbound.path_model.clone() {
-        Some(m) => m,
-        None => match top.string("model") {
-            Ok(Some(m)) => m,
-            Ok(None) => return super::respond::error(dialect, &ApiError::invalid_field("model", "is required")),
-            Err(e) => return super::respond::error(dialect, &e),
-        },
+    let (model, stream) = match model_and_stream(&inbound, &top) {
+        Ok(x) => x,
+        Err(e) => return respond::error(dialect, &e),
     };
-    let stream = match inbound.path_stream {
-        Some(s) => s,
-        None => match top.boolean("stream") {
-            Ok(s) => s.unwrap_or(false),
-            Err(e) => return super::respond::error(dialect, &e),
-        },
+    let alias = match state.registry.resolve(&model) {
+        Ok(a) => a,
+        Err(e) => return respond::error(dialect, &e),
     };
-    let route = match state.registry.resolve(&model) {
-        Ok(r) => r,
-        Err(e) => return super::respond::error(dialect, &e),
-    };
-    let target_dialect = route.provider.dialect_for(dialect);
-    let mut url = match route.provider.url(target_dialect, &route.upstream_model, stream) {
-        Ok(u) => u,
-        Err(e) => return super::respond::error(dialect, &e),
-    };
-    // Anthropic's `?beta=true` is part of the same-dialect request; other query strings (Gemini's
-    // `?key=`) carry the caller's credentials and never go upstream.
-    if dialect == Dialect::Anthropic
-        && target_dialect == Dialect::Anthropic
-        && let Some(q) = inbound.query.filter(|q| !q.is_empty())
-        && let Ok(u) = format!("{url}?{q}").parse()
+    let principal = inbound.principal.clone();
+    if let Some(p) = &principal
+        && !p.allows(&model)
     {
-        url = u;
+        return respond::error(dialect, &auth::forbidden(p, &model));
     }
-    let passthrough = target_dialect == dialect;
+    // Rate limits of the key and the alias, charged with an estimate now, reconciled at the end.
+    let scopes: Vec<Scope> = [
+        principal.as_ref().and_then(|p| Scope::new(format!("key:{}", p.name), p.rpm, p.tpm)),
+        Scope::new(format!("alias:{}", alias.name), alias.rpm, alias.tpm),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let estimate = limits::estimate_tokens(inbound.body.len());
+    let charge = match state.limiter.admit(scopes, estimate).await {
+        Ok(c) => c,
+        Err(e) => return respond::error(dialect, &e),
+    };
     let record = CallRecord {
         surface: dialect,
+        key: principal.as_ref().map(|p| p.name.clone()),
+        team: principal.as_ref().and_then(|p| p.team.clone()),
         model,
-        provider: route.provider.name.clone(),
-        upstream_model: route.upstream_model.clone(),
-        passthrough,
+        provider: String::new(),
+        upstream_model: String::new(),
+        passthrough: false,
         stream,
         outcome: Outcome::Success,
         usage: Default::default(),
         duration: Default::default(),
         upstream_time: Default::default(),
         time_to_first_byte: None,
+        retries: 0,
+        fallbacks: 0,
+        cache: None,
     };
-    let guard = CallGuard::new(state.sinks.clone(), record, inbound.started);
-    let target = Target { route, dialect: target_dialect, stream, url };
-    if passthrough {
-        passthrough::forward(state.clone(), inbound, top, target, guard).await
+    let mut guard = CallGuard::new(state.sinks.clone(), record, inbound.started);
+    reconcile_on_end(&mut guard, &state.limiter, charge);
+    let want_cache = cache::wanted(inbound.headers, &alias);
+    let mut call = Call { inbound, top, stream, ir: None };
+    let store = if want_cache {
+        let team = principal.as_ref().and_then(|p| p.team.as_deref());
+        let key = match call.ir() {
+            Ok(req) => cache::key(team, &alias.name, req),
+            Err(e) => return passthrough_fail(dialect, &mut guard, e),
+        };
+        if let Some(resp) = state.cache.get(&key).await {
+            return cache_hit(&mut call, resp, guard);
+        }
+        guard.cache(false);
+        Some(Store { cache: state.cache.clone(), key })
     } else {
-        translated::forward(state.clone(), inbound, target, guard).await
-    }
+        None
+    };
+    execute(&state, call, alias, guard, store).await
 }
 
-/// Sends upstream; a transport failure or non-2xx answer becomes the caller's error response.
-pub async fn send_checked(
-    state: &AppState,
-    target: &Target,
-    inbound: &Inbound<'_>,
-    body: Vec<u8>,
-    guard: &mut CallGuard,
-) -> Result<Response<Incoming>, Response<Body>> {
-    let provider = &target.route.provider;
-    let dialect = inbound.dialect;
-    let Some(client) = state.client(&provider.name) else {
-        let e = ApiError::new(ErrorKind::Api, format!("provider {} has no client", provider.name));
-        return Err(fail(dialect, guard, e));
-    };
-    let sent =
-        upstream::send(client, provider, target.dialect, dialect, inbound.headers, target.url.clone(), body).await;
-    let (resp, waited) = match sent {
+/// Answers from the cache, whole or replayed as a stream in the caller's dialect.
+fn cache_hit(call: &mut Call<'_>, resp: ir::Response, mut guard: CallGuard) -> Response<Body> {
+    let caller = call.inbound.dialect;
+    let stream = call.stream;
+    guard.cache(true);
+    guard.route("cache", &resp.model, false);
+    guard.mark_complete();
+    let req = match call.ir() {
         Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(provider = %provider.name, error = e.label(), "upstream call failed: {e}");
-            return Err(fail(dialect, guard, e.to_api(&provider.name)));
-        }
+        Err(e) => return passthrough_fail(caller, &mut guard, e),
     };
-    guard.add_upstream_time(waited);
-    if resp.status().is_success() {
-        return Ok(resp);
+    let mut out = if stream {
+        let mut r = Response::new(Body::from(translate::encode_stream(caller, req, &cache::replay(&resp))));
+        respond::sse_headers(r.headers_mut());
+        r
+    } else {
+        respond::json(http::StatusCode::OK, translate::encode_response_for(caller, &resp, req))
+    };
+    out.headers_mut().insert(cache::HEADER, http::HeaderValue::from_static("hit"));
+    out
+}
+
+/// Corrects the limiter's token estimate with the call's real usage when it ends.
+fn reconcile_on_end(guard: &mut CallGuard, limiter: &Arc<Limiter>, charge: Charge) {
+    if charge.scopes.is_empty() {
+        return;
     }
-    let status = resp.status().as_u16();
-    let (parts, body) = resp.into_parts();
-    let bytes = upstream::collect(provider, body).await.unwrap_or_default();
-    let err = upstream::upstream_error(provider, target.dialect, status, &parts.headers, &bytes);
-    tracing::info!(provider = %provider.name, status, kind = err.kind.label(), "upstream error");
-    Err(fail(dialect, guard, err))
+    let limiter = limiter.clone();
+    guard.on_end(Box::new(move |rec| {
+        let used = rec.usage.total_input() + rec.usage.output_tokens;
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { limiter.reconcile(&charge, used).await });
+        }
+    }));
+}
+
+/// The retry and fallback loop.
+async fn execute(
+    state: &AppState,
+    mut call: Call<'_>,
+    alias: Arc<Alias>,
+    mut guard: CallGuard,
+    store: Option<Store>,
+) -> Response<Body> {
+    let caller = call.inbound.dialect;
+    let retries = state.router.config.retries;
+    let mut chain: VecDeque<Arc<Alias>> = VecDeque::from([alias]);
+    let mut visited = HashSet::new();
+    let mut last_err: Option<ApiError> = None;
+    while let Some(alias) = chain.pop_front() {
+        if !visited.insert(alias.name.clone()) {
+            continue;
+        }
+        if visited.len() > 1 {
+            guard.fallback();
+        }
+        let candidates = state.router.order(&alias);
+        if candidates.is_empty() {
+            let mut e = ApiError::new(
+                ErrorKind::Unavailable,
+                format!("every deployment of \"{}\" is cooling down after repeated failures", alias.name),
+            );
+            e.retry_after = state.router.cooldown_remaining(&alias).map(|d| d.as_secs().max(1).to_string());
+            last_err = Some(e);
+        }
+        let mut tried = HashSet::new();
+        let mut jump: Option<String> = None;
+        for n in 0..=retries as usize {
+            let Some(d) = candidates.get(n % candidates.len().max(1)) else { break };
+            if !tried.insert(d.id.clone()) {
+                // A retry of a deployment that already failed in this call: back off first.
+                match state.router.backoff(n as u32, last_err.as_ref().and_then(|e| e.retry_after.as_deref())) {
+                    Some(delay) => tokio::time::sleep(delay).await,
+                    None => break,
+                }
+            }
+            if n > 0 {
+                guard.retry();
+            }
+            // The deployment's own limits: over them, it is skipped like a 429 (no cooldown).
+            if let Some(scope) = Scope::new(format!("deployment:{}", d.id), d.rpm, d.tpm) {
+                match state.limiter.admit(vec![scope], limits::estimate_tokens(call.inbound.body.len())).await {
+                    Ok(charge) => reconcile_on_end(&mut guard, &state.limiter, charge),
+                    Err(e) => {
+                        last_err = Some(e);
+                        continue;
+                    }
+                }
+            }
+            match try_deployment(state, &mut call, d, &mut guard, store.clone()).await {
+                Ok(resp) => return resp,
+                Err(Failure::Retryable(e)) => {
+                    if state.router.failure(d) {
+                        tracing::warn!(deployment = %d.id, "deployment in cooldown");
+                    }
+                    last_err = Some(e);
+                }
+                Err(Failure::Fatal(e)) => {
+                    if e.kind == ErrorKind::ContextOverflow
+                        && let Some(bigger) = &alias.context_window_fallback
+                    {
+                        jump = Some(bigger.clone());
+                        last_err = Some(e);
+                        break;
+                    }
+                    return passthrough_fail(caller, &mut guard, e);
+                }
+            }
+        }
+        let next: Vec<String> = match jump {
+            Some(bigger) => vec![bigger],
+            None => alias.fallbacks.clone(),
+        };
+        for name in next.iter().rev() {
+            if let Some(a) = state.registry.aliases.get(name) {
+                chain.push_front(a.clone());
+            }
+        }
+    }
+    let err = last_err.unwrap_or_else(|| ApiError::new(ErrorKind::Unavailable, "no deployment could serve the call"));
+    passthrough_fail(caller, &mut guard, err)
+}
+
+/// An error before any byte was sent: record it and answer in the caller's shape.
+pub fn passthrough_fail(dialect: Dialect, guard: &mut CallGuard, err: ApiError) -> Response<Body> {
+    guard.set_error(err.status, err.kind.label());
+    guard.mark_complete();
+    respond::error(dialect, &err)
+}
+
+/// The URL of a call to `d` in `target` dialect; Anthropic's `?beta=true` goes along on the
+/// same-dialect path, other query strings (Gemini's `?key=`) carry the caller's credentials and
+/// never go upstream.
+fn url_for(d: &Deployment, target: Dialect, inbound: &Inbound<'_>, stream: bool) -> Result<Uri, ApiError> {
+    let url = d.provider.url(target, &d.model, stream)?;
+    if inbound.dialect == Dialect::Anthropic
+        && target == Dialect::Anthropic
+        && let Some(q) = inbound.query.filter(|q| !q.is_empty())
+        && let Ok(u) = format!("{url}?{q}").parse()
+    {
+        return Ok(u);
+    }
+    Ok(url)
+}
+
+/// One attempt at `d`, answered when it succeeds.
+async fn try_deployment(
+    state: &AppState,
+    call: &mut Call<'_>,
+    d: &Arc<Deployment>,
+    guard: &mut CallGuard,
+    store: Option<Store>,
+) -> Result<Response<Body>, Failure> {
+    let caller = call.inbound.dialect;
+    let target = d.provider.dialect_for(caller);
+    let url = url_for(d, target, &call.inbound, call.stream).map_err(Failure::Fatal)?;
+    let passthrough = target == caller;
+    let (body, strip_usage) = if passthrough {
+        passthrough::prepare(&call.top, d, caller, call.stream).map_err(Failure::Fatal)?
+    } else {
+        let req = call.ir().map_err(Failure::Fatal)?;
+        (translated::prepare(req, d, target).map_err(Failure::Fatal)?, false)
+    };
+    let first_byte_timeout = std::time::Duration::from_secs_f64(state.router.config.first_byte_timeout_secs.max(0.001));
+    let plan = Plan { deployment: d, target, url, body, stream: call.stream, first_byte_timeout };
+    let committed = attempt::run(state, &call.inbound, plan, guard).await?;
+    guard.route(&d.provider.name, &d.model, passthrough);
+    let cached = store.is_some();
+    let guard = std::mem::replace(guard, CallGuard::detached());
+    let mut resp = if passthrough {
+        passthrough::respond(caller, committed, strip_usage, guard, store)
+    } else {
+        let req = call.ir().map_err(Failure::Fatal)?;
+        translated::respond(caller, req, committed, guard, store)
+    };
+    if cached {
+        resp.headers_mut().insert(cache::HEADER, http::HeaderValue::from_static("miss"));
+    }
+    Ok(resp)
 }

@@ -133,18 +133,33 @@ async fn count(state: &AppState, inbound: &Inbound<'_>) -> Result<(u64, bool), A
         Some(m) => m.clone(),
         None => top.string("model")?.ok_or_else(|| ApiError::invalid_field("model", "is required"))?,
     };
-    let route = state.registry.resolve(&model)?;
+    let alias = state.registry.resolve(&model)?;
+    if let Some(p) = &inbound.principal
+        && !p.allows(&model)
+    {
+        return Err(crate::stack::auth::forbidden(p, &model));
+    }
     let req = decode(caller, &top)?;
-    let provider = &route.provider;
-    let Some((dialect, url, body)) = upstream_request(provider, caller, &top, &req, &route.upstream_model)? else {
+    // Counting asks the alias's first deployment: the tokenizer is the model family's.
+    let Some(d) = alias.deployments.first() else {
+        return Ok((tokens::count_request(&req), false));
+    };
+    let provider = &d.provider;
+    let Some((dialect, url, body)) = upstream_request(provider, caller, &top, &req, &d.model)? else {
         return Ok((tokens::count_request(&req), false));
     };
     let client = state
         .client(&provider.name)
         .ok_or_else(|| ApiError::new(ErrorKind::Api, format!("provider {} has no client", provider.name)))?;
-    let (resp, _) = upstream::send(client, provider, dialect, caller, inbound.headers, url, body)
-        .await
-        .map_err(|e| e.to_api(&provider.name))?;
+    let out = upstream::Outbound {
+        target: dialect,
+        caller,
+        caller_headers: inbound.headers,
+        url,
+        body,
+        timeout: provider.response_timeout,
+    };
+    let (resp, _) = upstream::send(client, provider, out).await.map_err(|e| e.to_api(&provider.name))?;
     let status = resp.status().as_u16();
     let (parts, body) = resp.into_parts();
     let bytes = upstream::collect(provider, body).await.map_err(|e| e.to_api(&provider.name))?;

@@ -1,37 +1,58 @@
 //! The same-dialect path: the caller's body forwarded as bytes with only the model replaced (and,
-//! for OpenAI streams, usage switched on), the response forwarded as it arrives while an observer
-//! reads usage.
-
-use std::sync::Arc;
+//! for OpenAI Chat streams, usage switched on), the answer forwarded as it arrives while an
+//! observer reads usage.
 
 use axum::body::Body;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-use super::call::{Inbound, Target, send_checked};
+use super::attempt::{Answer, Committed};
 use super::observe::{StreamObserver, body_usage};
 use super::respond;
 use super::splice::TopLevel;
-use super::state::AppState;
 use super::stream::{self, Stage};
-use super::upstream;
 use crate::ir::{self, ApiError, Dialect};
-use crate::translate;
+use crate::providers::Deployment;
+use crate::stack::cache::{Recorder, Store};
+use crate::translate::{self, EventDecoder};
 use crate::usage::CallGuard;
 
 struct ObserveStage {
     dialect: Dialect,
     observer: StreamObserver,
+    /// Decodes the stream on the side when its answer is to be cached.
+    recorder: Option<(EventDecoder, Recorder)>,
+}
+
+impl ObserveStage {
+    fn record(&mut self, chunk: Option<&[u8]>) {
+        let Some((decoder, rec)) = &mut self.recorder else { return };
+        let mut events = Vec::new();
+        match chunk {
+            Some(c) => decoder.feed(c, &mut events),
+            None => decoder.finish(&mut events),
+        }
+        for ev in &events {
+            rec.acc.push(ev);
+        }
+        if chunk.is_none()
+            && let Some((_, rec)) = self.recorder.take()
+        {
+            rec.finish();
+        }
+    }
 }
 
 impl Stage for ObserveStage {
     fn chunk(&mut self, chunk: Bytes, guard: &mut CallGuard) -> Bytes {
+        self.record(Some(&chunk));
         let out = self.observer.chunk(chunk);
         guard.usage(&self.observer.usage);
         out
     }
 
     fn finish(&mut self, guard: &mut CallGuard) -> Bytes {
+        self.record(None);
         let mut out = self.observer.finish().to_vec();
         guard.usage(&self.observer.usage);
         if self.observer.saw_error {
@@ -52,22 +73,19 @@ impl Stage for ObserveStage {
     }
 }
 
-/// Forwards a same-dialect call.
-pub async fn forward(
-    state: Arc<AppState>,
-    inbound: Inbound<'_>,
-    top: TopLevel<'_>,
-    target: Target,
-    mut guard: CallGuard,
-) -> Response<Body> {
-    let dialect = inbound.dialect;
-    let (stream, route) = (target.stream, &target.route);
+/// The upstream body for deployment `d`; also whether the usage chunk must be stripped.
+pub fn prepare(
+    top: &TopLevel<'_>,
+    d: &Deployment,
+    dialect: Dialect,
+    stream: bool,
+) -> Result<(Vec<u8>, bool), ApiError> {
     let mut replace: Vec<(&str, String)> = Vec::new();
+    let mut append: Vec<(&str, String)> = Vec::new();
     // Gemini carries the model in the URL; the others in the body.
     if top.raw("model").is_some() {
-        replace.push(("model", serde_json::Value::String(route.upstream_model.clone()).to_string()));
+        replace.push(("model", serde_json::Value::String(d.model.clone()).to_string()));
     }
-    let mut append: Vec<(&str, String)> = Vec::new();
     let mut strip_usage = false;
     if dialect == Dialect::OpenAiChat && stream {
         match top.raw("stream_options").map(serde_json::from_str::<serde_json::Value>) {
@@ -82,48 +100,47 @@ pub async fn forward(
                     strip_usage = true;
                 }
             }
-            _ => {
-                return fail(dialect, &mut guard, ApiError::invalid_field("stream_options", "must be an object"));
-            }
+            _ => return Err(ApiError::invalid_field("stream_options", "must be an object")),
         }
     }
-    for (k, v) in &route.params {
+    for (k, v) in &d.params {
         let slot = if top.raw(k).is_some() { &mut replace } else { &mut append };
         slot.push((k.as_str(), v.to_string()));
     }
     let replace_refs: Vec<(&str, &str)> = replace.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let append_refs: Vec<(&str, &str)> = append.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let body = top.rewrite(&replace_refs, &append_refs);
-
-    let resp = match send_checked(&state, &target, &inbound, body, &mut guard).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let (parts, upstream_body) = resp.into_parts();
-    let mut out = if stream {
-        let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage) };
-        let mut r = Response::new(stream::body(upstream_body, stage, guard, route.provider.clone()));
-        respond::sse_headers(r.headers_mut());
-        r
-    } else {
-        let t0 = std::time::Instant::now();
-        let bytes = match upstream::collect(&route.provider, upstream_body).await {
-            Ok(b) => b,
-            Err(e) => return fail(dialect, &mut guard, e.to_api(&route.provider.name)),
-        };
-        guard.add_upstream_time(t0.elapsed());
-        guard.usage(&body_usage(dialect, &bytes));
-        guard.mark_complete();
-        Response::new(Body::from(bytes))
-    };
-    *out.status_mut() = StatusCode::OK;
-    respond::copy_upstream_headers(&parts.headers, out.headers_mut());
-    out
+    Ok((top.rewrite(&replace_refs, &append_refs), strip_usage))
 }
 
-/// An error before any byte was sent: record it and answer in the caller's shape.
-pub fn fail(dialect: Dialect, guard: &mut CallGuard, err: ApiError) -> Response<Body> {
-    guard.set_error(err.status, err.kind.label());
-    guard.mark_complete();
-    respond::error(dialect, &err)
+/// The caller's response for a committed same-dialect answer.
+pub fn respond(
+    dialect: Dialect,
+    c: Committed,
+    strip_usage: bool,
+    mut guard: CallGuard,
+    store: Option<Store>,
+) -> Response<Body> {
+    let provider = c.deployment.provider.clone();
+    let mut out = match c.answer {
+        Answer::Stream { first, body } => {
+            let recorder = store.map(|s| (EventDecoder::new(dialect), Recorder::new(s)));
+            let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage), recorder };
+            let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold)));
+            respond::sse_headers(r.headers_mut());
+            r
+        }
+        Answer::Full(bytes) => {
+            if let Some(s) = store
+                && let Ok(r) = translate::decode_response(dialect, &bytes)
+            {
+                s.cache.put(s.key, &r);
+            }
+            guard.usage(&body_usage(dialect, &bytes));
+            guard.mark_complete();
+            Response::new(Body::from(bytes))
+        }
+    };
+    *out.status_mut() = StatusCode::OK;
+    respond::copy_upstream_headers(&c.headers, out.headers_mut());
+    out
 }

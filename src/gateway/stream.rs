@@ -28,6 +28,10 @@ pub trait Stage: Send + 'static {
 }
 
 struct State<S> {
+    /// The first chunk, already read while choosing a deployment.
+    first: Option<Bytes>,
+    /// Held until the stream ends (e.g. the deployment's in-flight count).
+    _hold: Box<dyn Send>,
     body: Incoming,
     stage: S,
     guard: CallGuard,
@@ -37,10 +41,24 @@ struct State<S> {
 }
 
 /// A response body streaming `upstream` through `stage`.
-pub fn body<S: Stage>(upstream: Incoming, stage: S, guard: CallGuard, provider: Arc<Provider>) -> Body {
+pub fn body<S: Stage>(
+    first: Option<Bytes>,
+    upstream: Incoming,
+    stage: S,
+    guard: CallGuard,
+    provider: Arc<Provider>,
+    hold: Box<dyn Send>,
+) -> Body {
     let idle = provider.idle_timeout;
-    let state = State { body: upstream, stage, guard, provider, idle, done: false };
+    let state = State { first, _hold: hold, body: upstream, stage, guard, provider, idle, done: false };
     let stream = futures_util::stream::unfold(state, |mut st| async move {
+        if let Some(first) = st.first.take() {
+            let out = st.stage.chunk(first, &mut st.guard);
+            if !out.is_empty() {
+                st.guard.first_byte();
+                return Some((Ok::<Bytes, std::convert::Infallible>(out), st));
+            }
+        }
         loop {
             if st.done {
                 return None;

@@ -48,17 +48,25 @@ impl UpstreamError {
 /// Caller headers forwarded to an upstream of the same dialect. Auth headers never are.
 const FORWARD_ANTHROPIC: &[&str] = &["anthropic-version", "anthropic-beta"];
 
-/// Builds and sends the upstream request in `target` dialect; returns the response once its
-/// headers arrived, and how long that took.
+/// One upstream request: in which dialect, for which caller, to which URL, with what body.
+pub struct Outbound<'a> {
+    pub target: Dialect,
+    pub caller: Dialect,
+    pub caller_headers: &'a HeaderMap,
+    pub url: Uri,
+    pub body: Vec<u8>,
+    /// Until the response headers.
+    pub timeout: Duration,
+}
+
+/// Builds and sends the upstream request; returns the response once its headers arrived, and how
+/// long that took.
 pub async fn send(
     client: &HttpClient,
     provider: &Provider,
-    target: Dialect,
-    caller: Dialect,
-    caller_headers: &HeaderMap,
-    url: Uri,
-    body: Vec<u8>,
+    out: Outbound<'_>,
 ) -> Result<(Response<Incoming>, Duration), UpstreamError> {
+    let Outbound { target, caller, caller_headers, url, body, timeout } = out;
     let mut req = Request::builder().method(Method::POST).uri(url);
     let headers = req.headers_mut().ok_or_else(|| UpstreamError::Transport("request builder".into()))?;
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -88,8 +96,8 @@ pub async fn send(
     }
     let req = req.body(Full::new(Bytes::from(body))).map_err(|e| UpstreamError::Transport(e.to_string()))?;
     let started = Instant::now();
-    match tokio::time::timeout(provider.response_timeout, client.request(req)).await {
-        Err(_) => Err(UpstreamError::Timeout(provider.response_timeout)),
+    match tokio::time::timeout(timeout, client.request(req)).await {
+        Err(_) => Err(UpstreamError::Timeout(timeout)),
         Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Connect(source_chain(&e))),
         Ok(Err(e)) => Err(UpstreamError::Transport(source_chain(&e))),
         Ok(Ok(resp)) => Ok((resp, started.elapsed())),
@@ -135,6 +143,14 @@ pub fn upstream_error(
     body: &[u8],
 ) -> ApiError {
     let mut err = translate::decode_error(dialect, status, body);
+    // For 4xx the upstream's HTTP status is authoritative; the body's error type only refines it
+    // (a 429 whose body says `api_error` is still a rate limit).
+    if (400..500).contains(&status) && err.kind != ErrorKind::ContextOverflow {
+        if err.kind.status() != status && ErrorKind::from_status(status).status() == status {
+            err.kind = ErrorKind::from_status(status);
+        }
+        err.status = status;
+    }
     err.retry_after = headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_string);
     if status >= 500 {
         let kind = match status {

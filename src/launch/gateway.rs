@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::env::Env;
 use super::error::LaunchError;
 use crate::config::Config;
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, GatewayOptions};
+use crate::stack::auth::Principal;
 use crate::usage::UsageSinks;
 
 /// A 256-bit random token, hex, from the operating system's generator.
@@ -30,9 +31,8 @@ pub fn session_token() -> Result<String, LaunchError> {
 /// Options of the in-process gateway beyond its config.
 #[derive(Debug, Clone, Default)]
 pub struct InProcessOptions {
-    /// The token the harness is given as its key. Stored here so that the gateway can require it
-    /// once API keys are enforced (a later change wires this into the auth layer); until then it
-    /// is handed to the harness but not checked.
+    /// The token the harness is given as its key; the gateway accepts it as one more key (with
+    /// access to every model), alongside any keys of the user's config.
     pub session_token: Option<String>,
 }
 
@@ -57,7 +57,12 @@ impl InProcessGateway {
         let env_fn = move |k: &str| env.owned(k);
         let listen = SocketAddr::from(([127, 0, 0, 1], 0));
         let sinks = UsageSinks::new(vec![Arc::new(crate::usage::LogSink)]);
-        let gateway = rt.block_on(Gateway::bind(config, listen, &env_fn, sinks))?;
+        let extra_key = options.session_token.clone().map(|t| {
+            let principal =
+                Principal { name: "amux-launch".into(), team: None, models: Vec::new(), rpm: None, tpm: None };
+            (t, principal)
+        });
+        let gateway = rt.block_on(Gateway::bind_with(config, listen, &env_fn, sinks, GatewayOptions { extra_key }))?;
         let addr = gateway.local_addr().map_err(|e| LaunchError::io("reading the gateway's address", e))?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = rt.spawn(gateway.serve(async move {

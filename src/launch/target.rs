@@ -159,7 +159,14 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
             },
         },
         None => match registry.resolve(&model) {
-            Ok(r) => (r.provider, r.upstream_model),
+            // An alias of several deployments goes direct to its first; through a gateway the
+            // alias itself (with its fallbacks) is what the harness sends.
+            Ok(alias) => match alias.deployments.first() {
+                Some(d) => (d.provider.clone(), d.model.clone()),
+                None => {
+                    return Err(LaunchError::ModelNotRoutable { model: model.clone(), detail: "no deployment".into() });
+                }
+            },
             Err(e) => return Err(LaunchError::ModelNotRoutable { model: model.clone(), detail: e.message }),
         },
     };
@@ -264,9 +271,9 @@ fn in_process_config(
     config.models.retain(|m| m.name != model);
     config.models.push(ModelAlias {
         name: model.to_string(),
-        provider: provider.name.clone(),
-        model: upstream.to_string(),
-        params: Map::new(),
+        provider: Some(provider.name.clone()),
+        model: Some(upstream.to_string()),
+        ..Default::default()
     });
     Ok(config)
 }
@@ -318,8 +325,8 @@ mod tests {
         assert!(r.why.contains("Anthropic Messages") && r.why.contains("OpenAI Chat Completions"), "{}", r.why);
         let cfg = r.gateway_config.unwrap();
         assert_eq!(
-            cfg.models.last().map(|m| (m.name.as_str(), m.provider.as_str(), m.model.as_str())),
-            Some(("qwen3:32b", "ollama", "qwen3:32b"))
+            cfg.models.last().map(|m| (m.name.as_str(), m.provider.as_deref(), m.model.as_deref())),
+            Some(("qwen3:32b", Some("ollama"), Some("qwen3:32b")))
         );
         // Codex needs Responses; Ollama's preset serves Chat Completions.
         assert_eq!(route("codex", &args("codex", Some("ollama"), "m"), &e).unwrap().route, Route::InProcess);

@@ -9,6 +9,5 @@ mod route;
 mod secret;
 
 pub use endpoint::check_path_model;
-pub use registry::{Alias, Provider, Registry, expand_env};
-pub use route::Route;
+pub use registry::{Alias, Deployment, Provider, Registry, expand_env};
 pub use secret::Secret;

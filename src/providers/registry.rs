@@ -10,7 +10,10 @@ use serde_json::{Map, Value};
 
 use super::presets::{self, Preset};
 use super::secret::Secret;
-use crate::config::{Config, ConfigError, ConfigErrors, OpenAiApi, ProviderConfig, ProviderKind, Timeouts};
+use crate::config::{
+    Config, ConfigError, ConfigErrors, DeploymentConfig, ModelAlias, OpenAiApi, ProviderConfig, ProviderKind, Strategy,
+    Timeouts,
+};
 use crate::ir::Dialect;
 
 /// One upstream API, ready to call.
@@ -32,19 +35,68 @@ pub struct Provider {
     pub source: &'static str,
 }
 
-/// A model alias, resolved.
-#[derive(Debug, Clone)]
-pub struct Alias {
+/// One upstream model serving an alias.
+#[derive(Debug)]
+pub struct Deployment {
+    /// Stable id for stats, cooldown and limits: `provider/model`.
+    pub id: String,
     pub provider: Arc<Provider>,
     pub model: String,
+    /// Provider, alias and deployment params, merged in that order.
     pub params: Map<String, Value>,
+    pub weight: f64,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    pub response_timeout: Duration,
+}
+
+/// A model name callers send, resolved: deployments and what to do when they fail.
+#[derive(Debug)]
+pub struct Alias {
+    pub name: String,
+    pub deployments: Vec<Arc<Deployment>>,
+    pub strategy: Strategy,
+    pub fallbacks: Vec<String>,
+    pub context_window_fallback: Option<String>,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    pub cache: bool,
+    /// Configured in `models` (true) or made up for a `provider/model` or bare name (false).
+    pub configured: bool,
+}
+
+impl Alias {
+    /// An alias of one deployment, for names that are not configured aliases.
+    pub fn direct(name: &str, provider: Arc<Provider>, model: &str) -> Alias {
+        let deployment = Deployment {
+            id: format!("{}/{model}", provider.name),
+            params: provider.params.clone(),
+            response_timeout: provider.response_timeout,
+            provider,
+            model: model.to_string(),
+            weight: 1.0,
+            rpm: None,
+            tpm: None,
+        };
+        Alias {
+            name: name.to_string(),
+            deployments: vec![Arc::new(deployment)],
+            strategy: Strategy::Weighted,
+            fallbacks: Vec::new(),
+            context_window_fallback: None,
+            rpm: None,
+            tpm: None,
+            cache: false,
+            configured: false,
+        }
+    }
 }
 
 /// All providers and aliases.
 #[derive(Debug, Default)]
 pub struct Registry {
     pub providers: BTreeMap<String, Arc<Provider>>,
-    pub aliases: BTreeMap<String, Alias>,
+    pub aliases: BTreeMap<String, Arc<Alias>>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -104,23 +156,91 @@ impl Registry {
             }
         }
         for (i, m) in config.models.iter().enumerate() {
-            match reg.providers.get(&m.provider) {
-                Some(p) => {
-                    let mut params = p.params.clone();
-                    params.extend(m.params.clone());
-                    reg.aliases.insert(m.name.clone(), Alias { provider: p.clone(), model: m.model.clone(), params });
+            match alias_from_config(&reg, i, m) {
+                Ok(a) => {
+                    reg.aliases.insert(m.name.clone(), Arc::new(a));
                 }
-                None if presets::find(&m.provider).is_some() => errors.push(err(
-                    format!("models[{i}].provider"),
-                    format!("provider \"{}\" is not configured and its key variable is not set", m.provider),
-                )),
-                None => {
-                    errors.push(err(format!("models[{i}].provider"), format!("unknown provider \"{}\"", m.provider)))
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        for (i, m) in config.models.iter().enumerate() {
+            let targets = m.fallbacks.iter().enumerate().map(|(j, f)| (format!("models[{i}].fallbacks[{j}]"), f));
+            let ctx = m.context_window_fallback.iter().map(|f| (format!("models[{i}].context_window_fallback"), f));
+            for (path, target) in targets.chain(ctx) {
+                if !reg.aliases.contains_key(target) {
+                    errors.push(err(path, format!("unknown model alias \"{target}\"")));
                 }
             }
         }
         if errors.is_empty() { Ok(reg) } else { Err(ConfigErrors(errors)) }
     }
+}
+
+fn alias_from_config(reg: &Registry, i: usize, m: &ModelAlias) -> Result<Alias, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let mut specs: Vec<(String, DeploymentConfig)> = Vec::new();
+    match (&m.provider, &m.model) {
+        (Some(p), Some(model)) => specs.push((
+            format!("models[{i}]"),
+            DeploymentConfig {
+                provider: p.clone(),
+                model: model.clone(),
+                weight: 1.0,
+                rpm: None,
+                tpm: None,
+                timeout_secs: None,
+                params: Map::new(),
+            },
+        )),
+        (None, None) => {}
+        _ => errors.push(err(format!("models[{i}]"), "set both provider and model, or deployments")),
+    }
+    specs.extend(m.deployments.iter().enumerate().map(|(j, d)| (format!("models[{i}].deployments[{j}]"), d.clone())));
+    if specs.is_empty() && errors.is_empty() {
+        errors.push(err(format!("models[{i}]"), "needs provider and model, or deployments"));
+    }
+    let mut deployments = Vec::new();
+    for (path, d) in specs {
+        let Some(p) = reg.providers.get(&d.provider) else {
+            let msg = if presets::find(&d.provider).is_some() {
+                format!("provider \"{}\" is not configured and its key variable is not set", d.provider)
+            } else {
+                format!("unknown provider \"{}\"", d.provider)
+            };
+            errors.push(err(format!("{path}.provider"), msg));
+            continue;
+        };
+        if !(d.weight >= 0.0 && d.weight.is_finite()) {
+            errors.push(err(format!("{path}.weight"), "must be a non-negative number"));
+        }
+        let mut params = p.params.clone();
+        params.extend(m.params.clone());
+        params.extend(d.params.clone());
+        deployments.push(Arc::new(Deployment {
+            id: format!("{}/{}", p.name, d.model),
+            provider: p.clone(),
+            model: d.model.clone(),
+            params,
+            weight: d.weight,
+            rpm: d.rpm,
+            tpm: d.tpm,
+            response_timeout: d.timeout_secs.map(secs).unwrap_or(p.response_timeout),
+        }));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Alias {
+        name: m.name.clone(),
+        deployments,
+        strategy: m.strategy,
+        fallbacks: m.fallbacks.clone(),
+        context_window_fallback: m.context_window_fallback.clone(),
+        rpm: m.rpm,
+        tpm: m.tpm,
+        cache: m.cache,
+        configured: true,
+    })
 }
 
 fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>) -> Option<Provider> {

@@ -4,19 +4,8 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
-
-use super::registry::{Provider, Registry};
+use super::registry::{Alias, Registry};
 use crate::ir::{ApiError, ErrorKind};
-
-/// Where one call goes.
-#[derive(Debug, Clone)]
-pub struct Route {
-    pub provider: Arc<Provider>,
-    pub upstream_model: String,
-    /// Provider params then alias params, merged into translated bodies.
-    pub params: Map<String, Value>,
-}
 
 fn is_openai_model(name: &str) -> bool {
     let b = name.as_bytes();
@@ -36,25 +25,17 @@ fn check_name(model: &str) -> Result<(), ApiError> {
 }
 
 impl Registry {
-    /// Routes a model name.
-    pub fn resolve(&self, model: &str) -> Result<Route, ApiError> {
+    /// Routes a model name to its alias (configured, or made up for a direct name).
+    pub fn resolve(&self, model: &str) -> Result<Arc<Alias>, ApiError> {
         check_name(model)?;
         if let Some(a) = self.aliases.get(model) {
-            return Ok(Route {
-                provider: a.provider.clone(),
-                upstream_model: a.model.clone(),
-                params: a.params.clone(),
-            });
+            return Ok(a.clone());
         }
         if let Some((p, rest)) = model.split_once('/')
             && let Some(provider) = self.providers.get(p)
             && !rest.is_empty()
         {
-            return Ok(Route {
-                provider: provider.clone(),
-                upstream_model: rest.to_string(),
-                params: provider.params.clone(),
-            });
+            return Ok(Arc::new(Alias::direct(model, provider.clone(), rest)));
         }
         let default = if model.starts_with("claude-") {
             self.providers.get("anthropic")
@@ -64,11 +45,7 @@ impl Registry {
             None
         };
         if let Some(provider) = default {
-            return Ok(Route {
-                provider: provider.clone(),
-                upstream_model: model.to_string(),
-                params: provider.params.clone(),
-            });
+            return Ok(Arc::new(Alias::direct(model, provider.clone(), model)));
         }
         let mut e =
             ApiError::new(ErrorKind::NotFound, format!("model \"{model}\" not found. {}", self.routable_summary()));
@@ -94,7 +71,10 @@ impl Registry {
     /// Every model id to list on `GET /v1/models`: the aliases, then `provider/*` patterns are not
     /// listable, so only aliases are returned.
     pub fn listed_models(&self) -> Vec<(&str, &str)> {
-        self.aliases.iter().map(|(name, a)| (name.as_str(), a.provider.name.as_str())).collect()
+        self.aliases
+            .iter()
+            .map(|(name, a)| (name.as_str(), a.deployments.first().map(|d| d.provider.name.as_str()).unwrap_or("")))
+            .collect()
     }
 }
 
@@ -114,7 +94,8 @@ mod tests {
     #[test]
     fn routes_in_order() {
         let r = reg();
-        let route = |m: &str| r.resolve(m).map(|x| (x.provider.name.clone(), x.upstream_model));
+        let route =
+            |m: &str| r.resolve(m).map(|a| (a.deployments[0].provider.name.clone(), a.deployments[0].model.clone()));
         assert_eq!(route("fast").unwrap(), ("groq".into(), "llama-3.3-70b-versatile".into()));
         assert_eq!(route("groq/llama-3.1-8b-instant").unwrap(), ("groq".into(), "llama-3.1-8b-instant".into()));
         assert_eq!(

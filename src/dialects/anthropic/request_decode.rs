@@ -322,6 +322,7 @@ impl Decoder {
             input_schema: t.input_schema,
             strict: t.strict,
             cache_control: cache(t.cache_control),
+            custom: false,
         }))
     }
 

@@ -45,17 +45,14 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         }
     }
     let thinking_on = matches!(thinking, Some(OutThinking::Enabled { .. } | OutThinking::Adaptive));
-    if let Some(t) = req.temperature {
-        if thinking_on && t != 1.0 {
-            return Err(ApiError::invalid_field(
-                "temperature",
-                format!(
-                    "Anthropic extended thinking accepts only temperature 1 (got {t}); \
-                     remove temperature or the reasoning request"
-                ),
-            ));
-        }
-    }
+    // Extended thinking fixes sampling: temperature must be 1 and top_p at least 0.95, top_k is
+    // not allowed. Harnesses send their defaults anyway (Gemini CLI: temperature 0, topP 1), so
+    // with thinking on these are left to the model (documented in docs/translation.md).
+    let (temperature, top_p, top_k) = if thinking_on {
+        (None, req.top_p.filter(|p| *p >= 0.95), None)
+    } else {
+        (req.temperature, req.top_p, req.top_k)
+    };
     let output_config = match &req.response_format {
         Some(ResponseFormat::JsonSchema { schema, .. }) => {
             Some(OutOutputConfig { format: OutFormat { kind: "json_schema", schema } })
@@ -87,9 +84,9 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         max_tokens,
         system,
         messages: messages(&req.messages)?,
-        temperature: req.temperature,
-        top_p: req.top_p,
-        top_k: req.top_k,
+        temperature,
+        top_p,
+        top_k,
         stop_sequences: &req.stop_sequences,
         stream: req.stream,
         metadata: req.user.as_deref().map(|user_id| OutMetadata { user_id }),

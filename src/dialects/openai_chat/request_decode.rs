@@ -141,7 +141,14 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
             None | Some(Value::Null) => None,
             Some(s) => Some(as_bool(s, &format!("{fpath}.strict"))?),
         };
-        tools.push(Tool { name: name.to_string(), description, input_schema, strict, cache_control: None });
+        tools.push(Tool {
+            name: name.to_string(),
+            description,
+            input_schema,
+            strict,
+            cache_control: None,
+            custom: false,
+        });
     }
     Ok(tools)
 }

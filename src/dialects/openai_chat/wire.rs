@@ -124,8 +124,8 @@ pub struct WireUsage {
 #[serde(default)]
 pub struct PromptDetails {
     pub cached_tokens: Option<u64>,
-    /// amux's own extension (see `response::encode_response`), read back for symmetry.
-    pub cache_creation_tokens: Option<u64>,
+    /// Prompt tokens written to the cache (the openai SDK's `cache_write_tokens`).
+    pub cache_write_tokens: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -141,7 +141,7 @@ impl WireUsage {
         let prompt = self.prompt_tokens.unwrap_or(0);
         let details = self.prompt_tokens_details.as_ref();
         let cached = details.and_then(|d| d.cached_tokens).or(self.prompt_cache_hit_tokens).unwrap_or(0);
-        let written = details.and_then(|d| d.cache_creation_tokens).unwrap_or(0);
+        let written = details.and_then(|d| d.cache_write_tokens).unwrap_or(0);
         Usage {
             input_tokens: prompt.saturating_sub(cached).saturating_sub(written),
             output_tokens: self.completion_tokens.unwrap_or(0),
@@ -152,7 +152,7 @@ impl WireUsage {
     }
 }
 
-/// IR usage as an OpenAI `usage` object (`cache_creation_tokens` is an amux extension).
+/// IR usage as an OpenAI `usage` object.
 pub fn usage_json(u: &Usage) -> Value {
     serde_json::json!({
         "prompt_tokens": u.total_input(),
@@ -160,7 +160,7 @@ pub fn usage_json(u: &Usage) -> Value {
         "total_tokens": u.total_input() + u.output_tokens,
         "prompt_tokens_details": {
             "cached_tokens": u.cache_read_tokens,
-            "cache_creation_tokens": u.cache_write_tokens,
+            "cache_write_tokens": u.cache_write_tokens,
         },
         "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
     })

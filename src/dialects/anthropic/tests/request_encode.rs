@@ -52,6 +52,7 @@ fn sampling_system_tools_user() {
             input_schema: json!({"type": "object"}),
             strict: Some(true),
             cache_control: None,
+            custom: false,
         }],
         tool_choice: Some(ToolChoice::Tool { name: "f".into() }),
         parallel_tool_calls: Some(false),
@@ -82,6 +83,7 @@ fn parallel_false_without_choice_gives_auto() {
             input_schema: json!({}),
             strict: None,
             cache_control: None,
+            custom: false,
         }],
         parallel_tool_calls: Some(false),
         ..Request::default()
@@ -120,17 +122,22 @@ fn thinking_budget_vs_max_tokens() {
 }
 
 #[test]
-fn temperature_with_thinking_is_refused() {
+fn thinking_leaves_sampling_to_the_model() {
     let req = Request {
-        temperature: Some(0.2),
+        temperature: Some(0.0),
+        top_p: Some(0.5),
+        top_k: Some(40),
         reasoning: Some(Reasoning { enabled: true, budget_tokens: Some(1024), ..Reasoning::default() }),
         ..Request::default()
     };
-    let e = encode_request(&req, "m").unwrap_err();
-    assert_eq!(e.status, 400);
-    assert_eq!(e.param.as_deref(), Some("temperature"));
-    let ok = Request { temperature: Some(1.0), ..req };
-    assert!(encode_request(&ok, "m").is_ok());
+    let body = encode(&req);
+    for field in ["temperature", "top_p", "top_k"] {
+        assert!(body.get(field).is_none(), "{field} must not reach Anthropic with thinking on: {body}");
+    }
+    let kept = Request { top_p: Some(0.97), ..req.clone() };
+    assert_eq!(encode(&kept)["top_p"], json!(0.97));
+    let no_thinking = Request { reasoning: None, ..req };
+    assert_eq!(encode(&no_thinking)["temperature"], json!(0.0));
 }
 
 #[test]

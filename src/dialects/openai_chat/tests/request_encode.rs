@@ -184,6 +184,7 @@ fn tools_reasoning_format_and_stream() {
             input_schema: json!({"type": "object"}),
             strict: Some(true),
             cache_control: None,
+            custom: false,
         }],
         tool_choice: Some(ToolChoice::Any),
         parallel_tool_calls: Some(false),

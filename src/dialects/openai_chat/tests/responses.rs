@@ -115,7 +115,7 @@ fn encodes_chat_completion() {
                 "tool_calls": [{"id": "toolu_1", "type": "function",
                     "function": {"name": "f", "arguments": "{\"a\":1}"}}]}}],
             "usage": {"prompt_tokens": 130, "completion_tokens": 5, "total_tokens": 135,
-                "prompt_tokens_details": {"cached_tokens": 100, "cache_creation_tokens": 20},
+                "prompt_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 20},
                 "completion_tokens_details": {"reasoning_tokens": 0}}
         })
     );

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (only what is missing) and runs every suite.
+#
+#   1. Rust: `cargo nextest run` (dev profile; this also builds the amux binary).
+#   2. Interop: a Python venv (.venv-interop) with pinned official SDKs, Claude Code from npm
+#      (into tests/interop/.cache), then `pytest tests/interop` against amux and a mock upstream.
+#
+# Every step runs even when an earlier one failed; the script exits non-zero if any failed.
+# Everything the tests start listens on 127.0.0.1 only.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+
+# Pinned versions of what the interop tests install.
+PY_PACKAGES=(openai==3.51.0 anthropic==2.10.0 pydantic==2.14.3 pytest==9.2.0 pytest-timeout==2.4.0)
+CLAUDE_CODE_VERSION=2.1.328
+VENV="$REPO/.venv-interop"
+NPM_CACHE_DIR="$REPO/tests/interop/.cache"
+
+failed=()
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf '!! %s\n' "$*" >&2; failed+=("$1"); }
+
+# -- System packages, only when missing (apt-get update once, first).
+apt_updated=0
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  ((${#missing[@]})) || return 0
+  step "apt-get install ${missing[*]}"
+  if ((apt_updated == 0)); then
+    apt-get update -qq && apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+command -v python3 >/dev/null || apt_install python3
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+command -v npm >/dev/null || apt_install nodejs npm
+# The rate-limit and cache tests start a real redis-server on a free loopback port.
+command -v redis-server >/dev/null || apt_install redis-server
+if ! cargo nextest --version >/dev/null 2>&1; then
+  step "cargo install cargo-nextest"
+  cargo install --locked cargo-nextest || fail "install cargo-nextest"
+fi
+
+# -- Rust tests (and the amux binary the interop tests run).
+step "cargo nextest run"
+cargo nextest run --no-fail-fast || fail "cargo nextest"
+step "cargo build --bin amux"
+cargo build --bin amux || fail "cargo build"
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') ||
+  TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
+export AMUX_BIN="$TARGET_DIR/debug/amux"
+
+# -- Python venv with the official SDKs (reused while the pins are unchanged).
+stamp="$VENV/.pins"
+if [[ ! -x "$VENV/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "${PY_PACKAGES[*]}" ]]; then
+  step "python venv $VENV"
+  { [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"; } &&
+    "$VENV/bin/pip" install -q --disable-pip-version-check --timeout 60 "${PY_PACKAGES[@]}" &&
+    echo "${PY_PACKAGES[*]}" >"$stamp" || fail "python venv"
+fi
+
+# -- Claude Code, once (it ships its native binary inside a registry package).
+claude="$NPM_CACHE_DIR/node_modules/.bin/claude"
+claude_ok() { [[ -x "$claude" ]] && "$claude" --version 2>/dev/null | grep -q "^$CLAUDE_CODE_VERSION "; }
+if ! claude_ok; then
+  step "npm install @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
+  mkdir -p "$NPM_CACHE_DIR"
+  timeout 600 npm install --prefix "$NPM_CACHE_DIR" --no-audit --no-fund --loglevel=error \
+    "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
+  # The package's postinstall puts the native binary in place; run it if npm skipped it.
+  claude_ok || (cd "$NPM_CACHE_DIR/node_modules/@anthropic-ai/claude-code" && node install.cjs)
+  claude_ok || fail "install Claude Code"
+fi
+export CLAUDE_BIN="$claude"
+
+# -- Interop tests.
+step "pytest tests/interop"
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider --timeout=300 tests/interop || fail "pytest interop"
+
+if ((${#failed[@]})); then
+  printf '\nFAILED: %s\n' "${failed[*]}" >&2
+  exit 1
+fi
+printf '\nall tests passed\n'

@@ -1,0 +1,273 @@
+//! OpenAI Responses caller request body (what Codex sends) -> IR request. The `input` items are
+//! decoded by `request_input`.
+//!
+//! Fields the IR cannot carry are recorded in `Request::unsupported` under their path, so a
+//! cross-dialect encoder refuses them; defaults (null, 0, false, empty) never count.
+//! `previous_response_id` is always unsupported: amux keeps no state, so it cannot be
+//! translated (the same-dialect path forwards it untouched).
+//!
+//! Advisory fields dropped on purpose (they do not change the answer's content):
+//!
+//! | field                        | why it is dropped                                      |
+//! |------------------------------|--------------------------------------------------------|
+//! | `store`                      | OpenAI-side storage of the response                    |
+//! | `include`                    | extra output (encrypted reasoning is always kept)      |
+//! | `prompt_cache_key`, `prompt_cache_retention` | cache routing hints                    |
+//! | `metadata`, `client_metadata`| tags for dashboards / Codex telemetry                  |
+//! | `service_tier`               | billing/latency tier                                   |
+//! | `truncation`                 | overflow policy; an overflow still fails clearly       |
+//! | `background: false`          | the default (true is unsupported)                      |
+//! | `stream_options`             | only `include_obfuscation` (stream padding) exists     |
+//! | `text.verbosity`             | a length/style hint Codex always sends; no other dialect has it |
+//! | `reasoning.summary`, `reasoning.generate_summary` | whether summaries are returned; thinking is always passed on |
+//! | `input_image.detail`, `input_file.detail` | resolution hints; the media itself is carried |
+//! | `phase`, `status`, `id` on input items | bookkeeping of earlier output items     |
+//!
+//! A custom tool's grammar (`format: {type: grammar, syntax, definition}`) cannot be enforced by
+//! other providers; it is appended to the tool's description so the model still sees it.
+
+use serde_json::{Map, Value};
+
+use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, SystemBlock, Tool, ToolChoice};
+
+use super::request_input::decode_input;
+use super::wire::{as_bool, as_f64, as_object, as_str, as_u64, custom_tool_schema, opt_str, req_str};
+
+/// Decodes a caller's Responses request.
+pub fn decode_request(body: &[u8]) -> Result<ir::Request, ApiError> {
+    let root: Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid_field("body", format!("invalid JSON: {e}")))?;
+    let Value::Object(obj) = root else {
+        return Err(ApiError::invalid_field("body", "expected a JSON object"));
+    };
+    let mut req = ir::Request::default();
+    for (key, value) in &obj {
+        if !value.is_null() {
+            decode_field(&mut req, key, value)?;
+        }
+    }
+    if req.model.is_empty() {
+        return Err(ApiError::invalid_field("model", "required"));
+    }
+    if let Some(Value::String(s)) = obj.get("instructions") {
+        if !s.is_empty() {
+            req.system.push(SystemBlock { text: s.clone(), cache_control: None });
+        }
+    }
+    match obj.get("input") {
+        Some(Value::String(s)) => req.messages.push(ir::Message {
+            role: ir::Role::User,
+            content: vec![ir::Block::Text { text: s.clone(), cache_control: None }],
+        }),
+        Some(Value::Array(items)) => decode_input(&mut req, items)?,
+        None | Some(Value::Null) if !req.unsupported.is_empty() => {}
+        None | Some(Value::Null) => return Err(ApiError::invalid_field("input", "required")),
+        Some(_) => return Err(ApiError::invalid_field("input", "expected a string or an array of items")),
+    }
+    Ok(req)
+}
+
+fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiError> {
+    match key {
+        "model" => req.model = as_str(v, key)?.to_string(),
+        "input" => {}
+        "instructions" => {
+            as_str(v, key)?;
+        }
+        "max_output_tokens" => req.max_tokens = Some(as_u64(v, key)?),
+        "temperature" => req.temperature = Some(as_f64(v, key)?),
+        "top_p" => req.top_p = Some(as_f64(v, key)?),
+        "stream" => req.stream = as_bool(v, key)?,
+        "tools" => req.tools = decode_tools(v, &mut req.unsupported)?,
+        "tool_choice" => req.tool_choice = decode_tool_choice(v, &mut req.unsupported)?,
+        "parallel_tool_calls" => req.parallel_tool_calls = Some(as_bool(v, key)?),
+        "reasoning" => req.reasoning = decode_reasoning(v, &mut req.unsupported)?,
+        "text" => decode_text(req, v)?,
+        "user" => req.user = Some(as_str(v, key)?.to_string()),
+        "safety_identifier" => {
+            let id = as_str(v, key)?;
+            req.user.get_or_insert_with(|| id.to_string());
+        }
+        // Accepted at their defaults only.
+        "background" if v == &Value::Bool(false) => {}
+        "top_logprobs" if v.as_u64() == Some(0) => {}
+        "include"
+        | "store"
+        | "prompt_cache_key"
+        | "prompt_cache_retention"
+        | "metadata"
+        | "client_metadata"
+        | "service_tier"
+        | "truncation"
+        | "stream_options" => {}
+        // previous_response_id, conversation, prompt, max_tool_calls, background: true,
+        // top_logprobs > 0, context_management and anything unknown.
+        _ => {
+            req.unsupported.insert(key.to_string(), v.clone());
+        }
+    }
+    Ok(())
+}
+
+fn decode_reasoning(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Option<Reasoning>, ApiError> {
+    let o = as_object(v, "reasoning")?;
+    let mut out = None;
+    for (k, x) in o {
+        let path = format!("reasoning.{k}");
+        match k.as_str() {
+            _ if x.is_null() => {}
+            "effort" => {
+                let s = as_str(x, &path)?;
+                out = Some(if s == "none" {
+                    Reasoning::default()
+                } else {
+                    let effort = ReasoningEffort::parse(s)
+                        .ok_or_else(|| ApiError::invalid_field(&path, format!("unknown reasoning effort {s:?}")))?;
+                    Reasoning { enabled: true, effort: Some(effort), ..Reasoning::default() }
+                });
+            }
+            "summary" | "generate_summary" => {}
+            _ => {
+                unsupported.insert(path, x.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn decode_text(req: &mut ir::Request, v: &Value) -> Result<(), ApiError> {
+    for (k, x) in as_object(v, "text")? {
+        match k.as_str() {
+            _ if x.is_null() => {}
+            "format" => req.response_format = Some(decode_format(x)?),
+            "verbosity" => {}
+            _ => {
+                req.unsupported.insert(format!("text.{k}"), x.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn decode_format(v: &Value) -> Result<ResponseFormat, ApiError> {
+    let path = "text.format";
+    let o = as_object(v, path)?;
+    match o.get("type").and_then(Value::as_str) {
+        Some("text") => Ok(ResponseFormat::Text),
+        Some("json_object") => Ok(ResponseFormat::JsonObject),
+        Some("json_schema") => Ok(ResponseFormat::JsonSchema {
+            name: req_str(o, "name", path)?.to_string(),
+            schema: o
+                .get("schema")
+                .cloned()
+                .ok_or_else(|| ApiError::invalid_field("text.format.schema", "required"))?,
+            strict: o.get("strict").and_then(Value::as_bool),
+            description: opt_str(o, "description", path)?.map(str::to_string),
+        }),
+        other => Err(ApiError::invalid_field("text.format.type", format!("unknown type {:?}", other.unwrap_or("")))),
+    }
+}
+
+fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<Tool>, ApiError> {
+    let items = v.as_array().ok_or_else(|| ApiError::invalid_field("tools", "expected an array"))?;
+    let mut tools = Vec::with_capacity(items.len());
+    for (i, t) in items.iter().enumerate() {
+        let path = format!("tools[{i}]");
+        let o = as_object(t, &path)?;
+        let tool = match o.get("type").and_then(Value::as_str) {
+            Some("function") => function_tool(o, &path, unsupported)?,
+            Some("custom") => custom_tool(o, &path, unsupported)?,
+            // Hosted tools (web_search, local_shell, file_search, shell, apply_patch, mcp...).
+            _ => {
+                unsupported.insert(path, t.clone());
+                continue;
+            }
+        };
+        tools.push(tool);
+    }
+    Ok(tools)
+}
+
+/// Records fields of a tool other than the known ones (and their defaults) as unsupported.
+fn tool_extras(o: &Map<String, Value>, known: &[&str], path: &str, unsupported: &mut Map<String, Value>) {
+    for (k, x) in o {
+        let default = x.is_null() || x == &Value::Bool(false);
+        if !known.contains(&k.as_str()) && !default {
+            unsupported.insert(format!("{path}.{k}"), x.clone());
+        }
+    }
+}
+
+fn function_tool(o: &Map<String, Value>, path: &str, unsupported: &mut Map<String, Value>) -> Result<Tool, ApiError> {
+    tool_extras(o, &["type", "name", "description", "parameters", "strict"], path, unsupported);
+    let input_schema = match o.get("parameters") {
+        None | Some(Value::Null) => serde_json::json!({"type": "object", "properties": {}}),
+        Some(p) => p.clone(),
+    };
+    let strict = match o.get("strict") {
+        None | Some(Value::Null) => None,
+        Some(s) => Some(as_bool(s, &format!("{path}.strict"))?),
+    };
+    Ok(Tool {
+        name: req_str(o, "name", path)?.to_string(),
+        description: opt_str(o, "description", path)?.map(str::to_string),
+        input_schema,
+        strict,
+        cache_control: None,
+        custom: false,
+    })
+}
+
+fn custom_tool(o: &Map<String, Value>, path: &str, unsupported: &mut Map<String, Value>) -> Result<Tool, ApiError> {
+    tool_extras(o, &["type", "name", "description", "format"], path, unsupported);
+    let mut description = opt_str(o, "description", path)?.map(str::to_string);
+    if let Some(f) = o.get("format").filter(|f| !f.is_null()) {
+        let fpath = format!("{path}.format");
+        let fo = as_object(f, &fpath)?;
+        match fo.get("type").and_then(Value::as_str) {
+            Some("text") => {}
+            Some("grammar") => {
+                let syntax = req_str(fo, "syntax", &fpath)?;
+                let definition = req_str(fo, "definition", &fpath)?;
+                let note = format!("The input must match this {syntax} grammar:\n{definition}");
+                description = Some(match description {
+                    Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+                    _ => note,
+                });
+            }
+            other => {
+                return Err(ApiError::invalid_field(
+                    format!("{fpath}.type"),
+                    format!("unknown custom tool format {:?}", other.unwrap_or("")),
+                ));
+            }
+        }
+    }
+    Ok(Tool {
+        name: req_str(o, "name", path)?.to_string(),
+        description,
+        input_schema: custom_tool_schema(),
+        strict: None,
+        cache_control: None,
+        custom: true,
+    })
+}
+
+fn decode_tool_choice(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Option<ToolChoice>, ApiError> {
+    Ok(Some(match v {
+        Value::String(s) => match s.as_str() {
+            "auto" => ToolChoice::Auto,
+            "none" => ToolChoice::None,
+            "required" => ToolChoice::Any,
+            _ => return Err(ApiError::invalid_field("tool_choice", format!("unknown value {s:?}"))),
+        },
+        Value::Object(o) if matches!(o.get("type").and_then(Value::as_str), Some("function" | "custom")) => {
+            ToolChoice::Tool { name: req_str(o, "name", "tool_choice")?.to_string() }
+        }
+        // allowed_tools, hosted tool types, mcp...
+        _ => {
+            unsupported.insert("tool_choice".into(), v.clone());
+            return Ok(None);
+        }
+    }))
+}

@@ -1,0 +1,147 @@
+//! One attempt at one deployment: send, classify the failure (retryable or not), and for streams
+//! read the first chunk under the first-byte timeout before committing, so that a deployment that
+//! fails before its first byte can still fall back.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Uri};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use super::call::Inbound;
+use super::state::AppState;
+use super::upstream::{self, Outbound, UpstreamError};
+use crate::ir::{ApiError, Dialect, ErrorKind};
+use crate::providers::Deployment;
+use crate::stack::router::InFlight;
+use crate::usage::CallGuard;
+
+/// An upstream answer that was accepted.
+pub enum Answer {
+    /// A whole non-streaming body.
+    Full(Bytes),
+    /// A stream whose first chunk has arrived.
+    Stream { first: Bytes, body: Incoming },
+}
+
+/// The attempt that answers the caller.
+pub struct Committed {
+    pub headers: HeaderMap,
+    pub answer: Answer,
+    pub deployment: Arc<Deployment>,
+    /// The dialect the upstream was called in.
+    pub target: Dialect,
+    /// Keeps the deployment's in-flight count until the answer is delivered.
+    pub hold: InFlight,
+}
+
+/// Why an attempt failed.
+pub enum Failure {
+    /// 429, 5xx, connect errors, timeouts: another attempt may succeed.
+    Retryable(ApiError),
+    /// Anything else: the caller gets this error.
+    Fatal(ApiError),
+}
+
+impl Failure {
+    fn of(err: ApiError) -> Failure {
+        let retryable = err.status == 429
+            || err.status >= 500
+            || matches!(
+                err.kind,
+                ErrorKind::Timeout | ErrorKind::Unavailable | ErrorKind::BadGateway | ErrorKind::RateLimit
+            );
+        if retryable { Failure::Retryable(err) } else { Failure::Fatal(err) }
+    }
+}
+
+/// What one attempt sends.
+pub struct Plan<'a> {
+    pub deployment: &'a Arc<Deployment>,
+    pub target: Dialect,
+    pub url: Uri,
+    pub body: Vec<u8>,
+    pub stream: bool,
+    pub first_byte_timeout: Duration,
+}
+
+/// Runs one attempt.
+pub async fn run(
+    state: &AppState,
+    inbound: &Inbound<'_>,
+    plan: Plan<'_>,
+    guard: &mut CallGuard,
+) -> Result<Committed, Failure> {
+    let d = plan.deployment;
+    let provider = &d.provider;
+    let Some(client) = state.client(&provider.name) else {
+        return Err(Failure::Fatal(ApiError::new(ErrorKind::Api, format!("provider {} has no client", provider.name))));
+    };
+    let hold = state.router.start(d);
+    let started = Instant::now();
+    let out = Outbound {
+        target: plan.target,
+        caller: inbound.dialect,
+        caller_headers: inbound.headers,
+        url: plan.url,
+        body: plan.body,
+        timeout: d.response_timeout,
+    };
+    let sent = upstream::send(client, provider, out).await;
+    let (resp, waited) = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(deployment = %d.id, error = e.label(), "upstream call failed: {e}");
+            return Err(Failure::of(e.to_api(&provider.name)));
+        }
+    };
+    guard.add_upstream_time(waited);
+    let status = resp.status().as_u16();
+    let (parts, body) = resp.into_parts();
+    if !(200..300).contains(&status) {
+        let bytes = upstream::collect(provider, body).await.unwrap_or_default();
+        let err = upstream::upstream_error(provider, plan.target, status, &parts.headers, &bytes);
+        tracing::info!(deployment = %d.id, status, kind = err.kind.label(), "upstream error");
+        return Err(Failure::of(err));
+    }
+    let t0 = Instant::now();
+    let answer = if plan.stream {
+        let mut body = body;
+        let first = first_chunk(&mut body, plan.first_byte_timeout).await;
+        guard.add_upstream_time(t0.elapsed());
+        match first {
+            Ok(first) => Answer::Stream { first, body },
+            Err(e) => {
+                tracing::warn!(deployment = %d.id, error = e.label(), "stream failed before its first byte: {e}");
+                return Err(Failure::Retryable(e.to_api(&provider.name)));
+            }
+        }
+    } else {
+        let bytes = upstream::collect(provider, body).await.map_err(|e| Failure::of(e.to_api(&provider.name)))?;
+        guard.add_upstream_time(t0.elapsed());
+        Answer::Full(bytes)
+    };
+    state.router.success(d, started.elapsed());
+    Ok(Committed { headers: parts.headers, answer, deployment: d.clone(), target: plan.target, hold })
+}
+
+/// The first data chunk of a stream, within `timeout`.
+async fn first_chunk(body: &mut Incoming, timeout: Duration) -> Result<Bytes, UpstreamError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(UpstreamError::Timeout(timeout)),
+            Ok(None) => return Err(UpstreamError::Transport("stream ended before its first byte".into())),
+            Ok(Some(Err(e))) => return Err(UpstreamError::Transport(e.to_string())),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data()
+                    && !data.is_empty()
+                {
+                    return Ok(data);
+                }
+            }
+        }
+    }
+}

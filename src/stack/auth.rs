@@ -1,0 +1,241 @@
+//! Virtual keys: each surface's native credential header -> a [`Principal`]. Keys are stored as
+//! SHA-256 hashes; a presented key is hashed and compared with every stored hash in constant
+//! time. Keys never reach a log, a metric or an error message.
+
+use std::sync::Arc;
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use aws_lc_rs::digest::{SHA256, digest};
+use http::HeaderMap;
+
+use crate::config::{ConfigError, ConfigErrors, KeyConfig};
+use crate::ir::{ApiError, ErrorKind};
+use crate::providers::expand_env;
+
+/// Who is calling, from their key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub name: String,
+    pub team: Option<String>,
+    /// Model globs this key may use; empty means all.
+    pub models: Vec<String>,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+}
+
+impl Principal {
+    /// Whether this key may call `model` (an alias or a `provider/model` name).
+    pub fn allows(&self, model: &str) -> bool {
+        self.models.is_empty() || self.models.iter().any(|g| glob_match(g, model))
+    }
+}
+
+/// `*` matches any run of characters (including `/`); everything else matches itself.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if pi < p.len() && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// Hex SHA-256 of a key.
+pub fn hash_key(key: &str) -> String {
+    digest(&SHA256, key.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    let s = s.trim();
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+        let hi = (chunk[0] as char).to_digit(16)?;
+        let lo = (chunk[1] as char).to_digit(16)?;
+        out[i] = (hi * 16 + lo) as u8;
+    }
+    Some(out)
+}
+
+/// A fresh random key (`amux-` + 48 hex characters from the system CSPRNG).
+pub fn new_key() -> Result<String, ApiError> {
+    let mut buf = [0u8; 24];
+    aws_lc_rs::rand::fill(&mut buf).map_err(|_| ApiError::new(ErrorKind::Api, "no system randomness"))?;
+    Ok(format!("amux-{}", buf.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// The configured keys.
+#[derive(Debug, Default)]
+pub struct Keys {
+    entries: Vec<([u8; 32], Arc<Principal>)>,
+}
+
+impl Keys {
+    /// From `keys` and `keys_file` in the config.
+    pub fn from_config(
+        keys: &[KeyConfig],
+        keys_file: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Keys, ConfigErrors> {
+        let mut errors = Vec::new();
+        let mut all: Vec<(String, KeyConfig)> =
+            keys.iter().enumerate().map(|(i, k)| (format!("keys[{i}]"), k.clone())).collect();
+        if let Some(file) = keys_file {
+            match expand_env(file, env)
+                .and_then(|f| std::fs::read_to_string(&f).map_err(|e| format!("cannot read {f}: {e}")))
+            {
+                Ok(text) => match serde_norway::from_str::<Vec<KeyConfig>>(&text) {
+                    Ok(list) => all.extend(list.into_iter().enumerate().map(|(i, k)| (format!("keys_file[{i}]"), k))),
+                    Err(e) => errors
+                        .push(ConfigError { path: "keys_file".into(), message: format!("not a list of keys: {e}") }),
+                },
+                Err(e) => errors.push(ConfigError { path: "keys_file".into(), message: e }),
+            }
+        }
+        let mut entries = Vec::new();
+        for (path, k) in all {
+            let Some(hash) = unhex(&k.key_sha256) else {
+                errors.push(ConfigError {
+                    path: format!("{path}.key_sha256"),
+                    message: "must be 64 hex characters".into(),
+                });
+                continue;
+            };
+            let p = Principal { name: k.name, team: k.team, models: k.models, rpm: k.rpm, tpm: k.tpm };
+            entries.push((hash, Arc::new(p)));
+        }
+        if errors.is_empty() { Ok(Keys { entries }) } else { Err(ConfigErrors(errors)) }
+    }
+
+    /// Adds a key (the launcher's session token).
+    pub fn add(&mut self, key: &str, principal: Principal) {
+        if let Some(h) = unhex(&hash_key(key)) {
+            self.entries.push((h, Arc::new(principal)));
+        }
+    }
+
+    /// True when keys are enforced.
+    pub fn enabled(&self) -> bool {
+        !self.entries.is_empty()
+    }
+
+    /// The principal of a request; `Ok(None)` when no keys are configured (open gateway).
+    pub fn authenticate(&self, headers: &HeaderMap, query: Option<&str>) -> Result<Option<Arc<Principal>>, ApiError> {
+        if self.entries.is_empty() {
+            return Ok(None);
+        }
+        let Some(key) = credential(headers, query) else {
+            return Err(ApiError::new(
+                ErrorKind::Authentication,
+                "missing API key (send Authorization: Bearer, x-api-key, x-goog-api-key, api-key or ?key=)",
+            ));
+        };
+        let presented = digest(&SHA256, key.as_bytes());
+        // Compare with every entry, without stopping early.
+        let mut found = None;
+        for (hash, p) in &self.entries {
+            if verify_slices_are_equal(presented.as_ref(), hash).is_ok() && found.is_none() {
+                found = Some(p.clone());
+            }
+        }
+        found.map(Some).ok_or_else(|| ApiError::new(ErrorKind::Authentication, "invalid API key"))
+    }
+}
+
+/// The credential in whichever header (or query parameter) the caller's SDK uses.
+fn credential<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    if let Some(v) = header("authorization") {
+        let token = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).unwrap_or(v).trim();
+        if !token.is_empty() {
+            return Some(token);
+        }
+    }
+    header("x-api-key")
+        .or_else(|| header("x-goog-api-key"))
+        .or_else(|| header("api-key"))
+        .or_else(|| query?.split('&').find_map(|kv| kv.strip_prefix("key=")).filter(|k| !k.is_empty()))
+}
+
+/// A 403 for a model the key may not use.
+pub fn forbidden(principal: &Principal, model: &str) -> ApiError {
+    let mut e =
+        ApiError::new(ErrorKind::Permission, format!("key \"{}\" may not use model \"{model}\"", principal.name));
+    e.param = Some("model".into());
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Keys {
+        let k = KeyConfig {
+            name: "alice".into(),
+            team: Some("core".into()),
+            key_sha256: hash_key("secret-1"),
+            models: vec!["sonnet".into(), "groq/*".into()],
+            rpm: Some(5),
+            tpm: None,
+        };
+        Keys::from_config(&[k], None, &|_| None).unwrap()
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn every_native_header_and_the_query() {
+        let k = keys();
+        for h in [
+            headers(&[("authorization", "Bearer secret-1")]),
+            headers(&[("x-api-key", "secret-1")]),
+            headers(&[("x-goog-api-key", "secret-1")]),
+            headers(&[("api-key", "secret-1")]),
+        ] {
+            assert_eq!(k.authenticate(&h, None).unwrap().unwrap().name, "alice");
+        }
+        assert!(k.authenticate(&HeaderMap::new(), Some("alt=sse&key=secret-1")).unwrap().is_some());
+        let bad = k.authenticate(&headers(&[("x-api-key", "secret-2")]), None).unwrap_err();
+        assert_eq!(bad.status, 401);
+        assert!(!bad.message.contains("secret"), "{}", bad.message);
+        assert_eq!(k.authenticate(&HeaderMap::new(), None).unwrap_err().status, 401);
+        assert!(Keys::default().authenticate(&HeaderMap::new(), None).unwrap().is_none());
+    }
+
+    #[test]
+    fn globs() {
+        let p = keys().authenticate(&headers(&[("x-api-key", "secret-1")]), None).unwrap().unwrap();
+        assert!(p.allows("sonnet") && p.allows("groq/llama-3.3-70b") && !p.allows("opus"));
+        assert!(glob_match("gpt-*", "gpt-5") && glob_match("*", "x/y") && !glob_match("gpt-*", "o3"));
+        assert!(glob_match("a*b*c", "axxbyyc") && !glob_match("a*b*c", "axxbyy"));
+    }
+
+    #[test]
+    fn new_keys_hash_to_64_hex() {
+        let k = new_key().unwrap();
+        assert!(k.starts_with("amux-") && k.len() == 53);
+        assert_eq!(hash_key(&k).len(), 64);
+        assert_ne!(k, new_key().unwrap());
+    }
+}

@@ -1,0 +1,240 @@
+//! Requests- and tokens-per-minute limits per key, per model alias and per deployment, in fixed
+//! one-minute windows. One backend per gateway: in process for a single replica, or Redis (one
+//! Lua script per admission, so N replicas enforce one limit, not N times it).
+//!
+//! TPM is charged with an estimate when a call is admitted and reconciled with the real usage
+//! when the call ends (also for streams and disconnected clients), in the same window.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use redis::Script;
+use redis::aio::ConnectionManager;
+
+use crate::config::FailMode;
+use crate::ir::{ApiError, ErrorKind};
+
+/// One limited thing: `key:alice`, `alias:sonnet`, `deployment:anthropic/claude-sonnet-4-5`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub id: String,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+}
+
+impl Scope {
+    pub fn new(id: String, rpm: Option<u64>, tpm: Option<u64>) -> Option<Scope> {
+        (rpm.is_some() || tpm.is_some()).then_some(Scope { id, rpm, tpm })
+    }
+}
+
+/// What was charged, for reconciliation.
+#[derive(Debug, Clone, Default)]
+pub struct Charge {
+    pub scopes: Vec<Scope>,
+    pub window: u64,
+    pub tokens: u64,
+}
+
+/// Errors of the limiter itself (not "over the limit", which is an [`ApiError`] 429).
+#[derive(Debug, thiserror::Error)]
+pub enum LimitError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+impl LimitError {
+    pub fn label(&self) -> &'static str {
+        "redis"
+    }
+}
+
+const ADMIT: &str = r#"
+-- KEYS: rpm_1, tpm_1, rpm_2, tpm_2, ... ; ARGV: ttl, tokens, rpm_1, tpm_1, rpm_2, tpm_2, ...
+local tokens = tonumber(ARGV[2])
+for i = 1, #KEYS / 2 do
+  local rpm = tonumber(ARGV[1 + 2 * i])
+  local tpm = tonumber(ARGV[2 + 2 * i])
+  if rpm > 0 and tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0') + 1 > rpm then return i end
+  local used = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  if tpm > 0 and used > 0 and used + tokens > tpm then return -i end
+end
+for i = 1, #KEYS / 2 do
+  redis.call('INCR', KEYS[2 * i - 1])
+  redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[1])
+  redis.call('INCRBY', KEYS[2 * i], tokens)
+  redis.call('EXPIRE', KEYS[2 * i], ARGV[1])
+end
+return 0
+"#;
+
+#[derive(Default)]
+struct Counters {
+    requests: u64,
+    tokens: i64,
+}
+
+enum Backend {
+    Memory(Mutex<HashMap<(String, u64), Counters>>),
+    Redis { conn: ConnectionManager, prefix: String, on_failure: FailMode, script: Script },
+}
+
+/// The rate limiter.
+pub struct Limiter {
+    backend: Backend,
+}
+
+fn now_window() -> (u64, Duration) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let window = now.as_secs() / 60;
+    let left = Duration::from_secs((window + 1) * 60).saturating_sub(now);
+    (window, left)
+}
+
+fn over(scope: &Scope, what: &str, left: Duration) -> ApiError {
+    let mut e = ApiError::new(
+        ErrorKind::RateLimit,
+        format!("rate limit: {what} per minute of {} exceeded; retry after {}s", scope.id, left.as_secs().max(1)),
+    );
+    e.retry_after = Some(left.as_secs().max(1).to_string());
+    e
+}
+
+impl Limiter {
+    pub fn memory() -> Limiter {
+        Limiter { backend: Backend::Memory(Mutex::new(HashMap::new())) }
+    }
+
+    /// Connects to Redis (the connection manager reconnects by itself later).
+    pub async fn redis(url: &str, prefix: &str, on_failure: FailMode) -> Result<Limiter, LimitError> {
+        let client = redis::Client::open(url)?;
+        let conn = ConnectionManager::new(client).await?;
+        Ok(Limiter {
+            backend: Backend::Redis { conn, prefix: prefix.to_string(), on_failure, script: Script::new(ADMIT) },
+        })
+    }
+
+    /// The Redis connection, for the cache to share.
+    pub fn redis_connection(&self) -> Option<(ConnectionManager, String)> {
+        match &self.backend {
+            Backend::Redis { conn, prefix, .. } => Some((conn.clone(), prefix.clone())),
+            Backend::Memory(_) => None,
+        }
+    }
+
+    /// Admits a call charging one request and `tokens` to every scope, or refuses it with a 429
+    /// naming the scope. Nothing is charged when any scope refuses.
+    pub async fn admit(&self, scopes: Vec<Scope>, tokens: u64) -> Result<Charge, ApiError> {
+        let (window, left) = now_window();
+        if scopes.is_empty() {
+            return Ok(Charge { scopes, window, tokens });
+        }
+        match &self.backend {
+            Backend::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+                map.retain(|(_, w), _| *w + 1 >= window);
+                for s in &scopes {
+                    let c = map.get(&(s.id.clone(), window));
+                    let (reqs, used) = c.map(|c| (c.requests, c.tokens.max(0) as u64)).unwrap_or((0, 0));
+                    if s.rpm.is_some_and(|r| reqs + 1 > r) {
+                        return Err(over(s, "requests", left));
+                    }
+                    if s.tpm.is_some_and(|t| used > 0 && used + tokens > t) {
+                        return Err(over(s, "tokens", left));
+                    }
+                }
+                for s in &scopes {
+                    let c = map.entry((s.id.clone(), window)).or_default();
+                    c.requests += 1;
+                    c.tokens += tokens as i64;
+                }
+                Ok(Charge { scopes, window, tokens })
+            }
+            Backend::Redis { conn, prefix, on_failure, script } => {
+                let mut inv = script.prepare_invoke();
+                inv.arg(120).arg(tokens);
+                for s in &scopes {
+                    inv.key(format!("{prefix}rl:{}:{window}:r", s.id)).key(format!("{prefix}rl:{}:{window}:t", s.id));
+                    inv.arg(s.rpm.unwrap_or(0)).arg(s.tpm.unwrap_or(0));
+                }
+                let mut conn = conn.clone();
+                match inv.invoke_async::<i64>(&mut conn).await {
+                    Ok(0) => Ok(Charge { scopes, window, tokens }),
+                    Ok(i) => {
+                        let s = &scopes[(i.unsigned_abs() as usize).saturating_sub(1).min(scopes.len() - 1)];
+                        Err(over(s, if i > 0 { "requests" } else { "tokens" }, left))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, mode = ?on_failure, "rate limiter cannot reach redis");
+                        match on_failure {
+                            FailMode::Open => Ok(Charge { scopes: Vec::new(), window, tokens }),
+                            FailMode::Closed => Err(ApiError::new(
+                                ErrorKind::Unavailable,
+                                "rate limiter unavailable (redis unreachable, fail-closed)",
+                            )),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Corrects the token charge once the real usage is known.
+    pub async fn reconcile(&self, charge: &Charge, actual_tokens: u64) {
+        let delta = actual_tokens as i64 - charge.tokens as i64;
+        if delta == 0 || charge.scopes.is_empty() {
+            return;
+        }
+        match &self.backend {
+            Backend::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+                for s in &charge.scopes {
+                    map.entry((s.id.clone(), charge.window)).or_default().tokens += delta;
+                }
+            }
+            Backend::Redis { conn, prefix, .. } => {
+                let mut pipe = redis::pipe();
+                for s in &charge.scopes {
+                    let key = format!("{prefix}rl:{}:{}:t", s.id, charge.window);
+                    pipe.cmd("INCRBY").arg(&key).arg(delta).ignore().cmd("EXPIRE").arg(&key).arg(120).ignore();
+                }
+                let mut conn = conn.clone();
+                if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+                    tracing::warn!(error = %e, "rate limiter could not reconcile tokens in redis");
+                }
+            }
+        }
+    }
+}
+
+/// A cheap token estimate for admission: about four bytes per token of request body.
+pub fn estimate_tokens(body_len: usize) -> u64 {
+    (body_len as u64).div_ceil(4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(rpm: Option<u64>, tpm: Option<u64>) -> Vec<Scope> {
+        vec![Scope { id: "key:a".into(), rpm, tpm }]
+    }
+
+    #[tokio::test]
+    async fn memory_rpm_and_tpm() {
+        let l = Limiter::memory();
+        for _ in 0..3 {
+            l.admit(scope(Some(3), None), 10).await.unwrap();
+        }
+        let e = l.admit(scope(Some(3), None), 10).await.unwrap_err();
+        assert_eq!(e.status, 429);
+        assert!(e.retry_after.is_some() && e.message.contains("key:a"));
+        let l = Limiter::memory();
+        let c = l.admit(scope(None, Some(100)), 60).await.unwrap();
+        assert_eq!(l.admit(scope(None, Some(100)), 60).await.unwrap_err().status, 429);
+        // The first call really used 20 tokens: the refund makes room.
+        l.reconcile(&c, 20).await;
+        l.admit(scope(None, Some(100)), 60).await.unwrap();
+    }
+}

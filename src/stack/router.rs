@@ -1,0 +1,217 @@
+//! Deployment selection and health: the strategies (weighted, least-busy, lowest-latency by an
+//! EWMA of time to first byte), cooldown of deployments that keep failing, and the backoff
+//! between retries. The retry and fallback loop itself is in `gateway::call`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::config::{RouterConfig, Strategy};
+use crate::providers::{Alias, Deployment};
+
+/// Weight of the newest sample in the latency average.
+const EWMA_ALPHA: f64 = 0.3;
+
+#[derive(Debug, Default)]
+struct Stats {
+    in_flight: u32,
+    ewma_ms: Option<f64>,
+    failures: VecDeque<Instant>,
+    cooldown_until: Option<Instant>,
+}
+
+/// Shared router state: per-deployment stats, keyed by deployment id.
+#[derive(Debug)]
+pub struct Router {
+    pub config: RouterConfig,
+    stats: Mutex<HashMap<String, Stats>>,
+}
+
+/// Counts a call in flight on a deployment until dropped.
+pub struct InFlight {
+    router: Arc<Router>,
+    id: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.router.with(&self.id, |s| s.in_flight = s.in_flight.saturating_sub(1));
+    }
+}
+
+impl Router {
+    pub fn new(config: RouterConfig) -> Self {
+        Router { config, stats: Mutex::new(HashMap::new()) }
+    }
+
+    fn with<T>(&self, id: &str, f: impl FnOnce(&mut Stats) -> T) -> T {
+        let mut map = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        f(map.entry(id.to_string()).or_default())
+    }
+
+    /// The alias's deployments in the order to try them, without those in cooldown. Weighted:
+    /// a weighted random order; least-busy: fewest in flight first; lowest-latency: lowest EWMA
+    /// first (unmeasured deployments first, so each gets measured).
+    pub fn order(&self, alias: &Alias) -> Vec<Arc<Deployment>> {
+        let now = Instant::now();
+        let map = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        let stat = |d: &Deployment| map.get(&d.id);
+        let mut live: Vec<Arc<Deployment>> = alias
+            .deployments
+            .iter()
+            .filter(|d| stat(d).and_then(|s| s.cooldown_until).is_none_or(|t| t <= now))
+            .cloned()
+            .collect();
+        match alias.strategy {
+            Strategy::Weighted => {
+                // Efraimidis–Spirakis: sort by u^(1/w) descending, a weighted shuffle.
+                let mut keyed: Vec<(f64, Arc<Deployment>)> = live
+                    .drain(..)
+                    .map(|d| {
+                        let w = d.weight.max(1e-9);
+                        (fastrand::f64().powf(1.0 / w), d)
+                    })
+                    .collect();
+                keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+                live = keyed.into_iter().map(|(_, d)| d).collect();
+            }
+            Strategy::LeastBusy => live.sort_by_key(|d| stat(d).map(|s| s.in_flight).unwrap_or(0)),
+            Strategy::LowestLatency => live.sort_by(|a, b| {
+                let ea = stat(a).and_then(|s| s.ewma_ms).unwrap_or(-1.0);
+                let eb = stat(b).and_then(|s| s.ewma_ms).unwrap_or(-1.0);
+                ea.total_cmp(&eb)
+            }),
+        }
+        live
+    }
+
+    /// The soonest end of a cooldown among these deployments (for Retry-After).
+    pub fn cooldown_remaining(&self, alias: &Alias) -> Option<Duration> {
+        let now = Instant::now();
+        let map = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        alias
+            .deployments
+            .iter()
+            .filter_map(|d| map.get(&d.id).and_then(|s| s.cooldown_until))
+            .filter(|t| *t > now)
+            .map(|t| t - now)
+            .min()
+    }
+
+    /// Marks a call in flight on `d`.
+    pub fn start(self: &Arc<Self>, d: &Deployment) -> InFlight {
+        self.with(&d.id, |s| s.in_flight += 1);
+        InFlight { router: self.clone(), id: d.id.clone() }
+    }
+
+    /// A success, with its time to first byte.
+    pub fn success(&self, d: &Deployment, ttfb: Duration) {
+        let ms = ttfb.as_secs_f64() * 1000.0;
+        self.with(&d.id, |s| {
+            s.ewma_ms = Some(match s.ewma_ms {
+                Some(prev) => EWMA_ALPHA * ms + (1.0 - EWMA_ALPHA) * prev,
+                None => ms,
+            });
+        });
+    }
+
+    /// A retryable failure; returns true when it put the deployment in cooldown.
+    pub fn failure(&self, d: &Deployment) -> bool {
+        let now = Instant::now();
+        let window = Duration::from_secs_f64(self.config.cooldown_window_secs.max(0.0));
+        let cooldown = Duration::from_secs_f64(self.config.cooldown_secs.max(0.0));
+        let threshold = self.config.cooldown_failures.max(1) as usize;
+        self.with(&d.id, |s| {
+            s.failures.push_back(now);
+            while s.failures.front().is_some_and(|t| now.duration_since(*t) > window) {
+                s.failures.pop_front();
+            }
+            if s.failures.len() >= threshold {
+                s.failures.clear();
+                s.cooldown_until = Some(now + cooldown);
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// Delay before retry number `retry` (1-based): exponential with full jitter, at least the
+    /// upstream's Retry-After. `None` when Retry-After asks for longer than `backoff_max_ms`.
+    pub fn backoff(&self, retry: u32, retry_after: Option<&str>) -> Option<Duration> {
+        let max = Duration::from_millis(self.config.backoff_max_ms);
+        let base = self.config.backoff_initial_ms.saturating_mul(1u64 << retry.saturating_sub(1).min(20));
+        let jittered = Duration::from_millis((base.min(self.config.backoff_max_ms) as f64 * fastrand::f64()) as u64);
+        let asked = retry_after.and_then(parse_retry_after);
+        match asked {
+            Some(a) if a > max => None,
+            Some(a) => Some(a.max(jittered)),
+            None => Some(jittered),
+        }
+    }
+}
+
+/// Retry-After as seconds (the HTTP-date form is treated as "later than we wait").
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    match v.parse::<f64>() {
+        Ok(s) if s >= 0.0 && s.is_finite() => Some(Duration::from_secs_f64(s)),
+        _ => Some(Duration::from_secs(3600)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_str;
+    use crate::providers::Registry;
+
+    fn alias(strategy: &str) -> Arc<Alias> {
+        let cfg = parse_str(&format!(
+            "discover_env: false\nproviders:\n  a: {{kind: openai, base_url: 'http://a/v1'}}\n  b: {{kind: openai, base_url: 'http://b/v1'}}\nmodels:\n  - name: m\n    strategy: {strategy}\n    deployments:\n      - {{provider: a, model: x, weight: 3}}\n      - {{provider: b, model: y, weight: 1}}\n"
+        ))
+        .unwrap();
+        Registry::build(&cfg, &|_| None).unwrap().aliases["m"].clone()
+    }
+
+    fn router() -> Arc<Router> {
+        Arc::new(Router::new(RouterConfig { cooldown_failures: 2, cooldown_secs: 60.0, ..RouterConfig::default() }))
+    }
+
+    #[test]
+    fn weighted_order_follows_weights() {
+        let (r, a) = (router(), alias("weighted"));
+        let firsts = (0..4000).filter(|_| r.order(&a)[0].id == "a/x").count();
+        assert!((2700..3300).contains(&firsts), "{firsts}");
+    }
+
+    #[test]
+    fn least_busy_and_lowest_latency() {
+        let r = router();
+        let a = alias("least-busy");
+        let _busy = r.start(&a.deployments[0]);
+        assert_eq!(r.order(&a)[0].id, "b/y");
+        let l = alias("lowest-latency");
+        r.success(&l.deployments[0], Duration::from_millis(50));
+        r.success(&l.deployments[1], Duration::from_millis(500));
+        assert_eq!(r.order(&l)[0].id, "a/x");
+    }
+
+    #[test]
+    fn cooldown_after_repeated_failures() {
+        let (r, a) = (router(), alias("weighted"));
+        assert!(!r.failure(&a.deployments[0]));
+        assert!(r.failure(&a.deployments[0]));
+        let order: Vec<String> = r.order(&a).iter().map(|d| d.id.clone()).collect();
+        assert_eq!(order, ["b/y"]);
+        assert!(r.cooldown_remaining(&a).unwrap() > Duration::from_secs(50));
+    }
+
+    #[test]
+    fn backoff_honours_retry_after() {
+        let r = router();
+        assert!(r.backoff(1, None).unwrap() <= Duration::from_millis(250));
+        assert_eq!(r.backoff(1, Some("2")).unwrap(), Duration::from_secs(2));
+        assert_eq!(r.backoff(1, Some("60")), None, "longer than backoff_max: do not wait");
+    }
+}
