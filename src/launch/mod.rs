@@ -53,12 +53,14 @@ pub fn main(args: LaunchArgs, env: Env) -> i32 {
     }
 }
 
-/// A directory for the run's own files, removed on drop.
+/// A directory for the run's own files, removed on drop. It lives under `$AMUX_HOME/run/`
+/// (mode 0700), not in the shared temporary directory: Gemini CLI refuses a settings file with a
+/// world-writable directory such as `/tmp` above it.
 struct TempDir(Option<PathBuf>);
 
 impl TempDir {
-    fn path_for_run() -> PathBuf {
-        std::env::temp_dir().join(format!("amux-launch-{}-{:08x}", std::process::id(), fastrand::u32(..)))
+    fn path_for_run(env: &Env) -> Result<PathBuf, LaunchError> {
+        Ok(env.amux_home()?.join("run").join(format!("{}-{:08x}", std::process::id(), fastrand::u32(..))))
     }
 
     fn create(path: &std::path::Path) -> Result<TempDir, LaunchError> {
@@ -153,7 +155,7 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
         res.endpoint.key = token;
     }
 
-    let temp_path = TempDir::path_for_run();
+    let temp_path = TempDir::path_for_run(env)?;
     let ctx = Ctx {
         endpoint: res.endpoint.clone(),
         via_gateway: res.route != Route::Direct,
