@@ -86,7 +86,8 @@ fn errors_are_one_clear_line_and_json_when_asked() {
     let out = w.launch(&["claude", "groq", "--model", "m"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("GROQ_API_KEY"));
     let mut w2 = World::new("errors2");
-    w2.set("PATH", "/usr/bin:/bin");
+    let empty = w2.root.join("no-bin").display().to_string();
+    w2.set("PATH", empty);
     let out = w2.launch(&["gemini", "anthropic", "--model", "m"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not installed") && err.contains("npm install -g @google/gemini-cli"), "{err}");
