@@ -190,7 +190,7 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
     }
     let _temp = TempDir::create(&temp_path)?;
     let mut applied = files::apply(env, h.name(), &plan.files)?;
-    let vars = process::child_env(&plan, env, env.vars());
+    let vars = process::child_env(&plan, env.vars());
     if args.json {
         eprintln!("{}", plan.to_json(&serde_json::json!({"route": res.route.label()})));
     } else if args.prompt.is_none() {

@@ -5,13 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::env::Env;
 use super::error::LaunchError;
 use super::plan::Plan;
 
 /// The harness's environment: amux's own, minus the removed variables, plus the plan's.
-pub fn child_env(plan: &Plan, env: &Env, base: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    let _ = env;
+pub fn child_env(plan: &Plan, base: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut out = base.clone();
     for k in &plan.env_remove {
         out.remove(k);
