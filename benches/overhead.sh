@@ -24,6 +24,8 @@
 #   RUST_LOG                               passed to amux (default: its own, info)
 #   OUT=file.md                            also write the report there
 #   KEEP=1                                 keep the scratch directory (configs, logs, raw output)
+#   ONLY=regex                             run only cases whose "group kind" matches, e.g.
+#                                          ONLY='sse (direct|same)' (kinds: direct proxy same cross)
 # Flags: --install   apt-get install nginx-light wrk curl when missing.
 set -euo pipefail
 
@@ -42,6 +44,7 @@ AMUX_BIN=${AMUX_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/amux}
 BUILD=${BUILD:-1}
 OUT=${OUT:-}
 KEEP=${KEEP:-0}
+ONLY=${ONLY:-}
 
 die() {
     echo "overhead.sh: $*" >&2
@@ -190,6 +193,7 @@ RESULTS=$RUN/results.tsv
 # run_case CONNS GROUP KIND CALLER URL MODEL STREAM
 run_case() {
     local conns=$1 group=$2 kind=$3 caller=$4 url=$5 model=$6 stream=$7 body mark line
+    [[ -z $ONLY || "$group $kind" =~ $ONLY ]] || return 0
     body=$HERE/fixtures/request-$caller.json
     mark=$(marker "$caller" "$stream")
     # One checked call first: a broken path is reported, not measured.
