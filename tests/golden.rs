@@ -40,7 +40,7 @@ fn normalize(text: &str) -> String {
     while let Some(i) = rest.find("\"created\":") {
         out.push_str(&rest[..i]);
         out.push_str("\"created\":0");
-        let after = &rest[i + "\"created\":".len()..];
+        let after = rest[i + "\"created\":".len()..].trim_start_matches(' ');
         let digits = after
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(after.len());

@@ -151,10 +151,9 @@ async fn upstream_5xx_timeouts_and_connect_failures_name_the_provider() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let extra = format!(
-        "  - {{name: dead, provider: gone, model: m}}\n  - {{name: slow, provider: slowp, model: m}}\n"
-    );
-    let cfg = mock_config(&mock, &extra).replace(
+    let extra =
+        "  - {name: dead, provider: gone, model: m}\n  - {name: slow, provider: slowp, model: m}\n";
+    let cfg = mock_config(&mock, extra).replace(
         "models:",
         &format!(
             "  gone: {{kind: anthropic, base_url: 'http://{closed}', timeouts: {{connect_secs: 1}}}}\n  slowp: {{kind: anthropic, base_url: 'http://{}', timeouts: {{response_secs: 0.3}}}}\nmodels:",
@@ -190,21 +189,32 @@ async fn upstream_5xx_timeouts_and_connect_failures_name_the_provider() {
 async fn failure_after_first_byte_is_an_error_event_then_the_end() {
     let mock = Mock::start().await;
     let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-up\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n";
+    // The connection drops after the first event; then a stream that ends without message_stop.
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+    let raw = raw_then_close(&format!("{head}{:x}\r\n{start}\r\n", start.len())).await;
     mock.push(Reply::Sse {
         pieces: vec![(Duration::ZERO, start.into())],
-        reset_at_end: true,
     });
-    mock.push(Reply::Sse {
-        pieces: vec![(Duration::ZERO, start.into())],
-        reset_at_end: false,
-    });
-    let gw = start_gateway(&mock_config(&mock, "")).await;
-    let body = r#"{"model":"claude-test","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}"#;
-    for _ in 0..2 {
-        let a = post(gw.addr, "/v1/messages", &[], body).await;
+    let extra = "  - {name: cut, provider: rawp, model: m}\n";
+    let cfg = mock_config(&mock, extra).replace(
+        "models:",
+        &format!("  rawp: {{kind: anthropic, base_url: 'http://{raw}'}}\nmodels:"),
+    );
+    let gw = start_gateway(&cfg).await;
+    for model in ["cut", "claude-test"] {
+        let body = format!(
+            r#"{{"model":"{model}","max_tokens":5,"stream":true,"messages":[{{"role":"user","content":"x"}}]}}"#
+        );
+        let a = post(gw.addr, "/v1/messages", &[], &body).await;
         assert_eq!(a.status, 200);
         let evs = sse_events(&a.body);
-        assert_eq!(evs.first().unwrap().0.as_deref(), Some("message_start"));
+        assert_eq!(
+            evs.first().unwrap().0.as_deref(),
+            Some("message_start"),
+            "{}",
+            a.body
+        );
         let (name, data) = evs.last().unwrap();
         assert_eq!(name.as_deref(), Some("error"), "{}", a.body);
         let j: serde_json::Value = serde_json::from_str(data).unwrap();

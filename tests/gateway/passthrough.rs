@@ -69,10 +69,7 @@ async fn anthropic_stream_is_forwarded_as_it_arrives_and_usage_observed() {
         })
         .collect();
     // chunks(61) may split a multi-byte char; the fixture is ASCII so it does not.
-    mock.push(Reply::Sse {
-        pieces,
-        reset_at_end: false,
-    });
+    mock.push(Reply::Sse { pieces });
     let gw = start_gateway(&mock_config(&mock, "")).await;
     let body = ANTHROPIC_BODY.replace("\"max_tokens\":64", "\"max_tokens\":64,\"stream\":true");
     let a = post(gw.addr, "/v1/messages", &[], &body).await;
@@ -168,10 +165,7 @@ async fn client_disconnect_cancels_upstream_and_records_partial_usage() {
             "event: ping\ndata: {\"type\":\"ping\"}\n\n".to_string(),
         ));
     }
-    mock.push(Reply::Sse {
-        pieces,
-        reset_at_end: false,
-    });
+    mock.push(Reply::Sse { pieces });
     let gw = start_gateway(&mock_config(&mock, "")).await;
     let req = http::Request::builder()
         .method("POST")

@@ -97,7 +97,7 @@ async fn openai_caller_to_anthropic_upstream() {
     let uj = up.json();
     assert_eq!(uj["model"], "claude-up");
     assert_eq!(uj["max_tokens"], 50);
-    assert_eq!(uj["system"].to_string().contains("translate"), true);
+    assert!(uj["system"].to_string().contains("translate"));
     let j = a.json();
     assert_eq!(j["object"], "chat.completion");
     assert_eq!(j["choices"][0]["message"]["content"], "Bonjour");

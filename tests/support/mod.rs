@@ -1,5 +1,5 @@
 //! Test support: a scriptable mock upstream (records every request, answers JSON or SSE with
-//! delays, resets, hangs), a gateway started in-process on a free port, and a small HTTP client.
+//! delays, hangs; a raw TCP upstream for resets), a gateway started in-process on a free port, and a small HTTP client.
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
@@ -44,10 +44,7 @@ pub enum Reply {
         body: String,
     },
     /// SSE pieces, each sent after its delay.
-    Sse {
-        pieces: Vec<(Duration, String)>,
-        reset_at_end: bool,
-    },
+    Sse { pieces: Vec<(Duration, String)> },
     /// Never answers.
     Hang,
 }
@@ -70,7 +67,6 @@ impl Reply {
     pub fn sse(text: &str) -> Reply {
         Reply::Sse {
             pieces: vec![(Duration::ZERO, text.to_string())],
-            reset_at_end: false,
         }
     }
 }
@@ -181,31 +177,16 @@ async fn answer(reply: Reply, cancelled: Arc<AtomicBool>) -> Response<Body> {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Response::new(Body::empty())
         }
-        Reply::Sse {
-            pieces,
-            reset_at_end,
-        } => {
-            let state = (pieces.into_iter(), DropFlag(cancelled, false), reset_at_end);
-            let stream =
-                futures_util::stream::unfold(state, |(mut it, mut flag, reset)| async move {
-                    match it.next() {
-                        Some((delay, text)) => {
-                            tokio::time::sleep(delay).await;
-                            Some((
-                                Ok::<Bytes, std::io::Error>(Bytes::from(text)),
-                                (it, flag, reset),
-                            ))
-                        }
-                        None if reset => {
-                            flag.finished();
-                            Some((Err(std::io::Error::other("reset")), (it, flag, false)))
-                        }
-                        None => {
-                            flag.finished();
-                            None
-                        }
-                    }
-                });
+        Reply::Sse { pieces } => {
+            let state = (pieces.into_iter(), DropFlag(cancelled, false));
+            let stream = futures_util::stream::unfold(state, |(mut it, mut flag)| async move {
+                let Some((delay, text)) = it.next() else {
+                    flag.finished();
+                    return None;
+                };
+                tokio::time::sleep(delay).await;
+                Some((Ok::<Bytes, std::io::Error>(Bytes::from(text)), (it, flag)))
+            });
             let mut r = Response::new(Body::from_stream(stream));
             r.headers_mut()
                 .insert("content-type", "text/event-stream".parse().unwrap());
@@ -351,4 +332,46 @@ pub fn sse_events(body: &str) -> Vec<(Option<String>, String)> {
     p.feed(body.as_bytes(), &mut out);
     p.finish(&mut out);
     out.into_iter().map(|e| (e.event, e.data)).collect()
+}
+
+/// A one-shot raw TCP upstream: reads a request, writes `response` verbatim, then closes the
+/// connection (a reset in the middle of a chunked body when `response` ends mid-body).
+pub async fn raw_then_close(response: &str) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let response = response.to_string();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 65536];
+            let mut seen = Vec::new();
+            // Read the head and a Content-Length body.
+            loop {
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if seen.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let _ = sock.write_all(response.as_bytes()).await;
+            let _ = sock.flush().await;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            drop(sock);
+        }
+    });
+    addr
 }

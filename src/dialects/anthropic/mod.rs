@@ -1,50 +1,25 @@
-//! PLACEHOLDER: filled in by the dialect work (see crate::dialects for the contract).
+//! The Anthropic Messages dialect (`/v1/messages`): request, response, stream and error codecs
+//! following the contract in [`crate::dialects`] and the rules in the translation notes.
+//!
+//! Files: `wire` / `wire_stream` (serde wire types), `request_decode` (caller body -> IR, with the table of
+//! fields dropped on purpose), `request_encode` (IR -> upstream body), `response` (Message both
+//! ways, stop reasons, usage), `stream_decode` / `stream_encode` (SSE both ways), `error`.
 
-use bytes::BytesMut;
+mod error;
+mod request_decode;
+mod request_encode;
+mod response;
+mod stream_decode;
+mod stream_encode;
+mod wire;
+mod wire_stream;
 
-use crate::ir::{self, ApiError, StreamEvent};
-use crate::sse::SseEvent;
+#[cfg(test)]
+mod tests;
 
-pub fn decode_request(_body: &[u8]) -> Result<ir::Request, ApiError> {
-    unimplemented!()
-}
-pub fn encode_request(_req: &ir::Request, _model: &str) -> Result<Vec<u8>, ApiError> {
-    unimplemented!()
-}
-pub fn decode_response(_body: &[u8]) -> Result<ir::Response, ApiError> {
-    unimplemented!()
-}
-pub fn encode_response(_resp: &ir::Response) -> Vec<u8> {
-    unimplemented!()
-}
-pub fn decode_error(_status: u16, _body: &[u8]) -> ApiError {
-    unimplemented!()
-}
-pub fn encode_error(_err: &ApiError) -> Vec<u8> {
-    unimplemented!()
-}
-
-#[derive(Debug, Default)]
-pub struct StreamDecoder {}
-impl StreamDecoder {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn feed(&mut self, _ev: &SseEvent, _out: &mut Vec<StreamEvent>) {
-        unimplemented!()
-    }
-    pub fn finish(&mut self, _out: &mut Vec<StreamEvent>) {
-        unimplemented!()
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct StreamEncoder {}
-impl StreamEncoder {
-    pub fn new(_req: &ir::Request) -> Self {
-        Self::default()
-    }
-    pub fn encode(&mut self, _ev: &StreamEvent, _out: &mut BytesMut) {
-        unimplemented!()
-    }
-}
+pub use error::{decode_error, encode_error};
+pub use request_decode::{DROPPED_FIELDS, decode_request};
+pub use request_encode::{DEFAULT_MAX_TOKENS, encode_request};
+pub use response::{decode_response, encode_response};
+pub use stream_decode::StreamDecoder;
+pub use stream_encode::StreamEncoder;

@@ -1,50 +1,31 @@
-//! PLACEHOLDER: filled in by the dialect work (see crate::dialects for the contract).
+//! OpenAI Chat Completions dialect, for OpenAI callers and every OpenAI-compatible upstream
+//! (OpenAI, Groq, Mistral, DeepSeek, OpenRouter, Ollama, vLLM...).
+//!
+//! - `wire`: the upstream wire types and shared helpers (usage, finish reasons, data URLs);
+//! - `request_decode` (+ `request_messages`) / `request_encode`: caller body -> IR, IR ->
+//!   upstream body;
+//! - `response`: non-streaming completions both ways;
+//! - `stream_decode` / `stream_encode`: SSE chunks both ways;
+//! - `error`: error bodies both ways.
+//!
+//! The translation rules are those of `notes/mapping.md` (OpenAI sections); each file documents
+//! what it drops on purpose.
 
-use bytes::BytesMut;
+mod error;
+mod request_decode;
+mod request_encode;
+mod request_messages;
+mod response;
+mod stream_decode;
+mod stream_encode;
+mod wire;
 
-use crate::ir::{self, ApiError, StreamEvent};
-use crate::sse::SseEvent;
+#[cfg(test)]
+mod tests;
 
-pub fn decode_request(_body: &[u8]) -> Result<ir::Request, ApiError> {
-    unimplemented!()
-}
-pub fn encode_request(_req: &ir::Request, _model: &str) -> Result<Vec<u8>, ApiError> {
-    unimplemented!()
-}
-pub fn decode_response(_body: &[u8]) -> Result<ir::Response, ApiError> {
-    unimplemented!()
-}
-pub fn encode_response(_resp: &ir::Response) -> Vec<u8> {
-    unimplemented!()
-}
-pub fn decode_error(_status: u16, _body: &[u8]) -> ApiError {
-    unimplemented!()
-}
-pub fn encode_error(_err: &ApiError) -> Vec<u8> {
-    unimplemented!()
-}
-
-#[derive(Debug, Default)]
-pub struct StreamDecoder {}
-impl StreamDecoder {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn feed(&mut self, _ev: &SseEvent, _out: &mut Vec<StreamEvent>) {
-        unimplemented!()
-    }
-    pub fn finish(&mut self, _out: &mut Vec<StreamEvent>) {
-        unimplemented!()
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct StreamEncoder {}
-impl StreamEncoder {
-    pub fn new(_req: &ir::Request) -> Self {
-        Self::default()
-    }
-    pub fn encode(&mut self, _ev: &StreamEvent, _out: &mut BytesMut) {
-        unimplemented!()
-    }
-}
+pub use error::{decode_error, encode_error};
+pub use request_decode::decode_request;
+pub use request_encode::encode_request;
+pub use response::{decode_response, encode_response};
+pub use stream_decode::StreamDecoder;
+pub use stream_encode::StreamEncoder;

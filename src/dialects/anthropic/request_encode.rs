@@ -1,0 +1,268 @@
+//! IR -> Anthropic upstream request (`encode_request`), for callers of another dialect.
+//!
+//! Deliberate losses, documented: thinking blocks without a signature (they came from a
+//! non-Anthropic model) are omitted from the history, because Anthropic rejects unsigned thinking;
+//! empty text blocks are omitted, because Anthropic rejects them.
+
+use super::wire::{
+    OutBlock, OutFormat, OutMessage, OutMetadata, OutOutputConfig, OutRequest, OutSource,
+    OutThinking, OutTool, OutToolChoice,
+};
+use crate::ir::{
+    self, ApiError, Block, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice,
+};
+
+/// Name of this dialect in refusals.
+pub const TARGET: &str = "Anthropic Messages";
+
+/// `max_tokens` is required by Anthropic; used when the caller gave none.
+pub const DEFAULT_MAX_TOKENS: u64 = 4096;
+
+/// The smallest thinking budget Anthropic accepts.
+const MIN_BUDGET: u64 = 1024;
+
+/// Encodes `req` as a `/v1/messages` body for the upstream `model`.
+pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiError> {
+    if let Some(field) = req.unsupported.keys().next() {
+        return Err(ApiError::unsupported(field.clone(), TARGET));
+    }
+    let mut max_tokens = req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
+    let thinking = req.reasoning.as_ref().map(|r| {
+        if r.adaptive {
+            OutThinking::Adaptive
+        } else if !r.enabled {
+            OutThinking::Disabled
+        } else {
+            let budget = r
+                .budget_tokens
+                .or(r.effort.map(ReasoningEffort::budget_tokens))
+                .unwrap_or(ReasoningEffort::Medium.budget_tokens())
+                .max(MIN_BUDGET);
+            OutThinking::Enabled {
+                budget_tokens: budget,
+            }
+        }
+    });
+    if let Some(OutThinking::Enabled { budget_tokens }) = &thinking {
+        if max_tokens <= *budget_tokens {
+            max_tokens += budget_tokens;
+        }
+    }
+    let thinking_on = matches!(
+        thinking,
+        Some(OutThinking::Enabled { .. } | OutThinking::Adaptive)
+    );
+    if let Some(t) = req.temperature {
+        if thinking_on && t != 1.0 {
+            return Err(ApiError::invalid_field(
+                "temperature",
+                format!(
+                    "Anthropic extended thinking accepts only temperature 1 (got {t}); \
+                     remove temperature or the reasoning request"
+                ),
+            ));
+        }
+    }
+    let output_config = match &req.response_format {
+        Some(ResponseFormat::JsonSchema { schema, .. }) => Some(OutOutputConfig {
+            format: OutFormat {
+                kind: "json_schema",
+                schema,
+            },
+        }),
+        Some(ResponseFormat::JsonObject) => {
+            return Err(ApiError::unsupported("response_format", TARGET));
+        }
+        Some(ResponseFormat::Text) | None => None,
+    };
+    let system = req
+        .system
+        .iter()
+        .filter(|b| !b.text.is_empty())
+        .map(|b| OutBlock::Text {
+            text: &b.text,
+            cache_control: b.cache_control.as_ref().map(|c| &c.0),
+        })
+        .collect();
+    let tools = req
+        .tools
+        .iter()
+        .map(|t| OutTool {
+            name: &t.name,
+            description: t.description.as_deref(),
+            input_schema: &t.input_schema,
+            strict: t.strict,
+            cache_control: t.cache_control.as_ref().map(|c| &c.0),
+        })
+        .collect();
+    let out = OutRequest {
+        model,
+        max_tokens,
+        system,
+        messages: messages(&req.messages)?,
+        temperature: req.temperature,
+        top_p: req.top_p,
+        top_k: req.top_k,
+        stop_sequences: &req.stop_sequences,
+        stream: req.stream,
+        metadata: req.user.as_deref().map(|user_id| OutMetadata { user_id }),
+        tools,
+        tool_choice: tool_choice(req),
+        thinking,
+        output_config,
+    };
+    serde_json::to_vec(&out).map_err(|e| {
+        ApiError::new(
+            ir::ErrorKind::Api,
+            format!("encoding Anthropic request: {e}"),
+        )
+    })
+}
+
+fn tool_choice(req: &ir::Request) -> Option<OutToolChoice<'_>> {
+    let disable = req.parallel_tool_calls == Some(false);
+    let (kind, name) = match &req.tool_choice {
+        Some(ToolChoice::Auto) => ("auto", None),
+        Some(ToolChoice::Any) => ("any", None),
+        Some(ToolChoice::None) => {
+            return Some(OutToolChoice {
+                kind: "none",
+                name: None,
+                disable_parallel_tool_use: false,
+            });
+        }
+        Some(ToolChoice::Tool { name }) => ("tool", Some(name.as_str())),
+        None if disable && !req.tools.is_empty() => ("auto", None),
+        None => return None,
+    };
+    Some(OutToolChoice {
+        kind,
+        name,
+        disable_parallel_tool_use: disable,
+    })
+}
+
+/// Messages with unsigned thinking and empty text dropped, consecutive same-role messages merged
+/// and tool results first in every user message.
+fn messages(msgs: &[ir::Message]) -> Result<Vec<OutMessage<'_>>, ApiError> {
+    let mut out: Vec<OutMessage<'_>> = Vec::with_capacity(msgs.len());
+    for (i, m) in msgs.iter().enumerate() {
+        let role = match m.role {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::System => "system",
+        };
+        let mut content = Vec::with_capacity(m.content.len());
+        for (j, b) in m.content.iter().enumerate() {
+            if let Some(b) = block(b, &format!("messages[{i}].content[{j}]"))? {
+                content.push(b);
+            }
+        }
+        if content.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last.role == role => last.content.append(&mut content),
+            _ => out.push(OutMessage { role, content }),
+        }
+    }
+    for m in out.iter_mut().filter(|m| m.role == "user") {
+        let (mut results, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut m.content)
+            .into_iter()
+            .partition(|b| matches!(b, OutBlock::ToolResult { .. }));
+        results.extend(rest);
+        m.content = results;
+    }
+    Ok(out)
+}
+
+fn source<'a>(s: &'a MediaSource, path: &str, image: bool) -> Result<OutSource<'a>, ApiError> {
+    Ok(match s {
+        MediaSource::Base64 { media_type, data } => OutSource::Base64 { media_type, data },
+        MediaSource::Url { url } => OutSource::Url { url },
+        MediaSource::FileId { file_id } => OutSource::File { file_id },
+        MediaSource::Text { media_type, data } if !image => OutSource::Text { media_type, data },
+        MediaSource::Text { .. } => {
+            return Err(ApiError::invalid_field(
+                format!("{path}.source"),
+                "an image cannot have a text source",
+            ));
+        }
+    })
+}
+
+/// One block; `None` when it is deliberately omitted.
+fn block<'a>(b: &'a Block, path: &str) -> Result<Option<OutBlock<'a>>, ApiError> {
+    Ok(Some(match b {
+        Block::Text {
+            text,
+            cache_control,
+        } => {
+            if text.is_empty() {
+                return Ok(None);
+            }
+            OutBlock::Text {
+                text,
+                cache_control: cache_control.as_ref().map(|c| &c.0),
+            }
+        }
+        Block::Image {
+            source: s,
+            cache_control,
+        } => OutBlock::Image {
+            source: source(s, path, true)?,
+            cache_control: cache_control.as_ref().map(|c| &c.0),
+        },
+        Block::Document {
+            source: s,
+            title,
+            cache_control,
+        } => OutBlock::Document {
+            source: source(s, path, false)?,
+            title: title.as_deref(),
+            cache_control: cache_control.as_ref().map(|c| &c.0),
+        },
+        Block::ToolUse { id, name, input } => OutBlock::ToolUse { id, name, input },
+        Block::ToolResult {
+            tool_use_id,
+            content,
+            is_error,
+            cache_control,
+        } => {
+            let mut inner = Vec::with_capacity(content.len());
+            for (k, c) in content.iter().enumerate() {
+                let cpath = format!("{path}.content[{k}]");
+                match c {
+                    Block::Text { .. } | Block::Image { .. } | Block::Document { .. } => {
+                        if let Some(b) = block(c, &cpath)? {
+                            inner.push(b);
+                        }
+                    }
+                    _ => {
+                        return Err(ApiError::invalid_field(
+                            cpath,
+                            "a tool result may contain only text, image and document blocks",
+                        ));
+                    }
+                }
+            }
+            OutBlock::ToolResult {
+                tool_use_id,
+                content: inner,
+                is_error: *is_error,
+                cache_control: cache_control.as_ref().map(|c| &c.0),
+            }
+        }
+        Block::Thinking {
+            thinking,
+            signature,
+        } => match signature.as_deref() {
+            Some(signature) if !signature.is_empty() => OutBlock::Thinking {
+                thinking,
+                signature,
+            },
+            _ => return Ok(None),
+        },
+        Block::RedactedThinking { data } => OutBlock::RedactedThinking { data },
+    }))
+}

@@ -1,0 +1,137 @@
+//! `decode_response` / `encode_response`: blocks, stop reasons and usage both ways.
+
+use serde_json::json;
+
+use super::super::{decode_response, encode_response};
+use super::json;
+use crate::ir::{Block, ErrorKind, Response, StopReason, Usage};
+
+#[test]
+fn decodes_every_block_kind_and_usage() {
+    let body = json!({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+        "content": [
+            {"type": "thinking", "thinking": "t", "signature": "S+/="},
+            {"type": "redacted_thinking", "data": "r"},
+            {"type": "text", "text": "hi", "citations": null},
+            {"type": "tool_use", "id": "tu", "name": "f", "input": {"a": [1]}}
+        ],
+        "stop_reason": "tool_use", "stop_sequence": null,
+        "usage": {"input_tokens": 5, "output_tokens": 7, "cache_creation_input_tokens": 3,
+                  "cache_read_input_tokens": null, "service_tier": "standard"}
+    });
+    let r = decode_response(body.to_string().as_bytes()).unwrap();
+    assert_eq!(r.id, "msg_1");
+    assert_eq!(r.model, "claude-x");
+    assert_eq!(
+        r.content[0],
+        Block::Thinking {
+            thinking: "t".into(),
+            signature: Some("S+/=".into())
+        }
+    );
+    assert_eq!(r.content[1], Block::RedactedThinking { data: "r".into() });
+    assert_eq!(
+        r.content[2],
+        Block::Text {
+            text: "hi".into(),
+            cache_control: None
+        }
+    );
+    assert_eq!(
+        r.content[3],
+        Block::ToolUse {
+            id: "tu".into(),
+            name: "f".into(),
+            input: json!({"a": [1]})
+        }
+    );
+    assert_eq!(r.stop_reason, Some(StopReason::ToolUse));
+    assert_eq!(
+        r.usage,
+        Usage {
+            input_tokens: 5,
+            output_tokens: 7,
+            cache_write_tokens: 3,
+            ..Usage::default()
+        }
+    );
+}
+
+#[test]
+fn stop_reasons() {
+    for (wire, ir) in [
+        ("end_turn", StopReason::EndTurn),
+        ("max_tokens", StopReason::MaxTokens),
+        ("stop_sequence", StopReason::StopSequence),
+        ("tool_use", StopReason::ToolUse),
+        ("pause_turn", StopReason::PauseTurn),
+        ("refusal", StopReason::Refusal),
+        (
+            "model_context_window_exceeded",
+            StopReason::ContextWindowExceeded,
+        ),
+    ] {
+        let body =
+            json!({"id": "m", "model": "x", "content": [], "stop_reason": wire, "usage": {}});
+        let r = decode_response(body.to_string().as_bytes()).unwrap();
+        assert_eq!(r.stop_reason, Some(ir));
+        let back = json(&encode_response(&r));
+        assert_eq!(back["stop_reason"], wire);
+    }
+}
+
+#[test]
+fn unknown_block_type_is_bad_gateway() {
+    let body = json!({"id": "m", "model": "x", "content": [{"type": "server_tool_use", "id": "s", "name": "web_search", "input": {}}], "usage": {}});
+    let e = decode_response(body.to_string().as_bytes()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadGateway);
+    assert!(e.message.contains("server_tool_use"), "{}", e.message);
+    let e = decode_response(b"not json").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadGateway);
+}
+
+#[test]
+fn encodes_message_shape() {
+    let r = Response {
+        id: "chatcmpl-1".into(),
+        model: "gpt-4o".into(),
+        content: vec![
+            Block::Thinking {
+                thinking: "reasoned".into(),
+                signature: None,
+            },
+            Block::Text {
+                text: "answer".into(),
+                cache_control: None,
+            },
+            Block::ToolUse {
+                id: "call_1".into(),
+                name: "f".into(),
+                input: json!({"q": 1}),
+            },
+        ],
+        stop_reason: Some(StopReason::ContentFilter),
+        stop_sequence: None,
+        usage: Usage {
+            input_tokens: 1,
+            output_tokens: 2,
+            cache_read_tokens: 3,
+            cache_write_tokens: 4,
+            reasoning_tokens: 1,
+        },
+    };
+    assert_eq!(
+        json(&encode_response(&r)),
+        json!({
+            "id": "chatcmpl-1", "type": "message", "role": "assistant", "model": "gpt-4o",
+            "content": [
+                {"type": "thinking", "thinking": "reasoned", "signature": ""},
+                {"type": "text", "text": "answer"},
+                {"type": "tool_use", "id": "call_1", "name": "f", "input": {"q": 1}}
+            ],
+            "stop_reason": "refusal", "stop_sequence": null,
+            "usage": {"input_tokens": 1, "output_tokens": 2, "cache_creation_input_tokens": 4, "cache_read_input_tokens": 3}
+        })
+    );
+}

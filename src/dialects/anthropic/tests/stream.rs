@@ -1,0 +1,482 @@
+//! `StreamDecoder` invariants and `StreamEncoder` output.
+
+use bytes::BytesMut;
+use serde_json::json;
+
+use super::super::{StreamDecoder, StreamEncoder};
+use crate::ir::{
+    ApiError, BlockDelta, BlockStart, ErrorKind, Request, StopReason, StreamEvent, Usage,
+};
+use crate::sse::SseParser;
+
+pub(super) fn decode_sse(bytes: &[u8]) -> Vec<StreamEvent> {
+    let mut parser = SseParser::new();
+    let mut sse = Vec::new();
+    for piece in bytes.chunks(23) {
+        parser.feed(piece, &mut sse);
+    }
+    parser.finish(&mut sse);
+    let mut d = StreamDecoder::new();
+    let mut out = Vec::new();
+    for ev in &sse {
+        d.feed(ev, &mut out);
+    }
+    d.finish(&mut out);
+    out
+}
+
+fn ev(data: serde_json::Value) -> String {
+    format!(
+        "event: {}\ndata: {}\n\n",
+        data["type"].as_str().unwrap(),
+        data
+    )
+}
+
+fn start() -> String {
+    ev(
+        json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+        "model": "claude-x", "content": [], "stop_reason": null, "stop_sequence": null,
+        "usage": {"input_tokens": 10, "cache_read_input_tokens": 4, "output_tokens": 1}}}),
+    )
+}
+
+/// Checks the invariants of `ir::StreamEvent` over a decoded stream.
+pub(super) fn assert_invariants(evs: &[StreamEvent]) {
+    assert!(
+        matches!(
+            evs.first(),
+            Some(StreamEvent::MessageStart { .. } | StreamEvent::Error(_))
+        ),
+        "{evs:?}"
+    );
+    let mut open: Option<(usize, BlockStart)> = None;
+    let mut next = 0;
+    let mut delta_seen = false;
+    for (i, e) in evs.iter().enumerate() {
+        match e {
+            StreamEvent::MessageStart { .. } => assert_eq!(i, 0),
+            StreamEvent::BlockStart { index, block } => {
+                assert!(open.is_none() && !delta_seen);
+                assert_eq!(*index, next);
+                open = Some((*index, block.clone()));
+            }
+            StreamEvent::BlockDelta { index, delta } => {
+                let (oi, kind) = open.as_ref().expect("delta outside a block");
+                assert_eq!(index, oi);
+                let ok = matches!(
+                    (kind, delta),
+                    (BlockStart::Text, BlockDelta::Text(_))
+                        | (
+                            BlockStart::Thinking,
+                            BlockDelta::Thinking(_) | BlockDelta::Signature(_)
+                        )
+                        | (BlockStart::ToolUse { .. }, BlockDelta::InputJson(_))
+                );
+                assert!(ok, "{delta:?} in {kind:?}");
+            }
+            StreamEvent::BlockStop { index } => {
+                assert_eq!(open.take().map(|o| o.0), Some(*index));
+                next += 1;
+            }
+            StreamEvent::MessageDelta { .. } => {
+                assert!(open.is_none());
+                delta_seen = true;
+            }
+            StreamEvent::MessageStop => {
+                assert!(delta_seen);
+                assert_eq!(i, evs.len() - 1);
+            }
+            StreamEvent::Ping => {}
+            StreamEvent::Error(_) => assert_eq!(i, evs.len() - 1),
+        }
+    }
+    assert!(matches!(
+        evs.last(),
+        Some(StreamEvent::MessageStop | StreamEvent::Error(_))
+    ));
+}
+
+#[test]
+fn decodes_thinking_text_and_tools() {
+    let s = start()
+        + &ev(
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        )
+        + &ev(json!({"type": "ping"}))
+        + &ev(
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hm"}}),
+        )
+        + &ev(
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "S+/="}}),
+        )
+        + &ev(json!({"type": "content_block_stop", "index": 0}))
+        + &ev(
+            json!({"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}}),
+        )
+        + &ev(
+            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "ok"}}),
+        )
+        + &ev(
+            json!({"type": "content_block_delta", "index": 1, "delta": {"type": "citations_delta", "citation": {}}}),
+        )
+        + &ev(json!({"type": "content_block_stop", "index": 1}))
+        + &ev(
+            json!({"type": "content_block_start", "index": 2, "content_block": {"type": "tool_use", "id": "t", "name": "f", "input": {}}}),
+        )
+        + &ev(
+            json!({"type": "content_block_delta", "index": 2, "delta": {"type": "input_json_delta", "partial_json": "{\"a\":"}}),
+        )
+        + &ev(
+            json!({"type": "content_block_delta", "index": 2, "delta": {"type": "input_json_delta", "partial_json": "1}"}}),
+        )
+        + &ev(json!({"type": "content_block_stop", "index": 2}))
+        + &ev(
+            json!({"type": "content_block_start", "index": 3, "content_block": {"type": "redacted_thinking", "data": "R"}}),
+        )
+        + &ev(json!({"type": "content_block_stop", "index": 3}))
+        + &ev(json!({"type": "some_future_event"}))
+        + &ev(
+            json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": 42}}),
+        )
+        + &ev(json!({"type": "message_stop"}));
+    let evs = decode_sse(s.as_bytes());
+    assert_invariants(&evs);
+    let start_usage = Usage {
+        input_tokens: 10,
+        cache_read_tokens: 4,
+        output_tokens: 1,
+        ..Usage::default()
+    };
+    use BlockDelta as D;
+    use StreamEvent as E;
+    assert_eq!(
+        evs,
+        vec![
+            E::MessageStart {
+                id: "msg_1".into(),
+                model: "claude-x".into(),
+                usage: start_usage
+            },
+            E::BlockStart {
+                index: 0,
+                block: BlockStart::Thinking
+            },
+            E::Ping,
+            E::BlockDelta {
+                index: 0,
+                delta: D::Thinking("hm".into())
+            },
+            E::BlockDelta {
+                index: 0,
+                delta: D::Signature("S+/=".into())
+            },
+            E::BlockStop { index: 0 },
+            E::BlockStart {
+                index: 1,
+                block: BlockStart::Text
+            },
+            E::BlockDelta {
+                index: 1,
+                delta: D::Text("ok".into())
+            },
+            E::BlockStop { index: 1 },
+            E::BlockStart {
+                index: 2,
+                block: BlockStart::ToolUse {
+                    id: "t".into(),
+                    name: "f".into()
+                }
+            },
+            E::BlockDelta {
+                index: 2,
+                delta: D::InputJson("{\"a\":".into())
+            },
+            E::BlockDelta {
+                index: 2,
+                delta: D::InputJson("1}".into())
+            },
+            E::BlockStop { index: 2 },
+            E::BlockStart {
+                index: 3,
+                block: BlockStart::RedactedThinking { data: "R".into() }
+            },
+            E::BlockStop { index: 3 },
+            E::MessageDelta {
+                stop_reason: Some(StopReason::ToolUse),
+                stop_sequence: None,
+                usage: Usage {
+                    output_tokens: 42,
+                    ..start_usage
+                },
+            },
+            E::MessageStop,
+        ]
+    );
+}
+
+fn last_error(evs: &[StreamEvent]) -> &ApiError {
+    match evs.last() {
+        Some(StreamEvent::Error(e)) => e,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn truncated_stream_ends_with_error() {
+    let s = start()
+        + &ev(
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        )
+        + &ev(
+            json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "par"}}),
+        );
+    let evs = decode_sse(s.as_bytes());
+    assert_invariants(&evs);
+    let e = last_error(&evs);
+    assert_eq!(e.kind, ErrorKind::BadGateway);
+    assert!(e.message.contains("message_stop"));
+    // An empty stream too.
+    let evs = decode_sse(b"");
+    assert_eq!(last_error(&evs).kind, ErrorKind::BadGateway);
+}
+
+#[test]
+fn error_event_ends_the_stream() {
+    let s = start()
+        + &ev(
+            json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+        )
+        + &ev(json!({"type": "message_stop"}));
+    let evs = decode_sse(s.as_bytes());
+    assert_eq!(evs.len(), 2);
+    let e = last_error(&evs);
+    assert_eq!(e.kind, ErrorKind::Unavailable);
+    assert_eq!(e.message, "Overloaded");
+}
+
+#[test]
+fn protocol_violations_are_errors() {
+    let block = |t: serde_json::Value| {
+        ev(json!({"type": "content_block_start", "index": 0, "content_block": t}))
+    };
+    let cases = [
+        (
+            start()
+                + &block(
+                    json!({"type": "server_tool_use", "id": "s", "name": "web_search", "input": {}}),
+                ),
+            "server_tool_use",
+        ),
+        (
+            start()
+                + &block(json!({"type": "text", "text": ""}))
+                + &ev(
+                    json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{"}}),
+                ),
+            "input_json_delta",
+        ),
+        (
+            start()
+                + &ev(
+                    json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}}),
+                ),
+            "not open",
+        ),
+        (
+            start()
+                + &block(json!({"type": "text", "text": ""}))
+                + &ev(
+                    json!({"type": "content_block_delta", "index": 0, "delta": {"type": "brand_new_delta"}}),
+                ),
+            "brand_new_delta",
+        ),
+        (
+            ev(json!({"type": "content_block_stop", "index": 0})),
+            "before message_start",
+        ),
+        (
+            start() + "event: content_block_start\ndata: {oops\n\n",
+            "invalid upstream stream event",
+        ),
+    ];
+    for (s, needle) in cases {
+        let evs = decode_sse(s.as_bytes());
+        assert_invariants(&evs);
+        let e = last_error(&evs);
+        assert_eq!(e.kind, ErrorKind::BadGateway);
+        assert!(e.message.contains(needle), "{} lacks {needle}", e.message);
+    }
+}
+
+#[test]
+fn stop_without_message_delta_still_gets_one() {
+    let s = start() + &ev(json!({"type": "message_stop"}));
+    let evs = decode_sse(s.as_bytes());
+    assert_invariants(&evs);
+    assert!(matches!(
+        evs[1],
+        StreamEvent::MessageDelta {
+            stop_reason: None,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn encoder_writes_anthropic_events() {
+    let mut enc = StreamEncoder::new(&Request {
+        model: "alias".into(),
+        ..Request::default()
+    });
+    let usage = Usage {
+        input_tokens: 3,
+        cache_read_tokens: 2,
+        ..Usage::default()
+    };
+    let evs = [
+        StreamEvent::MessageStart {
+            id: "chatcmpl-1".into(),
+            model: "gpt-4o".into(),
+            usage,
+        },
+        StreamEvent::Ping,
+        StreamEvent::BlockStart {
+            index: 0,
+            block: BlockStart::Thinking,
+        },
+        StreamEvent::BlockDelta {
+            index: 0,
+            delta: BlockDelta::Thinking("t".into()),
+        },
+        StreamEvent::BlockDelta {
+            index: 0,
+            delta: BlockDelta::Signature("S".into()),
+        },
+        StreamEvent::BlockStop { index: 0 },
+        StreamEvent::BlockStart {
+            index: 1,
+            block: BlockStart::Text,
+        },
+        StreamEvent::BlockDelta {
+            index: 1,
+            delta: BlockDelta::Text("hi\nthere".into()),
+        },
+        StreamEvent::BlockStop { index: 1 },
+        StreamEvent::BlockStart {
+            index: 2,
+            block: BlockStart::ToolUse {
+                id: "call_1".into(),
+                name: "f".into(),
+            },
+        },
+        StreamEvent::BlockDelta {
+            index: 2,
+            delta: BlockDelta::InputJson("{\"a\":1}".into()),
+        },
+        StreamEvent::BlockStop { index: 2 },
+        StreamEvent::BlockStart {
+            index: 3,
+            block: BlockStart::RedactedThinking { data: "R".into() },
+        },
+        StreamEvent::BlockStop { index: 3 },
+        StreamEvent::MessageDelta {
+            stop_reason: Some(StopReason::ToolUse),
+            stop_sequence: None,
+            usage: Usage {
+                output_tokens: 9,
+                ..usage
+            },
+        },
+        StreamEvent::MessageStop,
+        StreamEvent::Ping,
+    ];
+    let mut out = BytesMut::new();
+    for e in &evs {
+        enc.encode(e, &mut out);
+    }
+    let expected = concat!(
+        "event: message_start\n",
+        r#"data: {"type":"message_start","message":{"id":"chatcmpl-1","type":"message","role":"assistant","model":"gpt-4o","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":2,"output_tokens":0}}}"#,
+        "\n\n",
+        "event: ping\n",
+        r#"data: {"type":"ping"}"#,
+        "\n\n",
+        "event: content_block_start\n",
+        r#"data: {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#,
+        "\n\n",
+        "event: content_block_delta\n",
+        r#"data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"t"}}"#,
+        "\n\n",
+        "event: content_block_delta\n",
+        r#"data: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"S"}}"#,
+        "\n\n",
+        "event: content_block_stop\n",
+        r#"data: {"type":"content_block_stop","index":0}"#,
+        "\n\n",
+        "event: content_block_start\n",
+        r#"data: {"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}"#,
+        "\n\n",
+        "event: content_block_delta\n",
+        r#"data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"hi\nthere"}}"#,
+        "\n\n",
+        "event: content_block_stop\n",
+        r#"data: {"type":"content_block_stop","index":1}"#,
+        "\n\n",
+        "event: content_block_start\n",
+        r#"data: {"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"call_1","name":"f","input":{}}}"#,
+        "\n\n",
+        "event: content_block_delta\n",
+        r#"data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"a\":1}"}}"#,
+        "\n\n",
+        "event: content_block_stop\n",
+        r#"data: {"type":"content_block_stop","index":2}"#,
+        "\n\n",
+        "event: content_block_start\n",
+        r#"data: {"type":"content_block_start","index":3,"content_block":{"type":"redacted_thinking","data":"R"}}"#,
+        "\n\n",
+        "event: content_block_stop\n",
+        r#"data: {"type":"content_block_stop","index":3}"#,
+        "\n\n",
+        "event: message_delta\n",
+        r#"data: {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":2,"output_tokens":9}}"#,
+        "\n\n",
+        "event: message_stop\n",
+        r#"data: {"type":"message_stop"}"#,
+        "\n\n",
+    );
+    assert_eq!(String::from_utf8_lossy(&out), expected);
+
+    // Round trip: what the encoder writes, the decoder reads back to the same events.
+    let back = decode_sse(&out);
+    assert_eq!(back, evs[..evs.len() - 1].to_vec());
+}
+
+#[test]
+fn encoder_error_event_and_model_fallback() {
+    let mut enc = StreamEncoder::new(&Request {
+        model: "alias".into(),
+        ..Request::default()
+    });
+    let mut out = BytesMut::new();
+    enc.encode(
+        &StreamEvent::MessageStart {
+            id: "x".into(),
+            model: String::new(),
+            usage: Usage::default(),
+        },
+        &mut out,
+    );
+    enc.encode(
+        &StreamEvent::Error(ApiError::context_overflow("too many tokens")),
+        &mut out,
+    );
+    enc.encode(&StreamEvent::MessageStop, &mut out);
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains(r#""model":"alias""#));
+    assert!(text.ends_with(concat!(
+        "event: error\n",
+        r#"data: {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: too many tokens"}}"#,
+        "\n\n"
+    )), "{text}");
+}

@@ -1,0 +1,271 @@
+//! Upstream chunks -> IR stream events.
+
+use serde_json::{Value, json};
+
+use crate::dialects::openai_chat::StreamDecoder;
+use crate::ir::{BlockDelta, BlockStart, ErrorKind, StopReason, StreamEvent, Usage};
+use crate::sse::SseEvent;
+
+fn chunk(delta: Value, finish: Value) -> String {
+    json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    .to_string()
+}
+
+fn run(datas: &[String], finish: bool) -> Vec<StreamEvent> {
+    let mut d = StreamDecoder::new();
+    let mut out = Vec::new();
+    for data in datas {
+        d.feed(
+            &SseEvent {
+                event: None,
+                data: data.clone(),
+            },
+            &mut out,
+        );
+    }
+    if finish {
+        d.finish(&mut out);
+    }
+    out
+}
+
+fn tool_piece(k: u64, id: Option<&str>, name: Option<&str>, args: &str) -> Value {
+    let mut f = json!({"arguments": args});
+    if let Some(n) = name {
+        f["name"] = json!(n);
+    }
+    let mut p = json!({"index": k, "function": f});
+    if let Some(i) = id {
+        p["id"] = json!(i);
+        p["type"] = json!("function");
+    }
+    json!({"tool_calls": [p]})
+}
+
+#[test]
+fn reasoning_text_and_parallel_tools_with_usage_chunk() {
+    let out = run(
+        &[
+            chunk(json!({"role": "assistant", "content": ""}), Value::Null),
+            chunk(json!({"reasoning_content": "th"}), Value::Null),
+            chunk(json!({"reasoning_content": "ink", "content": null}), Value::Null),
+            chunk(json!({"content": "Hi"}), Value::Null),
+            chunk(tool_piece(0, Some("a"), Some("f"), ""), Value::Null),
+            chunk(tool_piece(0, None, None, "{\"x\""), Value::Null),
+            chunk(tool_piece(0, None, None, ":1}"), Value::Null),
+            chunk(tool_piece(1, Some("b"), Some("g"), "{}"), Value::Null),
+            chunk(json!({}), json!("tool_calls")),
+            json!({"id": "c1", "choices": [], "usage": {"prompt_tokens": 50, "completion_tokens": 9,
+                "prompt_tokens_details": {"cached_tokens": 10},
+                "completion_tokens_details": {"reasoning_tokens": 3}}})
+            .to_string(),
+            "[DONE]".into(),
+        ],
+        true,
+    );
+    use StreamEvent::*;
+    let want = vec![
+        MessageStart {
+            id: "c1".into(),
+            model: "m".into(),
+            usage: Usage::default(),
+        },
+        BlockStart {
+            index: 0,
+            block: crate::ir::BlockStart::Thinking,
+        },
+        BlockDelta {
+            index: 0,
+            delta: crate::ir::BlockDelta::Thinking("th".into()),
+        },
+        BlockDelta {
+            index: 0,
+            delta: crate::ir::BlockDelta::Thinking("ink".into()),
+        },
+        BlockStop { index: 0 },
+        BlockStart {
+            index: 1,
+            block: crate::ir::BlockStart::Text,
+        },
+        BlockDelta {
+            index: 1,
+            delta: crate::ir::BlockDelta::Text("Hi".into()),
+        },
+        BlockStop { index: 1 },
+        BlockStart {
+            index: 2,
+            block: crate::ir::BlockStart::ToolUse {
+                id: "a".into(),
+                name: "f".into(),
+            },
+        },
+        BlockDelta {
+            index: 2,
+            delta: crate::ir::BlockDelta::InputJson("{\"x\"".into()),
+        },
+        BlockDelta {
+            index: 2,
+            delta: crate::ir::BlockDelta::InputJson(":1}".into()),
+        },
+        BlockStop { index: 2 },
+        BlockStart {
+            index: 3,
+            block: crate::ir::BlockStart::ToolUse {
+                id: "b".into(),
+                name: "g".into(),
+            },
+        },
+        BlockDelta {
+            index: 3,
+            delta: crate::ir::BlockDelta::InputJson("{}".into()),
+        },
+        BlockStop { index: 3 },
+        MessageDelta {
+            stop_reason: Some(StopReason::ToolUse),
+            stop_sequence: None,
+            usage: Usage {
+                input_tokens: 40,
+                output_tokens: 9,
+                cache_read_tokens: 10,
+                cache_write_tokens: 0,
+                reasoning_tokens: 3,
+            },
+        },
+        MessageStop,
+    ];
+    assert_eq!(out, want);
+}
+
+#[test]
+fn done_ends_and_later_input_is_ignored() {
+    let out = run(
+        &[
+            chunk(json!({"content": "x"}), json!("length")),
+            "[DONE]".into(),
+            chunk(json!({"content": "late"}), Value::Null),
+        ],
+        true,
+    );
+    assert_eq!(out.len(), 6);
+    assert!(matches!(
+        out[4],
+        StreamEvent::MessageDelta {
+            stop_reason: Some(StopReason::MaxTokens),
+            ..
+        }
+    ));
+    assert_eq!(out[5], StreamEvent::MessageStop);
+}
+
+#[test]
+fn finish_reason_without_done_is_completed() {
+    let out = run(&[chunk(json!({"content": "x"}), json!("stop"))], true);
+    assert_eq!(out.last(), Some(&StreamEvent::MessageStop));
+}
+
+#[test]
+fn truncated_stream_is_an_error() {
+    let out = run(&[chunk(json!({"content": "x"}), Value::Null)], true);
+    match out.last() {
+        Some(StreamEvent::Error(e)) => {
+            assert_eq!(e.kind, ErrorKind::BadGateway);
+            assert!(e.message.contains("finish_reason"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn interleaved_tool_pieces_are_an_error() {
+    let out = run(
+        &[
+            chunk(tool_piece(0, Some("a"), Some("f"), "{"), Value::Null),
+            chunk(tool_piece(1, Some("b"), Some("g"), "{"), Value::Null),
+            chunk(tool_piece(0, None, None, "}"), Value::Null),
+            chunk(tool_piece(1, None, None, "}"), Value::Null),
+        ],
+        true,
+    );
+    match out.last() {
+        Some(StreamEvent::Error(e)) => {
+            assert_eq!(e.kind, ErrorKind::BadGateway);
+            assert!(e.message.contains("interleaved"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        out.iter()
+            .filter(|e| matches!(e, StreamEvent::Error(_)))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn error_chunk_mid_stream() {
+    let out = run(
+        &[
+            chunk(json!({"content": "x"}), Value::Null),
+            json!({"error": {"message": "The server had an error", "type": "server_error"}})
+                .to_string(),
+        ],
+        true,
+    );
+    match out.last() {
+        Some(StreamEvent::Error(e)) => {
+            assert_eq!(e.kind, ErrorKind::BadGateway);
+            assert_eq!(e.message, "The server had an error");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn ollama_style_reused_index_and_missing_ids() {
+    let out = run(
+        &[
+            chunk(tool_piece(0, Some("a"), Some("f"), "{}"), Value::Null),
+            chunk(tool_piece(0, Some("b"), Some("g"), "{}"), Value::Null),
+            chunk(
+                json!({"tool_calls": [{"function": {"name": "h", "arguments": "{}"}}]}),
+                json!("stop"),
+            ),
+        ],
+        true,
+    );
+    let starts: Vec<_> = out
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::BlockStart {
+                block: BlockStart::ToolUse { id, name },
+                ..
+            } => Some((id.clone(), name.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts.len(), 3, "{out:?}");
+    assert_eq!(starts[0], ("a".into(), "f".into()));
+    assert_eq!(starts[1], ("b".into(), "g".into()));
+    assert!(starts[2].0.starts_with("call_"));
+    assert!(matches!(
+        out[out.len() - 2],
+        StreamEvent::MessageDelta {
+            stop_reason: Some(StopReason::ToolUse),
+            ..
+        }
+    ));
+    assert!(out.iter().any(|e| matches!(
+        e,
+        StreamEvent::BlockDelta {
+            delta: BlockDelta::InputJson(_),
+            ..
+        }
+    )));
+}
+
+#[test]
+fn invalid_json_chunk_is_an_error() {
+    let out = run(&["{not json".into()], false);
+    assert!(matches!(&out[0], StreamEvent::Error(e) if e.kind == ErrorKind::BadGateway));
+}
