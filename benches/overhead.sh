@@ -17,7 +17,9 @@
 #
 # Environment (all optional):
 #   DURATION=5s  WARMUP=1s  CONNS="1 32"   measured time, unrecorded warm-up, connection counts
+#   ROUNDS=3                               full passes over all cases; the report takes medians
 #   WRK_CPUS=0  SERVER_CPUS=1              taskset CPU lists ("" disables pinning)
+#   MOCK_CPUS=$SERVER_CPUS                 CPUs of the mock upstream alone
 #   PORT_BASE=18480                        mock = +1, proxy = +2, amux = +3
 #   AMUX_BIN=...                           default: $CARGO_TARGET_DIR (or ./target)/release/amux
 #   BUILD=1                                `nice -n 19 cargo build --release` first (0: skip)
@@ -34,8 +36,10 @@ ROOT=$(dirname "$HERE")
 DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-1s}
 CONNS=${CONNS:-"1 32"}
+ROUNDS=${ROUNDS:-3}
 WRK_CPUS=${WRK_CPUS-0}
 SERVER_CPUS=${SERVER_CPUS-1}
+MOCK_CPUS=${MOCK_CPUS-$SERVER_CPUS}
 PORT_BASE=${PORT_BASE:-18480}
 PORT_MOCK=$((PORT_BASE + 1))
 PORT_PROXY=$((PORT_BASE + 2))
@@ -69,8 +73,10 @@ NGINX=$(command -v nginx)
 # Command prefixes that pin to a CPU list (empty list: no pinning).
 PIN_WRK=()
 PIN_SRV=()
+PIN_MOCK=()
 [[ -n $WRK_CPUS ]] && PIN_WRK=(taskset -c "$WRK_CPUS")
 [[ -n $SERVER_CPUS ]] && PIN_SRV=(taskset -c "$SERVER_CPUS")
+[[ -n $MOCK_CPUS ]] && PIN_MOCK=(taskset -c "$MOCK_CPUS")
 
 # --- build ----------------------------------------------------------------------------------
 if [[ $BUILD == 1 ]]; then
@@ -130,14 +136,16 @@ fill() { # fill TEMPLATE OUT: substitute the @NAME@ placeholders
 mkdir -p "$RUN/mock-body" "$RUN/proxy-body" "$RUN/proxy-temp"
 
 fill "$HERE/nginx/mock.conf" "$PORT_MOCK" "$RUN/mock.conf"
-"${PIN_SRV[@]}" "$NGINX" -e "$RUN/mock-error.log" -p "$RUN" -c "$RUN/mock.conf" 2>"$RUN/mock.stderr" &
+"${PIN_MOCK[@]}" "$NGINX" -e "$RUN/mock-error.log" -p "$RUN" -c "$RUN/mock.conf" 2>"$RUN/mock.stderr" &
 PIDS+=($!)
 wait_ready "http://127.0.0.1:$PORT_MOCK/ready" "${PIDS[-1]}" "mock nginx" "$RUN/mock.stderr"
+MOCK_WORKER=$(pgrep -P "${PIDS[-1]}" | head -1)
 
 fill "$HERE/nginx/proxy.conf" "$PORT_PROXY" "$RUN/proxy.conf"
 "${PIN_SRV[@]}" "$NGINX" -e "$RUN/proxy-error.log" -p "$RUN" -c "$RUN/proxy.conf" 2>"$RUN/proxy.stderr" &
 PIDS+=($!)
 wait_ready "http://127.0.0.1:$PORT_PROXY/ready" "${PIDS[-1]}" "proxy nginx" "$RUN/proxy.stderr"
+PROXY_WORKER=$(pgrep -P "${PIDS[-1]}" | head -1)
 
 m="http://127.0.0.1:$PORT_MOCK"
 cat >"$RUN/amux.yaml" <<EOF
@@ -160,6 +168,8 @@ PIDS+=("$AMUX_PID")
 wait_ready "http://127.0.0.1:$PORT_AMUX/health/readiness" "$AMUX_PID" "amux" "$RUN/amux.log"
 
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# CPU time (ns) a process has run so far, all threads (first field of each task's schedstat).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
 RSS_IDLE=$(kb "$AMUX_PID" VmRSS)
 HWM_IDLE=$(kb "$AMUX_PID" VmHWM)
 THREADS=$(kb "$AMUX_PID" Threads)
@@ -209,36 +219,53 @@ run_case() {
     fi
     local envs=(BENCH_BODY="$body" BENCH_MODEL="$model" BENCH_STREAM="$stream" BENCH_DIALECT="$caller")
     env "${envs[@]}" "${PIN_WRK[@]}" wrk -t1 -c"$conns" -d"$WARMUP" -s "$HERE/wrk/post.lua" "$url" >/dev/null
+    # CPU time of the server under test (the mock itself when direct) and of the mock.
+    local srv=$MOCK_WORKER
+    [[ $kind == proxy ]] && srv=$PROXY_WORKER
+    [[ $kind == same || $kind == cross ]] && srv=$AMUX_PID
+    local srv0 mock0 srv_ns mock_ns
+    srv0=$(cpu_ns "$srv")
+    mock0=$(cpu_ns "$MOCK_WORKER")
     env "${envs[@]}" "${PIN_WRK[@]}" wrk -t1 -c"$conns" -d"$DURATION" -s "$HERE/wrk/post.lua" "$url" \
-        >"$RUN/wrk-$conns-$group-$kind.out"
-    line=$(grep '^RESULT ' "$RUN/wrk-$conns-$group-$kind.out") || die "no RESULT line from wrk"
+        >"$RUN/wrk-$round-$conns-$group-$kind.out"
+    srv_ns=$(($(cpu_ns "$srv") - srv0))
+    mock_ns=$(($(cpu_ns "$MOCK_WORKER") - mock0))
+    line=$(grep '^RESULT ' "$RUN/wrk-$round-$conns-$group-$kind.out") || die "no RESULT line from wrk"
     local rss=-
     [[ $kind == same || $kind == cross ]] && rss=$(kb "$AMUX_PID" VmRSS)
-    # conns group kind requests duration_us p50 p90 p99 max mean errors rss_kb
-    echo "$line" | awk -v c="$conns" -v g="$group" -v k="$kind" -v rss="$rss" '{
+    # conns group kind requests duration_us p50 p90 p99 max mean errors rss_kb srv_cpu_ns mock_cpu_ns
+    echo "$line" | awk -v c="$conns" -v g="$group" -v k="$kind" -v rss="$rss" -v sns="$srv_ns" -v mns="$mock_ns" '{
         for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
         err = f["connect_err"] + f["read_err"] + f["write_err"] + f["timeout_err"] + f["status_err"]
-        printf "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%d\t%s\n", c, g, k, f["requests"],
-            f["duration_us"], f["p50_us"], f["p90_us"], f["p99_us"], f["max_us"], f["mean_us"], err, rss
+        printf "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%d\t%s\t%s\t%s\n", c, g, k, f["requests"],
+            f["duration_us"], f["p50_us"], f["p90_us"], f["p99_us"], f["max_us"], f["mean_us"], err, rss, sns, mns
     }' >>"$RESULTS"
-    log "$(tail -1 "$RESULTS" | awk -F'\t' '{ printf "c=%-3s %-15s %-6s %9.0f req/s  p50 %6.3f ms  p99 %6.3f ms  errors %d",
-        $1, $2, $3, $4 / ($5 / 1e6), $6 / 1000, $8 / 1000, $11 }')"
+    log "$(tail -1 "$RESULTS" | awk -F'\t' '{ printf "c=%-3s %-15s %-6s %9.0f req/s  p50 %6.3f ms  p99 %6.3f ms  cpu %5.1f us/req  errors %d",
+        $1, $2, $3, $4 / ($5 / 1e6), $6 / 1000, $8 / 1000, $13 / 1000 / $4, $11 }')"
 }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-for conns in $CONNS; do
-    for g in "${GROUPS_[@]}"; do
-        read -r group dialect path model stream <<<"$g"
-        run_case "$conns" "$group" direct "$dialect" "http://127.0.0.1:$PORT_MOCK$path" "$model" "$stream"
-        run_case "$conns" "$group" proxy "$dialect" "http://127.0.0.1:$PORT_PROXY$path" "$model" "$stream"
-        run_case "$conns" "$group" same "$dialect" \
-            "http://127.0.0.1:$PORT_AMUX$(api_path "$dialect")" "$model" "$stream"
-        caller=$(other "$dialect")
-        run_case "$conns" "$group" cross "$caller" \
-            "http://127.0.0.1:$PORT_AMUX$(api_path "$caller")" "$model" "$stream"
+STAT_START=$(head -1 /proc/stat)
+for ((round = 1; round <= ROUNDS; round++)); do
+    log "round $round of $ROUNDS"
+    for conns in $CONNS; do
+        for g in "${GROUPS_[@]}"; do
+            read -r group dialect path model stream <<<"$g"
+            run_case "$conns" "$group" direct "$dialect" "http://127.0.0.1:$PORT_MOCK$path" "$model" "$stream"
+            run_case "$conns" "$group" proxy "$dialect" "http://127.0.0.1:$PORT_PROXY$path" "$model" "$stream"
+            run_case "$conns" "$group" same "$dialect" \
+                "http://127.0.0.1:$PORT_AMUX$(api_path "$dialect")" "$model" "$stream"
+            caller=$(other "$dialect")
+            run_case "$conns" "$group" cross "$caller" \
+                "http://127.0.0.1:$PORT_AMUX$(api_path "$caller")" "$model" "$stream"
+        done
     done
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+# Share of CPU time the hypervisor took away (steal) while the cases ran.
+STEAL=$(printf '%s\n%s\n' "$STAT_START" "$(head -1 /proc/stat)" | awk '
+    { t[NR] = 0; for (i = 2; i <= NF; i++) t[NR] += $i; s[NR] = $9 }
+    END { d = t[2] - t[1]; printf "%.1f%%", (d > 0 ? 100 * (s[2] - s[1]) / d : 0) }')
 RSS_AFTER=$(kb "$AMUX_PID" VmRSS)
 HWM_AFTER=$(kb "$AMUX_PID" VmHWM)
 
@@ -251,9 +278,9 @@ report() {
     echo "- amux $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') ($AMUX_BIN)," \
         "$("$NGINX" -v 2>&1 | sed 's#.*/##; s#^#nginx #')," \
         "$(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }')"
-    echo "- wrk -t1 on CPU ${WRK_CPUS:-any}; mock, proxy and amux on CPU ${SERVER_CPUS:-any};" \
-        "$DURATION per case after a $WARMUP warm-up; RUST_LOG=${RUST_LOG:-unset (info)}"
-    echo "- load average at start $LOAD_START, at end $LOAD_END"
+    echo "- wrk -t1 on CPU ${WRK_CPUS:-any}; mock on CPU ${MOCK_CPUS:-any}; proxy and amux on CPU ${SERVER_CPUS:-any};" \
+        "$DURATION per case after a $WARMUP warm-up, $ROUNDS round(s); RUST_LOG=${RUST_LOG:-unset (info)}"
+    echo "- load average before the cases $LOAD_START, after $LOAD_END; CPU steal during the cases $STEAL"
     echo
     awk -F'\t' -v rss_idle="$RSS_IDLE" -v hwm_idle="$HWM_IDLE" -v rss_after="$RSS_AFTER" \
         -v hwm_after="$HWM_AFTER" -f "$HERE/report.awk" "$RESULTS"
