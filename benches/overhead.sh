@@ -244,8 +244,21 @@ run_case() {
         $1, $2, $3, $4 / ($5 / 1e6), $6 / 1000, $8 / 1000, $13 / 1000 / $4, $11 }')"
 }
 
+# Jiffies of CPU (user + nice + system) used by everything, and by this benchmark: the servers,
+# this shell and every child it waited for (wrk, curl, awk).
+busy_all() { awk '$1 == "cpu" { print $2 + $3 + $4 }' /proc/stat; }
+busy_ours() {
+    local p t=0
+    for p in "$MOCK_WORKER" "$PROXY_WORKER" "$AMUX_PID"; do
+        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+    done
+    echo $((t + $(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)))
+}
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 STAT_START=$(head -1 /proc/stat)
+ALL0=$(busy_all)
+OURS0=$(busy_ours)
+T0=$(date +%s)
 for ((round = 1; round <= ROUNDS; round++)); do
     log "round $round of $ROUNDS"
     for conns in $CONNS; do
@@ -262,6 +275,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
     done
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+# CPU other processes used while the cases ran, in % of one CPU: how disturbed the run was.
+OTHERS=$(awk -v a="$(($(busy_all) - ALL0))" -v o="$(($(busy_ours) - OURS0))" -v t="$(($(date +%s) - T0))" \
+    -v hz="$(getconf CLK_TCK)" 'BEGIN { v = t > 0 ? 100 * (a - o) / hz / t : 0; printf "%.0f%%", (v < 0 ? 0 : v) }')
 # Share of CPU time the hypervisor took away (steal) while the cases ran.
 STEAL=$(printf '%s\n%s\n' "$STAT_START" "$(head -1 /proc/stat)" | awk '
     { t[NR] = 0; for (i = 2; i <= NF; i++) t[NR] += $i; s[NR] = $9 }
@@ -280,7 +296,8 @@ report() {
         "$(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }')"
     echo "- wrk -t1 on CPU ${WRK_CPUS:-any}; mock on CPU ${MOCK_CPUS:-any}; proxy and amux on CPU ${SERVER_CPUS:-any};" \
         "$DURATION per case after a $WARMUP warm-up, $ROUNDS round(s); RUST_LOG=${RUST_LOG:-unset (info)}"
-    echo "- load average before the cases $LOAD_START, after $LOAD_END; CPU steal during the cases $STEAL"
+    echo "- load average before the cases $LOAD_START, after $LOAD_END; CPU steal during the cases $STEAL;" \
+        "other processes used $OTHERS of one CPU meanwhile"
     echo
     awk -F'\t' -v rss_idle="$RSS_IDLE" -v hwm_idle="$HWM_IDLE" -v rss_after="$RSS_AFTER" \
         -v hwm_after="$HWM_AFTER" -f "$HERE/report.awk" "$RESULTS"
