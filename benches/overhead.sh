@@ -129,7 +129,7 @@ wait_ready() {
 
 # --- servers --------------------------------------------------------------------------------
 user=$(id -un)
-fill() { # fill TEMPLATE OUT: substitute the @NAME@ placeholders
+fill() { # fill TEMPLATE PORT OUT: substitute the @NAME@ placeholders
     sed -e "s#@RUN@#$RUN#g" -e "s#@FIXTURES@#$HERE/fixtures#g" -e "s#@USER@#$user#g" \
         -e "s#@PORT@#$2#g" -e "s#@UPSTREAM_PORT@#$PORT_MOCK#g" "$1" >"$3"
 }
