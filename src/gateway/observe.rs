@@ -226,7 +226,12 @@ impl StreamObserver {
             return true;
         };
         if let Some(u) = env.nested_usage(self.dialect) {
-            self.usage.merge_max(&u);
+            if self.dialect == Dialect::Gemini {
+                // Each usageMetadata is a snapshot of the whole call so far.
+                self.usage = u;
+            } else {
+                self.usage.merge_max(&u);
+            }
         }
         if env.error.is_some() && env.choices.is_none() && env.candidates.is_none() {
             self.saw_error = true;
