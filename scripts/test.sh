@@ -37,6 +37,8 @@ apt_install() {
 command -v python3 >/dev/null || apt_install python3
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 command -v npm >/dev/null || apt_install nodejs npm
+# The rate-limit and cache tests start a real redis-server on a free loopback port.
+command -v redis-server >/dev/null || apt_install redis-server
 if ! cargo nextest --version >/dev/null 2>&1; then
   step "cargo install cargo-nextest"
   cargo install --locked cargo-nextest || fail "install cargo-nextest"

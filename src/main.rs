@@ -37,6 +37,15 @@ enum Command {
         /// Log format.
         #[arg(long, value_enum, default_value = "text", env = "AMUX_LOG_FORMAT")]
         log_format: LogFormat,
+        /// Allow a non-loopback address without any keys configured (anyone who can reach the
+        /// port can spend the providers' keys).
+        #[arg(long)]
+        no_auth: bool,
+    },
+    /// Virtual keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Config file tools.
     Config {
@@ -51,6 +60,19 @@ enum ConfigCommand {
     Check { file: PathBuf },
     /// Print the JSON Schema of the config file.
     Schema,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a fresh key and the config entry holding its hash.
+    New {
+        /// Name shown in logs and metrics.
+        #[arg(long, default_value = "new-key")]
+        name: String,
+        /// Team of the key.
+        #[arg(long)]
+        team: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -79,13 +101,35 @@ fn env(name: &str) -> Option<String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, listen, log_format } => serve(config, listen, log_format),
+        Command::Serve { config, listen, log_format, no_auth } => serve(config, listen, log_format, no_auth),
+        Command::Keys { command: KeysCommand::New { name, team } } => new_key(&name, team.as_deref()),
         Command::Config { command: ConfigCommand::Check { file } } => check(&file),
         Command::Config { command: ConfigCommand::Schema } => {
             print!("{}", config::schema_json());
             ExitCode::SUCCESS
         }
     }
+}
+
+fn new_key(name: &str, team: Option<&str>) -> ExitCode {
+    let key = match amux::stack::auth::new_key() {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("amux: {}", e.message);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("key: {key}");
+    println!();
+    println!("# config entry (only the hash is stored):");
+    println!("keys:");
+    println!("  - name: {name}");
+    if let Some(t) = team {
+        println!("    team: {t}");
+    }
+    println!("    key_sha256: {}", amux::stack::auth::hash_key(&key));
+    println!("    models: [\"*\"]");
+    ExitCode::SUCCESS
 }
 
 fn check(file: &std::path::Path) -> ExitCode {
@@ -105,7 +149,7 @@ fn check(file: &std::path::Path) -> ExitCode {
     }
 }
 
-fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: LogFormat) -> ExitCode {
+fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: LogFormat, no_auth: bool) -> ExitCode {
     init_logging(log_format);
     // Installing the process-wide TLS provider can only fail if one is already installed.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -124,6 +168,14 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
     let listen = listen
         .or_else(|| config.listen.as_deref().and_then(|l| l.parse().ok()))
         .unwrap_or_else(|| DEFAULT_LISTEN.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8484))));
+    let has_keys = !config.keys.is_empty() || config.keys_file.is_some();
+    if !listen.ip().is_loopback() && !has_keys && !no_auth {
+        eprintln!(
+            "amux: refusing to listen on {listen} with no keys configured: anyone who can reach it could \
+             spend the providers' keys. Add keys (`amux keys new`) or pass --no-auth."
+        );
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

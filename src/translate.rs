@@ -156,6 +156,45 @@ impl Encoder {
     }
 }
 
+/// Decodes an upstream SSE byte stream into IR events (no re-encoding): the response cache's view
+/// of a same-dialect stream.
+pub struct EventDecoder {
+    parser: SseParser,
+    decoder: Decoder,
+    sse: Vec<SseEvent>,
+}
+
+impl EventDecoder {
+    pub fn new(upstream: Dialect) -> Self {
+        EventDecoder { parser: SseParser::new(), decoder: Decoder::new(upstream), sse: Vec::new() }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) {
+        self.parser.feed(chunk, &mut self.sse);
+        for ev in self.sse.drain(..) {
+            self.decoder.feed(&ev, out);
+        }
+    }
+
+    pub fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+        self.parser.finish(&mut self.sse);
+        for ev in self.sse.drain(..) {
+            self.decoder.feed(&ev, out);
+        }
+        self.decoder.finish(out);
+    }
+}
+
+/// Encodes a whole IR event sequence as the caller's stream (a cached answer replayed).
+pub fn encode_stream(caller: Dialect, req: &ir::Request, events: &[StreamEvent]) -> Bytes {
+    let mut enc = Encoder::new(caller, req);
+    let mut out = BytesMut::new();
+    for ev in events {
+        enc.encode(ev, &mut out);
+    }
+    out.freeze()
+}
+
 /// Translates an upstream SSE byte stream into the caller's SSE byte stream, event by event.
 /// Every IR event it produces is also shown to `observe` (usage accounting).
 pub struct StreamTranslator {

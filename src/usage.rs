@@ -36,6 +36,9 @@ impl Outcome {
 pub struct CallRecord {
     /// The caller's dialect.
     pub surface: Dialect,
+    /// The virtual key's name and team (None on an open gateway).
+    pub key: Option<String>,
+    pub team: Option<String>,
     /// The model name the caller sent.
     pub model: String,
     pub provider: String,
@@ -54,6 +57,8 @@ pub struct CallRecord {
     pub retries: u32,
     /// Fallback aliases moved to.
     pub fallbacks: u32,
+    /// The response cache: not consulted (None), hit, or miss.
+    pub cache: Option<bool>,
 }
 
 /// Something that wants every [`CallRecord`].
@@ -85,6 +90,8 @@ impl UsageSink for LogSink {
         tracing::info!(
             target: "amux::usage",
             surface = r.surface.label(),
+            key = r.key.as_deref().unwrap_or("-"),
+            team = r.team.as_deref().unwrap_or("-"),
             model = %r.model,
             provider = %r.provider,
             upstream_model = %r.upstream_model,
@@ -107,8 +114,12 @@ impl UsageSink for LogSink {
 }
 
 /// Emits its record exactly once: on [`CallGuard::finish`], or on drop as a disconnect.
+/// Runs once with the final record (e.g. reconciles the rate limiter's token estimate).
+pub type EndHook = Box<dyn FnOnce(&CallRecord) + Send>;
+
 pub struct CallGuard {
     rec: Option<CallRecord>,
+    hooks: Vec<EndHook>,
     started: Instant,
     sinks: UsageSinks,
     /// The response is complete: a later drop keeps the outcome instead of calling it a disconnect.
@@ -117,12 +128,23 @@ pub struct CallGuard {
 
 impl CallGuard {
     pub fn new(sinks: UsageSinks, rec: CallRecord, started: Instant) -> Self {
-        CallGuard { rec: Some(rec), started, sinks, complete: false }
+        CallGuard { rec: Some(rec), hooks: Vec::new(), started, sinks, complete: false }
     }
 
     /// A guard that records nothing (stands in after the real one moved into a response body).
     pub fn detached() -> Self {
-        CallGuard { rec: None, started: Instant::now(), sinks: UsageSinks::default(), complete: true }
+        CallGuard {
+            rec: None,
+            hooks: Vec::new(),
+            started: Instant::now(),
+            sinks: UsageSinks::default(),
+            complete: true,
+        }
+    }
+
+    /// Adds a hook run with the final record.
+    pub fn on_end(&mut self, hook: EndHook) {
+        self.hooks.push(hook);
     }
 
     /// The deployment that answered.
@@ -131,6 +153,13 @@ impl CallGuard {
             r.provider = provider.to_string();
             r.upstream_model = upstream_model.to_string();
             r.passthrough = passthrough;
+        }
+    }
+
+    /// Whether the response cache answered.
+    pub fn cache(&mut self, hit: bool) {
+        if let Some(r) = &mut self.rec {
+            r.cache = Some(hit);
         }
     }
 
@@ -194,6 +223,9 @@ impl CallGuard {
                 r.outcome = o;
             }
             r.duration = self.started.elapsed();
+            for hook in self.hooks.drain(..) {
+                hook(&r);
+            }
             self.sinks.emit(&r);
         }
     }

@@ -15,6 +15,9 @@ use super::state::AppState;
 use super::{passthrough, respond, translated};
 use crate::ir::{self, ApiError, Dialect, ErrorKind};
 use crate::providers::{Alias, Deployment};
+use crate::stack::auth::{self, Principal};
+use crate::stack::cache::{self, Store};
+use crate::stack::limits::{self, Charge, Limiter, Scope};
 use crate::translate;
 use crate::usage::{CallGuard, CallRecord, Outcome};
 
@@ -29,6 +32,8 @@ pub struct Inbound<'a> {
     pub path_model: Option<String>,
     /// Streaming when the surface says so in the path (Gemini `:streamGenerateContent`).
     pub path_stream: Option<bool>,
+    /// The caller's key (None on an open gateway).
+    pub principal: Option<Arc<Principal>>,
 }
 
 /// The parts of a call every attempt shares.
@@ -83,8 +88,29 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
         Ok(a) => a,
         Err(e) => return respond::error(dialect, &e),
     };
+    let principal = inbound.principal.clone();
+    if let Some(p) = &principal
+        && !p.allows(&model)
+    {
+        return respond::error(dialect, &auth::forbidden(p, &model));
+    }
+    // Rate limits of the key and the alias, charged with an estimate now, reconciled at the end.
+    let scopes: Vec<Scope> = [
+        principal.as_ref().and_then(|p| Scope::new(format!("key:{}", p.name), p.rpm, p.tpm)),
+        Scope::new(format!("alias:{}", alias.name), alias.rpm, alias.tpm),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let estimate = limits::estimate_tokens(inbound.body.len());
+    let charge = match state.limiter.admit(scopes, estimate).await {
+        Ok(c) => c,
+        Err(e) => return respond::error(dialect, &e),
+    };
     let record = CallRecord {
         surface: dialect,
+        key: principal.as_ref().map(|p| p.name.clone()),
+        team: principal.as_ref().and_then(|p| p.team.clone()),
         model,
         provider: String::new(),
         upstream_model: String::new(),
@@ -97,14 +123,73 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
         time_to_first_byte: None,
         retries: 0,
         fallbacks: 0,
+        cache: None,
     };
-    let guard = CallGuard::new(state.sinks.clone(), record, inbound.started);
-    let call = Call { inbound, top, stream, ir: None };
-    execute(&state, call, alias, guard).await
+    let mut guard = CallGuard::new(state.sinks.clone(), record, inbound.started);
+    reconcile_on_end(&mut guard, &state.limiter, charge);
+    let want_cache = cache::wanted(inbound.headers, &alias);
+    let mut call = Call { inbound, top, stream, ir: None };
+    let store = if want_cache {
+        let team = principal.as_ref().and_then(|p| p.team.as_deref());
+        let key = match call.ir() {
+            Ok(req) => cache::key(team, &alias.name, req),
+            Err(e) => return passthrough_fail(dialect, &mut guard, e),
+        };
+        if let Some(resp) = state.cache.get(&key).await {
+            return cache_hit(&mut call, resp, guard);
+        }
+        guard.cache(false);
+        Some(Store { cache: state.cache.clone(), key })
+    } else {
+        None
+    };
+    execute(&state, call, alias, guard, store).await
+}
+
+/// Answers from the cache, whole or replayed as a stream in the caller's dialect.
+fn cache_hit(call: &mut Call<'_>, resp: ir::Response, mut guard: CallGuard) -> Response<Body> {
+    let caller = call.inbound.dialect;
+    let stream = call.stream;
+    guard.cache(true);
+    guard.route("cache", &resp.model, false);
+    guard.mark_complete();
+    let req = match call.ir() {
+        Ok(r) => r,
+        Err(e) => return passthrough_fail(caller, &mut guard, e),
+    };
+    let mut out = if stream {
+        let mut r = Response::new(Body::from(translate::encode_stream(caller, req, &cache::replay(&resp))));
+        respond::sse_headers(r.headers_mut());
+        r
+    } else {
+        respond::json(http::StatusCode::OK, translate::encode_response_for(caller, &resp, req))
+    };
+    out.headers_mut().insert(cache::HEADER, http::HeaderValue::from_static("hit"));
+    out
+}
+
+/// Corrects the limiter's token estimate with the call's real usage when it ends.
+fn reconcile_on_end(guard: &mut CallGuard, limiter: &Arc<Limiter>, charge: Charge) {
+    if charge.scopes.is_empty() {
+        return;
+    }
+    let limiter = limiter.clone();
+    guard.on_end(Box::new(move |rec| {
+        let used = rec.usage.total_input() + rec.usage.output_tokens;
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { limiter.reconcile(&charge, used).await });
+        }
+    }));
 }
 
 /// The retry and fallback loop.
-async fn execute(state: &AppState, mut call: Call<'_>, alias: Arc<Alias>, mut guard: CallGuard) -> Response<Body> {
+async fn execute(
+    state: &AppState,
+    mut call: Call<'_>,
+    alias: Arc<Alias>,
+    mut guard: CallGuard,
+    store: Option<Store>,
+) -> Response<Body> {
     let caller = call.inbound.dialect;
     let retries = state.router.config.retries;
     let mut chain: VecDeque<Arc<Alias>> = VecDeque::from([alias]);
@@ -140,7 +225,17 @@ async fn execute(state: &AppState, mut call: Call<'_>, alias: Arc<Alias>, mut gu
             if n > 0 {
                 guard.retry();
             }
-            match try_deployment(state, &mut call, d, &mut guard).await {
+            // The deployment's own limits: over them, it is skipped like a 429 (no cooldown).
+            if let Some(scope) = Scope::new(format!("deployment:{}", d.id), d.rpm, d.tpm) {
+                match state.limiter.admit(vec![scope], limits::estimate_tokens(call.inbound.body.len())).await {
+                    Ok(charge) => reconcile_on_end(&mut guard, &state.limiter, charge),
+                    Err(e) => {
+                        last_err = Some(e);
+                        continue;
+                    }
+                }
+            }
+            match try_deployment(state, &mut call, d, &mut guard, store.clone()).await {
                 Ok(resp) => return resp,
                 Err(Failure::Retryable(e)) => {
                     if state.router.failure(d) {
@@ -202,6 +297,7 @@ async fn try_deployment(
     call: &mut Call<'_>,
     d: &Arc<Deployment>,
     guard: &mut CallGuard,
+    store: Option<Store>,
 ) -> Result<Response<Body>, Failure> {
     let caller = call.inbound.dialect;
     let target = d.provider.dialect_for(caller);
@@ -217,10 +313,16 @@ async fn try_deployment(
     let plan = Plan { deployment: d, target, url, body, stream: call.stream, first_byte_timeout };
     let committed = attempt::run(state, &call.inbound, plan, guard).await?;
     guard.route(&d.provider.name, &d.model, passthrough);
-    if passthrough {
-        Ok(passthrough::respond(caller, committed, strip_usage, std::mem::replace(guard, CallGuard::detached())))
+    let cached = store.is_some();
+    let guard = std::mem::replace(guard, CallGuard::detached());
+    let mut resp = if passthrough {
+        passthrough::respond(caller, committed, strip_usage, guard, store)
     } else {
         let req = call.ir().map_err(Failure::Fatal)?;
-        Ok(translated::respond(caller, req, committed, std::mem::replace(guard, CallGuard::detached())))
+        translated::respond(caller, req, committed, guard, store)
+    };
+    if cached {
+        resp.headers_mut().insert(cache::HEADER, http::HeaderValue::from_static("miss"));
     }
+    Ok(resp)
 }

@@ -134,6 +134,11 @@ async fn count(state: &AppState, inbound: &Inbound<'_>) -> Result<(u64, bool), A
         None => top.string("model")?.ok_or_else(|| ApiError::invalid_field("model", "is required"))?,
     };
     let alias = state.registry.resolve(&model)?;
+    if let Some(p) = &inbound.principal
+        && !p.allows(&model)
+    {
+        return Err(crate::stack::auth::forbidden(p, &model));
+    }
     let req = decode(caller, &top)?;
     // Counting asks the alias's first deployment: the tokenizer is the model family's.
     let Some(d) = alias.deployments.first() else {

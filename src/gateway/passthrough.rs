@@ -13,22 +13,46 @@ use super::splice::TopLevel;
 use super::stream::{self, Stage};
 use crate::ir::{self, ApiError, Dialect};
 use crate::providers::Deployment;
-use crate::translate;
+use crate::stack::cache::{Recorder, Store};
+use crate::translate::{self, EventDecoder};
 use crate::usage::CallGuard;
 
 struct ObserveStage {
     dialect: Dialect,
     observer: StreamObserver,
+    /// Decodes the stream on the side when its answer is to be cached.
+    recorder: Option<(EventDecoder, Recorder)>,
+}
+
+impl ObserveStage {
+    fn record(&mut self, chunk: Option<&[u8]>) {
+        let Some((decoder, rec)) = &mut self.recorder else { return };
+        let mut events = Vec::new();
+        match chunk {
+            Some(c) => decoder.feed(c, &mut events),
+            None => decoder.finish(&mut events),
+        }
+        for ev in &events {
+            rec.acc.push(ev);
+        }
+        if chunk.is_none()
+            && let Some((_, rec)) = self.recorder.take()
+        {
+            rec.finish();
+        }
+    }
 }
 
 impl Stage for ObserveStage {
     fn chunk(&mut self, chunk: Bytes, guard: &mut CallGuard) -> Bytes {
+        self.record(Some(&chunk));
         let out = self.observer.chunk(chunk);
         guard.usage(&self.observer.usage);
         out
     }
 
     fn finish(&mut self, guard: &mut CallGuard) -> Bytes {
+        self.record(None);
         let mut out = self.observer.finish().to_vec();
         guard.usage(&self.observer.usage);
         if self.observer.saw_error {
@@ -89,16 +113,28 @@ pub fn prepare(
 }
 
 /// The caller's response for a committed same-dialect answer.
-pub fn respond(dialect: Dialect, c: Committed, strip_usage: bool, mut guard: CallGuard) -> Response<Body> {
+pub fn respond(
+    dialect: Dialect,
+    c: Committed,
+    strip_usage: bool,
+    mut guard: CallGuard,
+    store: Option<Store>,
+) -> Response<Body> {
     let provider = c.deployment.provider.clone();
     let mut out = match c.answer {
         Answer::Stream { first, body } => {
-            let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage) };
+            let recorder = store.map(|s| (EventDecoder::new(dialect), Recorder::new(s)));
+            let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage), recorder };
             let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold)));
             respond::sse_headers(r.headers_mut());
             r
         }
         Answer::Full(bytes) => {
+            if let Some(s) = store
+                && let Ok(r) = translate::decode_response(dialect, &bytes)
+            {
+                s.cache.put(s.key, &r);
+            }
             guard.usage(&body_usage(dialect, &bytes));
             guard.mark_complete();
             Response::new(Body::from(bytes))

@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::RouterConfig;
+use crate::stack::auth::Keys;
+use crate::stack::cache::Cache;
+use crate::stack::limits::Limiter;
 use crate::stack::router::Router;
 
 use crate::providers::Registry;
@@ -14,17 +17,35 @@ use crate::usage::UsageSinks;
 pub struct AppState {
     pub registry: Registry,
     pub router: Arc<Router>,
+    pub keys: Keys,
+    pub limiter: Arc<Limiter>,
+    pub cache: Arc<Cache>,
     clients: HashMap<String, HttpClient>,
     pub sinks: UsageSinks,
 }
 
 impl AppState {
-    pub fn new(registry: Registry, router: RouterConfig, sinks: UsageSinks) -> Result<Self, ClientError> {
+    pub fn new(
+        registry: Registry,
+        router: RouterConfig,
+        keys: Keys,
+        limiter: Limiter,
+        cache: Cache,
+        sinks: UsageSinks,
+    ) -> Result<Self, ClientError> {
         let mut clients = HashMap::new();
         for (name, p) in &registry.providers {
             clients.insert(name.clone(), client::build(p.connect_timeout)?);
         }
-        Ok(AppState { registry, router: Arc::new(Router::new(router)), clients, sinks })
+        Ok(AppState {
+            registry,
+            router: Arc::new(Router::new(router)),
+            keys,
+            limiter: Arc::new(limiter),
+            cache: Arc::new(cache),
+            clients,
+            sinks,
+        })
     }
 
     /// The pooled client of a provider.

@@ -10,30 +10,45 @@ use super::respond;
 use super::stream::{self, Stage};
 use crate::ir::{self, ApiError, Dialect, ErrorKind, StreamEvent};
 use crate::providers::Deployment;
+use crate::stack::cache::{Recorder, Store};
 use crate::translate::{self, StreamTranslator};
 use crate::usage::CallGuard;
 
-struct TranslateStage(StreamTranslator);
+struct TranslateStage {
+    translator: StreamTranslator,
+    /// Collects the answer when it is to be cached.
+    recorder: Option<Recorder>,
+}
 
-fn observe(guard: &mut CallGuard) -> impl FnMut(&StreamEvent) + '_ {
-    move |ev| match ev {
-        StreamEvent::MessageStart { usage, .. } | StreamEvent::MessageDelta { usage, .. } => guard.usage(usage),
-        StreamEvent::Error(e) => guard.set_error(e.status, e.kind.label()),
-        _ => {}
+fn observe<'a>(guard: &'a mut CallGuard, recorder: &'a mut Option<Recorder>) -> impl FnMut(&StreamEvent) + 'a {
+    move |ev| {
+        if let Some(r) = recorder.as_mut() {
+            r.acc.push(ev);
+        }
+        match ev {
+            StreamEvent::MessageStart { usage, .. } | StreamEvent::MessageDelta { usage, .. } => guard.usage(usage),
+            StreamEvent::Error(e) => guard.set_error(e.status, e.kind.label()),
+            _ => {}
+        }
     }
 }
 
 impl Stage for TranslateStage {
     fn chunk(&mut self, chunk: Bytes, guard: &mut CallGuard) -> Bytes {
-        self.0.feed(&chunk, &mut observe(guard))
+        self.translator.feed(&chunk, &mut observe(guard, &mut self.recorder))
     }
 
     fn finish(&mut self, guard: &mut CallGuard) -> Bytes {
-        self.0.finish(&mut observe(guard))
+        let out = self.translator.finish(&mut observe(guard, &mut self.recorder));
+        if let Some(r) = self.recorder.take() {
+            r.finish();
+        }
+        out
     }
 
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
-        self.0.fail(err, &mut observe(guard))
+        self.recorder = None;
+        self.translator.fail(err, &mut observe(guard, &mut self.recorder))
     }
 }
 
@@ -44,17 +59,29 @@ pub fn prepare(req: &ir::Request, d: &Deployment, target: Dialect) -> Result<Vec
 }
 
 /// The caller's response for a committed translated answer.
-pub fn respond(caller: Dialect, req: &ir::Request, c: Committed, mut guard: CallGuard) -> Response<Body> {
+pub fn respond(
+    caller: Dialect,
+    req: &ir::Request,
+    c: Committed,
+    mut guard: CallGuard,
+    store: Option<Store>,
+) -> Response<Body> {
     let provider = c.deployment.provider.clone();
     match c.answer {
         Answer::Stream { first, body } => {
-            let stage = TranslateStage(StreamTranslator::new(c.target, caller, req));
+            let stage = TranslateStage {
+                translator: StreamTranslator::new(c.target, caller, req),
+                recorder: store.map(Recorder::new),
+            };
             let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold)));
             respond::sse_headers(r.headers_mut());
             r
         }
         Answer::Full(bytes) => match translate::decode_response(c.target, &bytes) {
             Ok(r) => {
+                if let Some(s) = store {
+                    s.cache.put(s.key, &r);
+                }
                 guard.usage(&r.usage);
                 guard.mark_complete();
                 respond::json(StatusCode::OK, translate::encode_response_for(caller, &r, req))

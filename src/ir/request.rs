@@ -1,5 +1,6 @@
 //! The canonical request: system blocks, messages of content blocks, tools and sampling.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// One chat request, decoded from the caller's dialect.
@@ -60,11 +61,11 @@ pub struct Message {
 }
 
 /// Prompt-cache hint (Anthropic `cache_control`), kept verbatim.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CacheControl(pub Value);
 
-/// A content block.
-#[derive(Debug, Clone, PartialEq)]
+/// A content block (serializable so the response cache can store answers losslessly).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Block {
     Text {
         text: String,
@@ -103,7 +104,7 @@ pub enum Block {
 }
 
 /// Where an image's or document's bytes are.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MediaSource {
     Base64 {
         media_type: String,

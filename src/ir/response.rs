@@ -1,9 +1,11 @@
 //! The canonical non-streaming response.
 
+use serde::{Deserialize, Serialize};
+
 use super::{Block, Usage};
 
 /// A complete model answer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Response {
     pub id: String,
     /// The model as the upstream named it.
@@ -17,7 +19,7 @@ pub struct Response {
 }
 
 /// Why generation stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StopReason {
     EndTurn,
     MaxTokens,

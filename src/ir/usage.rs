@@ -3,7 +3,7 @@
 /// Token counts, Anthropic-style: `input_tokens` excludes cache reads and cache writes, which are
 /// counted separately; `output_tokens` includes reasoning tokens, which are also broken out in
 /// `reasoning_tokens`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     /// Prompt tokens that were neither read from nor written to the prompt cache.
     pub input_tokens: u64,

@@ -54,6 +54,10 @@ pub async fn dispatch(
         Ok(x) => x,
         Err(resp) => return resp,
     };
+    let principal = match state.keys.authenticate(&parts.headers, parts.uri.query()) {
+        Ok(p) => p,
+        Err(e) => return error_response(dialect, &e),
+    };
     let inbound = call::Inbound {
         dialect,
         headers: &parts.headers,
@@ -62,6 +66,7 @@ pub async fn dispatch(
         started,
         path_model,
         path_stream,
+        principal,
     };
     match op {
         Op::Generate => call::handle(state, inbound).await,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode, Uri};
 use serde_json::{Value, json};
 
 use crate::gateway::{AppState, error_response, json_response};
@@ -26,9 +26,19 @@ fn entry(d: Dialect, id: &str, owner: &str) -> Value {
     }
 }
 
-pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response<Body> {
+pub async fn list(State(state): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response<Body> {
     let d = dialect(&headers);
-    let data: Vec<Value> = state.registry.listed_models().into_iter().map(|(id, owner)| entry(d, id, owner)).collect();
+    let principal = match state.keys.authenticate(&headers, uri.query()) {
+        Ok(p) => p,
+        Err(e) => return error_response(d, &e),
+    };
+    let data: Vec<Value> = state
+        .registry
+        .listed_models()
+        .into_iter()
+        .filter(|(id, _)| principal.as_ref().is_none_or(|p| p.allows(id)))
+        .map(|(id, owner)| entry(d, id, owner))
+        .collect();
     let body = match d {
         Dialect::Anthropic => json!({
             "data": data,
@@ -41,8 +51,16 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
     json_response(StatusCode::OK, body.to_string().into_bytes())
 }
 
-pub async fn get_one(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response<Body> {
+pub async fn get_one(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
     let d = dialect(&headers);
+    if let Err(e) = state.keys.authenticate(&headers, uri.query()) {
+        return error_response(d, &e);
+    }
     match state.registry.resolve(&id) {
         Ok(alias) => {
             let owner = alias.deployments.first().map(|x| x.provider.name.as_str()).unwrap_or("");

@@ -3,8 +3,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cache;
 mod errors;
 mod passthrough;
 mod router;
+mod stack;
 mod surfaces;
 mod translate;

@@ -338,3 +338,56 @@ impl Mock {
             .count()
     }
 }
+
+/// A real redis-server on a free loopback port (Debian package; scripts/test.sh installs it),
+/// killed when dropped.
+pub struct RedisServer {
+    pub url: String,
+    child: std::process::Child,
+    _dir: std::path::PathBuf,
+}
+
+impl RedisServer {
+    pub async fn start() -> RedisServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(format!("amux-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/test.sh installs it)");
+        // Ready when it answers PING.
+        for _ in 0..200 {
+            if let Ok(mut s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 7];
+                if s.write_all(b"PING\r\n").await.is_ok()
+                    && s.read_exact(&mut buf).await.is_ok()
+                    && &buf == b"+PONG\r\n"
+                {
+                    return RedisServer { url: format!("redis://127.0.0.1:{port}"), child, _dir: dir };
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("redis-server did not start on port {port}");
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self._dir);
+    }
+}
+
+/// The config text of one key (its hash), for tests.
+pub fn key_entry(name: &str, key: &str, extra: &str) -> String {
+    format!("  - {{name: {name}, team: t-{name}, key_sha256: {}{extra}}}\n", amux::stack::auth::hash_key(key))
+}
