@@ -1,0 +1,29 @@
+"""Gateway bugs these tests found and the lead has not fixed yet.
+
+A test that hits one marks itself xfail(strict) with ``expect(request, NAME)``: it keeps running,
+the suite stays green, and the day the bug is fixed the test XPASSes, fails, and says to delete
+the entry here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+KNOWN = {
+    "gemini_stream_usage": (
+        "Gemini stream decoding merges usageMetadata field by field (max): chunks before the last "
+        "report promptTokenCount without cachedContentTokenCount, so uncached input stays at the full "
+        "prompt and the cached tokens are counted twice (input 70 instead of 50)"
+    ),
+    "responses_error_code": (
+        "Responses-surface errors drop the upstream's error code (previous_response_not_found becomes "
+        "null), also on the same-dialect path"
+    ),
+}
+
+
+def expect(request: pytest.FixtureRequest, name: str) -> None:
+    """Mark the running test as hitting the known bug NAME (strict: a fix makes it fail)."""
+    reason = KNOWN.get(name)
+    if reason:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"gateway bug {name}: {reason}"))
