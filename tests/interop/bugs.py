@@ -15,6 +15,11 @@ KNOWN = {
         "report promptTokenCount without cachedContentTokenCount, so uncached input stays at the full "
         "prompt and the cached tokens are counted twice (input 70 instead of 50)"
     ),
+    "gemini_signature_not_base64": (
+        "a Responses reasoning item reaches a Gemini caller as thoughtSignature "
+        "'responses:<item id>:<encrypted_content>', which is not base64: google-genai (thought_signature "
+        "is bytes) fails to parse the whole response with a pydantic ValidationError"
+    ),
     "responses_error_code": (
         "Responses-surface errors drop the upstream's error code (previous_response_not_found becomes "
         "null), also on the same-dialect path"

@@ -102,8 +102,9 @@ def validate(body: Any) -> None:
 
 
 def thinking_of(body: dict[str, Any]) -> bool:
+    """The mock reasons when asked to (`reasoning` given, effort not "none")."""
     r = body.get("reasoning")
-    return isinstance(r, dict) and r.get("effort") not in (None, "none")
+    return isinstance(r, dict) and r.get("effort") != "none"
 
 
 def decide(body: dict[str, Any]) -> m.Answer:

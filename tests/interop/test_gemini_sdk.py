@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import bugs
 import mock_upstream as mu
 import pytest
 import scenarios_gemini as sg
@@ -189,6 +190,19 @@ def test_cross_dialect_thinking_becomes_thought_parts(genai_client):
     assert [bool(p.thought) for p in parts if p.text] == [True, False]
     assert parts[0].text == mu.THINKING_TEXT
     assert resp.text == mu.ANTHROPIC_TEXT
+
+
+def test_responses_reasoning_reaches_the_sdk(genai_client, request):
+    """A reasoning Responses upstream: thoughts come back as thought parts the SDK can parse."""
+    bugs.expect(request, "gemini_signature_not_base64")
+    resp = genai_client.models.generate_content(
+        model=RESPONSES_ALIAS,
+        contents="Think, then say hello.",
+        config=types.GenerateContentConfig(thinking_config=types.ThinkingConfig(include_thoughts=True)),
+    )
+    parts = resp.candidates[0].content.parts
+    assert [bool(p.thought) for p in parts] == [True, False]
+    assert resp.text == mu.RESPONSES_TEXT
 
 
 @pytest.mark.parametrize("provider,text", [("mock-anthropic", mu.ANTHROPIC_TEXT), ("mock-openai", mu.OPENAI_TEXT)])
