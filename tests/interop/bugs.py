@@ -20,6 +20,17 @@ KNOWN = {
         "'responses:<item id>:<encrypted_content>', which is not base64: google-genai (thought_signature "
         "is bytes) fails to parse the whole response with a pydantic ValidationError"
     ),
+    "codex_default_tools": (
+        "Codex 0.169 sends tools[4] {type: namespace, name: multi_agent_v1, tools: [function...]} and "
+        "tools[8] {type: web_search, external_web_access: false}; towards a non-OpenAI upstream amux "
+        "answers 400 'tools[4]: not supported when translating to Anthropic Messages' (then tools[7] "
+        "with multi_agent off), so Codex as installed cannot use any non-OpenAI model"
+    ),
+    "gemini_cli_top_k": (
+        "Gemini CLI sends generationConfig {temperature: 1, topP: 0.95, topK: 64} on every call; amux "
+        "answers 400 'top_k: not supported when translating to OpenAI Chat Completions' (and "
+        "Responses), so Gemini CLI cannot use any OpenAI-dialect model"
+    ),
     "responses_error_code": (
         "Responses-surface errors drop the upstream's error code (previous_response_not_found becomes "
         "null), also on the same-dialect path"
