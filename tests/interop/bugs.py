@@ -28,8 +28,8 @@ KNOWN = {
     ),
     "gemini_cli_top_k": (
         "Gemini CLI sends generationConfig {temperature: 1, topP: 0.95, topK: 64} on every call; amux "
-        "answers 400 'top_k: not supported when translating to OpenAI Chat Completions' (and "
-        "Responses), so Gemini CLI cannot use any OpenAI-dialect model"
+        "answers 400 'top_k: not supported when translating to OpenAI Responses', so Gemini CLI cannot "
+        "use a model behind a Responses provider (Chat targets get top_k forwarded since 27ae8f4)"
     ),
     "responses_error_code": (
         "Responses-surface errors drop the upstream's error code (previous_response_not_found becomes "
