@@ -31,6 +31,12 @@ KNOWN = {
         "answers 400 'top_k: not supported when translating to OpenAI Responses', so Gemini CLI cannot "
         "use a model behind a Responses provider (Chat targets get top_k forwarded since 27ae8f4)"
     ),
+    "gemini_thinking_replay": (
+        "an Anthropic answer reaches a Gemini caller as [{text: THINKING, thought: true}, "
+        "{functionCall, thoughtSignature: SIG}]; replayed as it came, amux sends Anthropic "
+        "[{type: thinking, thinking: '', signature: SIG}, tool_use]: the thinking text is dropped and "
+        "the signature no longer matches its block (the API verifies thinking blocks by signature)"
+    ),
     "responses_error_code": (
         "Responses-surface errors drop the upstream's error code (previous_response_not_found becomes "
         "null), also on the same-dialect path"

@@ -131,11 +131,8 @@ def decide(body: dict[str, Any], model: str) -> m.Answer:
     thinking = thinking_of(body)
     max_tokens = (body.get("generationConfig") or {}).get("maxOutputTokens")
     last = contents[-1]
-    results = [
-        (p["functionResponse"].get("id") or p["functionResponse"].get("name"), result_text(p["functionResponse"].get("response")))
-        for p in parts_of(last)
-        if "functionResponse" in p
-    ]
+    responses = [p["functionResponse"] for p in parts_of(last) if "functionResponse" in p]
+    results = [(fr.get("id") or fr.get("name"), result_text(fr.get("response"))) for fr in responses]
     if results:
         text, truncated = m.truncate(m.answer_for_results(results), max_tokens)
         return m.Answer(text, [], thinking, truncated)
@@ -169,7 +166,8 @@ def usage(ans: m.Answer, final: bool = True) -> dict[str, Any]:
     u = m.GEMINI_USAGE
     prompt_details = [{"modality": "TEXT", "tokenCount": u["prompt_tokens"]}]
     if not final:  # what the API sends on chunks before the last
-        return {"promptTokenCount": u["prompt_tokens"], "totalTokenCount": u["prompt_tokens"], "promptTokensDetails": prompt_details}
+        prompt = u["prompt_tokens"]
+        return {"promptTokenCount": prompt, "totalTokenCount": prompt, "promptTokensDetails": prompt_details}
     thoughts = m.REASONING_TOKENS if ans.thinking else 0
     out: dict[str, Any] = {
         "promptTokenCount": u["prompt_tokens"],
@@ -253,7 +251,8 @@ def count_tokens(body: dict[str, Any]) -> dict[str, Any]:
     texts = texts_of(req.get("systemInstruction"))
     for content in contents:
         texts += texts_of(content)
-        texts += [result_text(p["functionResponse"].get("response")) for p in parts_of(content) if "functionResponse" in p]
+        responses = [p["functionResponse"] for p in parts_of(content) if "functionResponse" in p]
+        texts += [result_text(fr.get("response")) for fr in responses]
     n = m.text_token_count(texts)
     return {"totalTokens": n, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": n}]}
 

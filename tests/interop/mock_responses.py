@@ -58,7 +58,8 @@ def validate(body: Any) -> None:
         raise bad("Missing required parameter: 'model'.", "model", "missing_required_parameter")
     if body.get("previous_response_id"):
         rid = body["previous_response_id"]
-        raise bad(f"Previous response with id '{rid}' not found.", "previous_response_id", "previous_response_not_found")
+        msg = f"Previous response with id '{rid}' not found."
+        raise bad(msg, "previous_response_id", "previous_response_not_found")
     inp = body.get("input")
     if not isinstance(inp, (str, list)):
         raise bad("Invalid type for 'input': expected a string or an array.", "input", "invalid_type")
@@ -260,7 +261,11 @@ def events(body: dict[str, Any], ans: m.Answer) -> Iterator[dict[str, Any]]:
                 "response.reasoning_summary_text.delta", item_id=rid_, output_index=index, summary_index=0, delta=piece
             )
         yield ev(
-            "response.reasoning_summary_text.done", item_id=rid_, output_index=index, summary_index=0, text=m.THINKING_TEXT
+            "response.reasoning_summary_text.done",
+            item_id=rid_,
+            output_index=index,
+            summary_index=0,
+            text=m.THINKING_TEXT,
         )
         part = {"type": "summary_text", "text": m.THINKING_TEXT}
         yield ev("response.reasoning_summary_part.done", item_id=rid_, output_index=index, summary_index=0, part=part)
@@ -290,7 +295,9 @@ def events(body: dict[str, Any], ans: m.Answer) -> Iterator[dict[str, Any]]:
         yield ev("response.output_item.added", output_index=index, item=items.call(k, call, False))
         args = json.dumps(call.arguments)
         for piece in m.pieces(args):
-            yield ev("response.function_call_arguments.delta", item_id=items.call_ids[k], output_index=index, delta=piece)
+            yield ev(
+                "response.function_call_arguments.delta", item_id=items.call_ids[k], output_index=index, delta=piece
+            )
         yield ev("response.function_call_arguments.done", item_id=items.call_ids[k], output_index=index, arguments=args)
         yield ev("response.output_item.done", output_index=index, item=items.call(k, call, True))
         index += 1

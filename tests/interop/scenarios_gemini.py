@@ -87,7 +87,8 @@ def _turn(c: genai.Client, stream: bool, model: str, contents: list[Any]) -> tup
         resp = c.models.generate_content(model=model, contents=contents, config=config)
         return resp.candidates[0].content, resp.function_calls or [], resp.usage_metadata
     chunks = list(c.models.generate_content_stream(model=model, contents=contents, config=config))
-    parts = [p for ch in chunks if ch.candidates and ch.candidates[0].content for p in ch.candidates[0].content.parts or []]
+    contents = [ch.candidates[0].content for ch in chunks if ch.candidates and ch.candidates[0].content]
+    parts = [p for content in contents for p in content.parts or []]
     calls = [p.function_call for p in parts if p.function_call]
     return types.Content(role="model", parts=parts), calls, chunks[-1].usage_metadata
 

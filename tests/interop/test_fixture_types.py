@@ -195,7 +195,7 @@ def check_stream_text(dialect: str, text: str, golden: bool = True) -> int:
             assert event_type is not None, f"{where}: unknown Responses event type {obj.get('type')!r}"
             if not golden:
                 data = json.dumps(older_api(dialect, obj))
-        elif event == "error" or obj.get("type") == "error" or (dialect in ("openai_chat", "gemini") and "error" in obj):
+        elif event == "error" or obj.get("type") == "error" or (dialect != "anthropic" and "error" in obj):
             check_error_shape(dialect, obj)
             continue
         if dialect == "anthropic":
@@ -363,7 +363,10 @@ def test_stream_validator_rejects_bad_events():
         check_stream_text("openai_chat", bad_chunk)
     truncated = 'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[]}\n\ndata: {"id":'
     assert check_stream_text("openai_chat", truncated) == 1
-    bad_seq = 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"i","output_index":0,"content_index":0,"delta":"x","logprobs":[]}\n\n'
+    bad_seq = (
+        'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"i",'
+        '"output_index":0,"content_index":0,"delta":"x","logprobs":[]}\n\n'
+    )
     with pytest.raises(AssertionError, match="sequence_number"):
         check_stream_text("openai_responses", bad_seq)
     unknown = 'data: {"type":"response.text.delta","sequence_number":1}\n\n'

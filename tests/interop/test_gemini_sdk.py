@@ -214,3 +214,26 @@ def test_midstream_error_reaches_the_sdk(genai_client, provider, text):
         ):
             got.append(ch.text or "")
     assert "".join(got) == "".join(mu.m.words(text)[: mu.m.MIDSTREAM_DELTAS])
+
+
+def test_thoughts_replay_restores_the_anthropic_thinking_block(genai_client, mock, request):
+    """The SDK keeps the model turn as it came (thought parts, signatures): replayed to Anthropic,
+    it must give back the thinking block with its text and signature before the tool_use."""
+    bugs.expect(request, "gemini_thinking_replay")
+    config = types.GenerateContentConfig(
+        tools=[sg.WEATHER_TOOL],
+        thinking_config=types.ThinkingConfig(include_thoughts=True, thinking_budget=1024),
+        max_output_tokens=2048,
+    )
+    contents: list = [types.Content(role="user", parts=[types.Part(text="What is the weather in Paris?")])]
+    first = genai_client.models.generate_content(model=ANTHROPIC_ALIAS, contents=contents, config=config)
+    (call,) = first.function_calls
+    contents.append(first.candidates[0].content)
+    result = types.FunctionResponse(id=call.id, name=call.name, response={"output": "Sunny"})
+    contents.append(types.Content(role="user", parts=[types.Part(function_response=result)]))
+    final = genai_client.models.generate_content(model=ANTHROPIC_ALIAS, contents=contents, config=config)
+    assert "Sunny" in final.text
+    replayed = upstream_calls(mock, "/v1/messages")[1]["body"]["messages"][1]["content"]
+    assert [b["type"] for b in replayed] == ["thinking", "tool_use"], replayed
+    assert replayed[0]["signature"] == mu.THINKING_SIGNATURE
+    assert replayed[0]["thinking"] == mu.THINKING_TEXT

@@ -234,3 +234,28 @@ def test_midstream_error_is_an_error_event(gateway):
     assert "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta") == "".join(
         mu.m.words(mu.ANTHROPIC_TEXT)[: mu.m.MIDSTREAM_DELTAS]
     )
+
+
+def test_reasoning_replay_restores_the_anthropic_thinking_block(openai_client, mock):
+    """Codex resends reasoning items (encrypted_content) each turn: the thinking block and its
+    signature must reach Anthropic again, unchanged, before the tool_use they preceded."""
+    items: list = [{"role": "user", "content": "What is the weather in Paris?"}]
+    common = {
+        "model": ANTHROPIC_ALIAS,
+        "tools": [sr.WEATHER_TOOL],
+        "store": False,
+        "reasoning": {"effort": "low", "summary": "auto"},
+        "include": ["reasoning.encrypted_content"],
+        "max_output_tokens": 2048,
+    }
+    first = openai_client.responses.create(input=items, **common)
+    assert [o.type for o in first.output] == ["reasoning", "function_call"], first.output
+    assert first.output[0].encrypted_content, "the signature must ride in encrypted_content"
+    items += [o.model_dump(exclude_none=True) for o in first.output]
+    items.append({"type": "function_call_output", "call_id": first.output[1].call_id, "output": "Sunny"})
+    final = openai_client.responses.create(input=items, **common)
+    assert "Sunny" in final.output_text
+    replayed = upstream_calls(mock, "/v1/messages")[1]["body"]["messages"][1]["content"]
+    assert [b["type"] for b in replayed] == ["thinking", "tool_use"], replayed
+    assert replayed[0]["signature"] == mu.THINKING_SIGNATURE
+    assert replayed[0]["thinking"] == mu.THINKING_TEXT
