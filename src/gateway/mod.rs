@@ -14,6 +14,8 @@ mod translated;
 pub mod upstream;
 
 use std::net::SocketAddr;
+
+use axum::serve::ListenerExt;
 use std::sync::Arc;
 
 pub use respond::error as error_response;
@@ -123,6 +125,13 @@ impl Gateway {
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = crate::surfaces::router(self.state);
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
+        // Streams go out as many small writes; with Nagle on, each waits for the client's delayed
+        // ACK (about 40 ms). Upstream sockets set TCP_NODELAY in the client; this is the inbound side.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, app).with_graceful_shutdown(shutdown).await
     }
 }

@@ -193,8 +193,14 @@ impl StreamObserver {
             Dialect::OpenAiResponses => ev.event.as_deref().is_some_and(|e| {
                 matches!(e, "response.completed" | "response.incomplete" | "response.failed" | "error")
             }),
-            Dialect::OpenAiChat | Dialect::Gemini => {
-                ev.data.contains("\"usage") || ev.data.contains("\"error\"") || ev.data.contains("\"finishReason\"")
+            // Every Chat chunk carries `"usage":null` once usage is on: only a usage object counts.
+            Dialect::OpenAiChat => {
+                ev.data.contains("\"usage\":{") || ev.data.contains("\"usage\": {") || ev.data.contains("\"error\"")
+            }
+            Dialect::Gemini => {
+                ev.data.contains("\"usageMetadata\"")
+                    || ev.data.contains("\"error\"")
+                    || ev.data.contains("\"finishReason\"")
             }
         }
     }
@@ -220,7 +226,12 @@ impl StreamObserver {
             return true;
         };
         if let Some(u) = env.nested_usage(self.dialect) {
-            self.usage.merge_max(&u);
+            if self.dialect == Dialect::Gemini {
+                // Each usageMetadata is a snapshot of the whole call so far.
+                self.usage = u;
+            } else {
+                self.usage.merge_max(&u);
+            }
         }
         if env.error.is_some() && env.choices.is_none() && env.candidates.is_none() {
             self.saw_error = true;

@@ -47,14 +47,14 @@ impl Stage for ObserveStage {
     fn chunk(&mut self, chunk: Bytes, guard: &mut CallGuard) -> Bytes {
         self.record(Some(&chunk));
         let out = self.observer.chunk(chunk);
-        guard.usage(&self.observer.usage);
+        guard.set_usage(&self.observer.usage);
         out
     }
 
     fn finish(&mut self, guard: &mut CallGuard) -> Bytes {
         self.record(None);
         let mut out = self.observer.finish().to_vec();
-        guard.usage(&self.observer.usage);
+        guard.set_usage(&self.observer.usage);
         if self.observer.saw_error {
             guard.set_error(502, "upstream_stream_error");
         } else if !self.observer.complete {
@@ -67,7 +67,7 @@ impl Stage for ObserveStage {
 
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
         let mut out = self.observer.finish().to_vec();
-        guard.usage(&self.observer.usage);
+        guard.set_usage(&self.observer.usage);
         out.extend_from_slice(&translate::encode_stream_error(self.dialect, err));
         Bytes::from(out)
     }

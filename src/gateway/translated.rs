@@ -26,7 +26,9 @@ fn observe<'a>(guard: &'a mut CallGuard, recorder: &'a mut Option<Recorder>) -> 
             r.acc.push(ev);
         }
         match ev {
-            StreamEvent::MessageStart { usage, .. } | StreamEvent::MessageDelta { usage, .. } => guard.usage(usage),
+            StreamEvent::MessageStart { usage, .. } => guard.usage(usage),
+            // The decoders put the call's complete usage on the message delta.
+            StreamEvent::MessageDelta { usage, .. } => guard.set_usage(usage),
             StreamEvent::Error(e) => guard.set_error(e.status, e.kind.label()),
             _ => {}
         }
