@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import urllib.request
 
-import bugs
 import mock_upstream as mu
 import pytest
 import scenarios_gemini as sg
@@ -192,9 +191,8 @@ def test_cross_dialect_thinking_becomes_thought_parts(genai_client):
     assert resp.text == mu.ANTHROPIC_TEXT
 
 
-def test_responses_reasoning_reaches_the_sdk(genai_client, request):
+def test_responses_reasoning_reaches_the_sdk(genai_client):
     """A reasoning Responses upstream: thoughts come back as thought parts the SDK can parse."""
-    bugs.expect(request, "gemini_signature_not_base64")
     resp = genai_client.models.generate_content(
         model=RESPONSES_ALIAS,
         contents="Think, then say hello.",
@@ -216,10 +214,9 @@ def test_midstream_error_reaches_the_sdk(genai_client, provider, text):
     assert "".join(got) == "".join(mu.m.words(text)[: mu.m.MIDSTREAM_DELTAS])
 
 
-def test_thoughts_replay_restores_the_anthropic_thinking_block(genai_client, mock, request):
+def test_thoughts_replay_restores_the_anthropic_thinking_block(genai_client, mock):
     """The SDK keeps the model turn as it came (thought parts, signatures): replayed to Anthropic,
     it must give back the thinking block with its text and signature before the tool_use."""
-    bugs.expect(request, "gemini_thinking_replay")
     config = types.GenerateContentConfig(
         tools=[sg.WEATHER_TOOL],
         thinking_config=types.ThinkingConfig(include_thoughts=True, thinking_budget=1024),
