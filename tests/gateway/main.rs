@@ -5,6 +5,8 @@ mod support;
 
 mod cache;
 mod errors;
+mod matrix;
+mod matrix_upstream;
 mod passthrough;
 mod router;
 mod stack;
