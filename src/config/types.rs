@@ -74,10 +74,10 @@ pub struct ProviderConfig {
     /// Provider params merged into every translated request body's top level (config wins).
     #[serde(default)]
     pub params: Map<String, Value>,
-    /// For `openai`: the APIs the server has. Unset: Chat and Responses (callers of either get
-    /// theirs unchanged; translated calls use Chat). `chat`: Chat only (a server without the
-    /// Responses API; Responses callers are translated). `responses`: both, translated calls use
-    /// Responses.
+    /// For `openai`: the API the server (or model) has. Unset: Chat and Responses (callers of
+    /// either get theirs unchanged; other callers are translated to Chat). `chat`: Chat only (a
+    /// server without the Responses API; Responses callers are translated). `responses`:
+    /// Responses only (models OpenAI serves only there; every other caller is translated).
     #[serde(default)]
     pub api: Option<OpenAiApi>,
 }

@@ -305,10 +305,6 @@ cells! {
     anthropic_to_gemini, anthropic_to_gemini_stream: Anthropic -> Gemini;
     chat_to_anthropic, chat_to_anthropic_stream: Chat -> Anthropic;
     chat_to_chat, chat_to_chat_stream: Chat -> Chat;
-    // A provider that speaks Responses also speaks Chat in amux (`kind: openai`, `api: responses`
-    // only picks the API of translated calls), so a Chat caller always takes the Chat passthrough:
-    // no config reaches a Responses-only upstream (e.g. a model served only by the Responses API).
-    #[ignore = "gateway gap: no config translates Chat callers to a Responses upstream"]
     chat_to_responses, chat_to_responses_stream: Chat -> Responses;
     chat_to_gemini, chat_to_gemini_stream: Chat -> Gemini;
     responses_to_anthropic, responses_to_anthropic_stream: Responses -> Anthropic;
