@@ -133,7 +133,11 @@ fn new_key(name: &str, team: Option<&str>) -> ExitCode {
 }
 
 fn check(file: &std::path::Path) -> ExitCode {
-    let result = config::load_file(file).and_then(|c| Registry::build(&c, &env).map(|r| (c, r)));
+    let result = config::load_file(file).and_then(|c| {
+        let reg = Registry::build(&c, &env)?;
+        amux::stack::auth::Keys::from_config(&c.keys, c.keys_file.as_deref(), &env)?;
+        Ok((c, reg))
+    });
     match result {
         Ok((_, reg)) => {
             println!("{}: ok ({} providers, {} model aliases)", file.display(), reg.providers.len(), reg.aliases.len());

@@ -63,6 +63,15 @@ pub const PRESETS: &[Preset] = &[
         base_url_var: Some("OPENAI_BASE_URL"),
         keyless: false,
     },
+    Preset {
+        name: "gemini",
+        kind: ProviderKind::Gemini,
+        dialects: &[Dialect::Gemini],
+        base_url: "https://generativelanguage.googleapis.com",
+        key_vars: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+        base_url_var: None,
+        keyless: false,
+    },
     openai("groq", ProviderKind::Groq, "https://api.groq.com/openai/v1", &["GROQ_API_KEY"]),
     openai("mistral", ProviderKind::Mistral, "https://api.mistral.ai/v1", &["MISTRAL_API_KEY"]),
     openai("deepseek", ProviderKind::Deepseek, "https://api.deepseek.com/v1", &["DEEPSEEK_API_KEY"]),
@@ -135,6 +144,7 @@ mod tests {
             assert_eq!(for_kind(p.kind).name, p.name);
             assert_eq!(find(p.name), Some(p));
         }
+        assert_eq!(for_kind(ProviderKind::Gemini).dialects, &[Dialect::Gemini]);
     }
 
     #[test]

@@ -167,3 +167,25 @@ async fn client_errors_are_not_retried() {
     assert_eq!(a.status, 400);
     assert_eq!(mock.count(), 1);
 }
+
+#[tokio::test]
+async fn resets_before_the_answer_and_per_deployment_timeouts_fall_back() {
+    let mock = Mock::start().await;
+    // Deployment 1: the connection is closed before any response; deployment 2: hangs past its own
+    // 0.3 s timeout; deployment 3 answers.
+    let closed = raw_then_close("").await;
+    mock.push(Reply::Hang);
+    mock.push(Reply::ok(ANT_OK));
+    let cfg = config(
+        &mock,
+        "{retries: 2, backoff_initial_ms: 1}",
+        "  - name: m\n    strategy: lowest-latency\n    deployments:\n      - {provider: reset, model: r}\n      - {provider: anth, model: hang, timeout_secs: 0.3}\n      - {provider: anth, model: ok}\n",
+    )
+    .replace("models:", &format!("  reset: {{kind: anthropic, base_url: 'http://{closed}'}}\nmodels:"));
+    let gw = start_gateway(&cfg).await;
+    let t0 = Instant::now();
+    let a = post(gw.addr, "/v1/messages", &[], &ask("m", false)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(t0.elapsed() < Duration::from_secs(3), "the hung deployment's own timeout applied");
+    assert_eq!((mock.count_model("hang"), mock.count_model("ok")), (1, 1));
+}

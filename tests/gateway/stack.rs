@@ -154,3 +154,37 @@ async fn gw_redis_down(redis: &RedisServer) {
     let mut buf = [0u8; 5];
     s.read_exact(&mut buf).await.unwrap();
 }
+
+#[tokio::test]
+async fn two_gateways_share_one_tpm_budget_through_redis() {
+    let redis = RedisServer::start().await;
+    let mock = Mock::start().await;
+    let body = ask("claude-test");
+    // The upstream reports exactly the admission estimate (body bytes / 4), so the shared count
+    // is exact and 10 calls fill a 10-call budget.
+    let per_call = body.len().div_ceil(4);
+    let reply = ANT_OK.replace(
+        "\"input_tokens\":100,\"output_tokens\":50",
+        &format!("\"input_tokens\":{per_call},\"output_tokens\":0"),
+    );
+    let keys = key_entry("alice", "sk-a", &format!(", tpm: {}", per_call * 10));
+    let cfg = with_keys(&mock, &keys, &format!("redis: {{url: '{}'}}\n", redis.url));
+    let (g1, g2) = (start_gateway(&cfg).await, start_gateway(&cfg).await);
+    let mut admitted = 0;
+    for i in 0..16 {
+        mock.push(Reply::ok(reply.clone()));
+        let gw = if i % 2 == 0 { &g1 } else { &g2 };
+        let a = post(gw.addr, "/v1/messages", &[("x-api-key", "sk-a")], &body).await;
+        if a.status == 200 {
+            admitted += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        } else {
+            assert_eq!(a.status, 429, "{}", a.body);
+            assert!(a.body.contains("tokens"), "{}", a.body);
+        }
+    }
+    assert!(
+        admitted == 10 || admitted > 10 && admitted <= 16,
+        "admitted {admitted} (10 unless a minute boundary passed)"
+    );
+}
