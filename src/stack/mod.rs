@@ -23,6 +23,7 @@
 //! have to carry in extensions; a straight sequence keeps the order visible here and in one place.
 
 pub mod auth;
+pub mod budget;
 pub mod cache;
 pub mod limits;
 pub mod router;
