@@ -5,6 +5,7 @@ mod support;
 
 mod cache;
 mod errors;
+mod metrics;
 mod passthrough;
 mod router;
 mod stack;
