@@ -80,6 +80,19 @@ fn period_now(p: Period, now_secs: i64) -> (String, i64) {
     (id, end_day * 86_400 - now_secs)
 }
 
+/// Dollars with as many decimals as small amounts need: `5.00`, `0.003`, `0.0042`.
+fn usd(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        return format!("{x:.2}");
+    }
+    let s = format!("{x:.6}");
+    let t = s.trim_end_matches('0');
+    match t.split_once('.') {
+        Some((_, dec)) if dec.len() < 2 => format!("{x:.2}"),
+        _ => t.to_string(),
+    }
+}
+
 fn now_secs() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
@@ -211,15 +224,17 @@ impl Budgets {
                 };
             }
         };
-        for ((_, scope, name, period, limit, left), usd) in wanted.iter().zip(spent) {
-            if usd >= *limit {
+        for ((_, scope, name, period, limit, left), spent) in wanted.iter().zip(spent) {
+            if spent >= *limit {
                 let adj = if *period == Period::Day { "daily" } else { "monthly" };
                 let mut e = ApiError::new(
                     ErrorKind::RateLimit,
                     format!(
-                        "budget exceeded: {} \"{name}\" has spent ${usd:.4} of its ${limit:.2} {adj} budget; \
+                        "budget exceeded: {} \"{name}\" has spent ${} of its ${} {adj} budget; \
                          it resets at the start of the next UTC {} (in {left}s)",
                         scope.label(),
+                        usd(spent),
+                        usd(*limit),
                         period.label()
                     ),
                 );
@@ -324,6 +339,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dollar_amounts() {
+        assert_eq!(usd(5.0), "5.00");
+        assert_eq!(usd(0.003), "0.003");
+        assert_eq!(usd(0.0042000000001), "0.0042");
+        assert_eq!(usd(2.1), "2.10");
+        assert_eq!(usd(1234.5), "1234.50");
+    }
+
+    #[test]
     fn calendar_periods_in_utc() {
         // 2026-11-22T10:00:00Z
         let t = days_from_civil(2026, 11, 22) * 86_400 + 36_000;
@@ -359,7 +383,7 @@ mod tests {
         let e = b.check(Some("alice"), Some("red")).await.unwrap_err();
         assert_eq!(e.status, 429);
         assert!(
-            e.message.starts_with("budget exceeded: key \"alice\" has spent $1.0000 of its $1.00 daily"),
+            e.message.starts_with("budget exceeded: key \"alice\" has spent $1.00 of its $1.00 daily"),
             "{}",
             e.message
         );
