@@ -38,18 +38,16 @@ pub struct Inbound<'a> {
     pub path_stream: Option<bool>,
     /// The caller's key (None on an open gateway).
     pub principal: Option<Arc<Principal>>,
-    /// The call's span (`trace::call_span`).
-    pub span: tracing::Span,
     /// Counts the call in flight until it ends.
     pub in_flight: Option<GaugeGuard>,
 }
 
 impl Inbound<'_> {
-    /// Refuses the call before routing.
+    /// Refuses the call before routing (in `span`, or a span of its own).
     fn refuse(
         &self,
         state: &AppState,
-        model: Option<&str>,
+        (model, span): (Option<&str>, Option<&tracing::Span>),
         err: &ApiError,
         kind: Option<&'static str>,
     ) -> Response<Body> {
@@ -58,7 +56,8 @@ impl Inbound<'_> {
             principal: self.principal.as_deref(),
             model,
             started: self.started,
-            span: &self.span,
+            span,
+            headers: Some(self.headers),
         };
         reject(state, r, err, kind)
     }
@@ -101,40 +100,47 @@ fn model_and_stream(inbound: &Inbound<'_>, top: &TopLevel<'_>) -> Result<(String
     Ok((model, stream))
 }
 
-/// Handles one call end to end, inside its span; every failure is answered in the caller's
-/// dialect.
+/// Handles one call end to end, in its span once the model is known; every failure is answered
+/// in the caller's dialect.
 pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body> {
-    let span = inbound.span.clone();
-    handle_in_span(state, inbound).instrument(span).await
-}
-
-async fn handle_in_span(state: Arc<AppState>, mut inbound: Inbound<'_>) -> Response<Body> {
-    let dialect = inbound.dialect;
     let top = match TopLevel::parse(inbound.body) {
         Ok(t) => t,
-        Err(e) => return inbound.refuse(&state, None, &e, None),
+        Err(e) => return inbound.refuse(&state, (None, None), &e, None),
     };
     let (model, stream) = match model_and_stream(&inbound, &top) {
         Ok(x) => x,
-        Err(e) => return inbound.refuse(&state, None, &e, None),
+        Err(e) => return inbound.refuse(&state, (None, None), &e, None),
     };
-    trace::request_model(&inbound.span, &model, stream);
+    let span = trace::call_span(inbound.dialect, Some(inbound.headers), Some(&model), stream);
+    let p = inbound.principal.as_deref();
+    trace::principal(&span, p.map(|p| p.name.as_str()), p.and_then(|p| p.team.as_deref()));
+    route(state, inbound, top, (model, stream), span.clone()).instrument(span).await
+}
+
+/// Everything after the model is known: policies, cache, deployments.
+async fn route(
+    state: Arc<AppState>,
+    mut inbound: Inbound<'_>,
+    top: TopLevel<'_>,
+    (model, stream): (String, bool),
+    span: tracing::Span,
+) -> Response<Body> {
+    let dialect = inbound.dialect;
     let principal = inbound.principal.clone();
     let (key, team) = (principal.as_ref().map(|p| p.name.as_str()), principal.as_ref().and_then(|p| p.team.as_deref()));
-    trace::principal(&inbound.span, key, team);
     let alias = match state.registry.resolve(&model) {
         Ok(a) => a,
-        Err(e) => return inbound.refuse(&state, Some(&model), &e, None),
+        Err(e) => return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &e, None),
     };
     if let Some(p) = &principal
         && !p.allows(&model)
     {
-        return inbound.refuse(&state, Some(&model), &auth::forbidden(p, &model), None);
+        return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &auth::forbidden(p, &model), None);
     }
     // Budgets of the key and its team: spent means refused, before anything is charged.
     if let Err(e) = state.obs.budgets.check(key, team).await {
         let kind = (e.kind == ErrorKind::RateLimit).then_some("budget");
-        return inbound.refuse(&state, Some(&model), &e, kind);
+        return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &e, kind);
     }
     // Rate limits of the key and the alias, charged with an estimate now, reconciled at the end.
     let scopes: Vec<Scope> = [
@@ -147,14 +153,14 @@ async fn handle_in_span(state: Arc<AppState>, mut inbound: Inbound<'_>) -> Respo
     let estimate = limits::estimate_tokens(inbound.body.len());
     let charge = match state.limiter.admit(scopes, estimate).await {
         Ok(c) => c,
-        Err(e) => return inbound.refuse(&state, Some(&model), &e, None),
+        Err(e) => return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &e, None),
     };
     let record = CallRecord::new(dialect, key.map(str::to_string), team.map(str::to_string), model, stream);
     let mut guard = CallGuard::new(state.sinks.clone(), record, inbound.started);
     if let Some(g) = inbound.in_flight.take() {
         guard.hold(Box::new(g));
     }
-    trace_on_end(&mut guard, &state, inbound.span.clone());
+    trace_on_end(&mut guard, &state, span);
     reconcile_on_end(&mut guard, &state.limiter, charge);
     let want_cache = cache::wanted(inbound.headers, &alias);
     let mut call = Call { inbound, top, stream, ir: None };

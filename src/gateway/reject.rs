@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use axum::body::Body;
-use http::Response;
+use http::{HeaderMap, Response};
 use tracing::Span;
 
 use super::respond;
@@ -22,7 +22,10 @@ pub struct Refusal<'a> {
     /// The model asked for, when the request got that far.
     pub model: Option<&'a str>,
     pub started: Instant,
-    pub span: &'a Span,
+    /// The call's span when it has one; else a span is made for the refusal.
+    pub span: Option<&'a Span>,
+    /// The request's headers (for the caller's `traceparent`), when still at hand.
+    pub headers: Option<&'a HeaderMap>,
 }
 
 /// Answers `err` in the caller's shape and reports it; `kind` overrides the error kind's label in
@@ -39,7 +42,15 @@ pub fn reject(state: &AppState, r: Refusal<'_>, err: &ApiError, kind: Option<&'s
         fault: Fault::of_rejection(err.kind),
         duration: r.started.elapsed(),
     });
-    trace::rejected(r.span, err.status, kind);
+    let own;
+    let span = match r.span {
+        Some(s) => s,
+        None => {
+            own = trace::call_span(r.dialect, r.headers, r.model, false);
+            &own
+        }
+    };
+    trace::rejected(span, err.status, kind);
     let mut resp = respond::error(r.dialect, err);
     respond::overhead_header(resp.headers_mut(), r.started.elapsed());
     resp

@@ -16,7 +16,6 @@ use super::MAX_BODY;
 use crate::gateway::reject::{Refusal, reject};
 use crate::gateway::{AppState, call, count, error_response};
 use crate::ir::{ApiError, Dialect, ErrorKind};
-use crate::telemetry::trace;
 
 /// Reads a request body, bounded; a failure is the error to answer in the caller's dialect.
 pub async fn read_body(req: Request) -> Result<(Parts, Bytes), ApiError> {
@@ -54,21 +53,20 @@ pub async fn dispatch(
     // Model calls are counted in flight and traced from here; token counts are not model calls.
     let generate = matches!(op, Op::Generate);
     let in_flight = generate.then(|| state.obs.metrics.in_flight(dialect));
-    let span = if generate { trace::call_span(dialect, req.headers()) } else { tracing::Span::none() };
-    let refuse = |err: &ApiError| {
+    let refuse = |err: &ApiError, headers: Option<&http::HeaderMap>| {
         if !generate {
             return error_response(dialect, err);
         }
-        let r = Refusal { dialect, principal: None, model: None, started, span: &span };
+        let r = Refusal { dialect, principal: None, model: None, started, span: None, headers };
         reject(&state, r, err, None)
     };
     let (parts, bytes) = match read_body(req).await {
         Ok(x) => x,
-        Err(e) => return refuse(&e),
+        Err(e) => return refuse(&e, None),
     };
     let principal = match state.keys.authenticate(&parts.headers, parts.uri.query()) {
         Ok(p) => p,
-        Err(e) => return refuse(&e),
+        Err(e) => return refuse(&e, Some(&parts.headers)),
     };
     let inbound = call::Inbound {
         dialect,
@@ -79,7 +77,6 @@ pub async fn dispatch(
         path_model,
         path_stream,
         principal,
-        span: span.clone(),
         in_flight,
     };
     match op {

@@ -25,23 +25,25 @@ pub fn system_of(preset: &str) -> &str {
     }
 }
 
-/// The server span of one model call, child of the caller's `traceparent` when it sent one.
-pub fn call_span(surface: Dialect, headers: &HeaderMap) -> Span {
-    let span = tracing::info_span!("gen_ai.call", otel.name = "chat", otel.kind = "server");
-    if headers.contains_key("traceparent") {
-        let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
+/// The server span of one model call (`chat {model}`, or `chat` when the request was refused
+/// before its model was read), child of the caller's `traceparent` when it sent one.
+pub fn call_span(surface: Dialect, headers: Option<&HeaderMap>, model: Option<&str>, stream: bool) -> Span {
+    let name = match model {
+        Some(m) => format!("chat {m}"),
+        None => "chat".to_string(),
+    };
+    let span = tracing::info_span!("gen_ai.call", otel.name = %name, otel.kind = "server");
+    if let Some(h) = headers.filter(|h| h.contains_key("traceparent")) {
+        let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(h)));
         let _ = span.set_parent(parent);
     }
     span.set_attribute("gen_ai.operation.name", "chat");
     span.set_attribute("amux.surface", surface.label());
+    if let Some(m) = model {
+        span.set_attribute("gen_ai.request.model", m.to_string());
+        span.set_attribute("amux.stream", stream);
+    }
     span
-}
-
-/// Names the call span once the model is known.
-pub fn request_model(span: &Span, model: &str, stream: bool) {
-    span.record("otel.name", format!("chat {model}").as_str());
-    span.set_attribute("gen_ai.request.model", model.to_string());
-    span.set_attribute("amux.stream", stream);
 }
 
 /// The caller's key and team.
