@@ -9,6 +9,7 @@ pub mod config;
 pub mod dialects;
 pub mod gateway;
 pub mod ir;
+pub mod launch;
 pub mod providers;
 pub mod sse;
 pub mod stack;

@@ -1,5 +1,5 @@
-//! The `amux` command: `serve` runs the gateway; `config check` and `config schema` help write
-//! config files.
+//! The `amux` command: `serve` runs the gateway; `launch` points a coding agent at it; `config
+//! check` and `config schema` help write config files.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,6 +48,12 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Run a coding agent (claude, codex, gemini, opencode, ...) against a gateway or provider.
+    ///
+    /// Examples: `amux launch claude ollama --model qwen3:32b`,
+    /// `amux launch codex --model claude-sonnet-4-5 --prompt "fix the tests"`,
+    /// `amux launch --restore opencode`.
+    Launch(amux::launch::LaunchArgs),
     /// Config file tools.
     Config {
         #[command(subcommand)]
@@ -91,6 +97,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve { config, listen, log_format, no_auth } => serve(config, listen, log_format, no_auth),
         Command::Keys { command: KeysCommand::New { name, team } } => new_key(&name, team.as_deref()),
+        Command::Launch(args) => {
+            let code = amux::launch::main(args, amux::launch::Env::from_process());
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
         Command::Config { command: ConfigCommand::Check { file } } => check(&file),
         Command::Config { command: ConfigCommand::Schema } => {
             print!("{}", config::schema_json());

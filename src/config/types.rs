@@ -94,8 +94,10 @@ pub struct ProviderConfig {
     /// Provider params merged into every translated request body's top level (config wins).
     #[serde(default)]
     pub params: Map<String, Value>,
-    /// For `openai`: which API translated calls use, `chat` (default) or `responses`. Callers that
-    /// speak one of the two always get it unchanged.
+    /// For `openai`: the APIs the server has. Unset: Chat and Responses (callers of either get
+    /// theirs unchanged; translated calls use Chat). `chat`: Chat only (a server without the
+    /// Responses API; Responses callers are translated). `responses`: both, translated calls use
+    /// Responses.
     #[serde(default)]
     pub api: Option<OpenAiApi>,
 }

@@ -15,6 +15,8 @@ mod translated;
 pub mod upstream;
 
 use std::net::SocketAddr;
+
+use axum::serve::ListenerExt;
 use std::sync::Arc;
 
 pub use respond::error as error_response;
@@ -172,7 +174,14 @@ impl Gateway {
             tokio::spawn(async move { axum::serve(l, app).await })
         });
         let app = crate::surfaces::router(self.state);
-        let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        // Streams go out as many small writes; with Nagle on, each waits for the client's delayed
+        // ACK (about 40 ms). Upstream sockets set TCP_NODELAY in the client; this is the inbound side.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         upkeep.abort();
         if let Some(m) = metrics_server {
             m.abort();

@@ -243,11 +243,18 @@ impl StreamObserver {
             Dialect::OpenAiResponses => ev.event.as_deref().is_some_and(|e| {
                 matches!(e, "response.completed" | "response.incomplete" | "response.failed" | "error")
             }),
-            Dialect::OpenAiChat | Dialect::Gemini => {
-                ev.data.contains("\"usage")
+            // Every Chat chunk carries `"usage":null` once usage is on: only a usage object counts;
+            // the chunk with a finish reason is read for it.
+            Dialect::OpenAiChat => {
+                ev.data.contains("\"usage\":{")
+                    || ev.data.contains("\"usage\": {")
+                    || ev.data.contains("\"error\"")
+                    || ev.data.contains("\"finish_reason\":\"")
+            }
+            Dialect::Gemini => {
+                ev.data.contains("\"usageMetadata\"")
                     || ev.data.contains("\"error\"")
                     || ev.data.contains("\"finishReason\"")
-                    || ev.data.contains("\"finish_reason\":\"")
             }
         }
     }

@@ -17,7 +17,7 @@ pub use request::{
     Tool, ToolChoice,
 };
 pub use response::{Response, StopReason};
-pub use stream::{BlockDelta, BlockStart, StreamEvent};
+pub use stream::{BlockDelta, BlockStart, StreamEvent, check_order};
 pub use usage::Usage;
 
 /// A wire format spoken by a caller (surface) or an upstream (provider).

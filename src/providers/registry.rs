@@ -296,15 +296,15 @@ fn provider_from_config(
     }
     let mut dialects = preset.dialects.to_vec();
     if let Some(api) = pc.api {
-        let want = match api {
-            OpenAiApi::Chat => Dialect::OpenAiChat,
-            OpenAiApi::Responses => Dialect::OpenAiResponses,
-        };
         if pc.kind != ProviderKind::Openai {
             errors.push(err(format!("{path}.api"), "only applies to kind: openai"));
         }
-        dialects.retain(|d| *d != want);
-        dialects.insert(0, want);
+        dialects = match api {
+            // A server with the Chat API only: Responses callers are translated to Chat.
+            OpenAiApi::Chat => vec![Dialect::OpenAiChat],
+            // Both APIs, translated calls use Responses.
+            OpenAiApi::Responses => vec![Dialect::OpenAiResponses, Dialect::OpenAiChat],
+        };
     }
     let api_key = if let Some(k) = &pc.api_key {
         expand_env(k, env).map_err(|e| errors.push(err(format!("{path}.api_key"), e))).ok().map(Secret::new)

@@ -6,7 +6,9 @@
 //! - `cache_control` hints are dropped: OpenAI caches prompts automatically;
 //! - a tool result's `is_error` becomes an `Error: ` prefix on its text.
 //!
-//! Everything else the target cannot express is refused with a 400 naming the field.
+//! `top_k` (no Chat field) is forwarded under that name, which open-model servers accept and
+//! OpenAI refuses with its own 400. Everything else the target cannot express is refused with a
+//! 400 naming the field.
 
 use serde_json::{Map, Value, json};
 
@@ -19,9 +21,6 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
     if let Some(field) = req.unsupported.keys().next() {
         return Err(ApiError::unsupported(field.clone(), TARGET));
     }
-    if req.top_k.is_some() {
-        return Err(ApiError::unsupported("top_k", TARGET));
-    }
     let mut body = Map::new();
     body.insert("model".into(), json!(model));
     body.insert("messages".into(), Value::Array(encode_messages(req)?));
@@ -31,6 +30,12 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
     }
     if let Some(t) = req.temperature {
         body.insert("temperature".into(), json!(t));
+    }
+    // Chat Completions has no top_k; the open-model servers (vLLM, Ollama, LM Studio, Together,
+    // Fireworks, OpenRouter, ...) take it under this name, and OpenAI itself answers a clear 400
+    // naming it, so it is forwarded rather than dropped or refused here.
+    if let Some(k) = req.top_k {
+        body.insert("top_k".into(), json!(k));
     }
     if let Some(p) = req.top_p {
         body.insert("top_p".into(), json!(p));

@@ -33,48 +33,13 @@ fn start() -> String {
         "usage": {"input_tokens": 10, "cache_read_input_tokens": 4, "output_tokens": 1}}}))
 }
 
-/// Checks the invariants of `ir::StreamEvent` over a decoded stream.
+/// Checks the invariants of `ir::StreamEvent` over a whole decoded stream.
 pub(super) fn assert_invariants(evs: &[StreamEvent]) {
-    assert!(matches!(evs.first(), Some(StreamEvent::MessageStart { .. } | StreamEvent::Error(_))), "{evs:?}");
-    let mut open: Option<(usize, BlockStart)> = None;
-    let mut next = 0;
-    let mut delta_seen = false;
-    for (i, e) in evs.iter().enumerate() {
-        match e {
-            StreamEvent::MessageStart { .. } => assert_eq!(i, 0),
-            StreamEvent::BlockStart { index, block } => {
-                assert!(open.is_none() && !delta_seen);
-                assert_eq!(*index, next);
-                open = Some((*index, block.clone()));
-            }
-            StreamEvent::BlockDelta { index, delta } => {
-                let (oi, kind) = open.as_ref().expect("delta outside a block");
-                assert_eq!(index, oi);
-                let ok = matches!(
-                    (kind, delta),
-                    (BlockStart::Text, BlockDelta::Text(_))
-                        | (BlockStart::Thinking, BlockDelta::Thinking(_) | BlockDelta::Signature(_))
-                        | (BlockStart::ToolUse { .. }, BlockDelta::InputJson(_))
-                );
-                assert!(ok, "{delta:?} in {kind:?}");
-            }
-            StreamEvent::BlockStop { index } => {
-                assert_eq!(open.take().map(|o| o.0), Some(*index));
-                next += 1;
-            }
-            StreamEvent::MessageDelta { .. } => {
-                assert!(open.is_none());
-                delta_seen = true;
-            }
-            StreamEvent::MessageStop => {
-                assert!(delta_seen);
-                assert_eq!(i, evs.len() - 1);
-            }
-            StreamEvent::Ping => {}
-            StreamEvent::Error(_) => assert_eq!(i, evs.len() - 1),
-        }
+    if let Err(e) = crate::ir::check_order(evs) {
+        panic!("{e}\n{evs:?}");
     }
-    assert!(matches!(evs.last(), Some(StreamEvent::MessageStop | StreamEvent::Error(_))));
+    assert!(matches!(evs.first(), Some(StreamEvent::MessageStart { .. } | StreamEvent::Error(_))), "{evs:?}");
+    assert!(matches!(evs.last(), Some(StreamEvent::MessageStop | StreamEvent::Error(_))), "{evs:?}");
 }
 
 #[test]

@@ -29,23 +29,8 @@ pub fn decode_sse(body: &[u8]) -> Vec<StreamEvent> {
 
 /// The IR stream invariants of `crate::ir::StreamEvent`.
 pub fn assert_invariants(events: &[StreamEvent]) {
-    let mut open: Option<usize> = None;
-    let mut next = 0;
-    for (i, ev) in events.iter().enumerate() {
-        match ev {
-            StreamEvent::MessageStart { .. } => assert_eq!(i, 0),
-            StreamEvent::BlockStart { index, .. } => {
-                assert!(open.is_none(), "{events:?}");
-                assert_eq!(*index, next);
-                open = Some(*index);
-                next += 1;
-            }
-            StreamEvent::BlockDelta { index, .. } => assert_eq!(open, Some(*index)),
-            StreamEvent::BlockStop { index } => assert_eq!(open.take(), Some(*index)),
-            StreamEvent::MessageDelta { .. } => assert!(open.is_none()),
-            StreamEvent::MessageStop | StreamEvent::Error(_) => assert_eq!(i, events.len() - 1),
-            StreamEvent::Ping => {}
-        }
+    if let Err(e) = crate::ir::check_order(events) {
+        panic!("{e}\n{events:?}");
     }
 }
 

@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::dialects::openai_chat::{
-    StreamDecoder, StreamEncoder, decode_error, decode_request, decode_response, encode_request, encode_response,
+    StreamEncoder, decode_error, decode_request, decode_response, encode_request, encode_response,
 };
 use crate::ir::{ErrorKind, Request, StreamEvent};
-use crate::sse::SseParser;
 
 fn files(kind: &str, ext: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openai_chat").join(kind);
@@ -48,38 +47,14 @@ fn responses_decode_and_reencode() {
 
 /// Checks the documented stream invariants; returns the events.
 fn decode_stream(body: &[u8]) -> Vec<StreamEvent> {
-    let mut parser = SseParser::new();
-    let mut sse = Vec::new();
+    let mut d = crate::translate::EventDecoder::new(crate::ir::Dialect::OpenAiChat);
     let mut events = Vec::new();
-    let mut d = StreamDecoder::new();
     for piece in body.chunks(37) {
-        parser.feed(piece, &mut sse);
-        for ev in sse.drain(..) {
-            d.feed(&ev, &mut events);
-        }
-    }
-    parser.finish(&mut sse);
-    for ev in sse.drain(..) {
-        d.feed(&ev, &mut events);
+        d.feed(piece, &mut events);
     }
     d.finish(&mut events);
-    let mut open: Option<usize> = None;
-    let mut next = 0;
-    for (i, ev) in events.iter().enumerate() {
-        match ev {
-            StreamEvent::MessageStart { .. } => assert_eq!(i, 0),
-            StreamEvent::BlockStart { index, .. } => {
-                assert!(open.is_none());
-                assert_eq!(*index, next);
-                open = Some(*index);
-                next += 1;
-            }
-            StreamEvent::BlockDelta { index, .. } => assert_eq!(open, Some(*index)),
-            StreamEvent::BlockStop { index } => assert_eq!(open.take(), Some(*index)),
-            StreamEvent::MessageDelta { .. } => assert!(open.is_none()),
-            StreamEvent::MessageStop | StreamEvent::Error(_) => assert_eq!(i, events.len() - 1),
-            StreamEvent::Ping => {}
-        }
+    if let Err(e) = crate::ir::check_order(&events) {
+        panic!("{e}\n{events:?}");
     }
     events
 }

@@ -1,0 +1,72 @@
+//! Claude Code: environment only. `ANTHROPIC_BASE_URL` is the origin (no `/v1`); through a
+//! gateway the key goes in `ANTHROPIC_AUTH_TOKEN` (a Bearer token) and every model tier plus the
+//! subagent model is pinned to the chosen model so that background calls route too.
+
+use super::{Ctx, Harness, refuse_args};
+use crate::ir::Dialect;
+use crate::launch::args::Session;
+use crate::launch::error::LaunchError;
+use crate::launch::plan::Plan;
+
+pub struct Claude;
+
+impl Harness for Claude {
+    fn name(&self) -> &'static str {
+        "claude"
+    }
+    fn binary(&self) -> &'static str {
+        "claude"
+    }
+    fn install(&self) -> &'static str {
+        "npm install -g @anthropic-ai/claude-code"
+    }
+    fn dialects(&self) -> &'static [Dialect] {
+        &[Dialect::Anthropic]
+    }
+
+    fn plan(&self, ctx: &Ctx) -> Result<Plan, LaunchError> {
+        refuse_args(self, ctx.user_args, &["--model", "-p", "--print"], "amux sets the model and the prompt")?;
+        let mut p = ctx.plan(self);
+        let model = &ctx.endpoint.model;
+        p.env("ANTHROPIC_BASE_URL", ctx.origin());
+        if ctx.via_gateway {
+            p.env("ANTHROPIC_AUTH_TOKEN", ctx.endpoint.key.clone()).remove_env("ANTHROPIC_API_KEY");
+        } else {
+            // Anthropic's own API takes keys in x-api-key, not as a Bearer token.
+            p.env("ANTHROPIC_API_KEY", ctx.endpoint.key.clone()).remove_env("ANTHROPIC_AUTH_TOKEN");
+        }
+        p.env("ANTHROPIC_MODEL", model.clone());
+        if ctx.via_gateway {
+            for v in [
+                "ANTHROPIC_DEFAULT_OPUS_MODEL",
+                "ANTHROPIC_DEFAULT_SONNET_MODEL",
+                "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+                "CLAUDE_CODE_SUBAGENT_MODEL",
+            ] {
+                p.env(v, model.clone());
+            }
+        } else {
+            p.note("direct to Anthropic: the haiku/sonnet/opus tiers keep Claude Code's defaults");
+        }
+        if let Some(n) = ctx.context_window {
+            p.env("CLAUDE_CODE_AUTO_COMPACT_WINDOW", n.to_string());
+        }
+        for v in ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY"] {
+            p.remove_env(v);
+        }
+        match &ctx.session {
+            Session::New => {}
+            Session::Last => {
+                p.arg("--continue");
+            }
+            Session::Id(id) => {
+                p.args(["--resume", id.as_str()]);
+            }
+        }
+        p.args(ctx.user_args.iter().cloned());
+        if let Some(prompt) = ctx.prompt {
+            p.args(["-p", prompt]);
+        }
+        Ok(p)
+    }
+}

@@ -1,0 +1,79 @@
+//! Gemini CLI: `GOOGLE_GEMINI_BASE_URL` (the origin) and `GEMINI_API_KEY`, plus settings that
+//! select `gemini-api-key` auth and the model. Instead of editing the user's settings, amux gives
+//! Gemini CLI its own system settings file (`GEMINI_CLI_SYSTEM_SETTINGS_PATH`, the layer that
+//! overrides user and project settings), a copy of the machine's system settings with these
+//! keys merged in.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::{Ctx, Harness, refuse_args};
+use crate::ir::Dialect;
+use crate::launch::args::Session;
+use crate::launch::doc;
+use crate::launch::error::LaunchError;
+use crate::launch::plan::{FileEdit, Format, Op, Plan};
+
+pub struct Gemini;
+
+const SYSTEM_SETTINGS: &str = "/etc/gemini-cli/settings.json";
+
+fn path(s: &str) -> Vec<String> {
+    s.split('.').map(str::to_string).collect()
+}
+
+impl Harness for Gemini {
+    fn name(&self) -> &'static str {
+        "gemini"
+    }
+    fn binary(&self) -> &'static str {
+        "gemini"
+    }
+    fn install(&self) -> &'static str {
+        "npm install -g @google/gemini-cli"
+    }
+    fn dialects(&self) -> &'static [Dialect] {
+        &[Dialect::Gemini]
+    }
+
+    fn plan(&self, ctx: &Ctx) -> Result<Plan, LaunchError> {
+        refuse_args(self, ctx.user_args, &["-m", "--model", "-p", "--prompt"], "amux sets the model and the prompt")?;
+        let mut p = ctx.plan(self);
+        let model = &ctx.endpoint.model;
+        let system = PathBuf::from(ctx.env.get("GEMINI_CLI_SYSTEM_SETTINGS_PATH").unwrap_or(SYSTEM_SETTINGS));
+        let mut settings = match std::fs::read_to_string(&system) {
+            Ok(text) => doc::parse(Format::Json, &text).map_err(|e| LaunchError::file(&system, e))?,
+            Err(_) => json!({}),
+        };
+        for op in [
+            Op::Set { path: path("security.auth.selectedType"), value: json!("gemini-api-key") },
+            Op::Set { path: path("model.name"), value: Value::String(model.clone()) },
+        ] {
+            doc::apply(&mut settings, &op).map_err(|e| LaunchError::file(&system, e))?;
+        }
+        let file = ctx.temp_dir.join("gemini-system-settings.json");
+        let contents = serde_json::to_string_pretty(&settings).unwrap_or_default() + "\n";
+        p.file(FileEdit::Temp { path: file.clone(), contents });
+        p.env("GEMINI_CLI_SYSTEM_SETTINGS_PATH", file.display().to_string());
+        p.env("GOOGLE_GEMINI_BASE_URL", ctx.origin());
+        p.env("GEMINI_API_KEY", ctx.endpoint.key.clone());
+        // GOOGLE_API_KEY wins over GEMINI_API_KEY in Google's SDK; Vertex mode ignores both.
+        p.remove_env("GOOGLE_API_KEY").remove_env("GOOGLE_GENAI_USE_VERTEXAI");
+        p.args(["-m", model.as_str()]);
+        match &ctx.session {
+            Session::New => {}
+            Session::Last => {
+                p.args(["--resume", "latest"]);
+            }
+            Session::Id(id) => {
+                p.args(["--resume", id.as_str()]);
+            }
+        }
+        p.args(ctx.user_args.iter().cloned());
+        if let Some(prompt) = ctx.prompt {
+            p.args(["-p", prompt]);
+        }
+        Ok(p)
+    }
+}

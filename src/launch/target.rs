@@ -1,0 +1,385 @@
+//! Where the harness's calls go. With `--gateway URL`: that gateway. Otherwise, when the harness
+//! speaks one of the provider's APIs natively it goes direct; when not (or with
+//! `--with-gateway`, or with `--provider-arg`, which only a gateway can apply) amux starts its
+//! gateway in-process on 127.0.0.1 with a random session token.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::args::LaunchArgs;
+use super::env::Env;
+use super::error::LaunchError;
+use super::harness::{Endpoint, Harness};
+use crate::config::{Config, ModelAlias, ProviderConfig, ProviderKind, Timeouts};
+use crate::ir::Dialect;
+use crate::providers::{Provider, Registry, presets};
+
+/// How the harness reaches the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Straight to the provider: the harness speaks its API.
+    Direct,
+    /// Through the gateway at `--gateway`.
+    Team,
+    /// Through a gateway amux runs in-process for the length of the session.
+    InProcess,
+}
+
+impl Route {
+    pub fn label(self) -> &'static str {
+        match self {
+            Route::Direct => "direct",
+            Route::Team => "gateway",
+            Route::InProcess => "in-process gateway",
+        }
+    }
+}
+
+/// The outcome of resolving the command line against the config.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub route: Route,
+    /// For [`Route::InProcess`] the base URL is filled in once the gateway is listening.
+    pub endpoint: Endpoint,
+    pub provider: Option<Arc<Provider>>,
+    pub upstream_model: String,
+    /// The in-process gateway's config.
+    pub gateway_config: Option<Config>,
+    /// Why this route, for the plan.
+    pub why: String,
+}
+
+pub fn dialect_name(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Anthropic => "Anthropic Messages",
+        Dialect::OpenAiChat => "OpenAI Chat Completions",
+        Dialect::OpenAiResponses => "OpenAI Responses",
+        Dialect::Gemini => "Gemini generateContent",
+    }
+}
+
+/// `key=value` into a params map; values that parse as JSON (numbers, booleans, objects) are
+/// taken as such, anything else as a string.
+pub fn provider_params(args: &[String]) -> Result<Map<String, Value>, LaunchError> {
+    let mut m = Map::new();
+    for a in args {
+        let Some((k, v)) = a.split_once('=') else {
+            return Err(LaunchError::BadProviderArg { arg: a.clone(), detail: "expected key=value" });
+        };
+        let k = k.trim();
+        if k.is_empty() {
+            return Err(LaunchError::BadProviderArg { arg: a.clone(), detail: "empty key" });
+        }
+        let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+        m.insert(k.to_string(), value);
+    }
+    Ok(m)
+}
+
+/// The base URL a client of `dialect` takes for a gateway at `url`.
+pub fn gateway_base(url: &str, dialect: Dialect) -> String {
+    let u = url.trim().trim_end_matches('/');
+    let u = u.strip_suffix("/v1").unwrap_or(u);
+    match dialect {
+        Dialect::OpenAiChat | Dialect::OpenAiResponses => format!("{u}/v1"),
+        _ => u.to_string(),
+    }
+}
+
+fn provider_dialects(p: &Provider) -> Vec<Dialect> {
+    let mut d = p.dialects.clone();
+    if p.preset.kind == ProviderKind::Gemini && !d.contains(&Dialect::Gemini) {
+        d.insert(0, Dialect::Gemini);
+    }
+    d
+}
+
+fn load_config(args: &LaunchArgs) -> Result<Config, LaunchError> {
+    match &args.config {
+        Some(p) => Ok(crate::config::load_file(p)?),
+        None => Ok(Config { discover_env: true, ..Default::default() }),
+    }
+}
+
+pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Resolution, LaunchError> {
+    let model = args.model.clone().filter(|m| !m.trim().is_empty()).ok_or_else(|| {
+        LaunchError::Usage(format!("--model is required: amux launch {} [provider] --model M", harness.name()))
+    })?;
+    let params = provider_params(&args.provider_args)?;
+    let preferred = harness.dialects()[0];
+    if let Some(url) = &args.gateway {
+        if !params.is_empty() {
+            return Err(LaunchError::Usage(
+                "--provider-arg applies to the in-process gateway; a running gateway takes params from its config"
+                    .into(),
+            ));
+        }
+        let sent = match &args.provider {
+            Some(p) => format!("{p}/{model}"),
+            None => model.clone(),
+        };
+        return Ok(Resolution {
+            route: Route::Team,
+            endpoint: Endpoint {
+                dialect: preferred,
+                base_url: gateway_base(url, preferred),
+                key: args.key.clone().filter(|k| !k.is_empty()).unwrap_or_else(|| "amux".into()),
+                model: sent,
+                provider_id: "amux".into(),
+            },
+            provider: None,
+            upstream_model: model,
+            gateway_config: None,
+            why: format!("--gateway {url}"),
+        });
+    }
+    let config = load_config(args)?;
+    let env_fn = |k: &str| env.owned(k);
+    let registry = Registry::build(&config, &env_fn)?;
+    let (provider, upstream) = match &args.provider {
+        Some(name) => match registry.providers.get(name) {
+            Some(p) => (p.clone(), model.clone()),
+            None => match presets::find(name) {
+                Some(pre) => {
+                    return Err(LaunchError::MissingCredentials {
+                        provider: name.clone(),
+                        vars: pre.key_vars.join(" or "),
+                    });
+                }
+                None => {
+                    let mut known: Vec<String> = registry.providers.keys().cloned().collect();
+                    for p in presets::PRESETS {
+                        if !known.iter().any(|k| k == p.name) {
+                            known.push(p.name.to_string());
+                        }
+                    }
+                    return Err(LaunchError::UnknownProvider { name: name.clone(), known: known.join(", ") });
+                }
+            },
+        },
+        None => match registry.resolve(&model) {
+            // An alias of several deployments goes direct to its first; through a gateway the
+            // alias itself (with its fallbacks) is what the harness sends.
+            Ok(alias) => match alias.deployments.first() {
+                Some(d) => (d.provider.clone(), d.model.clone()),
+                None => {
+                    return Err(LaunchError::ModelNotRoutable { model: model.clone(), detail: "no deployment".into() });
+                }
+            },
+            Err(e) => return Err(LaunchError::ModelNotRoutable { model: model.clone(), detail: e.message }),
+        },
+    };
+    if provider.api_key.is_none() && !provider.preset.keyless {
+        return Err(LaunchError::MissingCredentials {
+            provider: provider.name.clone(),
+            vars: provider.preset.key_vars.join(" or "),
+        });
+    }
+    let pdialects = provider_dialects(&provider);
+    let common = harness.dialects().iter().copied().find(|d| pdialects.contains(d));
+    let why_gateway = if args.with_gateway {
+        Some("--with-gateway".to_string())
+    } else if !params.is_empty() {
+        Some("--provider-arg needs a gateway to apply it".to_string())
+    } else if common.is_none() {
+        Some(format!(
+            "{} speaks {}, {} speaks {}",
+            harness.name(),
+            dialect_name(preferred),
+            provider.name,
+            dialect_name(pdialects[0])
+        ))
+    } else {
+        None
+    };
+    let Some(why) = why_gateway else {
+        let dialect = common.unwrap_or(preferred);
+        let key = provider.api_key.as_ref().map(|k| k.expose().to_string()).unwrap_or_else(|| "local".into());
+        return Ok(Resolution {
+            route: Route::Direct,
+            endpoint: Endpoint {
+                dialect,
+                base_url: provider.base_url.clone(),
+                key,
+                model: upstream.clone(),
+                provider_id: "amux".into(),
+            },
+            why: format!("{} speaks {} natively", harness.name(), dialect_name(dialect)),
+            provider: Some(provider),
+            upstream_model: upstream,
+            gateway_config: None,
+        });
+    };
+    if args.no_gateway {
+        return match common {
+            None => Err(LaunchError::DialectMismatch {
+                harness: harness.name(),
+                harness_dialect: dialect_name(preferred).into(),
+                provider: provider.name.clone(),
+                provider_dialect: dialect_name(pdialects[0]).into(),
+            }),
+            Some(_) => Err(LaunchError::Usage(format!("--no-gateway: {why}"))),
+        };
+    }
+    let gateway_config = in_process_config(config, args, &provider, &model, &upstream, params)?;
+    Ok(Resolution {
+        route: Route::InProcess,
+        endpoint: Endpoint {
+            dialect: preferred,
+            base_url: String::new(),
+            key: String::new(),
+            model,
+            provider_id: "amux".into(),
+        },
+        provider: Some(provider),
+        upstream_model: upstream,
+        gateway_config: Some(gateway_config),
+        why,
+    })
+}
+
+/// The in-process gateway's config: the user's (or discovery), the provider's params from
+/// `--provider-arg`, and the model name the harness sends as an alias of provider + model.
+fn in_process_config(
+    mut config: Config,
+    args: &LaunchArgs,
+    provider: &Provider,
+    model: &str,
+    upstream: &str,
+    params: Map<String, Value>,
+) -> Result<Config, LaunchError> {
+    if args.provider.is_none() {
+        if !params.is_empty() {
+            return Err(LaunchError::Usage(
+                "--provider-arg needs a provider: amux launch <harness> <provider> ...".into(),
+            ));
+        }
+        return Ok(config);
+    }
+    let entry = config.providers.entry(provider.name.clone()).or_insert_with(|| ProviderConfig {
+        kind: provider.preset.kind,
+        base_url: None,
+        api_key: None,
+        api_key_file: None,
+        headers: Default::default(),
+        timeouts: Timeouts::default(),
+        params: Map::new(),
+        api: None,
+    });
+    entry.params.extend(params);
+    config.models.retain(|m| m.name != model);
+    config.models.push(ModelAlias {
+        name: model.to_string(),
+        provider: Some(provider.name.clone()),
+        model: Some(upstream.to_string()),
+        ..Default::default()
+    });
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::launch::harness;
+
+    fn args(h: &str, provider: Option<&str>, model: &str) -> LaunchArgs {
+        LaunchArgs {
+            harness: h.into(),
+            provider: provider.map(str::to_string),
+            model: Some(model.into()),
+            ..Default::default()
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    fn route(h: &str, a: &LaunchArgs, e: &Env) -> Result<Resolution, LaunchError> {
+        resolve(a, harness::find(h).unwrap(), e)
+    }
+
+    #[test]
+    fn native_pairs_go_direct() {
+        let e = env(&[("ANTHROPIC_API_KEY", "ak"), ("OPENAI_API_KEY", "ok")]);
+        let r = route("claude", &args("claude", Some("anthropic"), "claude-sonnet-4-5"), &e).unwrap();
+        assert_eq!(
+            (r.route, r.endpoint.base_url.as_str(), r.endpoint.key.as_str()),
+            (Route::Direct, "https://api.anthropic.com", "ak")
+        );
+        let r = route("codex", &args("codex", Some("openai"), "gpt-5"), &e).unwrap();
+        assert_eq!((r.route, r.endpoint.dialect), (Route::Direct, Dialect::OpenAiResponses));
+        let r = route("opencode", &args("opencode", Some("ollama"), "qwen3:32b"), &e).unwrap();
+        assert_eq!((r.route, r.endpoint.base_url.as_str()), (Route::Direct, "http://localhost:11434/v1"));
+        // No provider: the model name routes.
+        let r = route("claude", &args("claude", None, "claude-opus-4-1"), &e).unwrap();
+        assert_eq!(r.route, Route::Direct);
+    }
+
+    #[test]
+    fn different_dialects_start_a_gateway() {
+        let e = env(&[]);
+        let r = route("claude", &args("claude", Some("ollama"), "qwen3:32b"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess);
+        assert!(r.why.contains("Anthropic Messages") && r.why.contains("OpenAI Chat Completions"), "{}", r.why);
+        let cfg = r.gateway_config.unwrap();
+        assert_eq!(
+            cfg.models.last().map(|m| (m.name.as_str(), m.provider.as_deref(), m.model.as_deref())),
+            Some(("qwen3:32b", Some("ollama"), Some("qwen3:32b")))
+        );
+        // Codex needs Responses; Ollama's preset serves Chat Completions.
+        assert_eq!(route("codex", &args("codex", Some("ollama"), "m"), &e).unwrap().route, Route::InProcess);
+    }
+
+    #[test]
+    fn no_gateway_names_both_dialects() {
+        let mut a = args("claude", Some("ollama"), "qwen3:32b");
+        a.no_gateway = true;
+        let err = route("claude", &a, &env(&[])).unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(err.label(), "dialect_mismatch");
+        assert!(msg.contains("Anthropic Messages") && msg.contains("OpenAI Chat Completions"), "{msg}");
+    }
+
+    #[test]
+    fn with_gateway_and_provider_args_force_the_gateway() {
+        let e = env(&[("OPENAI_API_KEY", "ok")]);
+        let mut a = args("codex", Some("openai"), "gpt-5");
+        a.with_gateway = true;
+        assert_eq!(route("codex", &a, &e).unwrap().route, Route::InProcess);
+        let mut a = args("opencode", Some("ollama"), "qwen3:8b");
+        a.provider_args = vec!["temperature=0.2".into(), "stop=[\"x\"]".into(), "tag=abc".into()];
+        let r = route("opencode", &a, &e).unwrap();
+        assert_eq!(r.route, Route::InProcess);
+        let params = &r.gateway_config.unwrap().providers["ollama"].params;
+        assert_eq!(params["temperature"], serde_json::json!(0.2));
+        assert_eq!(params["stop"], serde_json::json!(["x"]));
+        assert_eq!(params["tag"], serde_json::json!("abc"));
+    }
+
+    #[test]
+    fn team_gateway() {
+        let mut a = args("claude", Some("ollama"), "qwen3:32b");
+        a.gateway = Some("https://amux.example.com/v1/".into());
+        a.key = Some("team-key".into());
+        let r = route("claude", &a, &env(&[])).unwrap();
+        assert_eq!(r.route, Route::Team);
+        assert_eq!(r.endpoint.base_url, "https://amux.example.com");
+        assert_eq!(r.endpoint.model, "ollama/qwen3:32b");
+        let r = route("codex", &LaunchArgs { harness: "codex".into(), ..a }, &env(&[])).unwrap();
+        assert_eq!(r.endpoint.base_url, "https://amux.example.com/v1");
+    }
+
+    #[test]
+    fn clear_errors() {
+        let e = env(&[]);
+        assert_eq!(route("claude", &args("claude", Some("groq"), "m"), &e).unwrap_err().label(), "missing_credentials");
+        assert_eq!(route("claude", &args("claude", Some("nope"), "m"), &e).unwrap_err().label(), "unknown_provider");
+        assert_eq!(route("claude", &args("claude", None, "mystery"), &e).unwrap_err().label(), "model_not_routable");
+        let mut a = args("claude", None, "m");
+        a.model = None;
+        assert_eq!(route("claude", &a, &e).unwrap_err().label(), "usage");
+        assert_eq!(provider_params(&["x".into()]).unwrap_err().label(), "bad_provider_arg");
+    }
+}
