@@ -134,6 +134,7 @@ fn check(file: &std::path::Path) -> ExitCode {
     let result = config::load_file(file).and_then(|c| {
         let reg = Registry::build(&c, &env)?;
         amux::stack::auth::Keys::from_config(&c.keys, c.keys_file.as_deref(), &env)?;
+        amux::telemetry::prices::PriceBook::build(&c, &reg)?;
         Ok((c, reg))
     });
     match result {
@@ -226,7 +227,7 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
         }
     });
     // Export the last spans (the exporter sends from the runtime, still alive here).
-    let _ = runtime.block_on(tokio::task::spawn_blocking(move || traces.shutdown()));
+    let _ = runtime.block_on(async { tokio::task::spawn_blocking(move || traces.shutdown()).await });
     code
 }
 

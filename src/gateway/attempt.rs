@@ -99,6 +99,7 @@ pub async fn run(
         Err(e) => {
             tracing::warn!(deployment = %d.id, error = e.label(), "upstream call failed: {e}");
             trace::upstream_status(&span, None, Some(e.label()));
+            guard.add_upstream_time(started.elapsed());
             return Err(Failure::of(e.to_api(&provider.name)));
         }
     };
@@ -107,7 +108,9 @@ pub async fn run(
     trace::upstream_status(&span, Some(status), None);
     let (parts, body) = resp.into_parts();
     if !(200..300).contains(&status) {
+        let t0 = Instant::now();
         let bytes = upstream::collect(provider, body).await.unwrap_or_default();
+        guard.add_upstream_time(t0.elapsed());
         let err = upstream::upstream_error(provider, plan.target, status, &parts.headers, &bytes);
         tracing::info!(deployment = %d.id, status, kind = err.kind.label(), "upstream error");
         trace::upstream_status(&span, None, Some(err.kind.label()));

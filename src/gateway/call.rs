@@ -263,7 +263,11 @@ async fn execute(
             if !tried.insert(d.id.clone()) {
                 // A retry of a deployment that already failed in this call: back off first.
                 match state.router.backoff(n as u32, last_err.as_ref().and_then(|e| e.retry_after.as_deref())) {
-                    Some(delay) => tokio::time::sleep(delay).await,
+                    Some(delay) => {
+                        tokio::time::sleep(delay).await;
+                        // Waiting to retry an upstream is upstream time, not amux's overhead.
+                        guard.add_upstream_time(delay);
+                    }
                     None => break,
                 }
             }
