@@ -121,8 +121,9 @@ impl Gateway {
         let prices = Arc::new(PriceBook::build(config, &registry)?);
         let metrics = Arc::new(Metrics::new(config.metrics.max_label_values)?);
         let on_failure = config.redis.as_ref().map(|r| r.on_failure).unwrap_or(FailMode::Open);
-        let budgets = Arc::new(Budgets::new(&keys, &config.teams, limiter.redis_connection(), on_failure));
         let admin = AdminKey::from_config(&config.admin, env)?;
+        let budgets = Budgets::new(&keys, &config.teams, limiter.redis_connection(), on_failure);
+        let budgets = Arc::new(budgets.track_all(admin.is_some()));
         let more: Vec<Arc<dyn UsageSink>> =
             vec![metrics.clone(), Arc::new(BudgetSink { budgets: budgets.clone(), metrics: metrics.clone() })];
         let sinks = sinks.extended(more, prices.clone());

@@ -137,6 +137,8 @@ pub struct Budgets {
     known_teams: BTreeSet<String>,
     store: Store,
     on_failure: FailMode,
+    /// Record the spend of keys and teams without a budget too (for the admin report).
+    track_all: bool,
 }
 
 const PERIODS: [Period; 2] = [Period::Day, Period::Month];
@@ -168,7 +170,13 @@ impl Budgets {
             Some((conn, prefix)) => Store::Redis { conn, prefix },
             None => Store::Memory(Mutex::new(HashMap::new())),
         };
-        Budgets { keys: key_budgets, teams, known_keys, known_teams, store, on_failure }
+        Budgets { keys: key_budgets, teams, known_keys, known_teams, store, on_failure, track_all: true }
+    }
+
+    /// Whether spend without a budget is recorded too (it is only read by `GET /admin/spend`).
+    pub fn track_all(mut self, on: bool) -> Budgets {
+        self.track_all = on;
+        self
     }
 
     /// The budgets that apply to a call of `key` in `team`.
@@ -259,10 +267,16 @@ impl Budgets {
                 Scope::Key => self.keys.get(name),
                 Scope::Team => self.teams.get(name),
             };
+            if budget.is_none() && !self.track_all {
+                continue;
+            }
             for p in PERIODS {
                 let (id, left) = period_now(p, now);
                 targets.push((slot(scope, name, &id), scope, name, p, budget.and_then(|b| p.limit(b)), left));
             }
+        }
+        if targets.is_empty() {
+            return Vec::new();
         }
         let totals: Vec<f64> = match &self.store {
             Store::Memory(map) => {
