@@ -378,6 +378,13 @@ impl CallGuard {
         }
     }
 
+    /// Replaces the usage with a complete final report (a stream's last usage event).
+    pub fn set_usage(&mut self, u: &Usage) {
+        if let Some(r) = &mut self.rec {
+            r.usage = *u;
+        }
+    }
+
     /// Takes the larger of each usage field (reports are cumulative).
     pub fn usage(&mut self, u: &Usage) {
         if let Some(r) = &mut self.rec {

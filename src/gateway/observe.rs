@@ -280,7 +280,12 @@ impl StreamObserver {
             return true;
         };
         if let Some(u) = env.nested_usage(self.dialect) {
-            self.usage.merge_max(&u);
+            if self.dialect == Dialect::Gemini {
+                // Each usageMetadata is a snapshot of the whole call so far.
+                self.usage = u;
+            } else {
+                self.usage.merge_max(&u);
+            }
         }
         if let Some(r) = env.finish_reason(self.dialect) {
             self.finish_reason = Some(r);

@@ -47,7 +47,7 @@ impl Stage for ObserveStage {
     fn chunk(&mut self, chunk: Bytes, guard: &mut CallGuard) -> Bytes {
         self.record(Some(&chunk));
         let out = self.observer.chunk(chunk);
-        guard.usage(&self.observer.usage);
+        guard.set_usage(&self.observer.usage);
         if let Some(r) = &self.observer.finish_reason {
             guard.finish_reason(r);
         }
@@ -57,7 +57,7 @@ impl Stage for ObserveStage {
     fn finish(&mut self, guard: &mut CallGuard) -> Bytes {
         self.record(None);
         let mut out = self.observer.finish().to_vec();
-        guard.usage(&self.observer.usage);
+        guard.set_usage(&self.observer.usage);
         if let Some(r) = &self.observer.finish_reason {
             guard.finish_reason(r);
         }
@@ -73,7 +73,7 @@ impl Stage for ObserveStage {
 
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
         let mut out = self.observer.finish().to_vec();
-        guard.usage(&self.observer.usage);
+        guard.set_usage(&self.observer.usage);
         out.extend_from_slice(&translate::encode_stream_error(self.dialect, err));
         Bytes::from(out)
     }

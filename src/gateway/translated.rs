@@ -27,8 +27,9 @@ fn observe<'a>(guard: &'a mut CallGuard, recorder: &'a mut Option<Recorder>) -> 
         }
         match ev {
             StreamEvent::MessageStart { usage, .. } => guard.usage(usage),
+            // The decoders put the call's complete usage on the message delta.
             StreamEvent::MessageDelta { usage, stop_reason, .. } => {
-                guard.usage(usage);
+                guard.set_usage(usage);
                 if let Some(r) = stop_reason {
                     guard.finish_reason(stop_label(*r));
                 }
