@@ -43,6 +43,9 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 command -v npm >/dev/null || apt_install nodejs npm
 # The rate-limit and cache tests start a real redis-server on a free loopback port.
 command -v redis-server >/dev/null || apt_install redis-server
+# The metrics tests run `promtool check metrics` / `check rules` (promtool ships in Debian's
+# prometheus package, about 100 MB installed; only the binary is used, no server is started).
+command -v promtool >/dev/null || apt_install prometheus
 if ! cargo nextest --version >/dev/null 2>&1; then
   step "cargo install cargo-nextest"
   cargo install --locked cargo-nextest || fail "install cargo-nextest"

@@ -48,6 +48,9 @@ impl Stage for ObserveStage {
         self.record(Some(&chunk));
         let out = self.observer.chunk(chunk);
         guard.set_usage(&self.observer.usage);
+        if let Some(r) = &self.observer.finish_reason {
+            guard.finish_reason(r);
+        }
         out
     }
 
@@ -55,6 +58,9 @@ impl Stage for ObserveStage {
         self.record(None);
         let mut out = self.observer.finish().to_vec();
         guard.set_usage(&self.observer.usage);
+        if let Some(r) = &self.observer.finish_reason {
+            guard.finish_reason(r);
+        }
         if self.observer.saw_error {
             guard.set_error(502, "upstream_stream_error");
         } else if !self.observer.complete {
@@ -135,7 +141,11 @@ pub fn respond(
             {
                 s.cache.put(s.key, &r);
             }
-            guard.usage(&body_usage(dialect, &bytes));
+            let (usage, finish) = body_usage(dialect, &bytes);
+            guard.usage(&usage);
+            if let Some(r) = finish {
+                guard.finish_reason(&r);
+            }
             guard.mark_complete();
             Response::new(Body::from(bytes))
         }

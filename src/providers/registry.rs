@@ -190,6 +190,7 @@ fn alias_from_config(reg: &Registry, i: usize, m: &ModelAlias) -> Result<Alias, 
                 tpm: None,
                 timeout_secs: None,
                 params: Map::new(),
+                price: None,
             },
         )),
         (None, None) => {}
