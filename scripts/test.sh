@@ -3,9 +3,10 @@
 #
 #   1. Rust: `cargo nextest run` (dev profile; this also builds the amux binary).
 #   2. Interop: a Python venv (.venv-interop) with pinned official SDKs (anthropic, openai,
-#      google-genai), the real harnesses Claude Code, Codex and Gemini CLI from npm (pinned, into
-#      tests/interop/.cache, each installed once), then `pytest tests/interop` against amux and a
-#      mock upstream that speaks all four dialects.
+#      google-genai), the real harnesses Claude Code, Codex, Gemini CLI and OpenCode from npm
+#      (pinned, into tests/interop/.cache, each installed once), then `pytest tests/interop`
+#      against amux and a mock upstream that speaks all four dialects (test_launch.py runs the
+#      harnesses through `amux launch`).
 #
 # Every step runs even when an earlier one failed; the script exits non-zero if any failed.
 # Everything the tests start listens on 127.0.0.1 only.
@@ -19,6 +20,7 @@ PY_PACKAGES=(openai==3.51.0 anthropic==2.10.0 google-genai==3.3.0 pydantic==2.14
 CLAUDE_CODE_VERSION=2.1.328
 CODEX_VERSION=0.169.0
 GEMINI_CLI_VERSION=0.61.0
+OPENCODE_VERSION=1.18.33
 VENV="$REPO/.venv-interop"
 NPM_CACHE_DIR="$REPO/tests/interop/.cache"
 
@@ -84,7 +86,8 @@ if ! claude_ok; then
 fi
 export CLAUDE_BIN="$claude"
 
-# -- Codex and Gemini CLI, once each (Codex ships its native binary as an optional dependency).
+# -- Codex, Gemini CLI and OpenCode, once each (Codex and OpenCode ship their native binaries as
+#    optional dependencies).
 npm_cli() { # npm_cli PACKAGE VERSION BIN: install PACKAGE@VERSION unless BIN --version reports VERSION
   local bin="$NPM_CACHE_DIR/node_modules/.bin/$3"
   if ! { [[ -x "$bin" ]] && timeout 60 "$bin" --version 2>/dev/null | grep -q "$2"; }; then
@@ -96,7 +99,9 @@ npm_cli() { # npm_cli PACKAGE VERSION BIN: install PACKAGE@VERSION unless BIN --
 }
 npm_cli @openai/codex "$CODEX_VERSION" codex
 npm_cli @google/gemini-cli "$GEMINI_CLI_VERSION" gemini
+npm_cli opencode-ai "$OPENCODE_VERSION" opencode
 export CODEX_BIN="$NPM_CACHE_DIR/node_modules/.bin/codex" GEMINI_BIN="$NPM_CACHE_DIR/node_modules/.bin/gemini"
+export OPENCODE_BIN="$NPM_CACHE_DIR/node_modules/.bin/opencode"
 
 # -- Interop tests.
 step "pytest tests/interop"

@@ -93,9 +93,14 @@ impl Plan {
         self
     }
 
+    /// Marks a value as secret. Its JSON-escaped form is masked too: a key with a quote or a
+    /// backslash appears escaped inside inline JSON config (OpenCode's) and TOML strings.
     pub fn secret(&mut self, s: &str) -> &mut Self {
-        if !s.is_empty() && !self.secrets.iter().any(|x| x == s) {
-            self.secrets.push(s.to_string());
+        let escaped = serde_json::to_string(s).ok().map(|q| q[1..q.len() - 1].to_string());
+        for form in std::iter::once(s.to_string()).chain(escaped) {
+            if !form.is_empty() && !self.secrets.iter().any(|x| *x == form) {
+                self.secrets.push(form);
+            }
         }
         self
     }
@@ -259,6 +264,21 @@ mod tests {
         let js = p.to_json(&json!({})).to_string();
         assert!(!text.contains("tok-123") && !js.contains("tok-123"), "{text}\n{js}");
         assert!(text.contains("ANTHROPIC_AUTH_TOKEN=***"), "{text}");
+    }
+
+    #[test]
+    fn masks_secrets_escaped_in_json() {
+        let key = r#"s3cr"et\9"#;
+        let mut p = Plan::new("opencode", "opencode");
+        p.secret(key);
+        let inline = json!({"options": {"apiKey": key}}).to_string();
+        p.env("OPENCODE_CONFIG_CONTENT", inline);
+        let js = p.to_json(&json!({})).to_string();
+        let text = p.to_text(&[]);
+        for out in [&js, &text] {
+            assert!(!out.contains("s3cr") && !out.contains("et\\9"), "{out}");
+            assert!(out.contains("***"), "{out}");
+        }
     }
 
     #[test]
