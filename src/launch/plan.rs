@@ -98,7 +98,7 @@ impl Plan {
     pub fn secret(&mut self, s: &str) -> &mut Self {
         let escaped = serde_json::to_string(s).ok().map(|q| q[1..q.len() - 1].to_string());
         for form in std::iter::once(s.to_string()).chain(escaped) {
-            if !form.is_empty() && !self.secrets.iter().any(|x| *x == form) {
+            if !form.is_empty() && !self.secrets.contains(&form) {
                 self.secrets.push(form);
             }
         }
