@@ -16,13 +16,6 @@ KNOWN = {
         "answers 400 'tools[4]: not supported when translating to Anthropic Messages' (then tools[7] "
         "with multi_agent off), so Codex as installed cannot use any non-OpenAI model"
     ),
-    "chat_message_cache_control": (
-        "OpenCode 1.18.33 puts cache_control: {type: ephemeral} on Chat messages (system and user, "
-        "message level) when the model id contains 'claude'; translated to Anthropic amux answers 400 "
-        "'messages[0].cache_control: not supported when translating to Anthropic Messages' instead of "
-        "carrying it onto the message's last block, so `amux launch opencode <anthropic provider> "
-        "--model claude-...` fails"
-    ),
 }
 
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::ir::{self, ApiError, Block, MediaSource, Message, Role, SystemBlock};
+use crate::ir::{self, ApiError, Block, CacheControl, MediaSource, Message, Role, SystemBlock};
 
 use super::request_decode::{as_object, as_str};
 use super::wire::parse_data_url;
@@ -19,7 +19,14 @@ pub(super) fn decode_messages(req: &mut ir::Request, msgs: &[Value]) -> Result<(
         for (k, x) in o {
             let known = matches!(
                 k.as_str(),
-                "role" | "content" | "tool_calls" | "tool_call_id" | "reasoning_content" | "reasoning" | "refusal"
+                "role"
+                    | "content"
+                    | "tool_calls"
+                    | "tool_call_id"
+                    | "reasoning_content"
+                    | "reasoning"
+                    | "refusal"
+                    | "cache_control"
             );
             if !known && !x.is_null() {
                 req.unsupported.insert(format!("{path}.{k}"), x.clone());
@@ -30,14 +37,19 @@ pub(super) fn decode_messages(req: &mut ir::Request, msgs: &[Value]) -> Result<(
                 let texts = text_content(o.get("content"), &format!("{path}.content"))?;
                 if req.messages.is_empty() {
                     req.system.extend(texts.into_iter().map(|text| SystemBlock { text, cache_control: None }));
+                    if let (Some(cc), Some(last)) = (cache_hint(o), req.system.last_mut()) {
+                        last.cache_control = Some(cc);
+                    }
                 } else {
-                    req.messages
-                        .push(Message { role: Role::System, content: texts.into_iter().map(text_block).collect() });
+                    let mut content: Vec<Block> = texts.into_iter().map(text_block).collect();
+                    mark_last(&mut content, cache_hint(o));
+                    req.messages.push(Message { role: Role::System, content });
                 }
                 tool_turn_open = false;
             }
             "user" => {
-                let blocks = user_content(o.get("content"), &path, &mut req.unsupported)?;
+                let mut blocks = user_content(o.get("content"), &path, &mut req.unsupported)?;
+                mark_last(&mut blocks, cache_hint(o));
                 match req.messages.last_mut() {
                     Some(last) if tool_turn_open => last.content.extend(blocks),
                     _ => req.messages.push(Message { role: Role::User, content: blocks }),
@@ -79,6 +91,26 @@ fn text_block(text: String) -> Block {
     Block::Text { text, cache_control: None }
 }
 
+/// A message-level `cache_control` (the Anthropic-style hint OpenRouter-aware clients such as
+/// OpenCode put on Chat messages).
+fn cache_hint(o: &Map<String, Value>) -> Option<CacheControl> {
+    o.get("cache_control").filter(|v| !v.is_null()).map(|v| CacheControl(v.clone()))
+}
+
+/// Puts a message's cache hint on its last block, where Anthropic expects it.
+fn mark_last(blocks: &mut [Block], cc: Option<CacheControl>) {
+    let Some(cc) = cc else { return };
+    if let Some(
+        Block::Text { cache_control, .. }
+        | Block::Image { cache_control, .. }
+        | Block::Document { cache_control, .. }
+        | Block::ToolResult { cache_control, .. },
+    ) = blocks.last_mut()
+    {
+        *cache_control = Some(cc);
+    }
+}
+
 /// Content that may only hold text: a string or an array of `text` parts.
 fn text_content(v: Option<&Value>, path: &str) -> Result<Vec<String>, ApiError> {
     match v {
@@ -117,8 +149,11 @@ fn user_content(v: Option<&Value>, path: &str, unsupported: &mut Map<String, Val
     for (j, p) in parts.iter().enumerate() {
         let ppath = format!("{cpath}[{j}]");
         match p.get("type").and_then(Value::as_str) {
-            Some("text") => blocks
-                .push(text_block(as_str(p.get("text").unwrap_or(&Value::Null), &format!("{ppath}.text"))?.to_string())),
+            Some("text") => {
+                let text = as_str(p.get("text").unwrap_or(&Value::Null), &format!("{ppath}.text"))?.to_string();
+                let cache_control = p.get("cache_control").filter(|v| !v.is_null()).map(|v| CacheControl(v.clone()));
+                blocks.push(Block::Text { text, cache_control });
+            }
             Some("image_url") => {
                 let url = p
                     .get("image_url")

@@ -232,3 +232,23 @@ fn malformed_bodies_name_the_field() {
         assert_eq!(e.param.as_deref(), Some(param), "{}", e.message);
     }
 }
+
+#[test]
+fn message_and_part_cache_hints_land_on_blocks() {
+    // OpenCode marks messages for Claude models the OpenRouter way.
+    let req = decode_request(
+        br#"{"model":"m","messages":[
+            {"role":"system","content":"sys","cache_control":{"type":"ephemeral"}},
+            {"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b","cache_control":{"type":"ephemeral"}}]},
+            {"role":"assistant","content":"ok"},
+            {"role":"user","content":"c","cache_control":{"type":"ephemeral"}}
+        ]}"#,
+    )
+    .unwrap();
+    assert!(req.unsupported.is_empty(), "{:?}", req.unsupported);
+    let cc = Some(crate::ir::CacheControl(serde_json::json!({"type": "ephemeral"})));
+    assert_eq!(req.system[0].cache_control, cc);
+    assert!(matches!(&req.messages[0].content[1], Block::Text { cache_control, .. } if *cache_control == cc));
+    assert!(matches!(&req.messages[0].content[0], Block::Text { cache_control: None, .. }));
+    assert!(matches!(&req.messages[2].content[0], Block::Text { cache_control, .. } if *cache_control == cc));
+}
