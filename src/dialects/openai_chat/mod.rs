@@ -2,6 +2,7 @@
 //! (OpenAI, Groq, Mistral, DeepSeek, OpenRouter, Ollama, vLLM...).
 //!
 //! - `wire`: the upstream wire types and shared helpers (usage, finish reasons, data URLs);
+//!   `wire_stream`: a stream chunk read straight from its text, borrowing its strings;
 //! - `request_decode` (+ `request_messages`) / `request_encode`: caller body -> IR, IR ->
 //!   upstream body;
 //! - `response`: non-streaming completions both ways;
@@ -19,6 +20,7 @@ mod response;
 mod stream_decode;
 mod stream_encode;
 mod wire;
+mod wire_stream;
 
 #[cfg(test)]
 mod tests;
