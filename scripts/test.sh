@@ -2,8 +2,10 @@
 # The test command: installs what the tests need (only what is missing) and runs every suite.
 #
 #   1. Rust: `cargo nextest run` (dev profile; this also builds the amux binary).
-#   2. Interop: a Python venv (.venv-interop) with pinned official SDKs, Claude Code from npm
-#      (into tests/interop/.cache), then `pytest tests/interop` against amux and a mock upstream.
+#   2. Interop: a Python venv (.venv-interop) with pinned official SDKs (anthropic, openai,
+#      google-genai), the real harnesses Claude Code, Codex and Gemini CLI from npm (pinned, into
+#      tests/interop/.cache, each installed once), then `pytest tests/interop` against amux and a
+#      mock upstream that speaks all four dialects.
 #
 # Every step runs even when an earlier one failed; the script exits non-zero if any failed.
 # Everything the tests start listens on 127.0.0.1 only.
@@ -13,8 +15,10 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 
 # Pinned versions of what the interop tests install.
-PY_PACKAGES=(openai==3.51.0 anthropic==2.10.0 pydantic==2.14.3 pytest==9.2.0 pytest-timeout==2.4.0)
+PY_PACKAGES=(openai==3.51.0 anthropic==2.10.0 google-genai==3.3.0 pydantic==2.14.3 pytest==9.2.0 pytest-timeout==2.4.0)
 CLAUDE_CODE_VERSION=2.1.328
+CODEX_VERSION=0.169.0
+GEMINI_CLI_VERSION=0.61.0
 VENV="$REPO/.venv-interop"
 NPM_CACHE_DIR="$REPO/tests/interop/.cache"
 
@@ -39,6 +43,9 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 command -v npm >/dev/null || apt_install nodejs npm
 # The rate-limit and cache tests start a real redis-server on a free loopback port.
 command -v redis-server >/dev/null || apt_install redis-server
+# The metrics tests run `promtool check metrics` / `check rules` (promtool ships in Debian's
+# prometheus package, about 100 MB installed; only the binary is used, no server is started).
+command -v promtool >/dev/null || apt_install prometheus
 if ! cargo nextest --version >/dev/null 2>&1; then
   step "cargo install cargo-nextest"
   cargo install --locked cargo-nextest || fail "install cargo-nextest"
@@ -76,6 +83,20 @@ if ! claude_ok; then
   claude_ok || fail "install Claude Code"
 fi
 export CLAUDE_BIN="$claude"
+
+# -- Codex and Gemini CLI, once each (Codex ships its native binary as an optional dependency).
+npm_cli() { # npm_cli PACKAGE VERSION BIN: install PACKAGE@VERSION unless BIN --version reports VERSION
+  local bin="$NPM_CACHE_DIR/node_modules/.bin/$3"
+  if ! { [[ -x "$bin" ]] && timeout 60 "$bin" --version 2>/dev/null | grep -q "$2"; }; then
+    step "npm install $1@$2"
+    mkdir -p "$NPM_CACHE_DIR"
+    timeout 600 npm install --prefix "$NPM_CACHE_DIR" --no-audit --no-fund --loglevel=error "$1@$2" &&
+      timeout 60 "$bin" --version 2>/dev/null | grep -q "$2" || fail "install $1"
+  fi
+}
+npm_cli @openai/codex "$CODEX_VERSION" codex
+npm_cli @google/gemini-cli "$GEMINI_CLI_VERSION" gemini
+export CODEX_BIN="$NPM_CACHE_DIR/node_modules/.bin/codex" GEMINI_BIN="$NPM_CACHE_DIR/node_modules/.bin/gemini"
 
 # -- Interop tests.
 step "pytest tests/interop"

@@ -14,6 +14,7 @@ pub mod providers;
 pub mod sse;
 pub mod stack;
 pub mod surfaces;
+pub mod telemetry;
 pub mod tokens;
 pub mod translate;
 pub mod usage;

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use amux::config::{self, Config};
 use amux::gateway::Gateway;
 use amux::providers::Registry;
+use amux::telemetry::otel;
 use amux::usage::{LogSink, UsageSinks};
 
 /// The address `amux serve` listens on when neither `--listen`, `AMUX_LISTEN` nor the config
@@ -87,19 +88,6 @@ enum LogFormat {
     Json,
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
@@ -146,6 +134,7 @@ fn check(file: &std::path::Path) -> ExitCode {
     let result = config::load_file(file).and_then(|c| {
         let reg = Registry::build(&c, &env)?;
         amux::stack::auth::Keys::from_config(&c.keys, c.keys_file.as_deref(), &env)?;
+        amux::telemetry::prices::PriceBook::build(&c, &reg)?;
         Ok((c, reg))
     });
     match result {
@@ -164,7 +153,6 @@ fn check(file: &std::path::Path) -> ExitCode {
 }
 
 fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: LogFormat, no_auth: bool) -> ExitCode {
-    init_logging(log_format);
     // Installing the process-wide TLS provider can only fail if one is already installed.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let config = match &config_path {
@@ -197,7 +185,19 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    // Logs and traces: inside the runtime, which the OTLP exporter sends from.
+    let traces =
+        match runtime.block_on(async { otel::init(&config.tracing, matches!(log_format, LogFormat::Json), &env) }) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("amux: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+    if traces.exporting() {
+        tracing::info!("exporting traces over OTLP");
+    }
+    let code = runtime.block_on(async move {
         let sinks = UsageSinks::new(vec![Arc::new(LogSink)]);
         let gateway = match Gateway::bind(&config, listen, &env, sinks).await {
             Ok(g) => g,
@@ -215,6 +215,9 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
         }
         let addr = gateway.local_addr().map(|a| a.to_string()).unwrap_or_default();
         tracing::info!("amux listening on http://{addr}");
+        if let Some(m) = gateway.metrics_addr() {
+            tracing::info!("metrics on http://{m}{}", config.metrics.path);
+        }
         match gateway.serve(shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -222,7 +225,10 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    // Export the last spans (the exporter sends from the runtime, still alive here).
+    let _ = runtime.block_on(async { tokio::task::spawn_blocking(move || traces.shutdown()).await });
+    code
 }
 
 async fn shutdown_signal() {

@@ -1,12 +1,13 @@
-//! The usage record every call produces, exactly once, and the sinks that observe it (logs now;
-//! metrics, budgets and rate-limit reconciliation in later layers). A [`CallGuard`] emits the
-//! record when the call ends, including when the client disconnects mid-stream and the response
-//! body is dropped.
+//! The usage record every call produces, exactly once, and the sinks that observe it (logs,
+//! metrics, budgets; rate-limit reconciliation and trace attributes run as end hooks). A
+//! [`CallGuard`] emits the record when the call ends, including when the client disconnects
+//! mid-stream and the response body is dropped. A call refused before it was routed (bad request,
+//! unknown model, key, limit, budget) emits one [`Rejection`] instead.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::ir::{Dialect, Usage};
+use crate::ir::{Dialect, ErrorKind, Usage};
 
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,99 @@ impl Outcome {
             Outcome::ClientDisconnected => "client_disconnected",
         }
     }
+
+    /// The HTTP status the caller saw (200 for a disconnect: the headers had been sent or the
+    /// caller left before any answer).
+    pub fn status(&self) -> u16 {
+        match self {
+            Outcome::Error { status, .. } => *status,
+            _ => 200,
+        }
+    }
+
+    /// `2xx`, `4xx`, `5xx`, or `disconnected`.
+    pub fn status_class(&self) -> &'static str {
+        match self {
+            Outcome::Success => "2xx",
+            Outcome::Error { status, .. } => status_class(*status),
+            Outcome::ClientDisconnected => "disconnected",
+        }
+    }
+
+    /// Whose fault an error after routing is: the caller's request, the provider, or amux.
+    pub fn fault(&self) -> Option<Fault> {
+        match self {
+            Outcome::Error { kind, .. } => Some(match *kind {
+                "invalid_request" | "context_overflow" | "not_found" | "request_too_large" => Fault::Caller,
+                "api" => Fault::Gateway,
+                // Upstream 401/403/429, 5xx, timeouts, broken streams, over-limit deployments.
+                _ => Fault::Provider,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// `2xx` .. `5xx` for a status code.
+pub fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// Who an error is attributed to (a metric label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The request was malformed, too large, or named an unknown model.
+    Caller,
+    /// A policy refused it: key, model permission, rate limit, budget.
+    Policy,
+    /// The upstream failed, refused, timed out or broke its stream.
+    Provider,
+    /// amux itself (an internal error, Redis unreachable with fail-closed).
+    Gateway,
+}
+
+impl Fault {
+    pub fn label(self) -> &'static str {
+        match self {
+            Fault::Caller => "caller",
+            Fault::Policy => "policy",
+            Fault::Provider => "provider",
+            Fault::Gateway => "gateway",
+        }
+    }
+
+    /// The fault of an error raised before the call was routed.
+    pub fn of_rejection(kind: ErrorKind) -> Fault {
+        match kind {
+            ErrorKind::Authentication | ErrorKind::Permission | ErrorKind::RateLimit => Fault::Policy,
+            ErrorKind::InvalidRequest
+            | ErrorKind::ContextOverflow
+            | ErrorKind::NotFound
+            | ErrorKind::RequestTooLarge => Fault::Caller,
+            ErrorKind::Api | ErrorKind::BadGateway | ErrorKind::Unavailable | ErrorKind::Timeout => Fault::Gateway,
+        }
+    }
+}
+
+/// A call refused before it was routed; emitted once instead of a [`CallRecord`].
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    pub surface: Dialect,
+    pub key: Option<String>,
+    pub team: Option<String>,
+    /// The model the caller asked for, when the request got that far.
+    pub model: Option<String>,
+    pub status: u16,
+    /// The error kind's label, or a finer one (`budget`).
+    pub kind: &'static str,
+    pub fault: Fault,
+    pub duration: Duration,
 }
 
 /// One call, as seen once it ends.
@@ -59,25 +153,91 @@ pub struct CallRecord {
     pub fallbacks: u32,
     /// The response cache: not consulted (None), hit, or miss.
     pub cache: Option<bool>,
+    /// Why generation stopped, as the upstream (or the IR, when translated) said it.
+    pub finish_reason: Option<String>,
+    /// Cost in USD from the price table; `None` when the price is unknown. Filled in when the
+    /// record is emitted (zero tokens cost zero, priced or not).
+    pub cost: Option<f64>,
 }
 
-/// Something that wants every [`CallRecord`].
+impl CallRecord {
+    /// A fresh record for a call that is about to be routed.
+    pub fn new(surface: Dialect, key: Option<String>, team: Option<String>, model: String, stream: bool) -> Self {
+        CallRecord {
+            surface,
+            key,
+            team,
+            model,
+            provider: String::new(),
+            upstream_model: String::new(),
+            passthrough: false,
+            stream,
+            outcome: Outcome::Success,
+            usage: Usage::default(),
+            duration: Duration::ZERO,
+            upstream_time: Duration::ZERO,
+            time_to_first_byte: None,
+            retries: 0,
+            fallbacks: 0,
+            cache: None,
+            finish_reason: None,
+            cost: None,
+        }
+    }
+
+    /// Time spent in amux rather than waiting on the upstream.
+    pub fn overhead(&self) -> Duration {
+        self.duration.saturating_sub(self.upstream_time)
+    }
+}
+
+/// Something that wants every [`CallRecord`] (and every [`Rejection`]).
 pub trait UsageSink: Send + Sync + 'static {
     fn record(&self, rec: &CallRecord);
+
+    /// A call refused before routing.
+    fn reject(&self, _rej: &Rejection) {}
 }
 
-/// The configured sinks.
+/// Prices a finished call: USD, or `None` when the price is unknown.
+pub trait Pricer: Send + Sync + 'static {
+    fn cost(&self, rec: &CallRecord) -> Option<f64>;
+}
+
+/// The configured sinks, and the pricer that fills in each record's cost before they see it.
 #[derive(Clone, Default)]
-pub struct UsageSinks(Arc<Vec<Arc<dyn UsageSink>>>);
+pub struct UsageSinks {
+    sinks: Arc<Vec<Arc<dyn UsageSink>>>,
+    pricer: Option<Arc<dyn Pricer>>,
+}
 
 impl UsageSinks {
     pub fn new(sinks: Vec<Arc<dyn UsageSink>>) -> Self {
-        UsageSinks(Arc::new(sinks))
+        UsageSinks { sinks: Arc::new(sinks), pricer: None }
     }
 
-    fn emit(&self, rec: &CallRecord) {
-        for s in self.0.iter() {
+    /// These sinks plus `more`, priced by `pricer`.
+    pub fn extended(&self, more: Vec<Arc<dyn UsageSink>>, pricer: Arc<dyn Pricer>) -> Self {
+        let mut all: Vec<Arc<dyn UsageSink>> = self.sinks.iter().cloned().collect();
+        all.extend(more);
+        UsageSinks { sinks: Arc::new(all), pricer: Some(pricer) }
+    }
+
+    fn emit(&self, rec: &mut CallRecord) {
+        rec.cost = match &self.pricer {
+            _ if rec.usage.is_empty() => Some(0.0),
+            Some(p) => p.cost(rec),
+            None => None,
+        };
+        for s in self.sinks.iter() {
             s.record(rec);
+        }
+    }
+
+    /// Reports a call refused before routing.
+    pub fn reject(&self, rej: &Rejection) {
+        for s in self.sinks.iter() {
+            s.reject(rej);
         }
     }
 }
@@ -98,16 +258,39 @@ impl UsageSink for LogSink {
             passthrough = r.passthrough,
             stream = r.stream,
             outcome = r.outcome.label(),
-            status = match r.outcome { Outcome::Error { status, .. } => status, _ => 200 },
+            status = r.outcome.status(),
+            error = match r.outcome { Outcome::Error { kind, .. } => kind, _ => "-" },
             input_tokens = r.usage.input_tokens,
             output_tokens = r.usage.output_tokens,
             cache_read_tokens = r.usage.cache_read_tokens,
             cache_write_tokens = r.usage.cache_write_tokens,
             reasoning_tokens = r.usage.reasoning_tokens,
-            duration_ms = r.duration.as_secs_f64() * 1000.0,
             upstream_ms = r.upstream_time.as_secs_f64() * 1000.0,
+            cache = match r.cache { Some(true) => "hit", Some(false) => "miss", None => "-" },
+            finish_reason = r.finish_reason.as_deref().unwrap_or("-"),
+            cost_usd = r.cost.unwrap_or(-1.0),
+            price_known = r.cost.is_some(),
+            duration_ms = r.duration.as_secs_f64() * 1000.0,
+            overhead_ms = r.overhead().as_secs_f64() * 1000.0,
+            ttft_ms = r.time_to_first_byte.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(-1.0),
             retries = r.retries,
             fallbacks = r.fallbacks,
+            "call"
+        );
+    }
+
+    fn reject(&self, r: &Rejection) {
+        tracing::info!(
+            target: "amux::usage",
+            surface = r.surface.label(),
+            key = r.key.as_deref().unwrap_or("-"),
+            team = r.team.as_deref().unwrap_or("-"),
+            model = r.model.as_deref().unwrap_or("-"),
+            outcome = "rejected",
+            status = r.status,
+            error = r.kind,
+            fault = r.fault.label(),
+            duration_ms = r.duration.as_secs_f64() * 1000.0,
             "call"
         );
     }
@@ -120,6 +303,8 @@ pub type EndHook = Box<dyn FnOnce(&CallRecord) + Send>;
 pub struct CallGuard {
     rec: Option<CallRecord>,
     hooks: Vec<EndHook>,
+    /// Dropped with the guard, after the record was emitted (e.g. gauges of calls in flight).
+    held: Vec<Box<dyn Send>>,
     started: Instant,
     sinks: UsageSinks,
     /// The response is complete: a later drop keeps the outcome instead of calling it a disconnect.
@@ -128,7 +313,7 @@ pub struct CallGuard {
 
 impl CallGuard {
     pub fn new(sinks: UsageSinks, rec: CallRecord, started: Instant) -> Self {
-        CallGuard { rec: Some(rec), hooks: Vec::new(), started, sinks, complete: false }
+        CallGuard { rec: Some(rec), hooks: Vec::new(), held: Vec::new(), started, sinks, complete: false }
     }
 
     /// A guard that records nothing (stands in after the real one moved into a response body).
@@ -136,6 +321,7 @@ impl CallGuard {
         CallGuard {
             rec: None,
             hooks: Vec::new(),
+            held: Vec::new(),
             started: Instant::now(),
             sinks: UsageSinks::default(),
             complete: true,
@@ -145,6 +331,23 @@ impl CallGuard {
     /// Adds a hook run with the final record.
     pub fn on_end(&mut self, hook: EndHook) {
         self.hooks.push(hook);
+    }
+
+    /// Keeps `thing` alive until the call ends.
+    pub fn hold(&mut self, thing: Box<dyn Send>) {
+        self.held.push(thing);
+    }
+
+    /// When the call started and the time spent waiting on the upstream so far.
+    pub fn timing(&self) -> (Instant, Duration) {
+        (self.started, self.rec.as_ref().map(|r| r.upstream_time).unwrap_or_default())
+    }
+
+    /// Why generation stopped (the last report wins).
+    pub fn finish_reason(&mut self, reason: &str) {
+        if let Some(r) = &mut self.rec {
+            r.finish_reason = Some(reason.to_string());
+        }
     }
 
     /// The deployment that answered.
@@ -172,6 +375,13 @@ impl CallGuard {
     pub fn fallback(&mut self) {
         if let Some(r) = &mut self.rec {
             r.fallbacks += 1;
+        }
+    }
+
+    /// Replaces the usage with a complete final report (a stream's last usage event).
+    pub fn set_usage(&mut self, u: &Usage) {
+        if let Some(r) = &mut self.rec {
+            r.usage = *u;
         }
     }
 
@@ -223,10 +433,10 @@ impl CallGuard {
                 r.outcome = o;
             }
             r.duration = self.started.elapsed();
+            self.sinks.emit(&mut r);
             for hook in self.hooks.drain(..) {
                 hook(&r);
             }
-            self.sinks.emit(&r);
         }
     }
 }

@@ -136,12 +136,38 @@ pub fn parse_str(text: &str) -> Result<Config, ConfigErrors> {
     {
         errors.push(err("listen", format!("\"{listen}\" is not an address such as 127.0.0.1:8484")));
     }
+    check_observability(&config, &mut errors);
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
     config.providers = providers;
     config.models = models.into_iter().map(|(_, m)| m).collect();
     Ok(config)
+}
+
+/// Metrics, tracing and budget settings that types alone cannot check.
+fn check_observability(config: &Config, errors: &mut Vec<ConfigError>) {
+    if !config.metrics.path.starts_with('/') {
+        errors.push(err("metrics.path", "must start with /"));
+    }
+    if let Some(l) = &config.metrics.listen
+        && l.parse::<std::net::SocketAddr>().is_err()
+    {
+        errors.push(err("metrics.listen", format!("\"{l}\" is not an address such as 0.0.0.0:9464")));
+    }
+    if !(0.0..=1.0).contains(&config.tracing.sample_ratio) {
+        errors.push(err("tracing.sample_ratio", "must be between 0 and 1"));
+    }
+    let budgets = config.keys.iter().enumerate().map(|(i, k)| (format!("keys[{i}].budget"), k.budget));
+    let teams = config.teams.iter().map(|(n, t)| (format!("teams.{n}.budget"), t.budget));
+    for (path, b) in budgets.chain(teams) {
+        let Some(b) = b else { continue };
+        for (field, v) in [("daily_usd", b.daily_usd), ("monthly_usd", b.monthly_usd)] {
+            if v.is_some_and(|v| !(v > 0.0 && v.is_finite())) {
+                errors.push(err(format!("{path}.{field}"), "must be a positive number of USD"));
+            }
+        }
+    }
 }
 
 fn decode<T: DeserializeOwned>(path: &str, v: Value, errors: &mut Vec<ConfigError>) -> Option<T> {
@@ -188,6 +214,15 @@ listen: "nope"
         assert!(lines.contains(&"models[2].provider: unknown provider \"antrhopic\"".to_string()), "{lines:?}");
         assert!(has("models[3].name: duplicate alias \"a\""), "{lines:?}");
         assert!(has("listen: \"nope\""), "{lines:?}");
+    }
+
+    #[test]
+    fn observability_settings_are_checked() {
+        let text = "metrics: {path: metrics, listen: nope}\ntracing: {sample_ratio: 2}\nteams:\n  red: {budget: {daily_usd: 0}}\n";
+        let lines: Vec<String> = parse_str(text).unwrap_err().0.iter().map(|e| e.to_string()).collect();
+        for want in ["metrics.path", "metrics.listen", "tracing.sample_ratio", "teams.red.budget.daily_usd"] {
+            assert!(lines.iter().any(|l| l.starts_with(want)), "{want}: {lines:?}");
+        }
     }
 
     #[test]

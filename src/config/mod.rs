@@ -2,13 +2,15 @@
 //! every error reported at its exact path, and `${ENV}` interpolation.
 
 mod load;
+mod observe;
 mod team;
 mod types;
 
 pub use load::{ConfigError, ConfigErrors, load_file, parse_str};
 pub use types::{
-    CacheBackend, CacheConfig, Config, DeploymentConfig, FailMode, KeyConfig, ModelAlias, OpenAiApi, ProviderConfig,
-    ProviderKind, RedisConfig, RouterConfig, Strategy, Timeouts,
+    AdminConfig, BudgetConfig, CacheBackend, CacheConfig, Config, DeploymentConfig, FailMode, KeyConfig,
+    LongContextPrice, MetricsConfig, ModelAlias, OpenAiApi, PriceConfig, ProviderConfig, ProviderKind, RedisConfig,
+    RouterConfig, Strategy, TeamConfig, Timeouts, TracingConfig,
 };
 
 /// The JSON Schema of the config file, pretty-printed (committed as `config/amux.schema.json`).

@@ -23,6 +23,9 @@ pub struct KeyConfig {
     /// Tokens per minute for this key.
     #[serde(default)]
     pub tpm: Option<u64>,
+    /// Spending cap of this key.
+    #[serde(default)]
+    pub budget: Option<super::observe::BudgetConfig>,
 }
 
 /// Retries, backoff, cooldown, stream fallback.

@@ -6,6 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::observe::{
+    AdminConfig, BudgetConfig, LongContextPrice, MetricsConfig, PriceConfig, TeamConfig, TracingConfig,
+};
 pub use super::team::{CacheBackend, CacheConfig, FailMode, KeyConfig, RedisConfig, RouterConfig};
 
 /// amux gateway configuration (YAML or JSON).
@@ -41,6 +44,23 @@ pub struct Config {
     /// The response cache.
     #[serde(default)]
     pub cache: CacheConfig,
+    /// Teams by name (the `team` of keys): budgets shared by a team's keys.
+    #[serde(default)]
+    pub teams: BTreeMap<String, TeamConfig>,
+    /// Prices (USD per million tokens) by provider, then upstream model id, added to or
+    /// replacing the shipped table. The provider is a name under `providers` or a preset name
+    /// (`anthropic`, `openrouter`, ...); a model id may be a glob (`*`).
+    #[serde(default)]
+    pub prices: BTreeMap<String, BTreeMap<String, PriceConfig>>,
+    /// Prometheus metrics.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// OpenTelemetry traces.
+    #[serde(default)]
+    pub tracing: TracingConfig,
+    /// The admin API.
+    #[serde(default)]
+    pub admin: AdminConfig,
 }
 
 fn default_true() -> bool {
@@ -74,10 +94,10 @@ pub struct ProviderConfig {
     /// Provider params merged into every translated request body's top level (config wins).
     #[serde(default)]
     pub params: Map<String, Value>,
-    /// For `openai`: the APIs the server has. Unset: Chat and Responses (callers of either get
-    /// theirs unchanged; translated calls use Chat). `chat`: Chat only (a server without the
-    /// Responses API; Responses callers are translated). `responses`: both, translated calls use
-    /// Responses.
+    /// For `openai`: the API the server (or model) has. Unset: Chat and Responses (callers of
+    /// either get theirs unchanged; other callers are translated to Chat). `chat`: Chat only (a
+    /// server without the Responses API; Responses callers are translated). `responses`:
+    /// Responses only (models OpenAI serves only there; every other caller is translated).
     #[serde(default)]
     pub api: Option<OpenAiApi>,
 }
@@ -183,6 +203,10 @@ pub struct ModelAlias {
     /// Params merged into translated request bodies for this alias (after the provider's).
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// Price of every deployment of this alias (unless the deployment sets its own), instead of
+    /// the price table's.
+    #[serde(default)]
+    pub price: Option<PriceConfig>,
 }
 
 /// One upstream model serving an alias.
@@ -208,6 +232,9 @@ pub struct DeploymentConfig {
     /// Params merged into translated request bodies for this deployment (last).
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// Price of this deployment, instead of the alias's or the price table's.
+    #[serde(default)]
+    pub price: Option<PriceConfig>,
 }
 
 fn default_weight() -> f64 {

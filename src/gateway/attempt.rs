@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use tracing::Instrument;
 
 use super::call::Inbound;
 use super::state::AppState;
@@ -16,6 +17,7 @@ use super::upstream::{self, Outbound, UpstreamError};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Deployment;
 use crate::stack::router::InFlight;
+use crate::telemetry::trace;
 use crate::usage::CallGuard;
 
 /// An upstream answer that was accepted.
@@ -80,6 +82,8 @@ pub async fn run(
         return Err(Failure::Fatal(ApiError::new(ErrorKind::Api, format!("provider {} has no client", provider.name))));
     };
     let hold = state.router.start(d);
+    // Open until the answer is committed (headers, and the first chunk of a stream).
+    let span = trace::upstream_span(&provider.name, provider.preset.name, &d.model, plan.url.host());
     let started = Instant::now();
     let out = Outbound {
         target: plan.target,
@@ -89,21 +93,27 @@ pub async fn run(
         body: plan.body,
         timeout: d.response_timeout,
     };
-    let sent = upstream::send(client, provider, out).await;
+    let sent = upstream::send(client, provider, out).instrument(span.clone()).await;
     let (resp, waited) = match sent {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(deployment = %d.id, error = e.label(), "upstream call failed: {e}");
+            trace::upstream_status(&span, None, Some(e.label()));
+            guard.add_upstream_time(started.elapsed());
             return Err(Failure::of(e.to_api(&provider.name)));
         }
     };
     guard.add_upstream_time(waited);
     let status = resp.status().as_u16();
+    trace::upstream_status(&span, Some(status), None);
     let (parts, body) = resp.into_parts();
     if !(200..300).contains(&status) {
+        let t0 = Instant::now();
         let bytes = upstream::collect(provider, body).await.unwrap_or_default();
+        guard.add_upstream_time(t0.elapsed());
         let err = upstream::upstream_error(provider, plan.target, status, &parts.headers, &bytes);
         tracing::info!(deployment = %d.id, status, kind = err.kind.label(), "upstream error");
+        trace::upstream_status(&span, None, Some(err.kind.label()));
         return Err(Failure::of(err));
     }
     let t0 = Instant::now();
@@ -115,6 +125,7 @@ pub async fn run(
             Ok(first) => Answer::Stream { first, body },
             Err(e) => {
                 tracing::warn!(deployment = %d.id, error = e.label(), "stream failed before its first byte: {e}");
+                trace::upstream_status(&span, None, Some(e.label()));
                 return Err(Failure::Retryable(e.to_api(&provider.name)));
             }
         }

@@ -8,8 +8,10 @@ use std::time::Instant;
 
 use axum::body::Body;
 use http::{HeaderMap, Response, Uri};
+use tracing::Instrument;
 
 use super::attempt::{self, Failure, Plan};
+use super::reject::{Refusal, reject};
 use super::splice::TopLevel;
 use super::state::AppState;
 use super::{passthrough, respond, translated};
@@ -18,8 +20,10 @@ use crate::providers::{Alias, Deployment};
 use crate::stack::auth::{self, Principal};
 use crate::stack::cache::{self, Store};
 use crate::stack::limits::{self, Charge, Limiter, Scope};
+use crate::telemetry::metrics::GaugeGuard;
+use crate::telemetry::trace;
 use crate::translate;
-use crate::usage::{CallGuard, CallRecord, Outcome};
+use crate::usage::{CallGuard, CallRecord};
 
 /// A request as a surface received it.
 pub struct Inbound<'a> {
@@ -34,6 +38,29 @@ pub struct Inbound<'a> {
     pub path_stream: Option<bool>,
     /// The caller's key (None on an open gateway).
     pub principal: Option<Arc<Principal>>,
+    /// Counts the call in flight until it ends.
+    pub in_flight: Option<GaugeGuard>,
+}
+
+impl Inbound<'_> {
+    /// Refuses the call before routing (in `span`, or a span of its own).
+    fn refuse(
+        &self,
+        state: &AppState,
+        (model, span): (Option<&str>, Option<&tracing::Span>),
+        err: &ApiError,
+        kind: Option<&'static str>,
+    ) -> Response<Body> {
+        let r = Refusal {
+            dialect: self.dialect,
+            principal: self.principal.as_deref(),
+            model,
+            started: self.started,
+            span,
+            headers: Some(self.headers),
+        };
+        reject(state, r, err, kind)
+    }
 }
 
 /// The parts of a call every attempt shares.
@@ -73,26 +100,47 @@ fn model_and_stream(inbound: &Inbound<'_>, top: &TopLevel<'_>) -> Result<(String
     Ok((model, stream))
 }
 
-/// Handles one call end to end; every failure is answered in the caller's dialect.
+/// Handles one call end to end, in its span once the model is known; every failure is answered
+/// in the caller's dialect.
 pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body> {
-    let dialect = inbound.dialect;
     let top = match TopLevel::parse(inbound.body) {
         Ok(t) => t,
-        Err(e) => return respond::error(dialect, &e),
+        Err(e) => return inbound.refuse(&state, (None, None), &e, None),
     };
     let (model, stream) = match model_and_stream(&inbound, &top) {
         Ok(x) => x,
-        Err(e) => return respond::error(dialect, &e),
+        Err(e) => return inbound.refuse(&state, (None, None), &e, None),
     };
+    let span = trace::call_span(inbound.dialect, Some(inbound.headers), Some(&model), stream);
+    let p = inbound.principal.as_deref();
+    trace::principal(&span, p.map(|p| p.name.as_str()), p.and_then(|p| p.team.as_deref()));
+    route(state, inbound, top, (model, stream), span.clone()).instrument(span).await
+}
+
+/// Everything after the model is known: policies, cache, deployments.
+async fn route(
+    state: Arc<AppState>,
+    mut inbound: Inbound<'_>,
+    top: TopLevel<'_>,
+    (model, stream): (String, bool),
+    span: tracing::Span,
+) -> Response<Body> {
+    let dialect = inbound.dialect;
+    let principal = inbound.principal.clone();
+    let (key, team) = (principal.as_ref().map(|p| p.name.as_str()), principal.as_ref().and_then(|p| p.team.as_deref()));
     let alias = match state.registry.resolve(&model) {
         Ok(a) => a,
-        Err(e) => return respond::error(dialect, &e),
+        Err(e) => return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &e, None),
     };
-    let principal = inbound.principal.clone();
     if let Some(p) = &principal
         && !p.allows(&model)
     {
-        return respond::error(dialect, &auth::forbidden(p, &model));
+        return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &auth::forbidden(p, &model), None);
+    }
+    // Budgets of the key and its team: spent means refused, before anything is charged.
+    if let Err(e) = state.obs.budgets.check(key, team).await {
+        let kind = (e.kind == ErrorKind::RateLimit).then_some("budget");
+        return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &e, kind);
     }
     // Rate limits of the key and the alias, charged with an estimate now, reconciled at the end.
     let scopes: Vec<Scope> = [
@@ -105,27 +153,14 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
     let estimate = limits::estimate_tokens(inbound.body.len());
     let charge = match state.limiter.admit(scopes, estimate).await {
         Ok(c) => c,
-        Err(e) => return respond::error(dialect, &e),
+        Err(e) => return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &e, None),
     };
-    let record = CallRecord {
-        surface: dialect,
-        key: principal.as_ref().map(|p| p.name.clone()),
-        team: principal.as_ref().and_then(|p| p.team.clone()),
-        model,
-        provider: String::new(),
-        upstream_model: String::new(),
-        passthrough: false,
-        stream,
-        outcome: Outcome::Success,
-        usage: Default::default(),
-        duration: Default::default(),
-        upstream_time: Default::default(),
-        time_to_first_byte: None,
-        retries: 0,
-        fallbacks: 0,
-        cache: None,
-    };
+    let record = CallRecord::new(dialect, key.map(str::to_string), team.map(str::to_string), model, stream);
     let mut guard = CallGuard::new(state.sinks.clone(), record, inbound.started);
+    if let Some(g) = inbound.in_flight.take() {
+        guard.hold(Box::new(g));
+    }
+    trace_on_end(&mut guard, &state, span);
     reconcile_on_end(&mut guard, &state.limiter, charge);
     let want_cache = cache::wanted(inbound.headers, &alias);
     let mut call = Call { inbound, top, stream, ir: None };
@@ -144,6 +179,15 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
         None
     };
     execute(&state, call, alias, guard, store).await
+}
+
+/// Sets the span's final attributes from the call's record when it ends.
+fn trace_on_end(guard: &mut CallGuard, state: &Arc<AppState>, span: tracing::Span) {
+    let state = state.clone();
+    guard.on_end(Box::new(move |rec| {
+        let kind = state.registry.providers.get(&rec.provider).map(|p| p.preset.name);
+        trace::finish(&span, rec, kind);
+    }));
 }
 
 /// Answers from the cache, whole or replayed as a stream in the caller's dialect.
@@ -165,6 +209,7 @@ fn cache_hit(call: &mut Call<'_>, resp: ir::Response, mut guard: CallGuard) -> R
         respond::json(http::StatusCode::OK, translate::encode_response_for(caller, &resp, req))
     };
     out.headers_mut().insert(cache::HEADER, http::HeaderValue::from_static("hit"));
+    respond::overhead_header(out.headers_mut(), call.inbound.started.elapsed());
     out
 }
 
@@ -218,7 +263,11 @@ async fn execute(
             if !tried.insert(d.id.clone()) {
                 // A retry of a deployment that already failed in this call: back off first.
                 match state.router.backoff(n as u32, last_err.as_ref().and_then(|e| e.retry_after.as_deref())) {
-                    Some(delay) => tokio::time::sleep(delay).await,
+                    Some(delay) => {
+                        tokio::time::sleep(delay).await;
+                        // Waiting to retry an upstream is upstream time, not amux's overhead.
+                        guard.add_upstream_time(delay);
+                    }
                     None => break,
                 }
             }
@@ -240,6 +289,7 @@ async fn execute(
                 Err(Failure::Retryable(e)) => {
                     if state.router.failure(d) {
                         tracing::warn!(deployment = %d.id, "deployment in cooldown");
+                        state.obs.metrics.cooldown(&d.provider.name, &d.model);
                     }
                     last_err = Some(e);
                 }
@@ -273,7 +323,10 @@ async fn execute(
 pub fn passthrough_fail(dialect: Dialect, guard: &mut CallGuard, err: ApiError) -> Response<Body> {
     guard.set_error(err.status, err.kind.label());
     guard.mark_complete();
-    respond::error(dialect, &err)
+    let (started, upstream) = guard.timing();
+    let mut resp = respond::error(dialect, &err);
+    respond::overhead_header(resp.headers_mut(), started.elapsed().saturating_sub(upstream));
+    resp
 }
 
 /// The URL of a call to `d` in `target` dialect; Anthropic's `?beta=true` goes along on the
@@ -313,7 +366,11 @@ async fn try_deployment(
     let plan = Plan { deployment: d, target, url, body, stream: call.stream, first_byte_timeout };
     let committed = attempt::run(state, &call.inbound, plan, guard).await?;
     guard.route(&d.provider.name, &d.model, passthrough);
+    if call.stream {
+        guard.hold(Box::new(state.obs.metrics.open_stream(caller)));
+    }
     let cached = store.is_some();
+    let (started, upstream) = guard.timing();
     let guard = std::mem::replace(guard, CallGuard::detached());
     let mut resp = if passthrough {
         passthrough::respond(caller, committed, strip_usage, guard, store)
@@ -324,5 +381,6 @@ async fn try_deployment(
     if cached {
         resp.headers_mut().insert(cache::HEADER, http::HeaderValue::from_static("miss"));
     }
+    respond::overhead_header(resp.headers_mut(), started.elapsed().saturating_sub(upstream));
     Ok(resp)
 }

@@ -6,6 +6,7 @@ pub mod call;
 pub mod count;
 mod observe;
 mod passthrough;
+pub mod reject;
 mod respond;
 pub mod splice;
 pub mod state;
@@ -20,15 +21,19 @@ use std::sync::Arc;
 
 pub use respond::error as error_response;
 pub use respond::json as json_response;
-pub use state::AppState;
+pub use state::{AppState, Observability};
 
-use crate::config::{CacheBackend, Config, ConfigError, ConfigErrors};
+use crate::config::{CacheBackend, Config, ConfigError, ConfigErrors, FailMode};
 use crate::providers::client::ClientError;
 use crate::providers::{Registry, expand_env};
-use crate::stack::auth::{Keys, Principal};
+use crate::stack::auth::{AdminKey, Keys, Principal};
+use crate::stack::budget::Budgets;
 use crate::stack::cache::Cache;
 use crate::stack::limits::{LimitError, Limiter};
-use crate::usage::UsageSinks;
+use crate::telemetry::BudgetSink;
+use crate::telemetry::metrics::{Metrics, MetricsError};
+use crate::telemetry::prices::PriceBook;
+use crate::usage::{UsageSink, UsageSinks};
 
 /// Why a gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,8 @@ pub enum StartError {
     Client(#[from] ClientError),
     #[error("cannot connect to redis: {0}")]
     Redis(#[from] LimitError),
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
 }
 
 impl StartError {
@@ -50,6 +57,7 @@ impl StartError {
             StartError::Bind { .. } => "bind",
             StartError::Client(e) => e.label(),
             StartError::Redis(e) => e.label(),
+            StartError::Metrics(e) => e.label(),
         }
     }
 }
@@ -64,6 +72,8 @@ pub struct GatewayOptions {
 /// A bound, not yet serving, gateway.
 pub struct Gateway {
     listener: tokio::net::TcpListener,
+    /// The separate metrics port, when `metrics.listen` is set.
+    metrics_listener: Option<tokio::net::TcpListener>,
     state: Arc<AppState>,
 }
 
@@ -108,22 +118,62 @@ impl Gateway {
             }
             (CacheBackend::Memory, _) => Cache::memory(config.cache.max_entries, ttl),
         };
-        let state = Arc::new(AppState::new(registry, config.router.clone(), keys, limiter, cache, sinks)?);
+        let prices = Arc::new(PriceBook::build(config, &registry)?);
+        let metrics = Arc::new(Metrics::new(config.metrics.max_label_values)?);
+        let on_failure = config.redis.as_ref().map(|r| r.on_failure).unwrap_or(FailMode::Open);
+        let admin = AdminKey::from_config(&config.admin, env)?;
+        let budgets = Budgets::new(&keys, &config.teams, limiter.redis_connection(), on_failure);
+        let budgets = Arc::new(budgets.track_all(admin.is_some()));
+        let more: Vec<Arc<dyn UsageSink>> =
+            vec![metrics.clone(), Arc::new(BudgetSink { budgets: budgets.clone(), metrics: metrics.clone() })];
+        let sinks = sinks.extended(more, prices.clone());
+        let obs = Observability { metrics, metrics_config: config.metrics.clone(), prices, budgets, admin };
+        let metrics_addr = match config.metrics.listen.as_deref().filter(|_| config.metrics.enabled) {
+            Some(a) => Some(a.parse::<SocketAddr>().map_err(|e| {
+                ConfigErrors(vec![ConfigError { path: "metrics.listen".into(), message: format!("\"{a}\": {e}") }])
+            })?),
+            None => None,
+        };
+        let state = Arc::new(AppState::new(registry, config.router.clone(), keys, limiter, cache, sinks, obs)?);
         let listener =
             tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Bind { addr: listen, source })?;
-        Ok(Gateway { listener, state })
+        let metrics_listener = match metrics_addr {
+            Some(addr) => {
+                Some(tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?)
+            }
+            None => None,
+        };
+        Ok(Gateway { listener, metrics_listener, state })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
+    /// The separate metrics address, when configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     pub fn state(&self) -> &Arc<AppState> {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then finishes in-flight requests. The metrics port (if
+    /// any) and the histogram upkeep run alongside and stop with it.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let metrics = self.state.obs.metrics.clone();
+        let upkeep = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                metrics.upkeep();
+            }
+        });
+        let metrics_server = self.metrics_listener.map(|l| {
+            let app = crate::surfaces::metrics_router(self.state.clone());
+            tokio::spawn(async move { axum::serve(l, app).await })
+        });
         let app = crate::surfaces::router(self.state);
         // Streams go out as many small writes; with Nagle on, each waits for the client's delayed
         // ACK (about 40 ms). Upstream sockets set TCP_NODELAY in the client; this is the inbound side.
@@ -132,6 +182,11 @@ impl Gateway {
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+        let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        upkeep.abort();
+        if let Some(m) = metrics_server {
+            m.abort();
+        }
+        result
     }
 }

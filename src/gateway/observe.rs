@@ -1,5 +1,6 @@
-//! Reading usage out of same-dialect responses without changing them: the body bytes are
-//! forwarded as they arrive while a side parser looks only at the events that carry usage.
+//! Reading usage (and why generation stopped) out of same-dialect responses without changing
+//! them: the body bytes are forwarded as they arrive while a side parser looks only at the events
+//! that carry usage or a finish reason.
 //!
 //! One exception: an OpenAI Chat caller that streamed without `stream_options.include_usage` gets
 //! it switched on upstream (amux needs usage), and the usage-only chunk it did not ask for is then
@@ -98,6 +99,27 @@ struct Candidate {
     finish_reason: Option<String>,
 }
 
+/// An OpenAI Chat choice (only its finish reason).
+#[derive(Deserialize)]
+struct Choice {
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+/// Anthropic `message_delta.delta` (only its stop reason).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Delta {
+    stop_reason: Option<String>,
+}
+
+/// OpenAI Responses `incomplete_details`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Incomplete {
+    reason: Option<String>,
+}
+
 /// The parts of a body or event that carry usage, completion or an error, in any dialect.
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -108,9 +130,15 @@ struct Envelope {
     response: Option<Box<Envelope>>,
     #[serde(rename = "usageMetadata")]
     usage_metadata: Option<AnyUsage>,
-    choices: Option<Vec<serde::de::IgnoredAny>>,
+    choices: Option<Vec<Choice>>,
     candidates: Option<Vec<Candidate>>,
     error: Option<serde::de::IgnoredAny>,
+    /// Anthropic: a whole message's `stop_reason`, or `message_delta.delta.stop_reason`.
+    stop_reason: Option<String>,
+    delta: Option<Delta>,
+    /// Responses: `status` (`completed`, `incomplete`, `failed`) and why it is incomplete.
+    status: Option<String>,
+    incomplete_details: Option<Incomplete>,
 }
 
 impl Envelope {
@@ -124,11 +152,30 @@ impl Envelope {
             .or_else(|| self.message.as_ref().and_then(|m| m.usage(dialect)))
             .or_else(|| self.response.as_ref().and_then(|r| r.usage(dialect)))
     }
+
+    /// Why generation stopped, as this dialect says it.
+    fn finish_reason(&self, dialect: Dialect) -> Option<String> {
+        match dialect {
+            Dialect::Anthropic => {
+                self.stop_reason.clone().or_else(|| self.delta.as_ref().and_then(|d| d.stop_reason.clone()))
+            }
+            Dialect::OpenAiChat => self.choices.as_ref()?.iter().find_map(|c| c.finish_reason.clone()),
+            Dialect::OpenAiResponses => {
+                let r = self.response.as_deref().unwrap_or(self);
+                let reason = r.incomplete_details.as_ref().and_then(|i| i.reason.clone());
+                reason.or_else(|| r.status.clone().filter(|s| s != "in_progress" && s != "queued"))
+            }
+            Dialect::Gemini => self.candidates.as_ref()?.iter().find_map(|c| c.finish_reason.clone()),
+        }
+    }
 }
 
-/// Usage in a complete (non-streaming) response body of this dialect.
-pub fn body_usage(dialect: Dialect, body: &[u8]) -> Usage {
-    serde_json::from_slice::<Envelope>(body).ok().and_then(|e| e.usage(dialect)).unwrap_or_default()
+/// Usage and finish reason of a complete (non-streaming) response body of this dialect.
+pub fn body_usage(dialect: Dialect, body: &[u8]) -> (Usage, Option<String>) {
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(e) => (e.usage(dialect).unwrap_or_default(), e.finish_reason(dialect)),
+        Err(_) => (Usage::default(), None),
+    }
 }
 
 /// Watches a same-dialect SSE stream for usage, its terminal event and in-stream errors.
@@ -139,6 +186,8 @@ pub struct StreamObserver {
     /// Drop usage-only chunks (OpenAI Chat, when amux asked for usage and the caller did not).
     strip_usage_chunks: bool,
     pub usage: Usage,
+    /// The last finish reason seen.
+    pub finish_reason: Option<String>,
     /// An error event went by.
     pub saw_error: bool,
     /// The stream's terminal event went by.
@@ -153,6 +202,7 @@ impl StreamObserver {
             events: Vec::new(),
             strip_usage_chunks,
             usage: Usage::default(),
+            finish_reason: None,
             saw_error: false,
             complete: false,
         }
@@ -193,9 +243,13 @@ impl StreamObserver {
             Dialect::OpenAiResponses => ev.event.as_deref().is_some_and(|e| {
                 matches!(e, "response.completed" | "response.incomplete" | "response.failed" | "error")
             }),
-            // Every Chat chunk carries `"usage":null` once usage is on: only a usage object counts.
+            // Every Chat chunk carries `"usage":null` once usage is on: only a usage object counts;
+            // the chunk with a finish reason is read for it.
             Dialect::OpenAiChat => {
-                ev.data.contains("\"usage\":{") || ev.data.contains("\"usage\": {") || ev.data.contains("\"error\"")
+                ev.data.contains("\"usage\":{")
+                    || ev.data.contains("\"usage\": {")
+                    || ev.data.contains("\"error\"")
+                    || ev.data.contains("\"finish_reason\":\"")
             }
             Dialect::Gemini => {
                 ev.data.contains("\"usageMetadata\"")
@@ -226,7 +280,15 @@ impl StreamObserver {
             return true;
         };
         if let Some(u) = env.nested_usage(self.dialect) {
-            self.usage.merge_max(&u);
+            if self.dialect == Dialect::Gemini {
+                // Each usageMetadata is a snapshot of the whole call so far.
+                self.usage = u;
+            } else {
+                self.usage.merge_max(&u);
+            }
+        }
+        if let Some(r) = env.finish_reason(self.dialect) {
+            self.finish_reason = Some(r);
         }
         if env.error.is_some() && env.choices.is_none() && env.candidates.is_none() {
             self.saw_error = true;
@@ -256,6 +318,9 @@ mod tests {
         assert_eq!(o.chunk(Bytes::copy_from_slice(y)), y);
         assert_eq!(o.usage, Usage { input_tokens: 12, cache_read_tokens: 100, output_tokens: 30, ..Usage::default() });
         assert!(o.complete && !o.saw_error);
+        assert_eq!(o.finish_reason, None, "the message_delta above has no stop_reason");
+        o.chunk(Bytes::from_static(b"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":31}}\n\n"));
+        assert_eq!(o.finish_reason.as_deref(), Some("tool_use"));
     }
 
     #[test]
@@ -265,6 +330,9 @@ mod tests {
         let out = o.chunk(Bytes::from(input));
         let out = String::from_utf8(out.to_vec()).unwrap();
         assert_eq!(out, "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\ndata: [DONE]\n\n");
+        let mut f = StreamObserver::new(Dialect::OpenAiChat, false);
+        f.chunk(Bytes::from("data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"));
+        assert_eq!(f.finish_reason.as_deref(), Some("stop"));
         assert_eq!(o.usage, Usage { input_tokens: 6, cache_read_tokens: 4, output_tokens: 2, ..Usage::default() });
         assert!(o.complete);
     }
@@ -294,17 +362,25 @@ mod tests {
 
     #[test]
     fn body_usage_of_every_dialect() {
-        let u = body_usage(
+        let (u, r) = body_usage(
             Dialect::Anthropic,
-            br#"{"usage":{"input_tokens":5,"output_tokens":7,"cache_creation_input_tokens":3}}"#,
+            br#"{"stop_reason":"end_turn","usage":{"input_tokens":5,"output_tokens":7,"cache_creation_input_tokens":3}}"#,
         );
         assert_eq!(u, Usage { input_tokens: 5, output_tokens: 7, cache_write_tokens: 3, ..Usage::default() });
-        let u = body_usage(Dialect::OpenAiChat, br#"{"usage":{"prompt_tokens":5,"completion_tokens":7,"completion_tokens_details":{"reasoning_tokens":2}}}"#);
+        assert_eq!(r.as_deref(), Some("end_turn"));
+        let (u, r) = body_usage(Dialect::OpenAiChat, br#"{"choices":[{"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":5,"completion_tokens":7,"completion_tokens_details":{"reasoning_tokens":2}}}"#);
         assert_eq!(u, Usage { input_tokens: 5, output_tokens: 7, reasoning_tokens: 2, ..Usage::default() });
-        let u = body_usage(
+        assert_eq!(r.as_deref(), Some("tool_calls"));
+        let (u, r) = body_usage(
             Dialect::Gemini,
-            br#"{"usageMetadata":{"promptTokenCount":8,"cachedContentTokenCount":6,"candidatesTokenCount":1}}"#,
+            br#"{"candidates":[{"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":8,"cachedContentTokenCount":6,"candidatesTokenCount":1}}"#,
         );
         assert_eq!(u, Usage { input_tokens: 2, cache_read_tokens: 6, output_tokens: 1, ..Usage::default() });
+        assert_eq!(r.as_deref(), Some("STOP"));
+        let (_, r) = body_usage(
+            Dialect::OpenAiResponses,
+            br#"{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}}"#,
+        );
+        assert_eq!(r.as_deref(), Some("max_output_tokens"));
     }
 }

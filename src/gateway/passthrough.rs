@@ -47,14 +47,20 @@ impl Stage for ObserveStage {
     fn chunk(&mut self, chunk: Bytes, guard: &mut CallGuard) -> Bytes {
         self.record(Some(&chunk));
         let out = self.observer.chunk(chunk);
-        guard.usage(&self.observer.usage);
+        guard.set_usage(&self.observer.usage);
+        if let Some(r) = &self.observer.finish_reason {
+            guard.finish_reason(r);
+        }
         out
     }
 
     fn finish(&mut self, guard: &mut CallGuard) -> Bytes {
         self.record(None);
         let mut out = self.observer.finish().to_vec();
-        guard.usage(&self.observer.usage);
+        guard.set_usage(&self.observer.usage);
+        if let Some(r) = &self.observer.finish_reason {
+            guard.finish_reason(r);
+        }
         if self.observer.saw_error {
             guard.set_error(502, "upstream_stream_error");
         } else if !self.observer.complete {
@@ -67,7 +73,7 @@ impl Stage for ObserveStage {
 
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
         let mut out = self.observer.finish().to_vec();
-        guard.usage(&self.observer.usage);
+        guard.set_usage(&self.observer.usage);
         out.extend_from_slice(&translate::encode_stream_error(self.dialect, err));
         Bytes::from(out)
     }
@@ -135,7 +141,11 @@ pub fn respond(
             {
                 s.cache.put(s.key, &r);
             }
-            guard.usage(&body_usage(dialect, &bytes));
+            let (usage, finish) = body_usage(dialect, &bytes);
+            guard.usage(&usage);
+            if let Some(r) = finish {
+                guard.finish_reason(&r);
+            }
             guard.mark_complete();
             Response::new(Body::from(bytes))
         }

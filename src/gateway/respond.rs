@@ -45,6 +45,17 @@ pub fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     resp
 }
 
+/// Time spent in amux for this call, up to the response headers (for streams, the body that
+/// follows is not included; see the `amux_gateway_overhead_seconds` histogram for whole calls).
+pub const OVERHEAD_HEADER: &str = "x-amux-overhead-ms";
+
+/// Sets [`OVERHEAD_HEADER`] in milliseconds with microsecond precision.
+pub fn overhead_header(h: &mut HeaderMap, overhead: std::time::Duration) {
+    if let Ok(v) = HeaderValue::from_str(&format!("{:.3}", overhead.as_secs_f64() * 1000.0)) {
+        h.insert(OVERHEAD_HEADER, v);
+    }
+}
+
 /// Headers of an SSE response.
 pub fn sse_headers(h: &mut HeaderMap) {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream; charset=utf-8"));

@@ -1,18 +1,31 @@
 //! What every request handler shares: the provider registry, the router's deployment stats, one
-//! HTTP client per provider, and the usage sinks.
+//! HTTP client per provider, the usage sinks, and the observability and cost parts (metrics,
+//! prices, budgets, the admin key).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::RouterConfig;
-use crate::stack::auth::Keys;
+use crate::config::{MetricsConfig, RouterConfig};
+use crate::stack::auth::{AdminKey, Keys};
+use crate::stack::budget::Budgets;
 use crate::stack::cache::Cache;
 use crate::stack::limits::Limiter;
 use crate::stack::router::Router;
 
 use crate::providers::Registry;
 use crate::providers::client::{self, ClientError, HttpClient};
+use crate::telemetry::metrics::Metrics;
+use crate::telemetry::prices::PriceBook;
 use crate::usage::UsageSinks;
+
+/// Metrics, prices, budgets and the admin key of a gateway.
+pub struct Observability {
+    pub metrics: Arc<Metrics>,
+    pub metrics_config: MetricsConfig,
+    pub prices: Arc<PriceBook>,
+    pub budgets: Arc<Budgets>,
+    pub admin: Option<AdminKey>,
+}
 
 pub struct AppState {
     pub registry: Registry,
@@ -22,6 +35,7 @@ pub struct AppState {
     pub cache: Arc<Cache>,
     clients: HashMap<String, HttpClient>,
     pub sinks: UsageSinks,
+    pub obs: Observability,
 }
 
 impl AppState {
@@ -32,6 +46,7 @@ impl AppState {
         limiter: Limiter,
         cache: Cache,
         sinks: UsageSinks,
+        obs: Observability,
     ) -> Result<Self, ClientError> {
         let mut clients = HashMap::new();
         for (name, p) in &registry.providers {
@@ -45,6 +60,7 @@ impl AppState {
             cache: Arc::new(cache),
             clients,
             sinks,
+            obs,
         })
     }
 

@@ -26,7 +26,14 @@ fn observe<'a>(guard: &'a mut CallGuard, recorder: &'a mut Option<Recorder>) -> 
             r.acc.push(ev);
         }
         match ev {
-            StreamEvent::MessageStart { usage, .. } | StreamEvent::MessageDelta { usage, .. } => guard.usage(usage),
+            StreamEvent::MessageStart { usage, .. } => guard.usage(usage),
+            // The decoders put the call's complete usage on the message delta.
+            StreamEvent::MessageDelta { usage, stop_reason, .. } => {
+                guard.set_usage(usage);
+                if let Some(r) = stop_reason {
+                    guard.finish_reason(stop_label(*r));
+                }
+            }
             StreamEvent::Error(e) => guard.set_error(e.status, e.kind.label()),
             _ => {}
         }
@@ -49,6 +56,20 @@ impl Stage for TranslateStage {
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
         self.recorder = None;
         self.translator.fail(err, &mut observe(guard, &mut self.recorder))
+    }
+}
+
+/// The IR stop reason as a finish-reason string (Anthropic's spelling).
+fn stop_label(r: ir::StopReason) -> &'static str {
+    match r {
+        ir::StopReason::EndTurn => "end_turn",
+        ir::StopReason::MaxTokens => "max_tokens",
+        ir::StopReason::StopSequence => "stop_sequence",
+        ir::StopReason::ToolUse => "tool_use",
+        ir::StopReason::Refusal => "refusal",
+        ir::StopReason::PauseTurn => "pause_turn",
+        ir::StopReason::ContentFilter => "content_filter",
+        ir::StopReason::ContextWindowExceeded => "model_context_window_exceeded",
     }
 }
 
@@ -83,6 +104,9 @@ pub fn respond(
                     s.cache.put(s.key, &r);
                 }
                 guard.usage(&r.usage);
+                if let Some(reason) = r.stop_reason {
+                    guard.finish_reason(stop_label(reason));
+                }
                 guard.mark_complete();
                 respond::json(StatusCode::OK, translate::encode_response_for(caller, &r, req))
             }

@@ -94,6 +94,8 @@ pub async fn send(
     for (k, v) in &provider.headers {
         headers.insert(k.clone(), v.clone());
     }
+    // W3C trace context of the current (upstream attempt) span, when traces are exported.
+    crate::telemetry::trace::inject(headers);
     let req = req.body(Full::new(Bytes::from(body))).map_err(|e| UpstreamError::Transport(e.to_string()))?;
     let started = Instant::now();
     match tokio::time::timeout(timeout, client.request(req)).await {

@@ -94,11 +94,14 @@ pub struct ApiError {
     pub param: Option<String>,
     /// Retry-After from the upstream, passed through verbatim.
     pub retry_after: Option<String>,
+    /// The upstream's own error code when it has one (OpenAI's `code`, e.g.
+    /// `previous_response_not_found`), passed on to callers of the same family.
+    pub code: Option<String>,
 }
 
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ApiError { kind, status: kind.status(), message: message.into(), param: None, retry_after: None }
+        ApiError { kind, status: kind.status(), message: message.into(), param: None, retry_after: None, code: None }
     }
 
     /// A 400 naming the field at fault.

@@ -58,8 +58,7 @@ impl InProcessGateway {
         let listen = SocketAddr::from(([127, 0, 0, 1], 0));
         let sinks = UsageSinks::new(vec![Arc::new(crate::usage::LogSink)]);
         let extra_key = options.session_token.clone().map(|t| {
-            let principal =
-                Principal { name: "amux-launch".into(), team: None, models: Vec::new(), rpm: None, tpm: None };
+            let principal = Principal { name: "amux-launch".into(), ..Principal::default() };
             (t, principal)
         });
         let gateway = rt.block_on(Gateway::bind_with(config, listen, &env_fn, sinks, GatewayOptions { extra_key }))?;

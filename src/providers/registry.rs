@@ -190,6 +190,7 @@ fn alias_from_config(reg: &Registry, i: usize, m: &ModelAlias) -> Result<Alias, 
                 tpm: None,
                 timeout_secs: None,
                 params: Map::new(),
+                price: None,
             },
         )),
         (None, None) => {}
@@ -301,8 +302,8 @@ fn provider_from_config(
         dialects = match api {
             // A server with the Chat API only: Responses callers are translated to Chat.
             OpenAiApi::Chat => vec![Dialect::OpenAiChat],
-            // Both APIs, translated calls use Responses.
-            OpenAiApi::Responses => vec![Dialect::OpenAiResponses, Dialect::OpenAiChat],
+            // The Responses API only (models OpenAI serves only there): Chat callers are translated.
+            OpenAiApi::Responses => vec![Dialect::OpenAiResponses],
         };
     }
     let api_key = if let Some(k) = &pc.api_key {

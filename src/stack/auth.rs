@@ -8,12 +8,12 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use http::HeaderMap;
 
-use crate::config::{ConfigError, ConfigErrors, KeyConfig};
+use crate::config::{AdminConfig, BudgetConfig, ConfigError, ConfigErrors, KeyConfig};
 use crate::ir::{ApiError, ErrorKind};
 use crate::providers::expand_env;
 
 /// Who is calling, from their key.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Principal {
     pub name: String,
     pub team: Option<String>,
@@ -21,6 +21,8 @@ pub struct Principal {
     pub models: Vec<String>,
     pub rpm: Option<u64>,
     pub tpm: Option<u64>,
+    /// Spending cap of this key.
+    pub budget: Option<BudgetConfig>,
 }
 
 impl Principal {
@@ -116,7 +118,8 @@ impl Keys {
                 });
                 continue;
             };
-            let p = Principal { name: k.name, team: k.team, models: k.models, rpm: k.rpm, tpm: k.tpm };
+            let p =
+                Principal { name: k.name, team: k.team, models: k.models, rpm: k.rpm, tpm: k.tpm, budget: k.budget };
             entries.push((hash, Arc::new(p)));
         }
         if errors.is_empty() { Ok(Keys { entries }) } else { Err(ConfigErrors(errors)) }
@@ -127,6 +130,11 @@ impl Keys {
         if let Some(h) = unhex(&hash_key(key)) {
             self.entries.push((h, Arc::new(principal)));
         }
+    }
+
+    /// Every configured principal.
+    pub fn principals(&self) -> impl Iterator<Item = &Principal> {
+        self.entries.iter().map(|(_, p)| p.as_ref())
     }
 
     /// True when keys are enforced.
@@ -154,6 +162,47 @@ impl Keys {
             }
         }
         found.map(Some).ok_or_else(|| ApiError::new(ErrorKind::Authentication, "invalid API key"))
+    }
+}
+
+/// The master key of the admin API, kept as its SHA-256.
+#[derive(Debug)]
+pub struct AdminKey {
+    hash: [u8; 32],
+}
+
+impl AdminKey {
+    /// From `admin` in the config; `None` when no master key is set (the admin API is off).
+    pub fn from_config(
+        cfg: &AdminConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<AdminKey>, ConfigErrors> {
+        let bad = |path: &str, message: String| ConfigErrors(vec![ConfigError { path: path.into(), message }]);
+        let hash = match (&cfg.key, &cfg.key_sha256) {
+            (Some(_), Some(_)) => return Err(bad("admin", "set key or key_sha256, not both".into())),
+            (Some(k), None) => {
+                let key = expand_env(k, env).map_err(|e| bad("admin.key", e))?;
+                if key.len() < 16 {
+                    return Err(bad("admin.key", "must be at least 16 characters".into()));
+                }
+                unhex(&hash_key(&key))
+            }
+            (None, Some(h)) => {
+                Some(unhex(h).ok_or_else(|| bad("admin.key_sha256", "must be 64 hex characters".into()))?)
+            }
+            (None, None) => None,
+        };
+        Ok(hash.map(|hash| AdminKey { hash }))
+    }
+
+    /// Checks the presented master key in constant time: 401 when missing, 403 when wrong.
+    pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let Some(key) = credential(headers, None) else {
+            return Err(ApiError::new(ErrorKind::Authentication, "missing admin key"));
+        };
+        let presented = digest(&SHA256, key.as_bytes());
+        verify_slices_are_equal(presented.as_ref(), &self.hash)
+            .map_err(|_| ApiError::new(ErrorKind::Permission, "invalid admin key"))
     }
 }
 
@@ -192,6 +241,7 @@ mod tests {
             models: vec!["sonnet".into(), "groq/*".into()],
             rpm: Some(5),
             tpm: None,
+            budget: None,
         };
         Keys::from_config(&[k], None, &|_| None).unwrap()
     }

@@ -98,6 +98,13 @@ impl Router {
             .min()
     }
 
+    /// Whether `d` is in cooldown now.
+    pub fn in_cooldown(&self, d: &Deployment) -> bool {
+        let now = Instant::now();
+        let map = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&d.id).and_then(|s| s.cooldown_until).is_some_and(|t| t > now)
+    }
+
     /// Marks a call in flight on `d`.
     pub fn start(self: &Arc<Self>, d: &Deployment) -> InFlight {
         self.with(&d.id, |s| s.in_flight += 1);

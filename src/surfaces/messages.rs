@@ -13,22 +13,22 @@ use http::Response;
 use http::request::Parts;
 
 use super::MAX_BODY;
+use crate::gateway::reject::{Refusal, reject};
 use crate::gateway::{AppState, call, count, error_response};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 
-/// Reads a request body, bounded; a failure is an error response in the caller's dialect.
-pub async fn read_body(dialect: Dialect, req: Request) -> Result<(Parts, Bytes), Response<Body>> {
+/// Reads a request body, bounded; a failure is the error to answer in the caller's dialect.
+pub async fn read_body(req: Request) -> Result<(Parts, Bytes), ApiError> {
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => Ok((parts, b)),
         Err(e) => {
             let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            let err = if too_large {
+            Err(if too_large {
                 ApiError::new(ErrorKind::RequestTooLarge, format!("request body exceeds {MAX_BODY} bytes"))
             } else {
                 ApiError::invalid_field("body", format!("could not be read: {e}"))
-            };
-            Err(error_response(dialect, &err))
+            })
         }
     }
 }
@@ -50,13 +50,23 @@ pub async fn dispatch(
     path_stream: Option<bool>,
 ) -> Response<Body> {
     let started = Instant::now();
-    let (parts, bytes) = match read_body(dialect, req).await {
+    // Model calls are counted in flight and traced from here; token counts are not model calls.
+    let generate = matches!(op, Op::Generate);
+    let in_flight = generate.then(|| state.obs.metrics.in_flight(dialect));
+    let refuse = |err: &ApiError, headers: Option<&http::HeaderMap>| {
+        if !generate {
+            return error_response(dialect, err);
+        }
+        let r = Refusal { dialect, principal: None, model: None, started, span: None, headers };
+        reject(&state, r, err, None)
+    };
+    let (parts, bytes) = match read_body(req).await {
         Ok(x) => x,
-        Err(resp) => return resp,
+        Err(e) => return refuse(&e, None),
     };
     let principal = match state.keys.authenticate(&parts.headers, parts.uri.query()) {
         Ok(p) => p,
-        Err(e) => return error_response(dialect, &e),
+        Err(e) => return refuse(&e, Some(&parts.headers)),
     };
     let inbound = call::Inbound {
         dialect,
@@ -67,6 +77,7 @@ pub async fn dispatch(
         path_model,
         path_stream,
         principal,
+        in_flight,
     };
     match op {
         Op::Generate => call::handle(state, inbound).await,

@@ -9,8 +9,11 @@
 //! 4. The surface handler — reads the body (bounded by [`MAX_BODY`], 413 in the caller's shape),
 //!    then [`crate::gateway::call::handle`]: route, same-dialect bytes or translation, provider.
 //!
-//! Keys, rate limits, cache and routing policies are later layers in this same list.
+//! Keys, budgets, rate limits, cache and routing are steps of `gateway::call` (see `stack`).
+//! Operator routes: `GET /metrics` (unless `metrics.listen` moves it to its own port, or
+//! `metrics.enabled` is false) and `GET /admin/spend`.
 
+mod admin;
 mod gemini;
 mod health;
 mod messages;
@@ -30,15 +33,23 @@ use crate::gateway::AppState;
 /// Largest request body accepted (Anthropic's own limit for Messages is 32 MB).
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
 
+/// The router of the separate metrics port.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new().route(&state.obs.metrics_config.path, get(admin::metrics)).with_state(state)
+}
+
 /// The gateway's HTTP router with its layers.
 pub fn router(state: Arc<AppState>) -> Router {
+    let m = &state.obs.metrics_config;
+    let metrics_here = m.enabled && m.listen.is_none();
+    let metrics_path = m.path.clone();
     let sensitive: Arc<[HeaderName]> = Arc::new([
         AUTHORIZATION,
         HeaderName::from_static("x-api-key"),
         HeaderName::from_static("x-goog-api-key"),
         HeaderName::from_static("api-key"),
     ]);
-    Router::new()
+    let app = Router::new()
         .route("/v1/messages", post(messages::anthropic))
         .route("/v1/messages/count_tokens", post(messages::anthropic_count))
         .route("/v1/chat/completions", post(messages::openai_chat))
@@ -53,7 +64,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health/liveness", get(health::liveness))
         .route("/health/readiness", get(health::readiness))
         .route("/", get(health::root).head(health::root))
-        .fallback(health::not_found)
+        .route("/admin/spend", get(admin::spend));
+    let app = if metrics_here { app.route(&metrics_path, get(admin::metrics)) } else { app };
+    app.fallback(health::not_found)
         .with_state(state)
         .layer(TraceLayer::new_for_http().make_span_with(|req: &http::Request<axum::body::Body>| {
             // The path only: query strings can carry keys (Gemini's `?key=`).

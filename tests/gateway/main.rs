@@ -3,8 +3,12 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod budget;
 mod cache;
 mod errors;
+mod matrix;
+mod matrix_upstream;
+mod metrics;
 mod passthrough;
 mod router;
 mod stack;

@@ -5,7 +5,13 @@
 - ``amux``: the amux binary (``$AMUX_BIN``, else ``${CARGO_TARGET_DIR:-<repo>/target}/debug/amux``)
   serving a generated config that points at the mock, on a free port; ready when
   ``GET /health/readiness`` answers 200 (polled, bounded). Its log is printed when it fails.
-- ``anthropic_client`` / ``openai_client``: the official SDKs pointed at amux (no retries).
+- ``anthropic_client`` / ``openai_client`` / ``genai_client``: the official SDKs pointed at amux
+  (no retries).
+
+One alias per upstream dialect, all served by the one mock: ``claude-mock`` (Anthropic),
+``gpt-mock`` (kind openai: Chat for translated calls, and both OpenAI dialects passed through),
+``chat-mock`` (an OpenAI-compatible server that has Chat only), ``resp-mock`` (kind openai with
+``api: responses``) and ``gemini-mock`` (Gemini).
 """
 
 from __future__ import annotations
@@ -38,6 +44,12 @@ ANTHROPIC_ALIAS = "claude-mock"
 OPENAI_ALIAS = "gpt-mock"
 ANTHROPIC_UPSTREAM_MODEL = "mock-claude"
 OPENAI_UPSTREAM_MODEL = "mock-gpt"
+CHAT_ALIAS = "chat-mock"
+CHAT_UPSTREAM_MODEL = "mock-chat"
+RESPONSES_ALIAS = "resp-mock"
+RESPONSES_UPSTREAM_MODEL = "mock-resp"
+GEMINI_ALIAS = "gemini-mock"
+GEMINI_UPSTREAM_MODEL = "mock-gemini"
 
 
 def free_port() -> int:
@@ -66,9 +78,25 @@ providers:
     kind: anthropic
     base_url: "http://127.0.0.1:{mock_port}"
     api_key: {mock_upstream.API_KEY}
+  mock-chat:
+    kind: vllm
+    base_url: "http://127.0.0.1:{mock_port}/v1"
+    api_key: {mock_upstream.API_KEY}
+  mock-responses:
+    kind: openai
+    api: responses
+    base_url: "http://127.0.0.1:{mock_port}/v1"
+    api_key: {mock_upstream.API_KEY}
+  mock-gemini:
+    kind: gemini
+    base_url: "http://127.0.0.1:{mock_port}"
+    api_key: {mock_upstream.API_KEY}
 models:
   - {{name: {OPENAI_ALIAS}, provider: mock-openai, model: {OPENAI_UPSTREAM_MODEL}}}
   - {{name: {ANTHROPIC_ALIAS}, provider: mock-anthropic, model: {ANTHROPIC_UPSTREAM_MODEL}}}
+  - {{name: {CHAT_ALIAS}, provider: mock-chat, model: {CHAT_UPSTREAM_MODEL}}}
+  - {{name: {RESPONSES_ALIAS}, provider: mock-responses, model: {RESPONSES_UPSTREAM_MODEL}}}
+  - {{name: {GEMINI_ALIAS}, provider: mock-gemini, model: {GEMINI_UPSTREAM_MODEL}}}
 """
 
 
@@ -121,7 +149,7 @@ def amux(mock_server: mock_upstream.MockServer, tmp_path_factory: pytest.TempPat
     config.write_text(config_yaml(mock_server.port))
     log_path = workdir / "amux.log"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_", "GEMINI_", "GOOGLE_"))}
     env.setdefault("RUST_LOG", "info")
     env["RUST_BACKTRACE"] = "0"  # the panic message is enough in a test log
     with open(log_path, "wb") as log:
@@ -170,6 +198,13 @@ def openai_client(gateway: Amux):
     import openai
 
     return openai.OpenAI(base_url=gateway.url + "/v1", api_key="any-key", max_retries=0, timeout=30.0)
+
+
+@pytest.fixture
+def genai_client(gateway: Amux):
+    import scenarios_gemini
+
+    return scenarios_gemini.client(gateway.url, "any-key")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -273,3 +273,21 @@ def events(body: dict[str, Any], ans: m.Answer) -> Iterator[tuple[str, dict[str,
 
 def error_body(f: m.ApiFailure) -> dict[str, Any]:
     return {"type": "error", "error": {"type": f.etype, "message": f.message}, "request_id": "req_01" + m.rand_id(22)}
+
+
+def count_tokens(body: Any) -> dict[str, Any]:
+    """POST /v1/messages/count_tokens: the request checks of /v1/messages (but no max_tokens, which
+    the counter refuses), then the mock's count of the request's texts."""
+    if isinstance(body, dict) and "max_tokens" in body:
+        raise m.ApiFailure(400, "invalid_request_error", "max_tokens: Extra inputs are not permitted")
+    validate({**body, "max_tokens": 1} if isinstance(body, dict) else body)
+    m.model_failure("anthropic", body["model"])
+    system = body.get("system")
+    texts = [text_of(system)] if system else []
+    for msg in body["messages"]:
+        content = msg["content"]
+        texts.append(text_of(content))
+        for b in content if isinstance(content, list) else []:
+            if b.get("type") == "tool_result" and b.get("content") is not None:
+                texts.append(text_of(b["content"]))
+    return {"input_tokens": m.text_token_count(texts)}

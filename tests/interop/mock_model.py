@@ -1,7 +1,8 @@
 """The mock upstream's "model": what it answers, which tools it calls, when it fails.
 
-Decided here once for both dialects; mock_anthropic.py and mock_openai.py put the decision on
-the wire. Tests import the constants to know what the upstream said.
+Decided here once for all four dialects; mock_anthropic.py, mock_openai.py, mock_responses.py and
+mock_gemini.py put the decision on the wire. Tests import the constants to know what the
+upstream said.
 """
 
 from __future__ import annotations
@@ -21,12 +22,26 @@ ANTHROPIC_USAGE = {
 }
 # prompt_tokens includes the cached tokens, as OpenAI reports it.
 OPENAI_USAGE = {"prompt_tokens": 30, "cached_tokens": 10, "completion_tokens": 12}
+# OpenAI Responses: input_tokens includes the cached (read) tokens; output_tokens includes reasoning,
+# which is REASONING_TOKENS when reasoning was asked for and 0 otherwise.
+RESPONSES_USAGE = {"input_tokens": 40, "cached_tokens": 16, "output_tokens": 14}
+# Gemini: promptTokenCount includes cachedContentTokenCount; candidatesTokenCount excludes the
+# thoughts (thoughtsTokenCount, REASONING_TOKENS when thoughts were asked for).
+GEMINI_USAGE = {"prompt_tokens": 50, "cached_tokens": 20, "candidates_tokens": 15}
+REASONING_TOKENS = 5
 
 ANTHROPIC_TEXT = "Hello from the mock Anthropic upstream."
 OPENAI_TEXT = "Hello from the mock OpenAI upstream."
+RESPONSES_TEXT = "Hello from the mock OpenAI Responses upstream."
+GEMINI_TEXT = "Hello from the mock Gemini upstream."
 TOOL_RESULT_PREFIX = "Based on the tool results:"
 THINKING_TEXT = "Let me think about this step by step."
 THINKING_SIGNATURE = "EqQBCkYIARgCIkBmb2NrLXNpZ25hdHVyZS1ieXRlcw=="
+# Gemini's thoughtSignature (base64, as the API sends it) and Responses' reasoning encrypted_content.
+GEMINI_SIGNATURE = "Z2VtaW5pLW1vY2stdGhvdWdodC1zaWduYXR1cmU="
+ENCRYPTED_REASONING = "gAAAAABmock-encrypted-reasoning-content=="
+# What the mock's token counters answer: COUNT_BASE + one per word of text in the request.
+COUNT_BASE = 3
 
 CITIES = ["Paris", "London", "Tokyo", "Berlin", "Madrid", "Rome", "New York", "San Francisco"]
 
@@ -159,13 +174,35 @@ def truncate(text: str, max_tokens: int | None) -> tuple[str, bool]:
     return text, False
 
 
+GEMINI_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
 def model_failure(dialect: str, model: Any) -> None:
-    """Raise the provider's error for the failure-triggering model names."""
+    """Raise the provider's error for the failure-triggering model names.
+
+    dialect: "anthropic", "openai" (Chat), "responses" or "gemini". Gemini failures carry the
+    google.rpc status name (INVALID_ARGUMENT, ...) as their type.
+    """
     if not isinstance(model, str):
         return
     if NOT_FOUND_MARK in model:
         if dialect == "anthropic":
             raise ApiFailure(404, "not_found_error", f"model: {model}")
+        if dialect == "gemini":
+            raise ApiFailure(
+                404,
+                "NOT_FOUND",
+                f"models/{model} is not found for API version v1beta, or is not supported for generateContent.",
+            )
         raise ApiFailure(
             404,
             "invalid_request_error",
@@ -175,6 +212,20 @@ def model_failure(dialect: str, model: Any) -> None:
     if model == CONTEXT_OVERFLOW_MODEL:
         if dialect == "anthropic":
             raise ApiFailure(400, "invalid_request_error", "prompt is too long: 212345 tokens > 200000 maximum")
+        if dialect == "gemini":
+            raise ApiFailure(
+                400,
+                "INVALID_ARGUMENT",
+                "The input token count (212345) exceeds the maximum number of tokens allowed (1048576).",
+            )
+        if dialect == "responses":
+            raise ApiFailure(
+                400,
+                "invalid_request_error",
+                "Your input exceeds the context window of this model. Please adjust your input and try again.",
+                "context_length_exceeded",
+                "input",
+            )
         raise ApiFailure(
             400,
             "invalid_request_error",
@@ -186,6 +237,8 @@ def model_failure(dialect: str, model: Any) -> None:
     m = ERROR_MODEL.fullmatch(model)
     if m:
         status = int(m.group(1))
+        if dialect == "gemini":
+            raise ApiFailure(status, GEMINI_STATUS.get(status, "INTERNAL"), f"mock error {status}")
         if dialect == "anthropic":
             etype = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
         else:
@@ -193,3 +246,8 @@ def model_failure(dialect: str, model: Any) -> None:
         if status < 500 and status != 429:
             etype = "invalid_request_error"
         raise ApiFailure(status, etype, f"mock error {status}")
+
+
+def text_token_count(texts: list[str]) -> int:
+    """The mock's token counters: COUNT_BASE plus one token per word of the request's texts."""
+    return COUNT_BASE + sum(len(t.split()) for t in texts)

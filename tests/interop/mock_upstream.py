@@ -1,17 +1,23 @@
-"""A mock LLM upstream that speaks OpenAI Chat Completions and Anthropic Messages.
+"""A mock LLM upstream that speaks Anthropic Messages, OpenAI Chat, OpenAI Responses and Gemini.
 
-One server answers both dialects, streaming and not, the way the providers do:
+One server answers all four dialects, streaming and not, the way the providers do:
 
-- ``POST /v1/chat/completions`` (OpenAI Chat, mock_openai.py) and ``POST /v1/messages``
-  (Anthropic Messages, mock_anthropic.py); what the "model" answers is in mock_model.py.
+- ``POST /v1/messages`` (+ ``/count_tokens``; Anthropic, mock_anthropic.py),
+  ``POST /v1/chat/completions`` (OpenAI Chat, mock_openai.py), ``POST /v1/responses``
+  (+ ``/input_tokens``; OpenAI Responses, mock_responses.py) and
+  ``POST /v1beta/models/{m}:generateContent|streamGenerateContent|countTokens`` (Gemini,
+  mock_gemini.py, key in ``x-goog-api-key`` or ``?key=``); what the "model" answers is in
+  mock_model.py. Token counters answer ``COUNT_BASE`` plus one per word of the request's texts.
 - Plain requests get a text answer. When the request offers tools and the last user turn holds no
   tool result, the mock calls a tool: one the user text asks for ("call the NAME tool [with
   {json}]") or a ``get_weather``-style tool, once per city named in the last user text (two
   cities -> two parallel calls). When the last turn holds tool results, the answer is text that
   quotes each result with its tool id.
-- Usage is fixed (``ANTHROPIC_USAGE`` / ``OPENAI_USAGE``) so tests can check its translation.
-- Streams are sent incrementally as SSE with chunked transfer encoding; OpenAI streams send the
-  ``include_usage`` chunk when asked and end with ``data: [DONE]``.
+- Usage is fixed per dialect (``ANTHROPIC_USAGE``, ``OPENAI_USAGE``, ``RESPONSES_USAGE``,
+  ``GEMINI_USAGE``) so tests can check its translation.
+- Streams are sent incrementally as SSE with chunked transfer encoding; OpenAI Chat streams send
+  the ``include_usage`` chunk when asked and end with ``data: [DONE]``; Responses streams carry
+  the full event lifecycle with sequence numbers; Gemini streams need ``?alt=sse``.
 - Requests are checked the way the providers check them (API key, ``anthropic-version``, tool
   call / tool result pairing, ``stream_options`` without ``stream``) and refused in the
   provider's error shape. Some model names fail on purpose: ``...does-not-exist...`` (404),
@@ -31,16 +37,22 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import mock_anthropic
+import mock_gemini
 import mock_model as m
 import mock_openai
+import mock_responses
 from mock_model import (  # noqa: F401 - re-exported for the tests
     ANTHROPIC_TEXT,
     ANTHROPIC_USAGE,
+    GEMINI_TEXT,
+    GEMINI_USAGE,
     OPENAI_TEXT,
     OPENAI_USAGE,
+    RESPONSES_TEXT,
+    RESPONSES_USAGE,
     THINKING_SIGNATURE,
     THINKING_TEXT,
     TOOL_RESULT_PREFIX,
@@ -152,6 +164,10 @@ class MockHandler(BaseHTTPRequestHandler):
                 data = [{"id": "mock-gpt", "object": "model", "created": 1735689600, "owned_by": "mock"}]
                 self._send_json(200, {"object": "list", "data": data})
             return
+        if path == "/v1beta/models":
+            data = [{"name": "models/mock-gemini", "displayName": "Mock Gemini", "supportedGenerationMethods": []}]
+            self._send_json(200, {"models": data})
+            return
         if path in ("/", "/health"):
             self._send_json(200, {"ok": True})
             return
@@ -168,12 +184,21 @@ class MockHandler(BaseHTTPRequestHandler):
         rec = self._record(raw)
         if path in ("/v1/messages", "/messages"):
             self._anthropic(rec)
+        elif path in ("/v1/messages/count_tokens", "/messages/count_tokens"):
+            self._anthropic(rec, count=True)
         elif path in ("/v1/chat/completions", "/chat/completions"):
             self._openai(rec)
+        elif path in ("/v1/responses", "/responses"):
+            self._responses(rec)
+        elif path in ("/v1/responses/input_tokens", "/responses/input_tokens"):
+            self._responses(rec, count=True)
+        elif path.startswith("/v1beta/models/") and ":" in path:
+            model, _, method = path.removeprefix("/v1beta/models/").rpartition(":")
+            self._gemini(rec, model, method)
         else:
             self._send_json(404, {"error": {"message": f"no route {path}", "type": "not_found_error"}})
 
-    def _anthropic(self, rec: dict[str, Any]) -> None:
+    def _anthropic(self, rec: dict[str, Any], count: bool = False) -> None:
         h = rec["headers"]
         headers = {"request-id": "req_01" + m.rand_id(22), "anthropic-organization-id": "mock-org"}
         try:
@@ -187,6 +212,9 @@ class MockHandler(BaseHTTPRequestHandler):
             body = rec["body"]
             if body is None:
                 raise m.ApiFailure(400, "invalid_request_error", "There was an issue with the JSON body")
+            if count:
+                self._send_json(200, mock_anthropic.count_tokens(body), headers)
+                return
             mock_anthropic.validate(body)
             m.model_failure("anthropic", body["model"])
             ans = mock_anthropic.decide(body)
@@ -201,13 +229,15 @@ class MockHandler(BaseHTTPRequestHandler):
             self._send_chunk(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
         self._end_chunks()
 
+    def _openai_auth(self, rec: dict[str, Any]) -> None:
+        auth = rec["headers"].get("authorization", "")
+        if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ").strip() != self.server.api_key:
+            raise m.ApiFailure(401, "invalid_request_error", "Incorrect API key provided.", "invalid_api_key")
+
     def _openai(self, rec: dict[str, Any]) -> None:
-        h = rec["headers"]
         headers = {"x-request-id": "req_" + m.rand_id(24), "openai-processing-ms": "1"}
         try:
-            auth = h.get("authorization", "")
-            if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ").strip() != self.server.api_key:
-                raise m.ApiFailure(401, "invalid_request_error", "Incorrect API key provided.", "invalid_api_key")
+            self._openai_auth(rec)
             body = rec["body"]
             if body is None:
                 raise m.ApiFailure(400, "invalid_request_error", "We could not parse the JSON body of your request.")
@@ -225,6 +255,72 @@ class MockHandler(BaseHTTPRequestHandler):
             self._send_chunk(f"data: {json.dumps(c)}\n\n".encode())
         if not ans.midstream_error:
             self._send_chunk(b"data: [DONE]\n\n")
+        self._end_chunks()
+
+
+    def _responses(self, rec: dict[str, Any], count: bool = False) -> None:
+        headers = {"x-request-id": "req_" + m.rand_id(24), "openai-processing-ms": "1"}
+        try:
+            self._openai_auth(rec)
+            body = rec["body"]
+            if body is None:
+                raise m.ApiFailure(400, "invalid_request_error", "We could not parse the JSON body of your request.")
+            if count:
+                body.setdefault("model", "counted")
+                mock_responses.validate(body)
+                self._send_json(200, mock_responses.input_tokens(body), headers)
+                return
+            mock_responses.validate(body)
+            m.model_failure("responses", body["model"])
+            ans = mock_responses.decide(body)
+        except m.ApiFailure as f:
+            self._send_json(f.status, mock_responses.error_body(f), headers)
+            return
+        if not body.get("stream"):
+            self._send_json(200, mock_responses.respond(body, ans), headers)
+            return
+        self._start_sse(headers)
+        for e in mock_responses.events(body, ans):
+            self._send_chunk(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode())
+        self._end_chunks()
+
+    def _gemini(self, rec: dict[str, Any], model: str, method: str) -> None:
+        query = parse_qs(rec["query"])
+        try:
+            key = rec["headers"].get("x-goog-api-key") or (query.get("key") or [""])[0]
+            if not key:
+                raise m.ApiFailure(
+                    403,
+                    "PERMISSION_DENIED",
+                    "Method doesn't allow unregistered callers (callers without established identity). "
+                    "Please use API Key or other form of API consumer identity to call this API.",
+                )
+            if key != self.server.api_key:
+                raise m.ApiFailure(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+            if method not in ("generateContent", "streamGenerateContent", "countTokens"):
+                raise m.ApiFailure(404, "NOT_FOUND", f"Method not found: {method}")
+            if rec["body"] is None:
+                raise m.ApiFailure(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+            body = mock_gemini.camel(rec["body"])
+            m.model_failure("gemini", model)
+            if method == "countTokens":
+                self._send_json(200, mock_gemini.count_tokens(body))
+                return
+            mock_gemini.validate(body)
+            ans = mock_gemini.decide(body, model)
+        except m.ApiFailure as f:
+            self._send_json(f.status, mock_gemini.error_body(f))
+            return
+        if method == "generateContent":
+            self._send_json(200, mock_gemini.response(model, ans))
+            return
+        if query.get("alt") != ["sse"]:
+            # Without alt=sse the API streams one JSON array; amux and the SDKs always ask for SSE.
+            self._send_json(200, list(mock_gemini.chunks(model, ans)))
+            return
+        self._start_sse({})
+        for c in mock_gemini.chunks(model, ans):
+            self._send_chunk(f"data: {json.dumps(c)}\r\n\r\n".encode())
         self._end_chunks()
 
 

@@ -232,3 +232,53 @@ def test_beta_client(anthropic_client, mock):
     assert msg.content[0].text == mu.ANTHROPIC_TEXT
     (rec,) = upstream_calls(mock, "/v1/messages")
     assert rec["headers"].get("anthropic-beta") == "interleaved-thinking-2025-05-14"
+
+
+COUNTERS = {
+    ANTHROPIC_ALIAS: ("/v1/messages/count_tokens", "exact"),
+    "gemini-mock": ("/v1beta/models/mock-gemini:countTokens", "exact"),
+    "resp-mock": ("/v1/responses/input_tokens", "exact"),
+    OPENAI_ALIAS: (None, "estimate"),  # an OpenAI-compatible server has no counter
+}
+
+
+@pytest.mark.parametrize("alias", list(COUNTERS))
+def test_count_tokens(anthropic_client, mock, alias):
+    """Claude Code compacts by this count: the upstream's own counter, or an estimate that says so."""
+    up_path, kind = COUNTERS[alias]
+    raw = anthropic_client.messages.with_raw_response.count_tokens(
+        model=alias, system="You are a terse assistant.", messages=[{"role": "user", "content": "Say hello."}]
+    )
+    assert raw.headers.get("x-amux-token-count") == kind
+    got = raw.parse().input_tokens
+    posts = [r["path"] for r in mock.recorded() if r["method"] == "POST"]
+    if kind == "exact":
+        assert got == mu.m.text_token_count(["You are a terse assistant.", "Say hello."])
+        assert posts == [up_path]
+    else:
+        assert got > 0
+        assert posts == []
+
+
+def test_count_tokens_beta_and_same_dialect_body(anthropic_client, mock):
+    got = anthropic_client.beta.messages.count_tokens(
+        model=ANTHROPIC_ALIAS,
+        betas=["token-counting-2024-11-01"],
+        messages=[{"role": "user", "content": "Say hello."}],
+    )
+    assert got.input_tokens == mu.m.text_token_count(["Say hello."])
+    (rec,) = [r for r in mock.recorded() if r["method"] == "POST"]
+    assert rec["path"] == "/v1/messages/count_tokens"
+    assert rec["body"]["model"] == ANTHROPIC_UPSTREAM_MODEL
+    assert "token-counting-2024-11-01" in rec["headers"].get("anthropic-beta", "")
+
+
+def test_count_tokens_beta_query(gateway, mock):
+    """Claude Code calls /v1/messages/count_tokens?beta=true."""
+    req = urllib.request.Request(
+        gateway.url + "/v1/messages/count_tokens?beta=true",
+        data=json.dumps({"model": "gemini-mock", "messages": [{"role": "user", "content": "Say hello."}]}).encode(),
+        headers={"content-type": "application/json", "x-api-key": "k", "anthropic-version": "2023-06-01"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert json.loads(r.read()) == {"input_tokens": mu.m.text_token_count(["Say hello."])}

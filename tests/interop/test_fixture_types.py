@@ -2,35 +2,54 @@
 
 Every response under ``tests/fixtures/<dialect>/responses/`` and
 ``tests/fixtures/golden/responses/*__<dialect>/`` must validate as ``anthropic.types.Message`` /
-``openai.types.chat.ChatCompletion``, and every SSE event of ``.../streams/`` as
-``anthropic.types.RawMessageStreamEvent`` / ``openai.types.chat.ChatCompletionChunk``.
+``openai.types.chat.ChatCompletion`` / ``openai.types.responses.Response`` /
+``google.genai.types.GenerateContentResponse``, and every SSE event of ``.../streams/`` as
+``anthropic.types.RawMessageStreamEvent`` / ``openai.types.chat.ChatCompletionChunk`` /
+``openai.types.responses.ResponseStreamEvent`` / ``GenerateContentResponse``.
 
-Validation is strict (JSON-strict pydantic mode: no string-to-number coercion) and, since the SDK
-models accept unknown keys, every model in the result is walked for keys the SDK does not know;
-only the known non-standard extensions in ``ALLOWED_EXTRAS`` may appear. ``[DONE]`` markers are
-skipped; error events and amux refusals (``{"refused": ...}``) get a shape check only; a last
-frame without its terminating blank line (a truncated stream) is never dispatched by an SSE
-client, so it is not checked either.
+Validation is strict (JSON-strict pydantic mode: no string-to-number coercion) and, since the
+openai and anthropic models accept unknown keys, every model in the result is walked for keys the
+SDK does not know; only the known non-standard extensions in ``ALLOWED_EXTRAS`` may appear
+(google-genai's models forbid unknown keys themselves). ``[DONE]`` markers are skipped; Anthropic,
+Chat and Gemini error events and amux refusals (``{"refused": ...}``) get a shape check only
+(Responses error events are a type of their own and are validated); a last frame without its
+terminating blank line (a truncated stream) is never dispatched by an SSE client, so it is not
+checked either.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
 import mock_anthropic
+import mock_gemini
 import mock_openai
+import mock_responses
 import pydantic
 import pytest
 from anthropic.types import Message, RawMessageStreamEvent
+from google.genai.types import GenerateContentResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response, ResponseStreamEvent
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-DIALECTS = ("anthropic", "openai_chat")
-RESPONSE_TYPES: dict[str, Any] = {"anthropic": Message, "openai_chat": ChatCompletion}
-EVENT_TYPES: dict[str, Any] = {"anthropic": RawMessageStreamEvent, "openai_chat": ChatCompletionChunk}
+DIALECTS = ("anthropic", "openai_chat", "openai_responses", "gemini")
+RESPONSE_TYPES: dict[str, Any] = {
+    "anthropic": Message,
+    "openai_chat": ChatCompletion,
+    "openai_responses": Response,
+    "gemini": GenerateContentResponse,
+}
+EVENT_TYPES: dict[str, Any] = {
+    "anthropic": RawMessageStreamEvent,
+    "openai_chat": ChatCompletionChunk,
+    "openai_responses": ResponseStreamEvent,
+    "gemini": GenerateContentResponse,
+}
 
 # Keys that real upstreams send but the SDK types do not declare.
 ALLOWED_EXTRAS = {
@@ -43,9 +62,40 @@ ALLOWED_EXTRAS = {
         "obfuscation",  # OpenAI stream padding
     },
     "anthropic": set(),
+    # The API sends these; the SDK's types do not declare them.
+    "openai_responses": {"Response.store", "ResponseFunctionCallArgumentsDoneEvent.name"},
+    "gemini": set(),
 }
 
 _ADAPTERS: dict[Any, pydantic.TypeAdapter] = {}
+
+
+def _responses_event_classes() -> dict[str, Any]:
+    """ResponseStreamEvent's members by their `type` literal (validating against the bare union
+    reports every member's mismatch; the API's `type` field is the discriminator)."""
+    union = typing.get_args(ResponseStreamEvent)[0]
+    return {typing.get_args(c.model_fields["type"].annotation)[0]: c for c in typing.get_args(union)}
+
+
+RESPONSES_EVENTS = _responses_event_classes()
+
+
+def older_api(dialect: str, obj: Any) -> Any:
+    """Upstream samples (not amux's goldens) may predate the pinned SDK: the Responses API added
+    usage.input_tokens_details.cache_write_tokens (the SDK requires it), and the samples put a
+    `status` on custom_tool_call items (the SDK does not declare it). Only these are forgiven."""
+    if dialect != "openai_responses":
+        return obj
+    if isinstance(obj, list):
+        return [older_api(dialect, v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out = {k: older_api(dialect, v) for k, v in obj.items()}
+    if "cached_tokens" in out and "cache_write_tokens" not in out:
+        out["cache_write_tokens"] = 0
+    if out.get("type") == "custom_tool_call":
+        out.pop("status", None)
+    return out
 
 
 def _adapter(t: Any) -> pydantic.TypeAdapter:
@@ -55,11 +105,12 @@ def _adapter(t: Any) -> pydantic.TypeAdapter:
 
 
 def unknown_keys(value: Any, allowed: set[str], path: str = "$") -> list[str]:
-    """Paths of keys in validated SDK models that the SDK types do not declare."""
+    """Paths of keys in validated SDK models that the SDK types do not declare (allowed: `key`
+    anywhere, or `Class.key` on that SDK class only)."""
     out: list[str] = []
     if isinstance(value, pydantic.BaseModel):
         for key, extra in (value.model_extra or {}).items():
-            if key not in allowed:
+            if key not in allowed and f"{type(value).__name__}.{key}" not in allowed:
                 out.append(f"{path}.{key}")
             del extra
         for name in type(value).model_fields:
@@ -90,6 +141,8 @@ def check_error_shape(dialect: str, data: dict[str, Any]) -> None:
     assert isinstance(err.get("message"), str), f"error without a message: {data}"
     if dialect == "anthropic":
         assert data.get("type") == "error" and isinstance(err.get("type"), str), f"bad Anthropic error: {data}"
+    if dialect == "gemini":
+        assert isinstance(err.get("code"), int) and isinstance(err.get("status"), str), f"bad Gemini error: {data}"
 
 
 def sse_frames(text: str) -> list[tuple[str | None, str]]:
@@ -114,16 +167,18 @@ def sse_frames(text: str) -> list[tuple[str | None, str]]:
     return frames
 
 
-def check_response_file(dialect: str, path: Path) -> None:
+def check_response_file(dialect: str, path: Path, golden: bool = True) -> None:
     raw = path.read_bytes()
     data = json.loads(raw)
     if "refused" in data and len(data) == 1:  # amux's golden notation for a refusal
         assert isinstance(data["refused"].get("message"), str)
         return
+    if not golden:
+        raw = json.dumps(older_api(dialect, data)).encode()
     validate(dialect, RESPONSE_TYPES[dialect], raw)
 
 
-def check_stream_text(dialect: str, text: str) -> int:
+def check_stream_text(dialect: str, text: str, golden: bool = True) -> int:
     """Validate every event of an SSE stream; returns how many were checked."""
     checked = 0
     for i, (event, data) in enumerate(sse_frames(text)):
@@ -131,7 +186,15 @@ def check_stream_text(dialect: str, text: str) -> int:
         if data.strip() == "[DONE]":
             continue
         obj = json.loads(data)
-        if event == "error" or obj.get("type") == "error" or (dialect == "openai_chat" and "error" in obj):
+        event_type = EVENT_TYPES[dialect]
+        if dialect == "openai_responses":
+            if event is not None:
+                assert event == obj.get("type"), f"{where}: event name {event!r} but type {obj.get('type')!r}"
+            event_type = RESPONSES_EVENTS.get(obj.get("type"))
+            assert event_type is not None, f"{where}: unknown Responses event type {obj.get('type')!r}"
+            if not golden:
+                data = json.dumps(older_api(dialect, obj))
+        elif event == "error" or obj.get("type") == "error" or (dialect != "anthropic" and "error" in obj):
             check_error_shape(dialect, obj)
             continue
         if dialect == "anthropic":
@@ -141,22 +204,23 @@ def check_stream_text(dialect: str, text: str) -> int:
                 assert obj == {"type": "ping"}, f"{where}: {obj}"
                 continue
         try:
-            validate(dialect, EVENT_TYPES[dialect], data)
+            validate(dialect, event_type, data)
         except AssertionError as e:
             raise AssertionError(f"{where}: {e}") from None
         checked += 1
     return checked
 
 
-def _files(kind: str, ext: str) -> list[tuple[str, Path]]:
-    found: list[tuple[str, Path]] = []
+def _files(kind: str, ext: str) -> list[tuple[str, Path, bool]]:
+    """(dialect, file, is an amux golden) of every fixture of this kind."""
+    found: list[tuple[str, Path, bool]] = []
     for dialect in DIALECTS:
-        found += [(dialect, p) for p in sorted((FIXTURES / dialect / kind).glob(f"*.{ext}"))]
-        found += [(dialect, p) for p in sorted((FIXTURES / "golden" / kind).glob(f"*__{dialect}/*.{ext}"))]
+        found += [(dialect, p, False) for p in sorted((FIXTURES / dialect / kind).glob(f"*.{ext}"))]
+        found += [(dialect, p, True) for p in sorted((FIXTURES / "golden" / kind).glob(f"*__{dialect}/*.{ext}"))]
     return found
 
 
-def _id(item: tuple[str, Path]) -> str:
+def _id(item: tuple[str, Path, bool]) -> str:
     return str(item[1].relative_to(FIXTURES))
 
 
@@ -166,14 +230,14 @@ STREAM_FILES = _files("streams", "sse")
 
 @pytest.mark.parametrize("item", RESPONSE_FILES, ids=[_id(i) for i in RESPONSE_FILES])
 def test_response_fixture(item):
-    dialect, path = item
-    check_response_file(dialect, path)
+    dialect, path, golden = item
+    check_response_file(dialect, path, golden)
 
 
 @pytest.mark.parametrize("item", STREAM_FILES, ids=[_id(i) for i in STREAM_FILES])
 def test_stream_fixture(item):
-    dialect, path = item
-    check_stream_text(dialect, path.read_text())
+    dialect, path, golden = item
+    check_stream_text(dialect, path.read_text(), golden)
 
 
 # -- The validator itself: it accepts what the SDKs accept and catches wrong names and types.
@@ -196,6 +260,18 @@ def _mock_outputs() -> dict[str, Any]:
         "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}],
         "messages": [{"role": "user", "content": "Weather in Paris and Tokyo?"}],
     }
+    rs_tools = {
+        "model": "m",
+        "reasoning": {"effort": "low", "summary": "auto"},
+        "include": ["reasoning.encrypted_content"],
+        "tools": [{"type": "function", "name": "get_weather", "parameters": {"type": "object"}}],
+        "input": "Weather in Paris and Tokyo?",
+    }
+    gm_tools = {
+        "generationConfig": {"thinkingConfig": {"includeThoughts": True}},
+        "tools": [{"functionDeclarations": [{"name": "get_weather", "parametersJsonSchema": {"type": "object"}}]}],
+        "contents": [{"role": "user", "parts": [{"text": "Weather in Paris and Tokyo?"}]}],
+    }
     return {
         "anthropic_message": mock_anthropic.message(tools_body, mock_anthropic.decide(tools_body)),
         "anthropic_text": mock_anthropic.message(text_body, mock_anthropic.decide(text_body)),
@@ -208,6 +284,15 @@ def _mock_outputs() -> dict[str, Any]:
             f"data: {json.dumps(c)}\n\n" for c in mock_openai.chunks(oa_tools, mock_openai.decide(oa_tools))
         )
         + "data: [DONE]\n\n",
+        "responses_response": mock_responses.respond(rs_tools, mock_responses.decide(rs_tools)),
+        "responses_sse": "".join(
+            f"event: {e['type']}\ndata: {json.dumps(e)}\n\n"
+            for e in mock_responses.events(rs_tools, mock_responses.decide(rs_tools))
+        ),
+        "gemini_response": mock_gemini.response("m", mock_gemini.decide(gm_tools, "m")),
+        "gemini_sse": "".join(
+            f"data: {json.dumps(c)}\r\n\r\n" for c in mock_gemini.chunks("m", mock_gemini.decide(gm_tools, "m"))
+        ),
     }
 
 
@@ -218,6 +303,10 @@ def test_validator_accepts_the_mock():
     assert check_stream_text("anthropic", out["anthropic_sse"]) > 8
     validate("openai_chat", ChatCompletion, json.dumps(out["openai_completion"]))
     assert check_stream_text("openai_chat", out["openai_sse"]) > 5
+    validate("openai_responses", Response, json.dumps(out["responses_response"]))
+    assert check_stream_text("openai_responses", out["responses_sse"]) > 15
+    validate("gemini", GenerateContentResponse, json.dumps(out["gemini_response"]))
+    assert check_stream_text("gemini", out["gemini_sse"]) > 5
 
 
 @pytest.mark.parametrize(
@@ -230,11 +319,27 @@ def test_validator_accepts_the_mock():
         ("openai_chat", ChatCompletion, lambda m: m.update(object="chat.completion.chunk"), "object"),
         ("openai_chat", ChatCompletion, lambda m: m["choices"][0].update(finish_reason="end_turn"), "finish_reason"),
         ("openai_chat", ChatCompletion, lambda m: m["usage"].update(input_tokens=1), "input_tokens"),
+        ("openai_responses", Response, lambda m: m.update(status="done"), "status"),
+        ("openai_responses", Response, lambda m: m["usage"].update(prompt_tokens=1), "prompt_tokens"),
+        ("openai_responses", Response, lambda m: m["output"][1].pop("call_id"), "call_id"),
+        ("gemini", GenerateContentResponse, lambda m: m["candidates"][0].update(index="0"), "index"),
+        ("gemini", GenerateContentResponse, lambda m: m["usageMetadata"].update(inputTokens=1), "inputTokens"),
+        (
+            "gemini",
+            GenerateContentResponse,
+            lambda m: m["candidates"][0]["content"]["parts"][1].update(thoughtSignature="a:b"),
+            "thoughtSignature",
+        ),
     ],
 )
 def test_validator_rejects(dialect, t, mutate, expect):
     out = _mock_outputs()
-    obj = out["anthropic_text"] if dialect == "anthropic" else out["openai_completion"]
+    obj = {
+        "anthropic": out["anthropic_text"],
+        "openai_chat": out["openai_completion"],
+        "openai_responses": out["responses_response"],
+        "gemini": out["gemini_response"],
+    }[dialect]
     mutate(obj)
     with pytest.raises(AssertionError, match=re.escape(expect)):
         validate(dialect, t, json.dumps(obj))
@@ -252,3 +357,12 @@ def test_stream_validator_rejects_bad_events():
         check_stream_text("openai_chat", bad_chunk)
     truncated = 'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[]}\n\ndata: {"id":'
     assert check_stream_text("openai_chat", truncated) == 1
+    bad_seq = (
+        'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"i",'
+        '"output_index":0,"content_index":0,"delta":"x","logprobs":[]}\n\n'
+    )
+    with pytest.raises(AssertionError, match="sequence_number"):
+        check_stream_text("openai_responses", bad_seq)
+    unknown = 'data: {"type":"response.text.delta","sequence_number":1}\n\n'
+    with pytest.raises(AssertionError, match="unknown Responses event type"):
+        check_stream_text("openai_responses", unknown)

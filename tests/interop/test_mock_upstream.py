@@ -229,3 +229,12 @@ def test_record_and_reset_over_http(mock, openai_direct):
     with urllib.request.urlopen(req, timeout=5) as r:
         assert r.status == 200
     assert mock.recorded() == []
+
+
+def test_anthropic_count_tokens(anthropic_direct, mock):
+    got = anthropic_direct.messages.count_tokens(
+        model="mock-claude", system="You are a terse assistant.", messages=[{"role": "user", "content": "Say hello."}]
+    )
+    assert got.input_tokens == mu.m.text_token_count(["You are a terse assistant.", "Say hello."])
+    (rec,) = mock.recorded()
+    assert rec["path"] == "/v1/messages/count_tokens"

@@ -20,6 +20,7 @@ mod request_decode;
 mod request_encode;
 mod response;
 mod schema;
+mod signature;
 mod stream_decode;
 mod stream_encode;
 mod wire;

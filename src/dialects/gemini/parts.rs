@@ -100,11 +100,13 @@ pub fn push_model_block(b: &mut PartsBuilder, block: &Block, placement: Placemen
         Block::Thinking { thinking, signature } => {
             let sig = signature.as_deref().filter(|s| !s.is_empty());
             match (sig, placement) {
-                (Some(s), _) if thinking.is_empty() => b.signature(s),
+                (Some(s), Placement::Exact) if thinking.is_empty() => b.signature(s),
                 (Some(s), Placement::Exact) => b.thought(thinking, Some(s)),
                 (Some(s), Placement::NextPart) => {
-                    b.thought(thinking, None);
-                    b.signature(s);
+                    if !thinking.is_empty() {
+                        b.thought(thinking, None);
+                    }
+                    b.signature(&super::signature::wrap(thinking, s));
                 }
                 (None, Placement::NextPart) if !thinking.is_empty() => b.thought(thinking, None),
                 (None, _) => {}

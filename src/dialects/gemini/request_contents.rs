@@ -93,7 +93,11 @@ fn decode_part(
             "text" => {
                 let text = as_str(v, &format!("{path}.text"))?;
                 if thought {
-                    blocks.push(Block::Thinking { thinking: text.to_string(), signature });
+                    let (thinking, signature) = match signature.as_deref().and_then(super::signature::unwrap) {
+                        Some((t, s)) => (t, Some(s)),
+                        None => (text.to_string(), signature),
+                    };
+                    blocks.push(Block::Thinking { thinking, signature });
                     return Ok(());
                 }
                 (!text.is_empty()).then(|| Block::Text { text: text.to_string(), cache_control: None })
@@ -117,7 +121,9 @@ fn decode_part(
         _ => return unsupported_part(path, p, unsupported),
     };
     if let Some(signature) = signature {
-        blocks.push(Block::Thinking { thinking: String::new(), signature: Some(signature) });
+        // A signature amux wrapped for this caller carries its thinking text back with it.
+        let (thinking, signature) = super::signature::unwrap(&signature).unwrap_or((String::new(), signature));
+        blocks.push(Block::Thinking { thinking, signature: Some(signature) });
     }
     blocks.extend(block);
     Ok(())

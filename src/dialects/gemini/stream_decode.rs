@@ -77,7 +77,9 @@ impl StreamDecoder {
             });
         }
         if let Some(u) = get(o, "usageMetadata") {
-            self.usage.merge_max(&usage_from_wire(u));
+            // Each chunk's usageMetadata is a snapshot of the whole call so far (a later one can
+            // split the prompt into cached and uncached differently): the latest one wins.
+            self.usage = usage_from_wire(u);
         }
         if blocked(o).is_some() {
             self.finish = Some(StopReason::Refusal);

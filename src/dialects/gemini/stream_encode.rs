@@ -36,8 +36,9 @@ pub struct StreamEncoder {
     stop: Option<StopReason>,
     /// The last chunk's part, not yet written.
     held: Option<Value>,
-    /// Signature of the open thinking block.
+    /// Signature and text of the open thinking block.
     block_sig: String,
+    block_thinking: String,
     /// A finished block's signature waiting for the next non-thought part.
     waiting_sig: Option<String>,
     call: Option<OpenCall>,
@@ -53,6 +54,7 @@ impl StreamEncoder {
             stop: None,
             held: None,
             block_sig: String::new(),
+            block_thinking: String::new(),
             waiting_sig: None,
             call: None,
             done: false,
@@ -77,12 +79,16 @@ impl StreamEncoder {
                     self.call =
                         Some(OpenCall { index: *index, id: id.clone(), name: name.clone(), args: String::new() });
                 }
-                BlockStart::Thinking => self.block_sig.clear(),
+                BlockStart::Thinking => {
+                    self.block_sig.clear();
+                    self.block_thinking.clear();
+                }
                 BlockStart::Text | BlockStart::RedactedThinking { .. } => {}
             },
             StreamEvent::BlockDelta { delta, .. } => match delta {
                 BlockDelta::Text(t) if !t.is_empty() => self.part(text_part(t), true, out),
                 BlockDelta::Thinking(t) if !t.is_empty() => {
+                    self.block_thinking.push_str(t);
                     let mut p = text_part(t);
                     p.insert("thought".into(), json!(true));
                     self.part(p, false, out);
@@ -106,7 +112,7 @@ impl StreamEncoder {
                         }
                     }
                 } else if !self.block_sig.is_empty() {
-                    let sig = std::mem::take(&mut self.block_sig);
+                    let sig = super::signature::wrap(&self.block_thinking, &std::mem::take(&mut self.block_sig));
                     if let Some(old) = self.waiting_sig.replace(sig) {
                         self.signature_part(old, out);
                     }

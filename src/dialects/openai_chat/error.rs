@@ -60,6 +60,7 @@ fn finish(kind: ErrorKind, message: String, code: Option<&str>, param: Option<St
         ApiError::new(kind, message)
     };
     e.param = param;
+    e.code = code.map(str::to_string);
     e
 }
 
@@ -109,6 +110,6 @@ pub fn error_object(err: &ApiError) -> Value {
         "message": err.message,
         "type": kind,
         "param": err.param,
-        "code": code,
+        "code": err.code.as_deref().or(code),
     }})
 }

@@ -75,6 +75,7 @@ fn finish(kind: ErrorKind, message: String, code: Option<&str>, param: Option<St
         ApiError::new(kind, message)
     };
     e.param = param;
+    e.code = code.map(str::to_string);
     e
 }
 
@@ -105,6 +106,7 @@ fn truncate(text: &str) -> String {
 /// Encodes an error for a Responses caller (the HTTP status is `err.status`).
 pub fn encode_error(err: &ApiError) -> Vec<u8> {
     let (kind, code) = type_and_code(err);
+    let code = err.code.as_deref().or(code);
     json!({"error": {"message": err.message, "type": kind, "param": err.param, "code": code}}).to_string().into_bytes()
 }
 

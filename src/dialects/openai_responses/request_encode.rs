@@ -9,8 +9,8 @@
 //! - `cache_control` hints are dropped: OpenAI caches prompts automatically;
 //! - a tool result's `is_error` becomes an `Error: ` prefix on its text.
 //!
-//! Everything else the target cannot express (`top_k`, `stop_sequences`: the Responses API has
-//! no stop parameter) is refused with a 400 naming the field.
+//! `top_k` is forwarded under that name (as for Chat). Everything else the target cannot express
+//! (`stop_sequences`: the Responses API has no stop parameter) is refused with a 400 naming it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,9 +24,6 @@ use super::wire::{TARGET, custom_input_text, data_url, split_upstream_signature}
 pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiError> {
     if let Some(field) = req.unsupported.keys().next() {
         return Err(ApiError::unsupported(field.clone(), TARGET));
-    }
-    if req.top_k.is_some() {
-        return Err(ApiError::unsupported("top_k", TARGET));
     }
     if !req.stop_sequences.is_empty() {
         return Err(ApiError::unsupported("stop_sequences", TARGET));
@@ -44,6 +41,11 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
     }
     if let Some(t) = req.temperature {
         body.insert("temperature".into(), json!(t));
+    }
+    // No top_k in the Responses API: forwarded under its common name, as for Chat (servers that
+    // know it use it; OpenAI answers its own 400 naming it).
+    if let Some(k) = req.top_k {
+        body.insert("top_k".into(), json!(k));
     }
     if let Some(p) = req.top_p {
         body.insert("top_p".into(), json!(p));

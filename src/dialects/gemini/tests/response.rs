@@ -84,11 +84,27 @@ fn encodes_for_gemini_callers() {
         json!({
             "candidates": [{"content": {"role": "model", "parts": [
                 {"text": "t", "thought": true},
-                {"functionCall": {"id": "toolu_1", "name": "f", "args": {"a": 1}}, "thoughtSignature": "SIG"},
+                {"functionCall": {"id": "toolu_1", "name": "f", "args": {"a": 1}}, "thoughtSignature": super::super::signature::wrap("t", "SIG")},
             ]}, "finishReason": "STOP", "index": 0}],
             "usageMetadata": {"promptTokenCount": 15, "candidatesTokenCount": 5, "cachedContentTokenCount": 3, "totalTokenCount": 20},
             "modelVersion": "claude-x",
             "responseId": "msg_1",
         })
     );
+}
+
+#[test]
+fn foreign_signatures_come_back_with_their_thinking_text() {
+    // An Anthropic answer to a Gemini caller, replayed the way Gemini CLI does: thought parts
+    // dropped, the signature kept on the function call part.
+    let wrapped = super::super::signature::wrap("let me check", "EqQBSig==");
+    let body = json!({"contents": [
+        {"role": "user", "parts": [{"text": "weather?"}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "w", "args": {}}, "thoughtSignature": wrapped}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "w", "response": {"result": "sunny"}}}]}
+    ]});
+    let req = crate::dialects::gemini::decode_request(body.to_string().as_bytes()).unwrap();
+    let model_turn = &req.messages[1].content;
+    assert_eq!(model_turn[0], Block::Thinking { thinking: "let me check".into(), signature: Some("EqQBSig==".into()) });
+    assert!(matches!(model_turn[1], Block::ToolUse { .. }));
 }

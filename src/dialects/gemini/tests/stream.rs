@@ -201,7 +201,8 @@ fn encoder_one_part_per_chunk_signature_on_next_part_finish_on_last() {
     assert_eq!(chunks.len(), 3);
     let part = |i: usize| chunks[i]["candidates"][0]["content"]["parts"][0].clone();
     assert_eq!(part(0), json!({"text": "hmm", "thought": true}));
-    assert_eq!(part(1), json!({"text": "Hi", "thoughtSignature": "SIG"}));
+    // A signature minted elsewhere travels wrapped with its thinking text (see `signature`).
+    assert_eq!(part(1), json!({"text": "Hi", "thoughtSignature": super::super::signature::wrap("hmm", "SIG")}));
     assert_eq!(part(2), json!({"functionCall": {"id": "t1", "name": "f", "args": {"a": 1}}}));
     assert_eq!(chunks[0]["modelVersion"], "caller-model");
     assert_eq!(chunks[0]["responseId"], "m1");
@@ -230,7 +231,7 @@ fn encoder_lone_signature_and_empty_answer() {
     assert_eq!(chunks.len(), 1);
     assert_eq!(
         chunks[0]["candidates"][0]["content"]["parts"][0],
-        json!({"text": "", "thought": true, "thoughtSignature": "S"})
+        json!({"text": "", "thought": true, "thoughtSignature": super::super::signature::wrap("", "S")})
     );
     assert_eq!(chunks[0]["candidates"][0]["finishReason"], "MAX_TOKENS");
 

@@ -1,0 +1,422 @@
+//! Budgets: USD per UTC day and month, per key and per team. Every priced call is charged to its
+//! key and its team when it ends (also for disconnected clients); a call is refused with a 429
+//! in the caller's shape, before anything is sent upstream, once the key's or the team's spend of
+//! the current day or month has reached its budget.
+//!
+//! Spend lives in Redis when `redis` is configured (`INCRBYFLOAT` per key, team and period, read
+//! with one `MGET`), so replicas share it; in this process otherwise. Spend is checked before a
+//! call and charged after it, so calls already in flight when a budget runs out can overshoot it
+//! by their own cost. Calls whose price is unknown are not charged (and are counted as such).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redis::aio::ConnectionManager;
+use serde_json::{Value, json};
+
+use crate::config::{BudgetConfig, FailMode, TeamConfig};
+use crate::ir::{ApiError, ErrorKind};
+use crate::stack::auth::Keys;
+
+/// A budget period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    Month,
+}
+
+impl Period {
+    pub fn label(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Month => "month",
+        }
+    }
+
+    fn limit(self, b: &BudgetConfig) -> Option<f64> {
+        match self {
+            Period::Day => b.daily_usd,
+            Period::Month => b.monthly_usd,
+        }
+    }
+}
+
+/// `(year, month, day)` of a day number since 1970-01-01 (proleptic Gregorian, UTC).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Day number since 1970-01-01 of a date.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The current period's id (`2026-11-22`, `2026-11`) and the seconds until it ends.
+fn period_now(p: Period, now_secs: i64) -> (String, i64) {
+    let days = now_secs.div_euclid(86_400);
+    let (y, m, d) = civil(days);
+    let (id, end_day) = match p {
+        Period::Day => (format!("{y:04}-{m:02}-{d:02}"), days + 1),
+        Period::Month => {
+            let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            (format!("{y:04}-{m:02}"), days_from_civil(ny, nm, 1))
+        }
+    };
+    (id, end_day * 86_400 - now_secs)
+}
+
+/// Dollars with as many decimals as small amounts need: `5.00`, `0.003`, `0.0042`.
+fn usd(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        return format!("{x:.2}");
+    }
+    let s = format!("{x:.6}");
+    let t = s.trim_end_matches('0');
+    match t.split_once('.') {
+        Some((_, dec)) if dec.len() < 2 => format!("{x:.2}"),
+        _ => t.to_string(),
+    }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Who a spend belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Key,
+    Team,
+}
+
+impl Scope {
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Key => "key",
+            Scope::Team => "team",
+        }
+    }
+}
+
+/// A spend after a charge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spent {
+    pub scope: Scope,
+    pub name: String,
+    pub period: Period,
+    pub usd: f64,
+    pub limit: Option<f64>,
+}
+
+enum Store {
+    Memory(Mutex<HashMap<String, f64>>),
+    Redis { conn: ConnectionManager, prefix: String },
+}
+
+/// Budgets and spend.
+pub struct Budgets {
+    keys: HashMap<String, BudgetConfig>,
+    teams: HashMap<String, BudgetConfig>,
+    /// Every key with its team, and every team, for the report.
+    known_keys: BTreeMap<String, Option<String>>,
+    known_teams: BTreeSet<String>,
+    store: Store,
+    on_failure: FailMode,
+    /// Record the spend of keys and teams without a budget too (for the admin report).
+    track_all: bool,
+}
+
+const PERIODS: [Period; 2] = [Period::Day, Period::Month];
+
+fn slot(scope: Scope, name: &str, period_id: &str) -> String {
+    format!("spend:{}:{name}:{period_id}", scope.label())
+}
+
+impl Budgets {
+    /// From the keys (their `budget`) and `teams`; `redis` shares spend between replicas.
+    pub fn new(
+        keys: &Keys,
+        teams: &BTreeMap<String, TeamConfig>,
+        redis: Option<(ConnectionManager, String)>,
+        on_failure: FailMode,
+    ) -> Budgets {
+        let mut known_keys = BTreeMap::new();
+        let mut known_teams: BTreeSet<String> = teams.keys().cloned().collect();
+        let mut key_budgets = HashMap::new();
+        for p in keys.principals() {
+            known_keys.insert(p.name.clone(), p.team.clone());
+            known_teams.extend(p.team.clone());
+            if let Some(b) = p.budget {
+                key_budgets.insert(p.name.clone(), b);
+            }
+        }
+        let teams = teams.iter().filter_map(|(n, t)| t.budget.map(|b| (n.clone(), b))).collect();
+        let store = match redis {
+            Some((conn, prefix)) => Store::Redis { conn, prefix },
+            None => Store::Memory(Mutex::new(HashMap::new())),
+        };
+        Budgets { keys: key_budgets, teams, known_keys, known_teams, store, on_failure, track_all: true }
+    }
+
+    /// Whether spend without a budget is recorded too (it is only read by `GET /admin/spend`).
+    pub fn track_all(mut self, on: bool) -> Budgets {
+        self.track_all = on;
+        self
+    }
+
+    /// The budgets that apply to a call of `key` in `team`.
+    fn applicable(&self, key: Option<&str>, team: Option<&str>) -> Vec<(Scope, String, BudgetConfig)> {
+        let k = key.and_then(|k| self.keys.get(k).map(|b| (Scope::Key, k.to_string(), *b)));
+        let t = team.and_then(|t| self.teams.get(t).map(|b| (Scope::Team, t.to_string(), *b)));
+        k.into_iter().chain(t).collect()
+    }
+
+    /// Current spend of these slots (0 for missing ones).
+    async fn read(&self, slots: &[String]) -> Result<Vec<f64>, redis::RedisError> {
+        match &self.store {
+            Store::Memory(map) => {
+                let map = map.lock().unwrap_or_else(|p| p.into_inner());
+                Ok(slots.iter().map(|s| map.get(s).copied().unwrap_or(0.0)).collect())
+            }
+            Store::Redis { conn, prefix } => {
+                let keys: Vec<String> = slots.iter().map(|s| format!("{prefix}{s}")).collect();
+                let mut conn = conn.clone();
+                let vals: Vec<Option<f64>> = redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
+                Ok(vals.into_iter().map(|v| v.unwrap_or(0.0)).collect())
+            }
+        }
+    }
+
+    /// Refuses a call whose key or team has spent its budget for the current day or month.
+    pub async fn check(&self, key: Option<&str>, team: Option<&str>) -> Result<(), ApiError> {
+        let budgets = self.applicable(key, team);
+        if budgets.is_empty() {
+            return Ok(());
+        }
+        let now = now_secs();
+        let mut wanted = Vec::new();
+        for (scope, name, b) in &budgets {
+            for p in PERIODS {
+                if let Some(limit) = p.limit(b) {
+                    let (id, left) = period_now(p, now);
+                    wanted.push((slot(*scope, name, &id), *scope, name.as_str(), p, limit, left));
+                }
+            }
+        }
+        let slots: Vec<String> = wanted.iter().map(|w| w.0.clone()).collect();
+        let spent = match self.read(&slots).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, mode = ?self.on_failure, "budgets cannot reach redis");
+                return match self.on_failure {
+                    FailMode::Open => Ok(()),
+                    FailMode::Closed => Err(ApiError::new(
+                        ErrorKind::Unavailable,
+                        "budgets unavailable (redis unreachable, fail-closed)",
+                    )),
+                };
+            }
+        };
+        for ((_, scope, name, period, limit, left), spent) in wanted.iter().zip(spent) {
+            if spent >= *limit {
+                let adj = if *period == Period::Day { "daily" } else { "monthly" };
+                let mut e = ApiError::new(
+                    ErrorKind::RateLimit,
+                    format!(
+                        "budget exceeded: {} \"{name}\" has spent ${} of its ${} {adj} budget; \
+                         it resets at the start of the next UTC {} (in {left}s)",
+                        scope.label(),
+                        usd(spent),
+                        usd(*limit),
+                        period.label()
+                    ),
+                );
+                e.retry_after = Some((*left).max(1).to_string());
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `usd` to the key's and the team's spend of the current day and month; returns the
+    /// new totals of those that have a budget.
+    pub async fn charge(&self, key: Option<&str>, team: Option<&str>, usd: f64) -> Vec<Spent> {
+        if usd <= 0.0 || !usd.is_finite() {
+            return Vec::new();
+        }
+        let now = now_secs();
+        let mut targets = Vec::new();
+        for (scope, name) in [(Scope::Key, key), (Scope::Team, team)] {
+            let Some(name) = name else { continue };
+            let budget = match scope {
+                Scope::Key => self.keys.get(name),
+                Scope::Team => self.teams.get(name),
+            };
+            if budget.is_none() && !self.track_all {
+                continue;
+            }
+            for p in PERIODS {
+                let (id, left) = period_now(p, now);
+                targets.push((slot(scope, name, &id), scope, name, p, budget.and_then(|b| p.limit(b)), left));
+            }
+        }
+        if targets.is_empty() {
+            return Vec::new();
+        }
+        let totals: Vec<f64> = match &self.store {
+            Store::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+                let current: Vec<String> = PERIODS.iter().map(|p| period_now(*p, now).0).collect();
+                map.retain(|k, _| current.iter().any(|id| k.ends_with(&format!(":{id}"))));
+                targets
+                    .iter()
+                    .map(|t| {
+                        let v = map.entry(t.0.clone()).or_insert(0.0);
+                        *v += usd;
+                        *v
+                    })
+                    .collect()
+            }
+            Store::Redis { conn, prefix } => {
+                let mut pipe = redis::pipe();
+                for t in &targets {
+                    let k = format!("{prefix}{}", t.0);
+                    // The slot outlives its period by a day so the report can still show it.
+                    pipe.cmd("INCRBYFLOAT").arg(&k).arg(usd).cmd("EXPIRE").arg(&k).arg(t.5 + 86_400).ignore();
+                }
+                let mut conn = conn.clone();
+                match pipe.query_async::<Vec<f64>>(&mut conn).await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(error = %e, usd, "budgets could not record spend in redis");
+                        return Vec::new();
+                    }
+                }
+            }
+        };
+        targets
+            .into_iter()
+            .zip(totals)
+            .filter(|(t, _)| t.4.is_some())
+            .map(|(t, usd)| Spent { scope: t.1, name: t.2.to_string(), period: t.3, usd, limit: t.4 })
+            .collect()
+    }
+
+    /// Spend and budgets of every key and team in the current day and month (`GET /admin/spend`).
+    pub async fn report(&self) -> Result<Value, redis::RedisError> {
+        let now = now_secs();
+        let ids: Vec<String> = PERIODS.iter().map(|p| period_now(*p, now).0).collect();
+        let mut entries: Vec<(Scope, &str, Option<&BudgetConfig>)> = Vec::new();
+        entries.extend(self.known_keys.keys().map(|k| (Scope::Key, k.as_str(), self.keys.get(k))));
+        entries.extend(self.known_teams.iter().map(|t| (Scope::Team, t.as_str(), self.teams.get(t))));
+        let slots: Vec<String> =
+            entries.iter().flat_map(|(s, n, _)| ids.iter().map(move |id| slot(*s, n, id))).collect();
+        let spent = if slots.is_empty() { Vec::new() } else { self.read(&slots).await? };
+        let mut keys = Vec::new();
+        let mut teams = Vec::new();
+        for (i, (scope, name, budget)) in entries.iter().enumerate() {
+            let (day, month) = (spent[2 * i], spent[2 * i + 1]);
+            let mut v = json!({
+                "name": name,
+                "day": {"period": ids[0], "spend_usd": day, "budget_usd": budget.and_then(|b| b.daily_usd)},
+                "month": {"period": ids[1], "spend_usd": month, "budget_usd": budget.and_then(|b| b.monthly_usd)},
+            });
+            match scope {
+                Scope::Key => {
+                    v["team"] = json!(self.known_keys.get(*name).cloned().flatten());
+                    keys.push(v);
+                }
+                Scope::Team => teams.push(v),
+            }
+        }
+        Ok(json!({"keys": keys, "teams": teams}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollar_amounts() {
+        assert_eq!(usd(5.0), "5.00");
+        assert_eq!(usd(0.003), "0.003");
+        assert_eq!(usd(0.0042000000001), "0.0042");
+        assert_eq!(usd(2.1), "2.10");
+        assert_eq!(usd(1234.5), "1234.50");
+    }
+
+    #[test]
+    fn calendar_periods_in_utc() {
+        // 2026-11-22T10:00:00Z
+        let t = days_from_civil(2026, 11, 22) * 86_400 + 36_000;
+        assert_eq!(civil(t / 86_400), (2026, 11, 22));
+        assert_eq!(period_now(Period::Day, t), ("2026-11-22".to_string(), 14 * 3600));
+        let (id, left) = period_now(Period::Month, t);
+        assert_eq!((id.as_str(), left), ("2026-11", 8 * 86_400 + 14 * 3600));
+        let dec = days_from_civil(2024, 12, 31) * 86_400;
+        assert_eq!(period_now(Period::Month, dec), ("2024-12".to_string(), 86_400));
+        assert_eq!(civil(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+        assert_eq!(civil(0), (1970, 1, 1));
+    }
+
+    fn budgets(key: Option<BudgetConfig>, team: Option<BudgetConfig>) -> Budgets {
+        let kc: crate::config::KeyConfig = serde_json::from_value(json!({
+            "name": "alice", "team": "red", "key_sha256": crate::stack::auth::hash_key("k"),
+        }))
+        .unwrap();
+        let kc = crate::config::KeyConfig { budget: key, ..kc };
+        let keys = Keys::from_config(&[kc], None, &|_| None).unwrap();
+        let teams = BTreeMap::from([("red".to_string(), TeamConfig { budget: team })]);
+        Budgets::new(&keys, &teams, None, FailMode::Open)
+    }
+
+    #[tokio::test]
+    async fn key_and_team_budgets_refuse_once_spent() {
+        let b = budgets(Some(BudgetConfig { daily_usd: Some(1.0), monthly_usd: None }), None);
+        b.check(Some("alice"), Some("red")).await.unwrap();
+        let spent = b.charge(Some("alice"), Some("red"), 0.6).await;
+        assert_eq!(spent.len(), 1, "only the key's daily budget is reported: {spent:?}");
+        b.check(Some("alice"), Some("red")).await.unwrap();
+        b.charge(Some("alice"), Some("red"), 0.4).await;
+        let e = b.check(Some("alice"), Some("red")).await.unwrap_err();
+        assert_eq!(e.status, 429);
+        assert!(
+            e.message.starts_with("budget exceeded: key \"alice\" has spent $1.00 of its $1.00 daily"),
+            "{}",
+            e.message
+        );
+        assert!(e.retry_after.is_some());
+        let team = budgets(None, Some(BudgetConfig { daily_usd: None, monthly_usd: Some(0.5) }));
+        team.charge(Some("alice"), Some("red"), 0.5).await;
+        assert!(team.check(Some("alice"), Some("red")).await.unwrap_err().message.contains("team \"red\""));
+        assert!(team.check(Some("bob"), None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn report_lists_every_key_and_team() {
+        let b = budgets(None, Some(BudgetConfig { daily_usd: Some(2.0), monthly_usd: None }));
+        b.charge(Some("alice"), Some("red"), 0.25).await;
+        let r = b.report().await.unwrap();
+        assert_eq!(r["keys"][0]["name"], "alice");
+        assert_eq!(r["keys"][0]["team"], "red");
+        assert_eq!(r["keys"][0]["day"]["spend_usd"], 0.25);
+        assert_eq!(r["teams"][0]["month"]["spend_usd"], 0.25);
+        assert_eq!(r["teams"][0]["day"]["budget_usd"], 2.0);
+    }
+}

@@ -1,0 +1,46 @@
+//! Operator endpoints: `GET /metrics` (Prometheus exposition; on the main port, or alone on
+//! `metrics.listen`) and `GET /admin/spend` (spend and budgets per key and team for the current
+//! UTC day and month; needs the master key from `admin`, compared in constant time).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use serde_json::json;
+
+use crate::gateway::{AppState, json_response};
+
+/// The exposition, with the cooldown gauge of every configured deployment.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response<Body> {
+    let deployments: Vec<_> = state.registry.aliases.values().flat_map(|a| a.deployments.iter().cloned()).collect();
+    let cooling: Vec<(&str, &str, bool)> =
+        deployments.iter().map(|d| (d.provider.name.as_str(), d.model.as_str(), state.router.in_cooldown(d))).collect();
+    let text = state.obs.metrics.render(cooling.into_iter());
+    let mut resp = Response::new(Body::from(text));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    resp
+}
+
+fn admin_error(status: StatusCode, message: &str) -> Response<Body> {
+    json_response(status, json!({"error": {"message": message}}).to_string().into_bytes())
+}
+
+/// Spend per key and team (master key required).
+pub async fn spend(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response<Body> {
+    let Some(admin) = &state.obs.admin else {
+        return admin_error(StatusCode::NOT_FOUND, "the admin API is off (set admin.key in the config)");
+    };
+    if let Err(e) = admin.check(&headers) {
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED);
+        return admin_error(status, &e.message);
+    }
+    match state.obs.budgets.report().await {
+        Ok(v) => json_response(StatusCode::OK, v.to_string().into_bytes()),
+        Err(e) => {
+            tracing::warn!(error = %e, "spend report: redis unreachable");
+            admin_error(StatusCode::SERVICE_UNAVAILABLE, "spend unavailable: redis unreachable")
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The Prometheus metrics of one gateway: a `metrics-exporter-prometheus` recorder owned by the
+//! gateway (not installed globally, so several gateways in one process, such as tests, each
+//! count their own), fed by the usage sink below and by a few direct calls (gauges of calls in
+//! flight and open streams, cooldowns, budget gauges), rendered on `GET /metrics`.
+//!
+//! Labels are low-cardinality by construction: keys and teams come from the config; free-form
+//! values (model names callers send, upstream model ids) are capped per label at
+//! `metrics.max_label_values` distinct values, after which they are reported as `other`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use metrics::{Label, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+
+use super::names::*;
+use crate::ir::Dialect;
+use crate::usage::{CallRecord, Outcome, Rejection, UsageSink};
+
+/// Label value for "not applicable" (no key on an open gateway, no provider before routing).
+pub const NONE: &str = "none";
+
+/// Why the metrics could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    #[error("histogram buckets: {0}")]
+    Buckets(String),
+}
+
+impl MetricsError {
+    pub fn label(&self) -> &'static str {
+        "metrics_buckets"
+    }
+}
+
+/// Caps the distinct values of free-form labels.
+struct LabelLimits {
+    max: usize,
+    seen: Mutex<HashMap<&'static str, HashSet<String>>>,
+}
+
+impl LabelLimits {
+    fn bound(&self, label: &'static str, value: &str) -> String {
+        let Ok(mut seen) = self.seen.lock() else { return "other".into() };
+        let set = seen.entry(label).or_default();
+        if set.contains(value) {
+            return value.to_string();
+        }
+        if set.len() < self.max {
+            set.insert(value.to_string());
+            return value.to_string();
+        }
+        "other".into()
+    }
+}
+
+/// Decrements its gauge when dropped.
+pub struct GaugeGuard(metrics::Gauge);
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
+
+/// One gateway's metrics.
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    limits: LabelLimits,
+}
+
+fn labels(pairs: &[(&'static str, &str)]) -> Vec<Label> {
+    pairs.iter().map(|(k, v)| Label::new(*k, v.to_string())).collect()
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() { NONE } else { s }
+}
+
+impl Metrics {
+    pub fn new(max_label_values: usize) -> Result<Metrics, MetricsError> {
+        let mut builder = PrometheusBuilder::new();
+        for (name, buckets) in
+            [(DURATION, DURATION_BUCKETS), (TTFT, TTFT_BUCKETS), (TPOT, TPOT_BUCKETS), (OVERHEAD, OVERHEAD_BUCKETS)]
+        {
+            builder = builder
+                .set_buckets_for_metric(Matcher::Full(name.to_string()), buckets)
+                .map_err(|e| MetricsError::Buckets(e.to_string()))?;
+        }
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        let m = Metrics {
+            recorder,
+            handle,
+            limits: LabelLimits { max: max_label_values.max(1), seen: Default::default() },
+        };
+        m.with(|| {
+            for (name, kind, unit, help) in ALL {
+                match (kind, unit) {
+                    (Kind::Counter, _) => describe_counter!(*name, *help),
+                    (Kind::Gauge, _) => describe_gauge!(*name, *help),
+                    (Kind::Histogram, Some(u)) => describe_histogram!(*name, *u, *help),
+                    (Kind::Histogram, None) => describe_histogram!(*name, *help),
+                }
+            }
+            gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        });
+        Ok(m)
+    }
+
+    fn with<T>(&self, f: impl FnOnce() -> T) -> T {
+        metrics::with_local_recorder(&self.recorder, f)
+    }
+
+    /// The exposition, after setting the cooldown gauge of each `(provider, upstream model)`.
+    pub fn render<'a>(&self, cooldowns: impl Iterator<Item = (&'a str, &'a str, bool)>) -> String {
+        self.with(|| {
+            for (provider, model, cooling) in cooldowns {
+                let l = labels(&[("provider", provider), ("upstream_model", model)]);
+                gauge!(DEPLOYMENT_COOLDOWN, l).set(if cooling { 1.0 } else { 0.0 });
+            }
+        });
+        self.handle.run_upkeep();
+        self.handle.render()
+    }
+
+    /// Drains histogram samples into their buckets (run periodically, and before rendering).
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
+    /// Counts a call in flight until the guard is dropped.
+    pub fn in_flight(&self, surface: Dialect) -> GaugeGuard {
+        let g = self.with(|| gauge!(IN_FLIGHT, "surface" => surface.label()));
+        g.increment(1.0);
+        GaugeGuard(g)
+    }
+
+    /// Counts an open stream until the guard is dropped.
+    pub fn open_stream(&self, surface: Dialect) -> GaugeGuard {
+        let g = self.with(|| gauge!(OPEN_STREAMS, "surface" => surface.label()));
+        g.increment(1.0);
+        GaugeGuard(g)
+    }
+
+    /// A deployment was put in cooldown.
+    pub fn cooldown(&self, provider: &str, upstream_model: &str) {
+        let model = self.limits.bound("upstream_model", upstream_model);
+        self.with(|| counter!(COOLDOWNS, labels(&[("provider", provider), ("upstream_model", &model)])).increment(1));
+    }
+
+    /// The spend and limit of a budget after a charge.
+    pub fn budget(&self, scope: &str, name: &str, period: &str, spend: f64, limit: Option<f64>) {
+        let l = labels(&[("scope", scope), ("name", name), ("period", period)]);
+        self.with(|| {
+            gauge!(BUDGET_SPEND, l.clone()).set(spend);
+            if let Some(limit) = limit {
+                gauge!(BUDGET_LIMIT, l).set(limit);
+            }
+        });
+    }
+}
+
+impl UsageSink for Metrics {
+    fn record(&self, r: &CallRecord) {
+        let surface = r.surface.label();
+        let key = r.key.as_deref().unwrap_or(NONE);
+        let team = r.team.as_deref().unwrap_or(NONE);
+        let model = self.limits.bound("model", &r.model);
+        let provider = or_none(&r.provider);
+        let upstream = self.limits.bound("upstream_model", or_none(&r.upstream_model));
+        let stream = if r.stream { "true" } else { "false" };
+        let who = [("key", key), ("team", team), ("model", model.as_str())];
+        self.with(|| {
+            let mut l = labels(&[("surface", surface)]);
+            l.extend(labels(&who));
+            l.extend(labels(&[("provider", provider), ("upstream_model", &upstream)]));
+            counter!(REQUESTS, [l.clone(), labels(&[("status_class", r.outcome.status_class())])].concat())
+                .increment(1);
+            if let (Some(fault), Outcome::Error { kind, .. }) = (r.outcome.fault(), r.outcome) {
+                let mut e = labels(&[("surface", surface)]);
+                e.extend(labels(&who));
+                e.extend(labels(&[("provider", provider), ("fault", fault.label()), ("kind", kind)]));
+                counter!(ERRORS, e).increment(1);
+            }
+            let mut t = labels(&who);
+            t.extend(labels(&[("provider", provider), ("upstream_model", &upstream)]));
+            let u = &r.usage;
+            for (kind, n) in [
+                ("input", u.input_tokens),
+                ("output", u.output_tokens),
+                ("cache_read", u.cache_read_tokens),
+                ("cache_write", u.cache_write_tokens),
+                ("reasoning", u.reasoning_tokens),
+            ] {
+                if n > 0 {
+                    counter!(TOKENS, [t.clone(), labels(&[("kind", kind)])].concat()).increment(n);
+                }
+            }
+            match r.cost {
+                Some(usd) => counter!(COST, t).increment((usd * 1e9).round().max(0.0) as u64),
+                None => {
+                    let l = labels(&[("model", &model), ("provider", provider), ("upstream_model", &upstream)]);
+                    counter!(COST_UNKNOWN, l).increment(1);
+                }
+            }
+            let mp = labels(&[("model", &model), ("provider", provider)]);
+            if r.retries > 0 {
+                counter!(RETRIES, mp.clone()).increment(r.retries.into());
+            }
+            if r.fallbacks > 0 {
+                counter!(FALLBACKS, labels(&[("model", &model)])).increment(r.fallbacks.into());
+            }
+            if let Some(hit) = r.cache {
+                let result = if hit { "hit" } else { "miss" };
+                counter!(CACHE, labels(&[("team", team), ("model", &model), ("result", result)])).increment(1);
+            }
+            let d = labels(&[("surface", surface), ("model", &model), ("provider", provider), ("stream", stream)]);
+            histogram!(DURATION, d).record(r.duration.as_secs_f64());
+            if let Some(ttft) = r.time_to_first_byte.filter(|_| r.stream) {
+                histogram!(TTFT, mp.clone()).record(ttft.as_secs_f64());
+                if r.outcome == Outcome::Success && r.usage.output_tokens > 1 {
+                    let per = r.duration.saturating_sub(ttft).as_secs_f64() / (r.usage.output_tokens - 1) as f64;
+                    histogram!(TPOT, mp).record(per);
+                }
+            }
+            let path = match (r.cache, r.passthrough, r.provider.is_empty()) {
+                (Some(true), _, _) => "cache",
+                (_, _, true) => NONE,
+                (_, true, _) => "bytes",
+                (_, false, _) => "translated",
+            };
+            let o = labels(&[("surface", surface), ("path", path), ("stream", stream)]);
+            histogram!(OVERHEAD, o).record(r.overhead().as_secs_f64());
+        });
+    }
+
+    fn reject(&self, r: &Rejection) {
+        let key = r.key.as_deref().unwrap_or(NONE);
+        let team = r.team.as_deref().unwrap_or(NONE);
+        let model = r.model.as_deref().map(|m| self.limits.bound("model", m)).unwrap_or_else(|| NONE.into());
+        let who = labels(&[("surface", r.surface.label()), ("key", key), ("team", team), ("model", &model)]);
+        self.with(|| {
+            let rest = labels(&[("provider", NONE), ("upstream_model", NONE)]);
+            let class = labels(&[("status_class", crate::usage::status_class(r.status))]);
+            counter!(REQUESTS, [who.clone(), rest, class].concat()).increment(1);
+            let e = labels(&[("provider", NONE), ("fault", r.fault.label()), ("kind", r.kind)]);
+            counter!(ERRORS, [who, e].concat()).increment(1);
+            let l = labels(&[("key", key), ("team", team), ("model", &model)]);
+            match r.kind {
+                "rate_limit" => counter!(RATE_LIMITED, l).increment(1),
+                "budget" => counter!(BUDGET_REJECTED, l).increment(1),
+                _ => {}
+            }
+        });
+    }
+}

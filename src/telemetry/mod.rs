@@ -1,0 +1,37 @@
+//! Observability and cost: the price table and the cost of a call, Prometheus metrics,
+//! OpenTelemetry traces and the process's log subscriber. Budgets (a policy) are in
+//! `stack::budget`; this module only feeds them.
+
+pub mod metrics;
+pub mod names;
+pub mod otel;
+pub mod prices;
+pub mod trace;
+
+use std::sync::Arc;
+
+use crate::stack::budget::Budgets;
+use crate::usage::{CallRecord, UsageSink};
+
+/// Charges every priced call to its key's and team's budgets and updates the budget gauges.
+pub struct BudgetSink {
+    pub budgets: Arc<Budgets>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl UsageSink for BudgetSink {
+    fn record(&self, rec: &CallRecord) {
+        let Some(usd) = rec.cost.filter(|c| *c > 0.0) else { return };
+        if rec.key.is_none() && rec.team.is_none() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        let (budgets, metrics) = (self.budgets.clone(), self.metrics.clone());
+        let (key, team) = (rec.key.clone(), rec.team.clone());
+        rt.spawn(async move {
+            for s in budgets.charge(key.as_deref(), team.as_deref(), usd).await {
+                metrics.budget(s.scope.label(), &s.name, s.period.label(), s.usd, s.limit);
+            }
+        });
+    }
+}

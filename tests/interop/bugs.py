@@ -1,0 +1,26 @@
+"""Gateway bugs these tests found and the lead has not fixed yet.
+
+A test that hits one marks itself xfail(strict) with ``expect(request, NAME)``: it keeps running,
+the suite stays green, and the day the bug is fixed the test XPASSes, fails, and says to delete
+the entry here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+KNOWN = {
+    "codex_default_tools": (
+        "Codex 0.169 sends tools[4] {type: namespace, name: multi_agent_v1, tools: [function...]} and "
+        "tools[8] {type: web_search, external_web_access: false}; towards a non-OpenAI upstream amux "
+        "answers 400 'tools[4]: not supported when translating to Anthropic Messages' (then tools[7] "
+        "with multi_agent off), so Codex as installed cannot use any non-OpenAI model"
+    ),
+}
+
+
+def expect(request: pytest.FixtureRequest, name: str) -> None:
+    """Mark the running test as hitting the known bug NAME (strict: a fix makes it fail)."""
+    reason = KNOWN.get(name)
+    if reason:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"gateway bug {name}: {reason}"))

@@ -1,0 +1,98 @@
+"""The real Codex CLI (`codex exec`), pointed at amux, answered by mocks of other dialects.
+
+Codex speaks only OpenAI Responses (streaming, `store: false`, its own tools); here every call is
+translated to the Anthropic mock (and, once, to the Gemini mock). It runs with an isolated
+CODEX_HOME/HOME, a provider defined by `-c model_providers.amux.*` overrides, no retries,
+analytics and update checks off, and a read-only sandbox; it talks to loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bugs
+import harness
+import mock_upstream as mu
+import pytest
+from conftest import ANTHROPIC_ALIAS, GEMINI_ALIAS
+
+
+@pytest.fixture
+def codex() -> Path:
+    b = harness.binary("CODEX_BIN", "codex")
+    if not b.exists():
+        pytest.fail(f"Codex not installed at {b}: run scripts/test.sh (it npm-installs it there)")
+    return b
+
+
+def codex_argv(codex: Path, amux_url: str, model: str, prompt: str, default_tools: bool = False) -> list[str]:
+    overrides = {
+        "model_providers.amux.name": '"amux"',
+        "model_providers.amux.base_url": json.dumps(f"{amux_url}/v1"),
+        "model_providers.amux.env_key": '"AMUX_API_KEY"',
+        "model_providers.amux.wire_api": '"responses"',
+        "model_providers.amux.request_max_retries": "0",
+        "model_providers.amux.stream_max_retries": "0",
+        "model_providers.amux.stream_idle_timeout_ms": str((harness.HARNESS_TIMEOUT_S - 20) * 1000),
+        "model_provider": '"amux"',
+        "model": json.dumps(model),
+        "analytics.enabled": "false",
+        "check_for_update_on_startup": "false",
+    }
+    argv = [str(codex), "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never", "-s", "read-only"]
+    for k, v in overrides.items():
+        argv += ["-c", f"{k}={v}"]
+    if not default_tools:
+        # Codex's sub-agent `namespace` tool and hosted web_search have no translation (see bugs.py).
+        argv += ["-c", 'web_search="disabled"', "--disable", "multi_agent"]
+    return argv + [prompt]
+
+
+def run_codex(codex: Path, gateway, mock, tmp: Path, model: str, prompt: str, **kw) -> harness.Run:
+    home, project = tmp / "home", tmp / "project"
+    project.mkdir(parents=True, exist_ok=True)
+    env = harness.base_env(home)
+    (home / ".codex").mkdir(exist_ok=True)
+    env.update({"CODEX_HOME": str(home / ".codex"), "AMUX_API_KEY": "codex-interop-key"})
+    return harness.run(codex_argv(codex, gateway.url, model, prompt, **kw), project, env, gateway, mock)
+
+
+def test_codex_exec_print(codex, gateway, mock, tmp_path):
+    r = run_codex(codex, gateway, mock, tmp_path, ANTHROPIC_ALIAS, "Reply with a short greeting.")
+    assert r.returncode == 0, r.detail
+    assert mu.ANTHROPIC_TEXT in r.stdout, r.detail
+    assert r.calls and all(c["path"] == "/v1/messages" for c in r.calls), r.detail
+    body = r.calls[0]["body"]
+    assert body["stream"] is True and body["tools"], r.detail
+    assert "codex-interop-key" not in json.dumps(r.calls[0]["headers"]), r.detail
+
+
+def test_codex_tool_loop(codex, gateway, mock, tmp_path):
+    """The Anthropic mock asks Codex to run exec_command; the output comes back as a tool result."""
+    (tmp_path / "project").mkdir(parents=True)
+    (tmp_path / "project" / "notes.txt").write_text("codex-marker-4242\n")
+    prompt = 'Please call the exec_command tool with {"cmd": "cat notes.txt"}'
+    r = run_codex(codex, gateway, mock, tmp_path, ANTHROPIC_ALIAS, prompt)
+    assert r.returncode == 0, r.detail
+    assert mu.TOOL_RESULT_PREFIX in r.stdout and "codex-marker-4242" in r.stdout, r.detail
+    assert len(r.calls) >= 2, r.detail
+    assistant, results = r.calls[-1]["body"]["messages"][-2:]
+    call_ids = [b["id"] for b in assistant["content"] if b["type"] == "tool_use"]
+    result_ids = [b["tool_use_id"] for b in results["content"] if b["type"] == "tool_result"]
+    assert call_ids and result_ids == call_ids, r.detail
+
+
+def test_codex_exec_gemini_upstream(codex, gateway, mock, tmp_path):
+    r = run_codex(codex, gateway, mock, tmp_path, GEMINI_ALIAS, "Reply with a short greeting.")
+    assert r.returncode == 0, r.detail
+    assert mu.GEMINI_TEXT in r.stdout, r.detail
+    assert r.calls and all(c["path"].endswith(":streamGenerateContent") for c in r.calls), r.detail
+
+
+def test_codex_default_tools(codex, gateway, mock, tmp_path, request):
+    """Codex as installed (sub-agent namespace tool, web_search) against a non-OpenAI upstream."""
+    bugs.expect(request, "codex_default_tools")
+    r = run_codex(codex, gateway, mock, tmp_path, ANTHROPIC_ALIAS, "Reply with a short greeting.", default_tools=True)
+    assert r.returncode == 0, r.detail
+    assert mu.ANTHROPIC_TEXT in r.stdout, r.detail

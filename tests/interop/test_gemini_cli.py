@@ -1,0 +1,85 @@
+"""The real Gemini CLI (`gemini -p`), pointed at amux, answered by mocks of other dialects.
+
+Gemini CLI speaks Gemini (`:streamGenerateContent?alt=sse`, `x-goog-api-key`); here its calls are
+translated to the Anthropic mock (and, where amux still refuses, to the OpenAI ones). It runs in
+an isolated HOME whose settings select gemini-api-key auth with telemetry, usage statistics and
+auto-update off, with GOOGLE_GEMINI_BASE_URL at amux; it talks to loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import harness
+import mock_upstream as mu
+import pytest
+from conftest import ANTHROPIC_ALIAS, OPENAI_ALIAS, RESPONSES_ALIAS
+
+SETTINGS = {
+    "security": {"auth": {"selectedType": "gemini-api-key"}},
+    "telemetry": {"enabled": False},
+    "privacy": {"usageStatisticsEnabled": False},
+    "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+}
+
+
+@pytest.fixture
+def gemini() -> Path:
+    b = harness.binary("GEMINI_BIN", "gemini")
+    if not b.exists():
+        pytest.fail(f"Gemini CLI not installed at {b}: run scripts/test.sh (it npm-installs it there)")
+    return b
+
+
+def run_gemini(gemini: Path, gateway, mock, tmp: Path, model: str, prompt: str) -> harness.Run:
+    home, project = tmp / "home", tmp / "project"
+    project.mkdir(parents=True, exist_ok=True)
+    (home / ".gemini").mkdir(parents=True, exist_ok=True)
+    (home / ".gemini" / "settings.json").write_text(json.dumps(SETTINGS))
+    env = harness.base_env(home)
+    env.update(
+        {
+            "GEMINI_API_KEY": "gemini-interop-key",
+            "GOOGLE_GEMINI_BASE_URL": gateway.url,
+            "GEMINI_CLI_TRUST_WORKSPACE": "true",
+            "CI": "1",
+        }
+    )
+    return harness.run([str(gemini), "-m", model, "-p", prompt], project, env, gateway, mock)
+
+
+def test_gemini_cli_print(gemini, gateway, mock, tmp_path):
+    r = run_gemini(gemini, gateway, mock, tmp_path, ANTHROPIC_ALIAS, "Reply with a short greeting.")
+    assert r.returncode == 0, r.detail
+    assert mu.ANTHROPIC_TEXT in r.stdout, r.detail
+    assert r.calls and all(c["path"] == "/v1/messages" for c in r.calls), r.detail
+    body = r.calls[0]["body"]
+    assert body["stream"] is True and body["tools"] and body["system"], r.detail
+    assert "gemini-interop-key" not in json.dumps(r.calls[0]["headers"]), r.detail
+
+
+def test_gemini_cli_tool_loop(gemini, gateway, mock, tmp_path):
+    """The Anthropic mock asks Gemini CLI to run read_file; the content comes back as a tool result."""
+    (tmp_path / "project").mkdir(parents=True)
+    (tmp_path / "project" / "notes.txt").write_text("gemini-marker-7373\n")
+    prompt = 'Please call the read_file tool with {"file_path": "notes.txt"}'
+    r = run_gemini(gemini, gateway, mock, tmp_path, ANTHROPIC_ALIAS, prompt)
+    assert r.returncode == 0, r.detail
+    assert mu.TOOL_RESULT_PREFIX in r.stdout and "gemini-marker-7373" in r.stdout, r.detail
+    assistant, results = r.calls[-1]["body"]["messages"][-2:]
+    call_ids = [b["id"] for b in assistant["content"] if b["type"] == "tool_use"]
+    result_ids = [b["tool_use_id"] for b in results["content"] if b["type"] == "tool_result"]
+    assert call_ids and result_ids == call_ids, r.detail
+
+
+@pytest.mark.parametrize("alias,text", [(OPENAI_ALIAS, mu.OPENAI_TEXT), (RESPONSES_ALIAS, mu.RESPONSES_TEXT)])
+def test_gemini_cli_openai_upstreams(gemini, gateway, mock, tmp_path, alias, text):
+    """Gemini CLI always sends generationConfig.topK (64); the OpenAI dialects have no top_k field,
+    amux forwards it under that name (open-model servers take it)."""
+    r = run_gemini(gemini, gateway, mock, tmp_path, alias, "Reply with a short greeting.")
+    assert r.returncode == 0, r.detail
+    assert text in r.stdout, r.detail
+    up_path = "/v1/chat/completions" if alias == OPENAI_ALIAS else "/v1/responses"
+    assert r.calls and all(c["path"] == up_path for c in r.calls), r.detail
+    assert r.calls[0]["body"].get("top_k") == 64, "top_k is forwarded under its extension name"
