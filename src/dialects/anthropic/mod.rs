@@ -2,12 +2,13 @@
 //! following the contract in [`crate::dialects`] and the rules in the translation notes.
 //!
 //! Files: `wire` / `wire_stream` (serde wire types), `request_decode` (caller body -> IR, with the table of
-//! fields dropped on purpose), `request_encode` (IR -> upstream body), `response` (Message both
+//! fields dropped on purpose; `request_fast` is its one-pass path for ordinary bodies), `request_encode` (IR -> upstream body), `response` (Message both
 //! ways, stop reasons, usage), `stream_decode` / `stream_encode` (SSE both ways), `error`.
 
 mod error;
 mod request_decode;
 mod request_encode;
+mod request_fast;
 mod response;
 mod stream_decode;
 mod stream_encode;

@@ -20,6 +20,7 @@
 
 use serde_json::{Map, Value};
 
+use super::request_fast::decode_fast;
 use super::wire::{
     InMedia, InMessage, InOutputConfig, InRedacted, InRequest, InSource, InText, InThinking, InThinkingBlock, InTool,
     InToolChoice, InToolResult, InToolUse, from_value_at, is_default, join_path,
@@ -32,8 +33,17 @@ use crate::ir::{
 /// Top-level fields dropped on purpose (see the module documentation).
 pub const DROPPED_FIELDS: &[&str] = &["context_management", "service_tier", "cache_control", "inference_geo"];
 
-/// Decodes a caller's `/v1/messages` body.
+/// Decodes a caller's `/v1/messages` body: in one pass when it takes the fast path
+/// (`request_fast`), else with the general decoder.
 pub fn decode_request(body: &[u8]) -> Result<ir::Request, ApiError> {
+    match decode_fast(body) {
+        Some(req) => Ok(req),
+        None => decode_general(body),
+    }
+}
+
+/// The general decoder, which takes every body and names the field at fault.
+pub(super) fn decode_general(body: &[u8]) -> Result<ir::Request, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let wire: InRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -47,12 +57,13 @@ pub fn decode_request(body: &[u8]) -> Result<ir::Request, ApiError> {
     Decoder::default().request(wire)
 }
 
+/// The general decoder: `Value` trees dispatched by hand, errors and unsupported entries by path.
 #[derive(Default)]
-struct Decoder {
-    unsupported: Map<String, Value>,
+pub(super) struct Decoder {
+    pub(super) unsupported: Map<String, Value>,
 }
 
-fn cache(v: Option<Value>) -> Option<CacheControl> {
+pub(super) fn cache(v: Option<Value>) -> Option<CacheControl> {
     v.filter(|v| !v.is_null()).map(CacheControl)
 }
 
@@ -326,7 +337,7 @@ impl Decoder {
         }))
     }
 
-    fn thinking(&mut self, t: InThinking) -> Result<Reasoning, ApiError> {
+    pub(super) fn thinking(&mut self, t: InThinking) -> Result<Reasoning, ApiError> {
         self.extras(t.extra, "thinking");
         Ok(match t.kind.as_str() {
             "enabled" => Reasoning { enabled: true, budget_tokens: t.budget_tokens, ..Reasoning::default() },
@@ -338,7 +349,7 @@ impl Decoder {
         })
     }
 
-    fn output_config(&mut self, oc: InOutputConfig, req: &mut ir::Request) -> Result<(), ApiError> {
+    pub(super) fn output_config(&mut self, oc: InOutputConfig, req: &mut ir::Request) -> Result<(), ApiError> {
         self.extras(oc.extra, "output_config");
         if let Some(effort) = oc.effort {
             let e = ReasoningEffort::parse(&effort)
@@ -352,7 +363,12 @@ impl Decoder {
         Ok(())
     }
 
-    fn format(&mut self, kind: String, schema: Option<Value>, path: &str) -> Result<ResponseFormat, ApiError> {
+    pub(super) fn format(
+        &mut self,
+        kind: String,
+        schema: Option<Value>,
+        path: &str,
+    ) -> Result<ResponseFormat, ApiError> {
         match (kind.as_str(), schema) {
             ("json_schema", Some(schema)) => {
                 Ok(ResponseFormat::JsonSchema { name: "output".to_string(), schema, strict: None, description: None })
@@ -365,7 +381,7 @@ impl Decoder {
     }
 }
 
-fn tool_choice(tc: InToolChoice) -> Result<(ToolChoice, Option<bool>), ApiError> {
+pub(super) fn tool_choice(tc: InToolChoice) -> Result<(ToolChoice, Option<bool>), ApiError> {
     let choice = match tc.kind.as_str() {
         "auto" => ToolChoice::Auto,
         "any" => ToolChoice::Any,

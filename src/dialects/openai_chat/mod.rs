@@ -2,8 +2,9 @@
 //! (OpenAI, Groq, Mistral, DeepSeek, OpenRouter, Ollama, vLLM...).
 //!
 //! - `wire`: the upstream wire types and shared helpers (usage, finish reasons, data URLs);
-//! - `request_decode` (+ `request_messages`) / `request_encode`: caller body -> IR, IR ->
-//!   upstream body;
+//!   `wire_stream`: a stream chunk read straight from its text, borrowing its strings;
+//! - `request_decode` (+ `request_messages`) / `request_encode` (+ `request_wire`): caller body
+//!   -> IR, IR -> upstream body;
 //! - `response`: non-streaming completions both ways;
 //! - `stream_decode` / `stream_encode`: SSE chunks both ways;
 //! - `error`: error bodies both ways.
@@ -15,10 +16,12 @@ mod error;
 mod request_decode;
 mod request_encode;
 mod request_messages;
+mod request_wire;
 mod response;
 mod stream_decode;
 mod stream_encode;
 mod wire;
+mod wire_stream;
 
 #[cfg(test)]
 mod tests;

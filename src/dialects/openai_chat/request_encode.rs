@@ -10,10 +10,12 @@
 //! OpenAI refuses with its own 400. Everything else the target cannot express is refused with a
 //! 400 naming the field.
 
-use serde_json::{Map, Value, json};
-
 use crate::ir::{self, ApiError, Block, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice};
 
+use super::request_wire::{
+    OutCall, OutContent, OutFile, OutFormat, OutFunction, OutJsonSchema, OutMessage, OutName, OutPart, OutRequest,
+    OutTool, OutToolCall, OutToolChoice, OutUrl, StreamOptions,
+};
 use super::wire::{TARGET, data_url};
 
 /// Encodes an IR request for an OpenAI-compatible upstream serving `model`.
@@ -21,69 +23,45 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
     if let Some(field) = req.unsupported.keys().next() {
         return Err(ApiError::unsupported(field.clone(), TARGET));
     }
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), Value::Array(encode_messages(req)?));
+    let mut body = OutRequest { model, messages: encode_messages(req)?, ..OutRequest::default() };
     if let Some(max) = req.max_tokens {
-        let key = if uses_max_completion_tokens(model) { "max_completion_tokens" } else { "max_tokens" };
-        body.insert(key.into(), json!(max));
+        if uses_max_completion_tokens(model) {
+            body.max_completion_tokens = Some(max);
+        } else {
+            body.max_tokens = Some(max);
+        }
     }
-    if let Some(t) = req.temperature {
-        body.insert("temperature".into(), json!(t));
-    }
+    body.temperature = req.temperature;
     // Chat Completions has no top_k; the open-model servers (vLLM, Ollama, LM Studio, Together,
     // Fireworks, OpenRouter, ...) take it under this name, and OpenAI itself answers a clear 400
     // naming it, so it is forwarded rather than dropped or refused here.
-    if let Some(k) = req.top_k {
-        body.insert("top_k".into(), json!(k));
-    }
-    if let Some(p) = req.top_p {
-        body.insert("top_p".into(), json!(p));
-    }
+    body.top_k = req.top_k;
+    body.top_p = req.top_p;
     if !req.stop_sequences.is_empty() {
-        body.insert("stop".into(), json!(req.stop_sequences));
+        body.stop = Some(&req.stop_sequences);
     }
     if req.stream {
-        body.insert("stream".into(), json!(true));
-        body.insert("stream_options".into(), json!({"include_usage": true}));
+        body.stream = Some(true);
+        body.stream_options = Some(StreamOptions { include_usage: true });
     }
     if !req.tools.is_empty() {
-        body.insert("tools".into(), encode_tools(req));
-        if let Some(choice) = &req.tool_choice {
-            body.insert("tool_choice".into(), encode_tool_choice(choice));
-        }
-        if let Some(p) = req.parallel_tool_calls {
-            body.insert("parallel_tool_calls".into(), json!(p));
-        }
+        body.tools = Some(encode_tools(req));
+        body.tool_choice = req.tool_choice.as_ref().map(encode_tool_choice);
+        body.parallel_tool_calls = req.parallel_tool_calls;
     } else if let Some(ToolChoice::Any | ToolChoice::Tool { .. }) = &req.tool_choice {
         return Err(ApiError::invalid_field("tool_choice", "requires a tool but the request has no tools"));
     }
-    if let Some(effort) = reasoning_effort(req) {
-        body.insert("reasoning_effort".into(), json!(effort));
-    }
-    match &req.response_format {
-        None | Some(ResponseFormat::Text) => {}
-        Some(ResponseFormat::JsonObject) => {
-            body.insert("response_format".into(), json!({"type": "json_object"}));
-        }
-        Some(ResponseFormat::JsonSchema { name, schema, strict, description }) => {
-            let mut js = Map::new();
-            js.insert("name".into(), json!(name));
-            if let Some(d) = description {
-                js.insert("description".into(), json!(d));
-            }
-            js.insert("schema".into(), schema.clone());
-            if let Some(s) = strict {
-                js.insert("strict".into(), json!(s));
-            }
-            body.insert("response_format".into(), json!({"type": "json_schema", "json_schema": js}));
-        }
-    }
-    if let Some(user) = &req.user {
-        body.insert("user".into(), json!(user));
-    }
-    serde_json::to_vec(&Value::Object(body))
-        .map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding request: {e}")))
+    body.reasoning_effort = reasoning_effort(req);
+    body.response_format = match &req.response_format {
+        None | Some(ResponseFormat::Text) => None,
+        Some(ResponseFormat::JsonObject) => Some(OutFormat::JsonObject { r#type: "json_object" }),
+        Some(ResponseFormat::JsonSchema { name, schema, strict, description }) => Some(OutFormat::JsonSchema {
+            json_schema: OutJsonSchema { description: description.as_deref(), name, schema, strict: *strict },
+            r#type: "json_schema",
+        }),
+    };
+    body.user = req.user.as_deref();
+    serde_json::to_vec(&body).map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding request: {e}")))
 }
 
 /// OpenAI reasoning models (o1, o3, o4, gpt-5...) reject `max_tokens`.
@@ -104,43 +82,46 @@ fn reasoning_effort(req: &ir::Request) -> Option<&'static str> {
     })
 }
 
-fn encode_tools(req: &ir::Request) -> Value {
-    let tools = req.tools.iter().map(|t| {
-        let mut f = Map::new();
-        f.insert("name".into(), json!(t.name));
-        if let Some(d) = &t.description {
-            f.insert("description".into(), json!(d));
-        }
-        f.insert("parameters".into(), t.input_schema.clone());
-        if let Some(s) = t.strict {
-            f.insert("strict".into(), json!(s));
-        }
-        json!({"type": "function", "function": f})
-    });
-    Value::Array(tools.collect())
+fn encode_tools(req: &ir::Request) -> Vec<OutTool<'_>> {
+    req.tools
+        .iter()
+        .map(|t| OutTool {
+            function: OutFunction {
+                description: t.description.as_deref(),
+                name: &t.name,
+                parameters: &t.input_schema,
+                strict: t.strict,
+            },
+            r#type: "function",
+        })
+        .collect()
 }
 
-fn encode_tool_choice(choice: &ToolChoice) -> Value {
+fn encode_tool_choice(choice: &ToolChoice) -> OutToolChoice<'_> {
     match choice {
-        ToolChoice::Auto => json!("auto"),
-        ToolChoice::Any => json!("required"),
-        ToolChoice::None => json!("none"),
-        ToolChoice::Tool { name } => json!({"type": "function", "function": {"name": name}}),
+        ToolChoice::Auto => OutToolChoice::Mode("auto"),
+        ToolChoice::Any => OutToolChoice::Mode("required"),
+        ToolChoice::None => OutToolChoice::Mode("none"),
+        ToolChoice::Tool { name } => OutToolChoice::Function { function: OutName { name }, r#type: "function" },
     }
 }
 
-fn encode_messages(req: &ir::Request) -> Result<Vec<Value>, ApiError> {
+fn message<'a>(role: &'static str, content: OutContent<'a>) -> OutMessage<'a> {
+    OutMessage { content, role, tool_call_id: None, tool_calls: Vec::new() }
+}
+
+fn encode_messages(req: &ir::Request) -> Result<Vec<OutMessage<'_>>, ApiError> {
     let mut out = Vec::with_capacity(req.messages.len() + 1);
     if !req.system.is_empty() {
         let text: Vec<&str> = req.system.iter().map(|b| b.text.as_str()).collect();
-        out.push(json!({"role": "system", "content": text.join("\n\n")}));
+        out.push(message("system", OutContent::Text(text.join("\n\n"))));
     }
     for (i, m) in req.messages.iter().enumerate() {
         let path = format!("messages[{i}]");
         match m.role {
             Role::System => {
                 let texts = only_text(&m.content, &path)?;
-                out.push(json!({"role": "system", "content": texts.join("\n\n")}));
+                out.push(message("system", OutContent::Text(texts.join("\n\n"))));
             }
             Role::Assistant => out.push(assistant_message(&m.content, &path)?),
             Role::User => user_messages(&m.content, &path, &mut out)?,
@@ -160,17 +141,17 @@ fn only_text<'a>(blocks: &'a [Block], path: &str) -> Result<Vec<&'a str>, ApiErr
         .collect()
 }
 
-fn assistant_message(blocks: &[Block], path: &str) -> Result<Value, ApiError> {
+fn assistant_message<'a>(blocks: &'a [Block], path: &str) -> Result<OutMessage<'a>, ApiError> {
     let mut texts = Vec::new();
     let mut calls = Vec::new();
     for (j, b) in blocks.iter().enumerate() {
         match b {
             Block::Text { text, .. } => texts.push(text.as_str()),
-            Block::ToolUse { id, name, input } => calls.push(json!({
-                "id": id,
-                "type": "function",
-                "function": {"name": name, "arguments": input.to_string()},
-            })),
+            Block::ToolUse { id, name, input } => calls.push(OutToolCall {
+                function: OutCall { arguments: input.to_string(), name },
+                id,
+                r#type: "function",
+            }),
             // Chat Completions has no reasoning input.
             Block::Thinking { .. } | Block::RedactedThinking { .. } => {}
             _ => {
@@ -178,43 +159,45 @@ fn assistant_message(blocks: &[Block], path: &str) -> Result<Value, ApiError> {
             }
         }
     }
-    let mut msg = Map::new();
-    msg.insert("role".into(), json!("assistant"));
-    msg.insert("content".into(), if texts.is_empty() { Value::Null } else { json!(texts.join("\n\n")) });
-    if !calls.is_empty() {
-        msg.insert("tool_calls".into(), Value::Array(calls));
-    }
-    Ok(Value::Object(msg))
+    let content = if texts.is_empty() { OutContent::Null } else { OutContent::Text(texts.join("\n\n")) };
+    Ok(OutMessage { content, role: "assistant", tool_call_id: None, tool_calls: calls })
 }
 
 /// One IR user message -> `tool` messages (its tool results, first), then one user message with
 /// the images those results carried and the message's other content.
-fn user_messages(blocks: &[Block], path: &str, out: &mut Vec<Value>) -> Result<(), ApiError> {
+fn user_messages<'a>(blocks: &'a [Block], path: &str, out: &mut Vec<OutMessage<'a>>) -> Result<(), ApiError> {
     let mut parts = Vec::new();
     let mut tool_images = Vec::new();
     for (j, b) in blocks.iter().enumerate() {
-        let bpath = format!("{path}.content[{j}]");
         match b {
             Block::ToolResult { tool_use_id, content, is_error, .. } => {
                 let mut texts = Vec::new();
                 for (k, c) in content.iter().enumerate() {
-                    let cpath = format!("{bpath}.content[{k}]");
                     match c {
                         Block::Text { text, .. } => texts.push(text.as_str()),
-                        Block::Image { source, .. } => tool_images.push(image_part(source, &cpath)?),
-                        _ => return Err(ApiError::unsupported(cpath, TARGET)),
+                        Block::Image { source, .. } => {
+                            tool_images.push(image_part(source, || format!("{path}.content[{j}].content[{k}]"))?);
+                        }
+                        _ => return Err(ApiError::unsupported(format!("{path}.content[{j}].content[{k}]"), TARGET)),
                     }
                 }
                 let mut text = texts.join("\n");
                 if *is_error {
                     text.insert_str(0, "Error: ");
                 }
-                out.push(json!({"role": "tool", "tool_call_id": tool_use_id, "content": text}));
+                out.push(OutMessage {
+                    content: OutContent::Text(text),
+                    role: "tool",
+                    tool_call_id: Some(tool_use_id),
+                    tool_calls: Vec::new(),
+                });
             }
-            Block::Text { text, .. } => parts.push(json!({"type": "text", "text": text})),
-            Block::Image { source, .. } => parts.push(image_part(source, &bpath)?),
-            Block::Document { source, title, .. } => parts.push(document_part(source, title, &bpath)?),
-            _ => return Err(ApiError::unsupported(bpath, TARGET)),
+            Block::Text { text, .. } => parts.push(OutPart::text(text.clone())),
+            Block::Image { source, .. } => parts.push(image_part(source, || format!("{path}.content[{j}]"))?),
+            Block::Document { source, title, .. } => {
+                parts.push(document_part(source, title, || format!("{path}.content[{j}]"))?);
+            }
+            _ => return Err(ApiError::unsupported(format!("{path}.content[{j}]"), TARGET)),
         }
     }
     tool_images.append(&mut parts);
@@ -222,46 +205,54 @@ fn user_messages(blocks: &[Block], path: &str, out: &mut Vec<Value>) -> Result<(
     if parts.is_empty() {
         return Ok(());
     }
-    let all_text = parts.iter().all(|p| p["type"] == "text");
-    let content = if all_text {
-        let texts: Vec<&str> = parts.iter().filter_map(|p| p["text"].as_str()).collect();
-        json!(texts.join("\n\n"))
-    } else {
-        Value::Array(parts)
+    let texts: Option<Vec<&str>> = parts
+        .iter()
+        .map(|p| match p {
+            OutPart::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let content = match texts {
+        Some(texts) => OutContent::Text(texts.join("\n\n")),
+        None => OutContent::Parts(parts),
     };
-    out.push(json!({"role": "user", "content": content}));
+    out.push(message("user", content));
     Ok(())
 }
 
-fn image_part(source: &MediaSource, path: &str) -> Result<Value, ApiError> {
+fn image_part<'a>(source: &'a MediaSource, path: impl Fn() -> String) -> Result<OutPart<'a>, ApiError> {
     let url = match source {
         MediaSource::Base64 { media_type, data } => data_url(media_type, data),
         MediaSource::Url { url } => url.clone(),
         MediaSource::Text { .. } | MediaSource::FileId { .. } => {
-            return Err(ApiError::unsupported(format!("{path}.source"), TARGET));
+            return Err(ApiError::unsupported(format!("{}.source", path()), TARGET));
         }
     };
-    Ok(json!({"type": "image_url", "image_url": {"url": url}}))
+    Ok(OutPart::Image { image_url: OutUrl { url }, r#type: "image_url" })
 }
 
-fn document_part(source: &MediaSource, title: &Option<String>, path: &str) -> Result<Value, ApiError> {
+fn document_part<'a>(
+    source: &'a MediaSource,
+    title: &'a Option<String>,
+    path: impl Fn() -> String,
+) -> Result<OutPart<'a>, ApiError> {
     match source {
-        MediaSource::Base64 { media_type, data } => {
-            let filename = title.clone().unwrap_or_else(|| "document.pdf".into());
-            Ok(json!({"type": "file", "file": {
-                "filename": filename,
-                "file_data": data_url(media_type, data),
-            }}))
-        }
+        MediaSource::Base64 { media_type, data } => Ok(OutPart::File {
+            file: OutFile {
+                file_data: data_url(media_type, data),
+                filename: title.as_deref().unwrap_or("document.pdf"),
+            },
+            r#type: "file",
+        }),
         MediaSource::Text { data, .. } => {
             let text = match title {
                 Some(t) => format!("{t}\n\n{data}"),
                 None => data.clone(),
             };
-            Ok(json!({"type": "text", "text": text}))
+            Ok(OutPart::text(text))
         }
         MediaSource::Url { .. } | MediaSource::FileId { .. } => {
-            Err(ApiError::unsupported(format!("{path}.source"), TARGET))
+            Err(ApiError::unsupported(format!("{}.source", path()), TARGET))
         }
     }
 }

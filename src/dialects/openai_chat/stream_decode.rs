@@ -13,7 +13,8 @@ use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, StopReason, StreamE
 use crate::sse::SseEvent;
 
 use super::error::decode_stream_error;
-use super::wire::{self, ChoiceMessage, Chunk, WireToolCall, generated_call_id};
+use super::wire::{self, Chunk, generated_call_id};
+use super::wire_stream::{StreamChunk, StreamDelta, StreamToolCall};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Open {
@@ -60,6 +61,19 @@ impl StreamDecoder {
             self.complete(out);
             return;
         }
+        // Fast path: the chunk straight from the text. Anything it does not take (an error
+        // report, a malformed chunk, duplicate keys) goes through a parsed `Value`, as before.
+        if ev.event.as_deref() != Some("error")
+            && let Ok(chunk) = serde_json::from_str::<StreamChunk>(data)
+            && chunk.error.is_none()
+        {
+            return self.chunk(&chunk, out);
+        }
+        self.feed_value(ev, data, out);
+    }
+
+    /// The general path: parse a `Value`, report an error chunk, else read it as a chunk.
+    fn feed_value(&mut self, ev: &SseEvent, data: &str, out: &mut Vec<StreamEvent>) {
         let value: Value = match serde_json::from_str(data) {
             Ok(v) => v,
             Err(e) => return self.fail(out, format!("upstream sent an invalid chunk: {e}")),
@@ -69,11 +83,19 @@ impl StreamDecoder {
             out.push(StreamEvent::Error(decode_stream_error(&value)));
             return;
         }
-        let chunk: Chunk = match serde_json::from_value(value) {
-            Ok(c) => c,
-            Err(e) => return self.fail(out, format!("upstream sent an invalid chunk: {e}")),
-        };
-        self.start(&chunk, out);
+        if let Err(e) = serde_json::from_value::<Chunk>(value.clone()) {
+            return self.fail(out, format!("upstream sent an invalid chunk: {e}"));
+        }
+        // A valid chunk the fast path refused (duplicate keys): its normalized text is one it takes.
+        let text = value.to_string();
+        match serde_json::from_str::<StreamChunk>(&text) {
+            Ok(chunk) => self.chunk(&chunk, out),
+            Err(e) => self.fail(out, format!("upstream sent an invalid chunk: {e}")),
+        }
+    }
+
+    fn chunk(&mut self, chunk: &StreamChunk<'_>, out: &mut Vec<StreamEvent>) {
+        self.start(chunk, out);
         if let Some(u) = &chunk.usage {
             self.usage = u.to_ir();
         }
@@ -103,18 +125,18 @@ impl StreamDecoder {
         }
     }
 
-    fn start(&mut self, chunk: &Chunk, out: &mut Vec<StreamEvent>) {
+    fn start(&mut self, chunk: &StreamChunk<'_>, out: &mut Vec<StreamEvent>) {
         if !self.started {
             self.started = true;
             out.push(StreamEvent::MessageStart {
-                id: chunk.id.clone().unwrap_or_default(),
-                model: chunk.model.clone().unwrap_or_default(),
+                id: chunk.id.as_deref().unwrap_or_default().to_string(),
+                model: chunk.model.as_deref().unwrap_or_default().to_string(),
                 usage: Usage::default(),
             });
         }
     }
 
-    fn delta(&mut self, d: &ChoiceMessage, out: &mut Vec<StreamEvent>) -> Result<(), String> {
+    fn delta(&mut self, d: &StreamDelta<'_>, out: &mut Vec<StreamEvent>) -> Result<(), String> {
         if let Some(r) = d.reasoning_text().filter(|r| !r.is_empty()) {
             let index = self.ensure(Open::Thinking, BlockStart::Thinking, out);
             out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::Thinking(r.to_string()) });
@@ -132,7 +154,7 @@ impl StreamDecoder {
         Ok(())
     }
 
-    fn tool_piece(&mut self, piece: &WireToolCall, out: &mut Vec<StreamEvent>) -> Result<(), String> {
+    fn tool_piece(&mut self, piece: &StreamToolCall<'_>, out: &mut Vec<StreamEvent>) -> Result<(), String> {
         let f = piece.function.as_ref();
         let name = f.and_then(|f| f.name.as_deref()).filter(|n| !n.is_empty());
         let id = piece.id.as_deref().filter(|i| !i.is_empty());
@@ -162,7 +184,7 @@ impl StreamDecoder {
                 _ => generated_call_id(),
             };
             self.ids_used.insert(id.clone());
-            self.open_tool_id = piece.id.clone();
+            self.open_tool_id = piece.id.as_deref().map(str::to_string);
             let start = BlockStart::ToolUse { id, name: name.unwrap_or_default().to_string() };
             self.open_block(Open::Tool(k), start, out);
         }

@@ -5,17 +5,22 @@
 //! Tool calls are numbered 0.. in the order their blocks open. The stream ends with the usage
 //! chunk (when the caller asked for `stream_options.include_usage`) and `data: [DONE]`, or with a
 //! `data: {"error":...}` chunk.
+//!
+//! Chunks are written straight into the output buffer: the part of every chunk that does not
+//! change within a stream (`created`, `id`, `model`, `object`) is serialized once, and only the
+//! delta is serialized per chunk. Keys come out in sorted order, as `serde_json::Value` (without
+//! `preserve_order`) writes them, so the bytes are those of the `Value` encoding.
 
 use std::collections::HashMap;
 
-use bytes::BytesMut;
-use serde_json::{Value, json};
+use bytes::{BufMut, BytesMut};
+use serde::Serialize;
 
 use crate::ir::{self, BlockDelta, BlockStart, StreamEvent, Usage};
 use crate::sse::write_event;
 
 use super::error::error_object;
-use super::wire::{finish_reason, now_secs, usage_json};
+use super::wire::{finish_reason, now_secs};
 
 /// Encodes one caller stream.
 #[derive(Debug)]
@@ -24,6 +29,9 @@ pub struct StreamEncoder {
     id: String,
     model: String,
     created: u64,
+    /// `"created":…,"id":…,"model":…,"object":"chat.completion.chunk"}`: the end of every chunk
+    /// (rebuilt when the message start sets the id and model).
+    tail: Vec<u8>,
     /// IR block index -> tool-call index, for tool_use blocks.
     tool_index: HashMap<usize, usize>,
     tools: usize,
@@ -31,18 +39,72 @@ pub struct StreamEncoder {
     done: bool,
 }
 
+/// A `delta` object; fields in sorted key order, absent ones skipped.
+#[derive(Serialize, Default)]
+struct Delta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<[ToolCall<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+struct ToolCall<'a> {
+    function: Function<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    index: usize,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Function<'a> {
+    arguments: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+}
+
+/// OpenAI's `usage` object (sorted keys).
+#[derive(Serialize)]
+struct WireUsageOut {
+    completion_tokens: u64,
+    completion_tokens_details: ReasoningDetails,
+    prompt_tokens: u64,
+    prompt_tokens_details: PromptDetails,
+    total_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct ReasoningDetails {
+    reasoning_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct PromptDetails {
+    cache_write_tokens: u64,
+    cached_tokens: u64,
+}
+
 impl StreamEncoder {
     pub fn new(req: &ir::Request) -> Self {
-        StreamEncoder {
+        let mut e = StreamEncoder {
             include_usage: req.stream_include_usage,
             id: String::new(),
             model: req.model.clone(),
             created: now_secs(),
+            tail: Vec::new(),
             tool_index: HashMap::new(),
             tools: 0,
             usage: Usage::default(),
             done: false,
-        }
+        };
+        e.build_tail();
+        e
     }
 
     /// Encodes one event (possibly as nothing).
@@ -56,40 +118,51 @@ impl StreamEncoder {
                 if !model.is_empty() {
                     self.model = model.clone();
                 }
+                self.build_tail();
                 self.usage = *usage;
-                self.chunk(out, json!({"role": "assistant", "content": ""}), None);
+                self.chunk(out, &Delta { role: Some("assistant"), content: Some(""), ..Delta::default() }, None);
             }
             StreamEvent::BlockStart { index, block: BlockStart::ToolUse { id, name } } => {
                 let k = self.tools;
                 self.tools += 1;
                 self.tool_index.insert(*index, k);
-                let call = json!({"index": k, "id": id, "type": "function",
-                    "function": {"name": name, "arguments": ""}});
-                self.chunk(out, json!({"tool_calls": [call]}), None);
+                let call = ToolCall {
+                    function: Function { arguments: "", name: Some(name) },
+                    id: Some(id),
+                    index: k,
+                    kind: Some("function"),
+                };
+                self.chunk(out, &Delta { tool_calls: Some([call]), ..Delta::default() }, None);
             }
             StreamEvent::BlockStart { .. } | StreamEvent::BlockStop { .. } | StreamEvent::Ping => {}
             StreamEvent::BlockDelta { index, delta } => match delta {
-                BlockDelta::Text(t) if !t.is_empty() => self.chunk(out, json!({"content": t}), None),
-                BlockDelta::Thinking(t) if !t.is_empty() => self.chunk(out, json!({"reasoning_content": t}), None),
+                BlockDelta::Text(t) if !t.is_empty() => {
+                    self.chunk(out, &Delta { content: Some(t), ..Delta::default() }, None);
+                }
+                BlockDelta::Thinking(t) if !t.is_empty() => {
+                    self.chunk(out, &Delta { reasoning_content: Some(t), ..Delta::default() }, None);
+                }
                 BlockDelta::InputJson(args) if !args.is_empty() => {
                     if let Some(k) = self.tool_index.get(index).copied() {
-                        let call = json!({"index": k, "function": {"arguments": args}});
-                        self.chunk(out, json!({"tool_calls": [call]}), None);
+                        let call = ToolCall {
+                            function: Function { arguments: args, name: None },
+                            id: None,
+                            index: k,
+                            kind: None,
+                        };
+                        self.chunk(out, &Delta { tool_calls: Some([call]), ..Delta::default() }, None);
                     }
                 }
                 _ => {}
             },
             StreamEvent::MessageDelta { stop_reason, usage, .. } => {
                 self.usage.merge_max(usage);
-                let finish = Some(finish_reason(stop_reason.unwrap_or(ir::StopReason::EndTurn)));
-                self.chunk(out, json!({}), finish);
+                let finish = finish_reason(stop_reason.unwrap_or(ir::StopReason::EndTurn));
+                self.chunk(out, &Delta::default(), Some(finish));
             }
             StreamEvent::MessageStop => {
                 if self.include_usage {
-                    let mut body = self.envelope();
-                    body["choices"] = json!([]);
-                    body["usage"] = usage_json(&self.usage);
-                    write_event(out, None, &body.to_string());
+                    self.usage_chunk(out);
                 }
                 write_event(out, None, "[DONE]");
                 self.done = true;
@@ -101,23 +174,64 @@ impl StreamEncoder {
         }
     }
 
-    fn envelope(&self) -> Value {
-        json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-        })
+    fn build_tail(&mut self) {
+        let mut t = Vec::with_capacity(64 + self.id.len() + self.model.len());
+        t.extend_from_slice(b"\"created\":");
+        t.extend_from_slice(self.created.to_string().as_bytes());
+        t.extend_from_slice(b",\"id\":");
+        json_str(&mut t, &self.id);
+        t.extend_from_slice(b",\"model\":");
+        json_str(&mut t, &self.model);
+        t.extend_from_slice(b",\"object\":\"chat.completion.chunk\"");
+        self.tail = t;
     }
 
-    fn chunk(&self, out: &mut BytesMut, delta: Value, finish: Option<&str>) {
-        let mut body = self.envelope();
-        body["choices"] = json!([{
-            "index": 0,
-            "delta": delta,
-            "logprobs": null,
-            "finish_reason": finish,
-        }]);
-        write_event(out, None, &body.to_string());
+    /// One chunk: `{"choices":[{"delta":…,"finish_reason":…,"index":0,"logprobs":null}],<tail>}`.
+    fn chunk(&self, out: &mut BytesMut, delta: &Delta<'_>, finish: Option<&str>) {
+        out.reserve(96 + self.tail.len());
+        out.put_slice(b"data: {\"choices\":[{\"delta\":");
+        put_json(out, delta);
+        out.put_slice(b",\"finish_reason\":");
+        match finish {
+            Some(f) => {
+                out.put_u8(b'"');
+                out.put_slice(f.as_bytes());
+                out.put_u8(b'"');
+            }
+            None => out.put_slice(b"null"),
+        }
+        out.put_slice(b",\"index\":0,\"logprobs\":null}],");
+        out.put_slice(&self.tail);
+        out.put_slice(b"}\n\n");
     }
+
+    /// The usage chunk: `{"choices":[],<tail>,"usage":{…}}`.
+    fn usage_chunk(&self, out: &mut BytesMut) {
+        let u = &self.usage;
+        let usage = WireUsageOut {
+            completion_tokens: u.output_tokens,
+            completion_tokens_details: ReasoningDetails { reasoning_tokens: u.reasoning_tokens },
+            prompt_tokens: u.total_input(),
+            prompt_tokens_details: PromptDetails {
+                cache_write_tokens: u.cache_write_tokens,
+                cached_tokens: u.cache_read_tokens,
+            },
+            total_tokens: u.total_input() + u.output_tokens,
+        };
+        out.put_slice(b"data: {\"choices\":[],");
+        out.put_slice(&self.tail);
+        out.put_slice(b",\"usage\":");
+        put_json(out, &usage);
+        out.put_slice(b"}\n\n");
+    }
+}
+
+/// Serializes `v` into `out`. Serializing these plain structs into memory cannot fail.
+fn put_json<T: Serialize>(out: &mut BytesMut, v: &T) {
+    let _ = serde_json::to_writer((&mut *out).writer(), v);
+}
+
+/// Appends `s` as a JSON string.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
 }

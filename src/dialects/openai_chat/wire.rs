@@ -45,30 +45,39 @@ impl ChoiceMessage {
     /// The content as text: a string, or text parts joined. `Err` names an unknown part type.
     pub fn content_text(&self) -> Result<Option<String>, String> {
         match &self.content {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Array(parts)) => {
-                let mut text = String::new();
-                for part in parts {
-                    match (part.get("type").and_then(Value::as_str), part.get("text")) {
-                        (Some("text"), Some(Value::String(t))) => text.push_str(t),
-                        (kind, _) => {
-                            return Err(format!(
-                                "unsupported content part type {:?} in upstream message",
-                                kind.unwrap_or("")
-                            ));
-                        }
-                    }
-                }
-                Ok(Some(text))
-            }
-            Some(other) => Err(format!("content is neither a string nor parts: {other}")),
+            None => Ok(None),
+            Some(v) => content_value_text(v),
         }
     }
 
     /// The reasoning text under whichever name the server used.
     pub fn reasoning_text(&self) -> Option<&str> {
         self.reasoning_content.as_deref().filter(|s| !s.is_empty()).or(self.reasoning.as_deref())
+    }
+}
+
+/// A message's `content` value as text: a string, or text parts joined; `None` for null. `Err`
+/// names an unknown part type.
+pub fn content_value_text(content: &Value) -> Result<Option<String>, String> {
+    match content {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        Value::Array(parts) => {
+            let mut text = String::new();
+            for part in parts {
+                match (part.get("type").and_then(Value::as_str), part.get("text")) {
+                    (Some("text"), Some(Value::String(t))) => text.push_str(t),
+                    (kind, _) => {
+                        return Err(format!(
+                            "unsupported content part type {:?} in upstream message",
+                            kind.unwrap_or("")
+                        ));
+                    }
+                }
+            }
+            Ok(Some(text))
+        }
+        other => Err(format!("content is neither a string nor parts: {other}")),
     }
 }
 

@@ -5,6 +5,7 @@ mod error;
 mod fixtures;
 mod request_decode;
 mod request_encode;
+mod request_fast;
 mod response;
 mod stream;
 

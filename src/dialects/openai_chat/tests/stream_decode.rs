@@ -193,3 +193,56 @@ fn invalid_json_chunk_is_an_error() {
     let out = run(&["{not json".into()], false);
     assert!(matches!(&out[0], StreamEvent::Error(e) if e.kind == ErrorKind::BadGateway));
 }
+
+fn texts(out: &[StreamEvent]) -> Vec<&str> {
+    out.iter()
+        .filter_map(|e| match e {
+            StreamEvent::BlockDelta { delta: BlockDelta::Text(t), .. } => Some(t.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn error_message(out: &[StreamEvent]) -> &str {
+    match out.last() {
+        Some(StreamEvent::Error(e)) => &e.message,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn escaped_strings_parts_and_duplicate_keys_read_as_a_parsed_value_would() {
+    let out = run(
+        &[
+            chunk(json!({"content": "a\"b\n\u{e9}"}), Value::Null),
+            chunk(json!({"content": [{"type": "text", "text": "p1"}, {"type": "text", "text": "p2"}]}), Value::Null),
+            // Duplicate keys: the last one wins, as in a parsed Value.
+            r#"{"choices":[{"index":0,"delta":{"content":"first","content":"last"}}]}"#.into(),
+            chunk(json!({}), json!("stop")),
+        ],
+        true,
+    );
+    assert_eq!(texts(&out), ["a\"b\n\u{e9}", "p1p2", "last"]);
+    assert!(matches!(out.last(), Some(StreamEvent::MessageStop)));
+}
+
+#[test]
+fn malformed_chunks_keep_their_messages() {
+    let out = run(&[r#"{"choices":"x"}"#.into()], false);
+    assert_eq!(error_message(&out), "upstream sent an invalid chunk: invalid type: string \"x\", expected a sequence");
+    let out = run(&[chunk(json!({"content": 5}), Value::Null)], false);
+    assert_eq!(error_message(&out), "content is neither a string nor parts: 5");
+    let out = run(&[chunk(json!({"content": [{"type": "image_url"}]}), Value::Null)], false);
+    assert_eq!(error_message(&out), "unsupported content part type \"image_url\" in upstream message");
+    let out = run(&["{not json".into()], false);
+    assert_eq!(error_message(&out), "upstream sent an invalid chunk: key must be a string at line 1 column 2");
+}
+
+#[test]
+fn error_event_name_reports_the_chunk_as_an_error() {
+    let mut d = StreamDecoder::new();
+    let mut out = Vec::new();
+    let data = json!({"message": "slow down", "type": "rate_limit_error"}).to_string();
+    d.feed(&SseEvent { event: Some("error".into()), data }, &mut out);
+    assert!(matches!(&out[0], StreamEvent::Error(e) if e.kind == ErrorKind::RateLimit && e.message == "slow down"));
+}

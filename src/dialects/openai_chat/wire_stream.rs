@@ -1,0 +1,159 @@
+//! A streamed `chat.completion.chunk`, deserialized straight from the event's data and borrowing
+//! its strings where they have no escapes.
+//!
+//! The fields and the values they accept are those of [`super::wire::Chunk`] (which reads a
+//! parsed `Value`), so a chunk this type rejects is one the `Value` path rejects too; the decoder
+//! then takes that path for the exact error.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use super::wire::{WireUsage, content_value_text};
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct StreamChunk<'a> {
+    #[serde(borrow)]
+    pub id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub model: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub choices: Vec<StreamChoice<'a>>,
+    pub usage: Option<WireUsage>,
+    /// A non-null `error`: the chunk is an error report.
+    pub error: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct StreamChoice<'a> {
+    pub index: Option<u64>,
+    #[serde(borrow)]
+    pub delta: Option<StreamDelta<'a>>,
+    #[serde(borrow)]
+    pub finish_reason: Option<Cow<'a, str>>,
+}
+
+/// `choices[].delta`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct StreamDelta<'a> {
+    /// A string; some servers (Mistral) send an array of text parts instead.
+    #[serde(borrow)]
+    pub content: Option<Content<'a>>,
+    #[serde(borrow)]
+    pub refusal: Option<Cow<'a, str>>,
+    /// Non-standard: DeepSeek, vLLM, SGLang.
+    #[serde(borrow)]
+    pub reasoning_content: Option<Cow<'a, str>>,
+    /// Non-standard: OpenRouter, Ollama, newer vLLM.
+    #[serde(borrow)]
+    pub reasoning: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub tool_calls: Option<Vec<StreamToolCall<'a>>>,
+}
+
+impl<'a> StreamDelta<'a> {
+    /// The content as text: a string, or text parts joined. `Err` names an unknown part type.
+    pub fn content_text(&self) -> Result<Option<Cow<'_, str>>, String> {
+        match &self.content {
+            None => Ok(None),
+            Some(Content::Text(s)) => Ok(Some(Cow::Borrowed(s))),
+            Some(Content::Other(v)) => Ok(content_value_text(v)?.map(Cow::Owned)),
+        }
+    }
+
+    /// The reasoning text under whichever name the server used.
+    pub fn reasoning_text(&self) -> Option<&str> {
+        self.reasoning_content.as_deref().filter(|s| !s.is_empty()).or(self.reasoning.as_deref())
+    }
+}
+
+/// A piece of a tool call in a chunk delta.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct StreamToolCall<'a> {
+    pub index: Option<u64>,
+    #[serde(borrow)]
+    pub id: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub function: Option<StreamFunction<'a>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct StreamFunction<'a> {
+    #[serde(borrow)]
+    pub name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub arguments: Option<Cow<'a, str>>,
+}
+
+/// A delta's non-null `content`: the usual string, or anything else kept as a `Value`.
+#[derive(Debug)]
+pub enum Content<'a> {
+    Text(Cow<'a, str>),
+    Other(Value),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ContentVisitor)
+    }
+}
+
+struct ContentVisitor;
+
+impl<'de> Visitor<'de> for ContentVisitor {
+    type Value = Content<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Content::Text(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Content::Text(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Content::Text(Cow::Owned(v)))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Content::Other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Content::Other(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Content::Other(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Content::Other(Value::from(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Content::Other(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Content::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Content::Other)
+    }
+}
