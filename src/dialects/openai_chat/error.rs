@@ -53,7 +53,8 @@ fn from_value(status_kind: Option<ErrorKind>, v: &Value) -> ApiError {
     finish(kind, message, code.as_deref(), param)
 }
 
-fn finish(kind: ErrorKind, message: String, code: Option<&str>, param: Option<String>) -> ApiError {
+/// The IR error for an OpenAI-family error body (shared with the Responses dialect).
+pub(crate) fn finish(kind: ErrorKind, message: String, code: Option<&str>, param: Option<String>) -> ApiError {
     let mut e = if code == Some("context_length_exceeded") || looks_like_context_overflow(&message) {
         ApiError::context_overflow(&message)
     } else {
@@ -78,7 +79,8 @@ fn kind_from_type(kind: Option<&str>, code: Option<&str>) -> ErrorKind {
     }
 }
 
-fn truncate(text: &str) -> String {
+/// A non-JSON error body, cut to a readable length (shared with the Responses dialect).
+pub(crate) fn truncate(text: &str) -> String {
     match text.char_indices().nth(MAX_TEXT) {
         Some((i, _)) => format!("{}...", &text[..i]),
         None => text.to_string(),

@@ -12,7 +12,7 @@
 //! The translation rules are those of `notes/mapping.md` (OpenAI sections); each file documents
 //! what it drops on purpose.
 
-mod error;
+pub(crate) mod error;
 mod request_decode;
 mod request_encode;
 mod request_messages;

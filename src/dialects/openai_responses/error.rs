@@ -4,10 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::ir::{ApiError, ErrorKind, looks_like_context_overflow};
-
-/// Longest message kept from a non-JSON error body.
-const MAX_TEXT: usize = 500;
+use crate::dialects::openai_chat::error::{finish, truncate};
+use crate::ir::{ApiError, ErrorKind};
 
 /// Decodes an upstream error body (HTTP status known).
 pub fn decode_error(status: u16, body: &[u8]) -> ApiError {
@@ -68,17 +66,6 @@ fn param_of(obj: &Value) -> Option<String> {
     obj.get("param").and_then(Value::as_str).map(str::to_string)
 }
 
-fn finish(kind: ErrorKind, message: String, code: Option<&str>, param: Option<String>) -> ApiError {
-    let mut e = if code == Some("context_length_exceeded") || looks_like_context_overflow(&message) {
-        ApiError::context_overflow(&message)
-    } else {
-        ApiError::new(kind, message)
-    };
-    e.param = param;
-    e.code = code.map(str::to_string);
-    e
-}
-
 /// Kind for an error without an HTTP status (mid-stream), from its `type` and `code`.
 fn kind_from_code(kind: Option<&str>, code: Option<&str>) -> ErrorKind {
     match (kind.unwrap_or(""), code.unwrap_or("")) {
@@ -93,13 +80,6 @@ fn kind_from_code(kind: Option<&str>, code: Option<&str>) -> ErrorKind {
         }
         ("timeout_error", _) => ErrorKind::Timeout,
         _ => ErrorKind::BadGateway,
-    }
-}
-
-fn truncate(text: &str) -> String {
-    match text.char_indices().nth(MAX_TEXT) {
-        Some((i, _)) => format!("{}...", &text[..i]),
-        None => text.to_string(),
     }
 }
 
