@@ -88,11 +88,13 @@ fn finish(failures: Vec<String>, count: usize) {
     assert!(failures.is_empty(), "{} of {count} golden cases failed:\n{}", failures.len(), failures.join("\n\n"));
 }
 
-#[test]
-fn requests() {
+/// Translates every input of `kind` into every other dialect with `translate` and compares each
+/// result with its golden file. Ids amux makes up (a Gemini call without one) come from a fixed
+/// seed, so outputs are stable.
+fn golden(kind: &str, ext: &str, golden_ext: &str, translate: impl Fn(Dialect, Dialect, &Path, &[u8]) -> String) {
     let (mut failures, mut count) = (Vec::new(), 0);
     for (from, from_name) in DIALECTS {
-        for case in cases(&root().join(from_name).join("requests"), "json") {
+        for case in cases(&root().join(from_name).join(kind), ext) {
             let body = std::fs::read(&case).unwrap();
             for (to, to_name) in DIALECTS {
                 if to == from {
@@ -100,88 +102,55 @@ fn requests() {
                 }
                 count += 1;
                 fastrand::seed(7);
-                let actual = translate::decode_request(from, &body)
-                    .and_then(|req| translate::encode_request(to, &req, "upstream-model"))
-                    .map(|b| pretty_json(&b))
-                    .unwrap_or_else(|e| error_json(&e));
-                check(&golden_path("requests", from_name, to_name, &case, "json"), &actual, &mut failures);
+                let actual = translate(from, to, &case, &body);
+                check(&golden_path(kind, from_name, to_name, &case, golden_ext), &actual, &mut failures);
             }
         }
     }
     finish(failures, count);
+}
+
+#[test]
+fn requests() {
+    golden("requests", "json", "json", |from, to, _, body| {
+        translate::decode_request(from, body)
+            .and_then(|req| translate::encode_request(to, &req, "upstream-model"))
+            .map(|b| pretty_json(&b))
+            .unwrap_or_else(|e| error_json(&e))
+    });
 }
 
 #[test]
 fn responses() {
-    let (mut failures, mut count) = (Vec::new(), 0);
-    for (from, from_name) in DIALECTS {
-        for case in cases(&root().join(from_name).join("responses"), "json") {
-            let body = std::fs::read(&case).unwrap();
-            for (to, to_name) in DIALECTS {
-                if to == from {
-                    continue;
-                }
-                count += 1;
-                // Ids amux makes up (a Gemini call without one) come from this seed.
-                fastrand::seed(7);
-                let actual = translate::decode_response(from, &body)
-                    .map(|r| pretty_json(&translate::encode_response(to, &r)))
-                    .unwrap_or_else(|e| error_json(&e));
-                check(&golden_path("responses", from_name, to_name, &case, "json"), &actual, &mut failures);
-            }
-        }
-    }
-    finish(failures, count);
+    golden("responses", "json", "json", |from, to, _, body| {
+        translate::decode_response(from, body)
+            .map(|r| pretty_json(&translate::encode_response(to, &r)))
+            .unwrap_or_else(|e| error_json(&e))
+    });
 }
 
 #[test]
 fn streams() {
-    let (mut failures, mut count) = (Vec::new(), 0);
-    for (from, from_name) in DIALECTS {
-        for case in cases(&root().join(from_name).join("streams"), "sse") {
-            let body = std::fs::read(&case).unwrap();
-            for (to, to_name) in DIALECTS {
-                if to == from {
-                    continue;
-                }
-                count += 1;
-                fastrand::seed(7);
-                // Feed in small uneven pieces to exercise event reassembly.
-                let req = amux::ir::Request { stream: true, stream_include_usage: true, ..Default::default() };
-                let mut t = translate::StreamTranslator::new(from, to, &req);
-                let mut out = Vec::new();
-                for piece in body.chunks(37) {
-                    out.extend_from_slice(&t.feed(piece, &mut |_| {}));
-                }
-                out.extend_from_slice(&t.finish(&mut |_| {}));
-                let actual = normalize(&String::from_utf8_lossy(&out));
-                check(&golden_path("streams", from_name, to_name, &case, "sse"), &actual, &mut failures);
-            }
+    golden("streams", "sse", "sse", |from, to, _, body| {
+        // Fed in small uneven pieces to exercise event reassembly.
+        let req = amux::ir::Request { stream: true, stream_include_usage: true, ..Default::default() };
+        let mut t = translate::StreamTranslator::new(from, to, &req);
+        let mut out = Vec::new();
+        for piece in body.chunks(37) {
+            out.extend_from_slice(&t.feed(piece, &mut |_| {}));
         }
-    }
-    finish(failures, count);
+        out.extend_from_slice(&t.finish(&mut |_| {}));
+        normalize(&String::from_utf8_lossy(&out))
+    });
 }
 
 #[test]
 fn errors() {
-    let (mut failures, mut count) = (Vec::new(), 0);
-    for (from, from_name) in DIALECTS {
-        for case in cases(&root().join(from_name).join("errors"), "json") {
-            let body = std::fs::read(&case).unwrap();
-            // File names start with the upstream status: `429_rate_limit.json`.
-            let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
-            let status: u16 = stem.split('_').next().and_then(|s| s.parse().ok()).expect("status prefix");
-            for (to, to_name) in DIALECTS {
-                if to == from {
-                    continue;
-                }
-                count += 1;
-                let err = translate::decode_error(from, status, &body);
-                let body = translate::encode_error(to, &err);
-                let actual = format!("status: {}\n{}", err.status, pretty_json(&body));
-                check(&golden_path("errors", from_name, to_name, &case, "txt"), &actual, &mut failures);
-            }
-        }
-    }
-    finish(failures, count);
+    golden("errors", "json", "txt", |from, to, case, body| {
+        // File names start with the upstream status: `429_rate_limit.json`.
+        let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
+        let status: u16 = stem.split('_').next().and_then(|s| s.parse().ok()).expect("status prefix");
+        let err = translate::decode_error(from, status, body);
+        format!("status: {}\n{}", err.status, pretty_json(&translate::encode_error(to, &err)))
+    });
 }
