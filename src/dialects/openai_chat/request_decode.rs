@@ -18,7 +18,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, Tool, ToolChoice};
+use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, Schema, Tool, ToolChoice};
 
 use super::request_messages::decode_messages;
 
@@ -134,8 +134,8 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
             Some(d) => Some(as_str(d, &format!("{fpath}.description"))?.to_string()),
         };
         let input_schema = match f.get("parameters") {
-            None | Some(Value::Null) => serde_json::json!({"type": "object", "properties": {}}),
-            Some(p) => p.clone(),
+            None | Some(Value::Null) => Schema::from_value(&serde_json::json!({"type": "object", "properties": {}})),
+            Some(p) => Schema::from_value(p),
         };
         let strict = match f.get("strict") {
             None | Some(Value::Null) => None,
