@@ -8,6 +8,7 @@
 mod error;
 mod request;
 mod response;
+mod schema;
 mod stream;
 mod usage;
 
@@ -17,6 +18,7 @@ pub use request::{
     Tool, ToolChoice,
 };
 pub use response::{Response, StopReason};
+pub use schema::Schema;
 pub use stream::{BlockDelta, BlockStart, StreamEvent, check_order};
 pub use usage::Usage;
 

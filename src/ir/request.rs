@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::Schema;
+
 /// One chat request, decoded from the caller's dialect.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Request {
@@ -130,7 +132,7 @@ pub struct Tool {
     pub name: String,
     pub description: Option<String>,
     /// JSON Schema of the arguments.
-    pub input_schema: Value,
+    pub input_schema: Schema,
     pub strict: Option<bool>,
     pub cache_control: Option<CacheControl>,
     /// An OpenAI Responses `custom` tool (free-form text input). It is carried as a function tool

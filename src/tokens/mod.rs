@@ -48,7 +48,7 @@ pub fn count_request(req: &Request) -> u64 {
             text.push_str(d);
             text.push('\n');
         }
-        text.push_str(&t.input_schema.to_string());
+        text.push_str(&t.input_schema.to_value().to_string());
         text.push('\n');
     }
     for m in &req.messages {

@@ -27,7 +27,7 @@ use super::wire::{
 };
 use crate::ir::{
     self, ApiError, Block, CacheControl, MediaSource, Message, Reasoning, ReasoningEffort, ResponseFormat, Role,
-    SystemBlock, Tool, ToolChoice,
+    Schema, SystemBlock, Tool, ToolChoice,
 };
 
 /// Top-level fields dropped on purpose (see the module documentation).
@@ -330,7 +330,7 @@ impl Decoder {
         Ok(Some(Tool {
             name: t.name,
             description: t.description,
-            input_schema: t.input_schema,
+            input_schema: Schema::from_value(&t.input_schema),
             strict: t.strict,
             cache_control: cache(t.cache_control),
             custom: false,

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::ir::ApiError;
+use crate::ir::{ApiError, Schema};
 
 // ---------------------------------------------------------------------------------------------
 // Caller requests (decode side)
@@ -260,7 +260,7 @@ pub struct OutTool<'a> {
     pub name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<&'a str>,
-    pub input_schema: &'a Value,
+    pub input_schema: &'a Schema,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]

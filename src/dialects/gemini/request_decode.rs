@@ -21,7 +21,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, SystemBlock, Tool, ToolChoice};
+use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, Schema, SystemBlock, Tool, ToolChoice};
 
 use super::request_contents::decode_contents;
 use super::schema::to_json_schema;
@@ -117,9 +117,9 @@ fn decode_function(f: &Value, path: &str, unsupported: &mut Map<String, Value>) 
         None => None,
     };
     let input_schema = match (get(o, "parametersJsonSchema"), get(o, "parameters")) {
-        (Some(s), _) => s.clone(),
-        (None, Some(p)) => to_json_schema(p),
-        (None, None) => serde_json::json!({"type": "object", "properties": {}}),
+        (Some(s), _) => Schema::from_value(s),
+        (None, Some(p)) => Schema::from_value(&to_json_schema(p)),
+        (None, None) => Schema::from_value(&serde_json::json!({"type": "object", "properties": {}})),
     };
     for (k, x) in o {
         let k = camel(k);

@@ -44,7 +44,7 @@ pub fn encode_request(req: &ir::Request, _model: &str) -> Result<Vec<u8>, ApiErr
                 if let Some(d) = &t.description {
                     f.insert("description".into(), json!(d));
                 }
-                f.insert("parametersJsonSchema".into(), t.input_schema.clone());
+                f.insert("parametersJsonSchema".into(), t.input_schema.to_value());
                 Value::Object(f)
             })
             .collect();

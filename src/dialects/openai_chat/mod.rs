@@ -3,8 +3,8 @@
 //!
 //! - `wire`: the upstream wire types and shared helpers (usage, finish reasons, data URLs);
 //!   `wire_stream`: a stream chunk read straight from its text, borrowing its strings;
-//! - `request_decode` (+ `request_messages`) / `request_encode` (+ `request_wire`): caller body
-//!   -> IR, IR -> upstream body;
+//! - `request_decode` (+ `request_messages`, and `request_fast`, its one-pass path for ordinary
+//!   bodies) / `request_encode` (+ `request_wire`): caller body -> IR, IR -> upstream body;
 //! - `response`: non-streaming completions both ways;
 //! - `stream_decode` / `stream_encode`: SSE chunks both ways;
 //! - `error`: error bodies both ways.
@@ -15,6 +15,7 @@
 pub(crate) mod error;
 mod request_decode;
 mod request_encode;
+mod request_fast;
 mod request_messages;
 mod request_wire;
 mod response;

@@ -18,12 +18,22 @@
 
 use serde_json::{Map, Value};
 
-use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, Tool, ToolChoice};
+use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, Schema, Tool, ToolChoice};
 
+use super::request_fast::decode_fast;
 use super::request_messages::decode_messages;
 
-/// Decodes a caller's Chat Completions request.
+/// Decodes a caller's Chat Completions request: in one pass when it takes the fast path
+/// (`request_fast`), else through a parsed `Value`.
 pub fn decode_request(body: &[u8]) -> Result<ir::Request, ApiError> {
+    match decode_fast(body) {
+        Some(req) => Ok(req),
+        None => decode_general(body),
+    }
+}
+
+/// The general decoder, which takes every body and names the field at fault.
+pub(super) fn decode_general(body: &[u8]) -> Result<ir::Request, ApiError> {
     let root: Value =
         serde_json::from_slice(body).map_err(|e| ApiError::invalid_field("body", format!("invalid JSON: {e}")))?;
     let Value::Object(obj) = root else {
@@ -85,26 +95,10 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
         "tools" => req.tools = decode_tools(v, unsupported)?,
         "tool_choice" => req.tool_choice = decode_tool_choice(v, unsupported)?,
         "parallel_tool_calls" => req.parallel_tool_calls = Some(as_bool(v, key)?),
-        "reasoning_effort" => {
-            let s = as_str(v, key)?;
-            req.reasoning = Some(if s == "none" {
-                Reasoning::default()
-            } else {
-                let effort = ReasoningEffort::parse(s)
-                    .ok_or_else(|| ApiError::invalid_field(key, format!("unknown reasoning effort {s:?}")))?;
-                Reasoning { enabled: true, effort: Some(effort), ..Reasoning::default() }
-            });
-        }
+        "reasoning_effort" => req.reasoning = Some(reasoning(as_str(v, key)?)?),
         "response_format" => req.response_format = Some(decode_response_format(v)?),
         "user" => req.user = Some(as_str(v, key)?.to_string()),
-        // Accepted at their defaults only.
-        "n" if v.as_u64() == Some(1) => {}
-        "logprobs" if v == &Value::Bool(false) => {}
-        "top_logprobs" if v.as_u64() == Some(0) => {}
-        "presence_penalty" | "frequency_penalty" if v.as_f64() == Some(0.0) => {}
-        "logit_bias" if v.as_object().is_some_and(Map::is_empty) => {}
-        "functions" if v.as_array().is_some_and(Vec::is_empty) => {}
-        "modalities" if !v.as_array().is_some_and(|m| m.iter().any(|x| x == "audio")) => {}
+        _ if accepted_default(key, v) => {}
         // Advisory, dropped on purpose (see the table above).
         "seed" | "store" | "metadata" | "service_tier" | "prompt_cache_key" | "safety_identifier" => {}
         // Everything else (n > 1, logprobs, penalties, logit_bias, audio, prediction,
@@ -114,6 +108,36 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
         }
     }
     Ok(())
+}
+
+/// `reasoning_effort` (`none` switches reasoning off).
+pub(super) fn reasoning(s: &str) -> Result<Reasoning, ApiError> {
+    Ok(if s == "none" {
+        Reasoning::default()
+    } else {
+        let effort = ReasoningEffort::parse(s)
+            .ok_or_else(|| ApiError::invalid_field("reasoning_effort", format!("unknown reasoning effort {s:?}")))?;
+        Reasoning { enabled: true, effort: Some(effort), ..Reasoning::default() }
+    })
+}
+
+/// Fields accepted at their defaults only (anything else is unsupported).
+pub(super) fn accepted_default(key: &str, v: &Value) -> bool {
+    match key {
+        "n" => v.as_u64() == Some(1),
+        "logprobs" => v == &Value::Bool(false),
+        "top_logprobs" => v.as_u64() == Some(0),
+        "presence_penalty" | "frequency_penalty" => v.as_f64() == Some(0.0),
+        "logit_bias" => v.as_object().is_some_and(Map::is_empty),
+        "functions" => v.as_array().is_some_and(Vec::is_empty),
+        "modalities" => !v.as_array().is_some_and(|m| m.iter().any(|x| x == "audio")),
+        _ => false,
+    }
+}
+
+/// The schema of a function without `parameters`.
+pub(super) fn empty_parameters() -> Schema {
+    Schema::from_value(&serde_json::json!({"type": "object", "properties": {}}))
 }
 
 fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<Tool>, ApiError> {
@@ -134,8 +158,8 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
             Some(d) => Some(as_str(d, &format!("{fpath}.description"))?.to_string()),
         };
         let input_schema = match f.get("parameters") {
-            None | Some(Value::Null) => serde_json::json!({"type": "object", "properties": {}}),
-            Some(p) => p.clone(),
+            None | Some(Value::Null) => empty_parameters(),
+            Some(p) => Schema::from_value(p),
         };
         let strict = match f.get("strict") {
             None | Some(Value::Null) => None,
@@ -153,7 +177,10 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
     Ok(tools)
 }
 
-fn decode_tool_choice(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Option<ToolChoice>, ApiError> {
+pub(super) fn decode_tool_choice(
+    v: &Value,
+    unsupported: &mut Map<String, Value>,
+) -> Result<Option<ToolChoice>, ApiError> {
     Ok(Some(match v {
         Value::String(s) => match s.as_str() {
             "auto" => ToolChoice::Auto,
@@ -178,7 +205,7 @@ fn decode_tool_choice(v: &Value, unsupported: &mut Map<String, Value>) -> Result
     }))
 }
 
-fn decode_response_format(v: &Value) -> Result<ResponseFormat, ApiError> {
+pub(super) fn decode_response_format(v: &Value) -> Result<ResponseFormat, ApiError> {
     let o = as_object(v, "response_format")?;
     match o.get("type").and_then(Value::as_str) {
         Some("text") => Ok(ResponseFormat::Text),

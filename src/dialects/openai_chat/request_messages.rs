@@ -154,17 +154,7 @@ fn user_content(v: Option<&Value>, path: &str, unsupported: &mut Map<String, Val
                 let cache_control = p.get("cache_control").filter(|v| !v.is_null()).map(|v| CacheControl(v.clone()));
                 blocks.push(Block::Text { text, cache_control });
             }
-            Some("image_url") => {
-                let url = p
-                    .get("image_url")
-                    .and_then(|i| i.get("url"))
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| ApiError::invalid_field(format!("{ppath}.image_url.url"), "required"))?;
-                blocks.push(Block::Image {
-                    source: media_from_url(url, &format!("{ppath}.image_url.url"))?,
-                    cache_control: None,
-                });
-            }
+            Some("image_url") => blocks.push(image_part(p, &ppath)?),
             Some("file") => blocks.push(file_part(p, &ppath)?),
             _ => {
                 unsupported.insert(ppath, p.clone());
@@ -172,6 +162,16 @@ fn user_content(v: Option<&Value>, path: &str, unsupported: &mut Map<String, Val
         }
     }
     Ok(blocks)
+}
+
+/// An `image_url` part.
+pub(super) fn image_part(p: &Value, ppath: &str) -> Result<Block, ApiError> {
+    let url = p
+        .get("image_url")
+        .and_then(|i| i.get("url"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::invalid_field(format!("{ppath}.image_url.url"), "required"))?;
+    Ok(Block::Image { source: media_from_url(url, &format!("{ppath}.image_url.url"))?, cache_control: None })
 }
 
 fn media_from_url(url: &str, path: &str) -> Result<MediaSource, ApiError> {
@@ -185,7 +185,7 @@ fn media_from_url(url: &str, path: &str) -> Result<MediaSource, ApiError> {
 }
 
 /// A `file` part: `file_data` (a data URL, or bare base64 taken as PDF) or `file_id`.
-fn file_part(p: &Value, ppath: &str) -> Result<Block, ApiError> {
+pub(super) fn file_part(p: &Value, ppath: &str) -> Result<Block, ApiError> {
     let f = p
         .get("file")
         .and_then(Value::as_object)
@@ -279,10 +279,11 @@ fn tool_call(c: &Value, path: &str) -> Result<Block, ApiError> {
     let name = as_str(f.get("name").unwrap_or(&Value::Null), &format!("{fpath}.name"))?;
     let apath = format!("{fpath}.arguments");
     let args = as_str(f.get("arguments").unwrap_or(&Value::Null), &apath)?;
-    let input = if args.trim().is_empty() {
-        Value::Object(Map::new())
-    } else {
-        serde_json::from_str(args).map_err(|e| ApiError::invalid_field(apath, format!("invalid JSON: {e}")))?
-    };
+    let input = arguments(args).map_err(|e| ApiError::invalid_field(apath, format!("invalid JSON: {e}")))?;
     Ok(Block::ToolUse { id: id.to_string(), name: name.to_string(), input })
+}
+
+/// A tool call's arguments string as a value (blank: an empty object).
+pub(super) fn arguments(args: &str) -> Result<Value, serde_json::Error> {
+    if args.trim().is_empty() { Ok(Value::Object(Map::new())) } else { serde_json::from_str(args) }
 }

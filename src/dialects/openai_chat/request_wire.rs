@@ -6,6 +6,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::ir::Schema;
+
 #[derive(Serialize, Default)]
 pub struct OutRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,7 +116,7 @@ pub struct OutFunction<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<&'a str>,
     pub name: &'a str,
-    pub parameters: &'a Value,
+    pub parameters: &'a Schema,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
 }

@@ -28,7 +28,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, SystemBlock, Tool, ToolChoice};
+use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, Schema, SystemBlock, Tool, ToolChoice};
 
 use super::request_input::decode_input;
 use super::wire::{as_bool, as_f64, as_object, as_str, as_u64, custom_tool_schema, opt_str, req_str};
@@ -201,8 +201,8 @@ fn tool_extras(o: &Map<String, Value>, known: &[&str], path: &str, unsupported: 
 fn function_tool(o: &Map<String, Value>, path: &str, unsupported: &mut Map<String, Value>) -> Result<Tool, ApiError> {
     tool_extras(o, &["type", "name", "description", "parameters", "strict"], path, unsupported);
     let input_schema = match o.get("parameters") {
-        None | Some(Value::Null) => serde_json::json!({"type": "object", "properties": {}}),
-        Some(p) => p.clone(),
+        None | Some(Value::Null) => Schema::from_value(&serde_json::json!({"type": "object", "properties": {}})),
+        Some(p) => Schema::from_value(p),
     };
     let strict = match o.get("strict") {
         None | Some(Value::Null) => None,
@@ -246,7 +246,7 @@ fn custom_tool(o: &Map<String, Value>, path: &str, unsupported: &mut Map<String,
     Ok(Tool {
         name: req_str(o, "name", path)?.to_string(),
         description,
-        input_schema: custom_tool_schema(),
+        input_schema: Schema::from_value(&custom_tool_schema()),
         strict: None,
         cache_control: None,
         custom: true,

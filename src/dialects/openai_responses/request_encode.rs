@@ -131,7 +131,7 @@ pub(super) fn tools_json(tools: &[ir::Tool]) -> Value {
                     o.insert("description".into(), json!(d));
                 }
                 if !t.custom {
-                    o.insert("parameters".into(), t.input_schema.clone());
+                    o.insert("parameters".into(), t.input_schema.to_value());
                     o.insert("strict".into(), json!(t.strict.unwrap_or(false)));
                 }
                 Value::Object(o)

@@ -49,7 +49,7 @@ fn sampling_system_tools_user() {
         tools: vec![Tool {
             name: "f".into(),
             description: Some("d".into()),
-            input_schema: json!({"type": "object"}),
+            input_schema: json!({"type": "object"}).into(),
             strict: Some(true),
             cache_control: None,
             custom: false,
@@ -80,7 +80,7 @@ fn parallel_false_without_choice_gives_auto() {
         tools: vec![Tool {
             name: "f".into(),
             description: None,
-            input_schema: json!({}),
+            input_schema: json!({}).into(),
             strict: None,
             cache_control: None,
             custom: false,

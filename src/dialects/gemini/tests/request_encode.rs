@@ -32,7 +32,7 @@ fn full_request_shape() {
         tools: vec![Tool {
             name: "f".into(),
             description: Some("d".into()),
-            input_schema: json!({"type": "object"}),
+            input_schema: json!({"type": "object"}).into(),
             strict: Some(true),
             cache_control: None,
             custom: false,

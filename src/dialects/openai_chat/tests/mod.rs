@@ -4,6 +4,7 @@ mod errors;
 mod fixtures;
 mod request_decode;
 mod request_encode;
+mod request_fast;
 mod responses;
 mod stream_decode;
 mod stream_encode;

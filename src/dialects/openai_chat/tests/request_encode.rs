@@ -181,7 +181,7 @@ fn tools_reasoning_format_and_stream() {
         tools: vec![Tool {
             name: "f".into(),
             description: Some("d".into()),
-            input_schema: json!({"type": "object"}),
+            input_schema: json!({"type": "object"}).into(),
             strict: Some(true),
             cache_control: None,
             custom: false,

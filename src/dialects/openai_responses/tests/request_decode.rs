@@ -121,7 +121,7 @@ fn tools_choice_reasoning_format_sampling() {
     assert!(!req.tools[0].custom && req.tools[0].strict == Some(true));
     let custom = &req.tools[1];
     assert!(custom.custom);
-    assert_eq!(custom.input_schema["required"], json!(["input"]));
+    assert_eq!(custom.input_schema.to_value()["required"], json!(["input"]));
     assert!(custom.description.as_deref().unwrap().contains("lark grammar:\nstart: x"));
     assert_eq!(req.tool_choice, Some(ToolChoice::Tool { name: "f".into() }));
     assert_eq!(req.parallel_tool_calls, Some(false));

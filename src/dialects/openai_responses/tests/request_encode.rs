@@ -20,7 +20,7 @@ fn tool(name: &str, custom: bool) -> Tool {
     Tool {
         name: name.into(),
         description: Some("d".into()),
-        input_schema: json!({"type": "object"}),
+        input_schema: json!({"type": "object"}).into(),
         strict: None,
         cache_control: None,
         custom,

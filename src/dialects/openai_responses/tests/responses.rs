@@ -130,7 +130,7 @@ fn encode_for_request_makes_custom_calls() {
         tools: vec![Tool {
             name: "apply_patch".into(),
             description: None,
-            input_schema: json!({}),
+            input_schema: json!({}).into(),
             strict: None,
             cache_control: None,
             custom: true,

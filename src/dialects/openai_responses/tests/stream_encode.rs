@@ -60,7 +60,7 @@ fn full_lifecycle_in_order() {
         tools: vec![Tool {
             name: "apply_patch".into(),
             description: None,
-            input_schema: json!({}),
+            input_schema: json!({}).into(),
             strict: None,
             cache_control: None,
             custom: true,

@@ -1,0 +1,156 @@
+//! A tool's JSON Schema, carried as compact JSON text so that translating a request copies it as
+//! bytes instead of building and re-serializing a `Value` tree.
+//!
+//! Read from a caller's body it keeps the caller's key order (whitespace outside strings is
+//! removed); built from a `Value` it has that value's (sorted) order. Equality and `Debug` go
+//! through the parsed value, so two schemas that differ only in key order or spacing are equal and
+//! print alike (the response cache keys requests by their `Debug` text).
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+#[derive(Clone)]
+pub struct Schema(Box<RawValue>);
+
+impl Schema {
+    /// The schema of `v`.
+    pub fn from_value(v: &Value) -> Schema {
+        // Serializing a `Value` cannot fail (its keys are strings).
+        Schema(serde_json::value::to_raw_value(v).unwrap_or_else(|_| null()))
+    }
+
+    /// A schema from JSON text as it appeared in a body (made compact when it is not).
+    pub fn from_raw(raw: Box<RawValue>) -> Schema {
+        match minified(raw.get()) {
+            None => Schema(raw),
+            Some(text) => Schema(RawValue::from_string(text).unwrap_or_else(|_| null())),
+        }
+    }
+
+    /// The compact JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The schema as a `Value` (parsed on every call).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl From<Value> for Schema {
+    fn from(v: Value) -> Schema {
+        Schema::from_value(&v)
+    }
+}
+
+/// The fallback of conversions that cannot fail.
+fn null() -> Box<RawValue> {
+    RawValue::NULL.to_owned()
+}
+
+/// `text` without whitespace outside strings; `None` when it has none.
+fn minified(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut first_ws = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+            first_ws = Some(i);
+            break;
+        }
+    }
+    let start = first_ws?;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..start]);
+    for c in text[start..].chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Schema) -> bool {
+        self.0.get() == other.0.get() || self.to_value() == other.to_value()
+    }
+}
+
+impl PartialEq<Value> for Schema {
+    fn eq(&self, other: &Value) -> bool {
+        self.to_value() == *other
+    }
+}
+
+impl fmt::Debug for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_value(), f)
+    }
+}
+
+impl Serialize for Schema {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// Reads the schema's text from a JSON deserializer (`serde_json::from_slice` / `from_str`).
+impl<'de> Deserialize<'de> for Schema {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Schema, D::Error> {
+        Box::<RawValue>::deserialize(d).map(Schema::from_raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn keeps_key_order_and_drops_whitespace_outside_strings() {
+        let s: Schema = serde_json::from_str(
+            r#" { "type" : "object",
+            "properties": {"b": {"description": "a \"b\"\tc d"}, "a": {}} } "#,
+        )
+        .unwrap();
+        assert_eq!(s.get(), r#"{"type":"object","properties":{"b":{"description":"a \"b\"\tc d"},"a":{}}}"#);
+        let compact: Schema = serde_json::from_str(r#"{"z":1,"a":[1,2]}"#).unwrap();
+        assert_eq!(compact.get(), r#"{"z":1,"a":[1,2]}"#);
+    }
+
+    #[test]
+    fn equality_and_debug_ignore_key_order() {
+        let a: Schema = serde_json::from_str(r#"{"b":1,"a":2}"#).unwrap();
+        let b = Schema::from_value(&json!({"a": 2, "b": 1}));
+        assert_eq!(a, b);
+        assert_eq!(a, json!({"a": 2, "b": 1}));
+        assert_eq!(format!("{a:?}"), format!("{:?}", json!({"a": 2, "b": 1})));
+        assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"a":2,"b":1}"#);
+    }
+}
