@@ -146,7 +146,9 @@ enum MediaKind {
     File,
 }
 
+/// Closed: a part with anything else (e.g. a `cache_control` hint) takes the general decoder.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TextPart {
     text: String,
     #[serde(rename = "type")]

@@ -22,7 +22,7 @@ fn fixture_bodies() -> Vec<(String, String)> {
 const CASES: &[&str] = &[
     r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#,
     r#"{"model":"m","max_tokens":5,"max_completion_tokens":7,"temperature":1,"top_p":0.5,"stop":"X","stream":true,"stream_options":{"include_usage":null,"include_obfuscation":false},"user":"u","seed":1,"store":true,"metadata":{"a":"b"},"service_tier":"auto","prompt_cache_key":"k","safety_identifier":"s","n":1,"logprobs":false,"top_logprobs":0,"presence_penalty":0,"frequency_penalty":0.0,"logit_bias":{},"functions":[],"modalities":["text"],"messages":[{"role":"developer","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]},{"role":"user","content":"x"}]}"#,
-    r#"{"model":"m","stop":["A","B"],"stream_options":{"include_usage":true},"reasoning_effort":"none","response_format":{"type":"json_schema","json_schema":{"name":"o","schema":{"b":1,"a":2},"strict":true}},"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"look","cache_control":{}},{"type":"image_url","image_url":{"url":"data:image/png;base64,AA==","detail":"low"}},{"type":"file","file":{"file_data":"data:application/pdf;base64,AA==","filename":"a.pdf"}}]},{"role":"system","content":"later"}]}"#,
+    r#"{"model":"m","stop":["A","B"],"stream_options":{"include_usage":true},"reasoning_effort":"none","response_format":{"type":"json_schema","json_schema":{"name":"o","schema":{"b":1,"a":2},"strict":true}},"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AA==","detail":"low"}},{"type":"file","file":{"file_data":"data:application/pdf;base64,AA==","filename":"a.pdf"}}]},{"role":"system","content":"later"}]}"#,
     r#"{"model":"m","tools":[{"type":"function","function":{"name":"f","description":"d","parameters":{"type":"object","properties":{"z":{},"a":{}}},"strict":true,"x":1},"y":2},{"type":"function","function":{"name":"g","parameters":null}}],"tool_choice":{"type":"function","function":{"name":"f"}},"parallel_tool_calls":false,"reasoning_effort":"high","messages":[{"role":"user","content":"q"},{"role":"assistant","reasoning_content":"","reasoning":"think","content":[{"type":"text","text":""},{"type":"refusal","refusal":"no"}],"refusal":"","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":" "}},{"id":"c2","function":{"name":"g","arguments":"{\"a\":[1,2]}"},"index":1}]},{"role":"tool","tool_call_id":"c1","content":"r1"},{"role":"tool","tool_call_id":"c2","content":[{"type":"text","text":"r2"}]},{"role":"user","content":"more"},{"role":"assistant","content":"","tool_calls":null}]}"#,
     r#"{"model":"m","tool_choice":"required","tools":[],"messages":[{"role":"assistant","content":null}]}"#,
     // Left to the general decoder: recorded as unsupported, or an error, or unusual shapes.
@@ -60,6 +60,7 @@ const CASES: &[&str] = &[
     r#"{"model":"m","messages":[{"role":"user","content":"x","name":"n"}]}"#,
     r#"{"model":"m","messages":[]} trailing"#,
     r#"[]"#,
+    r#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"x","cache_control":{"type":"ephemeral"}}],"cache_control":{"type":"ephemeral"}}]}"#,
 ];
 
 #[test]
