@@ -6,27 +6,20 @@
 //! `previous_response_id` is always unsupported: amux keeps no state, so it cannot be
 //! translated (the same-dialect path forwards it untouched).
 //!
-//! Advisory fields dropped on purpose (they do not change the answer's content):
-//!
-//! | field                        | why it is dropped                                      |
-//! |------------------------------|--------------------------------------------------------|
-//! | `store`                      | OpenAI-side storage of the response                    |
-//! | `include`                    | extra output (encrypted reasoning is always kept)      |
-//! | `prompt_cache_key`, `prompt_cache_retention` | cache routing hints                    |
-//! | `metadata`, `client_metadata`| tags for dashboards / Codex telemetry                  |
-//! | `service_tier`               | billing/latency tier                                   |
-//! | `truncation`                 | overflow policy; an overflow still fails clearly       |
-//! | `background: false`          | the default (true is unsupported)                      |
-//! | `stream_options`             | only `include_obfuscation` (stream padding) exists     |
-//! | `text.verbosity`             | a length/style hint Codex always sends; no other dialect has it |
-//! | `reasoning.summary`, `reasoning.generate_summary` | whether summaries are returned; thinking is always passed on |
-//! | `input_image.detail`, `input_file.detail` | resolution hints; the media itself is carried |
-//! | `phase`, `status`, `id` on input items | bookkeeping of earlier output items     |
+//! Advisory fields (`store: true`, `prompt_cache_key`, `metadata`, `service_tier`, `truncation`,
+//! `text.verbosity`, ...) are recorded too; [`crate::policy`] drops and reports them. Not recorded,
+//! because amux honours them: `include: ["reasoning.encrypted_content"]` (encrypted reasoning is
+//! always kept), `reasoning.summary` (thinking comes back as summary parts), `background: false`,
+//! and `phase`, `status`, `id` on input items (bookkeeping of earlier output items).
+//! `input_image.detail` / `input_file.detail` (resolution hints) are not recorded: the media is
+//! carried.
 //!
 //! A custom tool's grammar (`format: {type: grammar, syntax, definition}`) cannot be enforced by
 //! other providers; it is appended to the tool's description so the model still sees it.
 
 use serde_json::{Map, Value};
+
+use crate::dialects::is_default;
 
 use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, Schema, SystemBlock, Tool, ToolChoice};
 
@@ -91,17 +84,24 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
         // Accepted at their defaults only.
         "background" if v == &Value::Bool(false) => {}
         "top_logprobs" if v.as_u64() == Some(0) => {}
-        "include"
-        | "store"
-        | "prompt_cache_key"
-        | "prompt_cache_retention"
-        | "metadata"
-        | "client_metadata"
-        | "service_tier"
-        | "truncation"
-        | "stream_options" => {}
-        // previous_response_id, conversation, prompt, max_tool_calls, background: true,
-        // top_logprobs > 0, context_management and anything unknown.
+        "include" => {
+            let kept = |x: &Value| x.as_str() == Some("reasoning.encrypted_content");
+            let other: Vec<Value> = v.as_array().into_iter().flatten().filter(|x| !kept(x)).cloned().collect();
+            if !other.is_empty() {
+                req.unsupported.insert(key.to_string(), Value::Array(other));
+            }
+        }
+        "stream_options" => {
+            for (k, x) in as_object(v, key)? {
+                if !is_default(x) {
+                    req.unsupported.insert(format!("stream_options.{k}"), x.clone());
+                }
+            }
+        }
+        // Advisory (store, prompt_cache_key, metadata, service_tier, truncation...) and refused
+        // (previous_response_id, conversation, prompt, background: true, top_logprobs > 0,
+        // anything unknown) alike: `crate::policy` sorts them.
+        _ if is_default(v) => {}
         _ => {
             req.unsupported.insert(key.to_string(), v.clone());
         }
@@ -140,7 +140,6 @@ fn decode_text(req: &mut ir::Request, v: &Value) -> Result<(), ApiError> {
         match k.as_str() {
             _ if x.is_null() => {}
             "format" => req.response_format = Some(decode_format(x)?),
-            "verbosity" => {}
             _ => {
                 req.unsupported.insert(format!("text.{k}"), x.clone());
             }

@@ -67,7 +67,7 @@ fn incomplete_and_failed() {
 fn bad_upstream_output_is_502() {
     for output in [
         json!([{"type": "function_call", "call_id": "c", "name": "f", "arguments": "{"}]),
-        json!([{"type": "web_search_call", "id": "ws_1", "status": "completed"}]),
+        json!([{"type": "computer_call", "id": "cu_1", "call_id": "c", "status": "completed"}]),
     ] {
         let e = decode_response(base(output).to_string().as_bytes()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadGateway, "{}", e.message);
