@@ -145,6 +145,9 @@ pub struct Tool {
     /// whose schema is `{"input": string}`, so the Responses codec can turn calls back into
     /// `custom_tool_call` items; `false` for every ordinary function tool.
     pub custom: bool,
+    /// The Responses `namespace` the tool came in (Codex groups its sub-agent tools so): other
+    /// dialects see it as `{namespace}__{name}`, and calls go back to the caller split again.
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -320,6 +320,7 @@ impl Decoder {
             strict: t.strict,
             cache_control: cache(t.cache_control),
             custom: false,
+            namespace: None,
         }))
     }
 

@@ -273,6 +273,7 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
             strict: t.strict,
             cache_control: cache(t.cache_control),
             custom: false,
+            namespace: None,
         });
     }
     if let Some(tc) = w.tool_choice {

@@ -122,7 +122,7 @@ fn decode_function(f: &Value, path: &str, unsupported: &mut Map<String, Value>) 
             unsupported.insert(format!("{path}.{k}"), x.clone());
         }
     }
-    Ok(Tool { name, description, input_schema, strict: None, cache_control: None, custom: false })
+    Ok(Tool { name, description, input_schema, strict: None, cache_control: None, custom: false, namespace: None })
 }
 
 fn decode_tool_config(v: &Value, req: &mut ir::Request) -> Result<(), ApiError> {

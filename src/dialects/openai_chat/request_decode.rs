@@ -158,6 +158,7 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
             strict,
             cache_control: None,
             custom: false,
+            namespace: None,
         });
     }
     Ok(tools)

@@ -296,6 +296,7 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
             strict: f.strict,
             cache_control: None,
             custom: false,
+            namespace: None,
         });
     }
     if let Some(v) = &w.tool_choice {

@@ -176,6 +176,10 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
         let tool = match o.get("type").and_then(Value::as_str) {
             Some("function") => function_tool(o, &path, unsupported)?,
             Some("custom") => custom_tool(o, &path, unsupported)?,
+            Some("namespace") => {
+                tools.extend(namespace_tools(o, &path, unsupported)?);
+                continue;
+            }
             // Hosted tools (web_search, local_shell, file_search, shell, apply_patch, mcp...).
             _ => {
                 unsupported.insert(path, t.clone());
@@ -186,6 +190,50 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
     }
     Ok(tools)
 }
+
+/// The function and custom tools of a `namespace` tool, named `{namespace}__{name}` (a name
+/// every dialect accepts); the namespace's description goes before each tool's own.
+fn namespace_tools(
+    o: &Map<String, Value>,
+    path: &str,
+    unsupported: &mut Map<String, Value>,
+) -> Result<Vec<Tool>, ApiError> {
+    tool_extras(o, &["type", "name", "description", "tools"], path, unsupported);
+    let ns = req_str(o, "name", path)?;
+    let ns_description = opt_str(o, "description", path)?.filter(|d| !d.is_empty());
+    let items = o
+        .get("tools")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::invalid_field(format!("{path}.tools"), "expected an array"))?;
+    let mut out = Vec::with_capacity(items.len());
+    for (j, t) in items.iter().enumerate() {
+        let tpath = format!("{path}.tools[{j}]");
+        let to = as_object(t, &tpath)?;
+        let mut tool = match to.get("type").and_then(Value::as_str) {
+            Some("function") => function_tool(to, &tpath, unsupported)?,
+            Some("custom") => custom_tool(to, &tpath, unsupported)?,
+            other => {
+                return Err(ApiError::invalid_field(
+                    format!("{tpath}.type"),
+                    format!("expected function or custom, got {:?}", other.unwrap_or("")),
+                ));
+            }
+        };
+        tool.name = format!("{ns}{NAMESPACE_SEPARATOR}{}", tool.name);
+        if let Some(d) = ns_description {
+            tool.description = Some(match tool.description {
+                Some(own) if !own.is_empty() => format!("{d}\n\n{own}"),
+                _ => d.to_string(),
+            });
+        }
+        tool.namespace = Some(ns.to_string());
+        out.push(tool);
+    }
+    Ok(out)
+}
+
+/// Between a namespace and a tool name in the name other dialects see.
+pub const NAMESPACE_SEPARATOR: &str = "__";
 
 /// Records fields of a tool other than the known ones (and their defaults) as unsupported.
 fn tool_extras(o: &Map<String, Value>, known: &[&str], path: &str, unsupported: &mut Map<String, Value>) {
@@ -214,6 +262,7 @@ fn function_tool(o: &Map<String, Value>, path: &str, unsupported: &mut Map<Strin
         strict,
         cache_control: None,
         custom: false,
+        namespace: None,
     })
 }
 
@@ -249,6 +298,7 @@ fn custom_tool(o: &Map<String, Value>, path: &str, unsupported: &mut Map<String,
         strict: None,
         cache_control: None,
         custom: true,
+        namespace: None,
     })
 }
 

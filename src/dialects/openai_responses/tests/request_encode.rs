@@ -24,6 +24,7 @@ fn tool(name: &str, custom: bool) -> Tool {
         strict: None,
         cache_control: None,
         custom,
+        namespace: None,
     }
 }
 
