@@ -3,7 +3,7 @@
 #
 #   1. Rust: `cargo nextest run` (dev profile; this also builds the amux binary).
 #   2. Interop: a Python venv (.venv-interop) with pinned official SDKs (anthropic, openai,
-#      google-genai), the real harnesses Claude Code, Codex, Gemini CLI and OpenCode from npm
+#      google-genai, boto3), the real harnesses Claude Code, Codex, Gemini CLI and OpenCode from npm
 #      (pinned, into tests/interop/.cache, each installed once), then `pytest tests/interop`
 #      against amux and a mock upstream that speaks all four dialects (test_launch.py runs the
 #      harnesses through `amux launch`).
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 
 # Pinned versions of what the interop tests install.
-PY_PACKAGES=(openai==3.51.0 anthropic==2.10.0 google-genai==3.3.0 pydantic==2.14.3 pytest==9.2.0 pytest-timeout==2.4.0)
+PY_PACKAGES=(openai==3.51.0 anthropic==2.10.0 google-genai==3.3.0 boto3==1.43.11 pydantic==2.14.3 pytest==9.2.0 pytest-timeout==2.4.0)
 CLAUDE_CODE_VERSION=2.1.328
 CODEX_VERSION=0.169.0
 GEMINI_CLI_VERSION=0.61.0

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod dialects;
+pub mod eventstream;
 pub mod gateway;
 pub mod ir;
 pub mod launch;

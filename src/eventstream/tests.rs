@@ -1,0 +1,154 @@
+//! Event-stream codec: round trips, incremental feeding, bounds and every rejection.
+
+use bytes::{Bytes, BytesMut};
+
+use super::*;
+
+fn every_type() -> Message {
+    let h = |name: &str, value| Header { name: name.to_string(), value };
+    Message {
+        headers: vec![
+            h("t", HeaderValue::Bool(true)),
+            h("f", HeaderValue::Bool(false)),
+            h("b", HeaderValue::Byte(-3)),
+            h("s", HeaderValue::Int16(-300)),
+            h("i", HeaderValue::Int32(70_000)),
+            h("l", HeaderValue::Int64(-5_000_000_000)),
+            h("a", HeaderValue::Bytes(Bytes::from_static(b"\x00\xff"))),
+            h(":event-type", HeaderValue::String("contentBlockDelta".into())),
+            h("ts", HeaderValue::Timestamp(1_700_000_000_123)),
+            h("u", HeaderValue::Uuid(*b"0123456789abcdef")),
+        ],
+        payload: Bytes::from_static(br#"{"contentBlockIndex":0,"delta":{"text":"Hi"}}"#),
+    }
+}
+
+fn decode_all(bytes: &[u8], piece: usize) -> Result<Vec<Message>, FrameError> {
+    let mut d = Decoder::default();
+    let mut out = Vec::new();
+    for c in bytes.chunks(piece.max(1)) {
+        d.feed(c, &mut out)?;
+    }
+    d.finish()?;
+    Ok(out)
+}
+
+#[test]
+fn empty_message_is_the_published_vector() {
+    // The AWS event-stream test vector "empty_message" (also in botocore's tests).
+    let bytes = to_bytes(&Message::default()).unwrap();
+    assert_eq!(&bytes[..], b"\x00\x00\x00\x10\x00\x00\x00\x00\x05\xc2\x48\xeb\x7d\x98\xc8\xff");
+    assert_eq!(decode_all(&bytes, 1).unwrap(), vec![Message::default()]);
+}
+
+#[test]
+fn every_header_type_round_trips_in_any_chunking() {
+    let msg = every_type();
+    let mut wire = BytesMut::new();
+    for _ in 0..3 {
+        encode(&msg, &mut wire).unwrap();
+    }
+    for piece in [1, 2, 7, 16, 64, wire.len()] {
+        assert_eq!(decode_all(&wire, piece).unwrap(), vec![msg.clone(), msg.clone(), msg.clone()], "piece {piece}");
+    }
+    assert_eq!(msg.str_header(":event-type"), Some("contentBlockDelta"));
+    assert_eq!(msg.kind(), Kind::Event("contentBlockDelta"));
+    let ex = Message::exception("throttlingException", "{}");
+    assert_eq!(ex.kind(), Kind::Exception("throttlingException"));
+}
+
+#[test]
+fn corrupt_crcs_are_refused_by_name() {
+    let good = to_bytes(&Message::event("messageStart", r#"{"role":"assistant"}"#)).unwrap();
+    let mut prelude = good.to_vec();
+    prelude[8] ^= 1;
+    assert!(matches!(decode_all(&prelude, 5), Err(FrameError::PreludeCrc { .. })));
+    let mut body = good.to_vec();
+    let n = body.len();
+    body[n - 6] ^= 0x20;
+    let e = decode_all(&body, 5).unwrap_err();
+    assert!(matches!(e, FrameError::MessageCrc { .. }), "{e}");
+    assert_eq!(e.label(), "message_crc");
+}
+
+#[test]
+fn oversized_frames_are_refused_from_their_prelude() {
+    let big = to_bytes(&Message::event("chunk", vec![b'x'; 4096])).unwrap();
+    let mut d = Decoder::new(1024);
+    let mut out = Vec::new();
+    let e = d.feed(&big[..12], &mut out).unwrap_err();
+    assert_eq!(e, FrameError::TooLarge { len: big.len(), max: 1024 });
+    // The error is sticky: nothing after it is trusted.
+    assert!(d.feed(&big[12..], &mut out).is_err());
+    assert!(d.finish().is_err());
+    assert!(out.is_empty());
+}
+
+#[test]
+fn truncated_stream_is_an_error_at_finish() {
+    let good = to_bytes(&Message::event("messageStop", r#"{"stopReason":"end_turn"}"#)).unwrap();
+    let e = decode_all(&good[..good.len() - 1], 3).unwrap_err();
+    assert_eq!(e, FrameError::Truncated(good.len() - 1));
+    assert!(decode_all(&good[..5], 3).is_err());
+}
+
+/// A frame with a valid prelude and message CRC around the given header bytes.
+fn framed(headers: &[u8], declared_headers_len: u32) -> Vec<u8> {
+    let total = (16 + headers.len()) as u32;
+    let mut v = Vec::new();
+    v.extend_from_slice(&total.to_be_bytes());
+    v.extend_from_slice(&declared_headers_len.to_be_bytes());
+    v.extend_from_slice(&crc32fast::hash(&v).to_be_bytes());
+    v.extend_from_slice(headers);
+    v.extend_from_slice(&crc32fast::hash(&v).to_be_bytes());
+    v
+}
+
+#[test]
+fn malformed_headers_are_refused() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"\x01a\x0a", "unknown value type 10"),
+        (b"\x01a\x07\x00\x05ab", "cut off"),
+        (b"\x05ab", "does not fit"),
+        (b"\x00", "does not fit"),
+        (b"\x01\xff\x00", "not UTF-8"),
+        (b"\x01a\x04\x00\x00", "cut off"),
+    ];
+    for (headers, want) in cases {
+        let e = decode_all(&framed(headers, headers.len() as u32), 64).unwrap_err();
+        assert!(e.to_string().contains(want), "{headers:?}: {e}");
+    }
+    let e = decode_all(&framed(b"\x01a\x00", 99), 64).unwrap_err();
+    assert_eq!(e, FrameError::HeadersLength { headers: 99, total: 19 });
+}
+
+#[test]
+fn lengths_below_the_minimum_are_refused() {
+    let mut v = Vec::new();
+    v.extend_from_slice(&8u32.to_be_bytes());
+    v.extend_from_slice(&0u32.to_be_bytes());
+    v.extend_from_slice(&crc32fast::hash(&v).to_be_bytes());
+    assert_eq!(decode_all(&v, 64).unwrap_err(), FrameError::TooShort(8));
+}
+
+#[test]
+fn encode_checks_header_limits() {
+    let long_name = Message::new(&[(&"n".repeat(256), "v")], "");
+    assert!(matches!(to_bytes(&long_name), Err(FrameError::Header(_))));
+    let long_value = Message::new(&[("n", &"v".repeat(70_000))], "");
+    assert!(matches!(to_bytes(&long_value), Err(FrameError::Header(_))));
+    let empty_name = Message::new(&[("", "v")], "");
+    assert!(to_bytes(&empty_name).is_err());
+}
+
+#[test]
+fn long_stream_in_tiny_pieces_is_linear() {
+    // 2000 frames fed 3 bytes at a time: each frame is split off once, never rescanned.
+    let msg = Message::event("contentBlockDelta", r#"{"contentBlockIndex":0,"delta":{"text":"abc"}}"#);
+    let mut wire = BytesMut::new();
+    for _ in 0..2000 {
+        encode(&msg, &mut wire).unwrap();
+    }
+    let out = decode_all(&wire, 3).unwrap();
+    assert_eq!(out.len(), 2000);
+}
