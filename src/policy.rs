@@ -45,6 +45,8 @@ impl Caps {
             Dialect::Anthropic | Dialect::Gemini => Caps { top_k: true, reasoning: true, web_search: true },
             Dialect::OpenAiResponses => Caps { top_k: false, reasoning: true, web_search: true },
             Dialect::OpenAiChat => Caps { top_k: false, reasoning: true, web_search: false },
+            // Converse has no hosted web search for Claude (Nova grounding is a system tool).
+            Dialect::BedrockConverse => Caps { top_k: true, reasoning: true, web_search: false },
         }
     }
 }
@@ -127,6 +129,21 @@ const GEMINI: &[&str] = &[
     "tools[].functionDeclarations[].behavior",
 ];
 
+const BEDROCK: &[&str] = &[
+    "guardrailConfig",
+    "requestMetadata",
+    "performanceConfig",
+    "serviceTier",
+    "additionalModelResponseFieldPaths",
+    "additionalModelRequestFields.anthropic_beta",
+    "messages[].content[].document.citations",
+    "messages[].content[].guardContent.text.qualifiers",
+    "system[].guardContent.text.qualifiers",
+    "messages[].content[].cachePoint",
+    "system[].cachePoint",
+    "toolConfig.tools[].cachePoint",
+];
+
 /// Hosted tools that run on the provider's side, by the caller's tool type (prefix match for
 /// Anthropic's dated types). A web search among them is mapped; the rest are dropped.
 const ANTHROPIC_HOSTED: &[&str] = &["web_search_", "web_fetch_", "code_execution_", "tool_search_tool_", "mcp_toolset"];
@@ -207,6 +224,7 @@ pub fn classify(caller: Dialect, path: &str, value: &Value) -> Class {
                 || (shape == "input[]" && RESPONSES_HOSTED_ITEMS.contains(&type_of(value)))
         }
         Dialect::Gemini => GEMINI_HOSTED.contains(&shape.as_str()),
+        Dialect::BedrockConverse => shape == "toolConfig.tools[].systemTool",
     };
     if hosted {
         return Class::Hosted;
@@ -216,6 +234,7 @@ pub fn classify(caller: Dialect, path: &str, value: &Value) -> Class {
         Dialect::OpenAiChat => CHAT,
         Dialect::OpenAiResponses => RESPONSES,
         Dialect::Gemini => GEMINI,
+        Dialect::BedrockConverse => BEDROCK,
     };
     if listed(table, &shape) { Class::Advisory } else { Class::Meaning }
 }
@@ -281,6 +300,8 @@ fn web_search(caller: Dialect, path: &str, v: &Value) -> Option<HostedTool> {
             t.user_location = location(v.get("user_location"));
         }
         Dialect::Gemini if path.ends_with(".googleSearch") || path.ends_with(".googleSearchRetrieval") => {}
+        // Nova's web grounding.
+        Dialect::BedrockConverse if v.get("name").and_then(Value::as_str) == Some("nova_grounding") => {}
         _ => return None,
     }
     Some(t)
@@ -312,6 +333,12 @@ impl Field {
         use Dialect::*;
         match (self, caller) {
             (Field::TopK, Gemini) => "generationConfig.topK",
+            (Field::TopK, BedrockConverse) => "additionalModelRequestFields.top_k",
+            (Field::Temperature, BedrockConverse) => "inferenceConfig.temperature",
+            (Field::TopP, BedrockConverse) => "inferenceConfig.topP",
+            (Field::Reasoning, BedrockConverse) => "additionalModelRequestFields.thinking",
+            (Field::CacheHints, BedrockConverse) => "cachePoint",
+            (Field::ThinkingHistory, BedrockConverse) => "messages[].content[].reasoningContent",
             (Field::TopK, _) => "top_k",
             (Field::Temperature, Gemini) => "generationConfig.temperature",
             (Field::Temperature, _) => "temperature",
@@ -394,21 +421,23 @@ pub fn fit<'a>(
             lost(Field::TopP, &mut dropped);
         }
     }
-    if target != Dialect::Anthropic && has_cache_hints(req) {
+    // Converse carries cache hints as `cachePoint` blocks.
+    if !matches!(target, Dialect::Anthropic | Dialect::BedrockConverse) && has_cache_hints(req) {
         lost(Field::CacheHints, &mut dropped);
     }
     let thinking_lost = match target {
         Dialect::OpenAiChat => has_unsigned_thinking(req, true),
-        Dialect::Anthropic => has_unsigned_thinking(req, false),
+        // Claude behind Converse refuses unsigned thinking as Anthropic does.
+        Dialect::Anthropic | Dialect::BedrockConverse => has_unsigned_thinking(req, false),
         _ => false,
     };
     if thinking_lost {
         lost(Field::ThinkingHistory, &mut dropped);
     }
-    if target == Dialect::Gemini && req.user.is_some() {
+    if matches!(target, Dialect::Gemini | Dialect::BedrockConverse) && req.user.is_some() {
         lost(Field::User, &mut dropped);
     }
-    if target == Dialect::Gemini && req.parallel_tool_calls == Some(false) {
+    if matches!(target, Dialect::Gemini | Dialect::BedrockConverse) && req.parallel_tool_calls == Some(false) {
         lost(Field::ParallelToolCalls, &mut dropped);
     }
     dropped.dedup();

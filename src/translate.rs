@@ -1,10 +1,16 @@
 //! Cross-dialect translation: dispatch over [`Dialect`] to the dialect codecs, and the stream
-//! translator that turns upstream SSE bytes into caller SSE bytes event by event.
+//! translator that turns upstream stream bytes into caller stream bytes event by event.
+//!
+//! Streams are framed per dialect: SSE for most, AWS event-stream frames for Bedrock
+//! ([`Dialect::event_stream`]). The upstream side of the translator owns the framing parser of
+//! its dialect ([`Decoder`]); encoders write their own framing, so the caller side needs nothing
+//! more than the response's content type ([`stream_content_type`]).
 
 use bytes::{Bytes, BytesMut};
 use serde_json::{Map, Value};
 
-use crate::dialects::{anthropic, gemini, openai_chat, openai_responses};
+use crate::dialects::{anthropic, bedrock_converse, gemini, openai_chat, openai_responses};
+use crate::eventstream;
 use crate::ir::{self, ApiError, Dialect, StreamEvent};
 use crate::sse::{SseEvent, SseParser};
 
@@ -26,6 +32,10 @@ macro_rules! dispatch {
             }
             Dialect::Gemini => {
                 use gemini as $m;
+                $body
+            }
+            Dialect::BedrockConverse => {
+                use bedrock_converse as $m;
                 $body
             }
         }
@@ -95,11 +105,103 @@ pub fn merge_params(body: Vec<u8>, params: &Map<String, Value>) -> Result<Vec<u8
     serde_json::to_vec(&obj).map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding body: {e}")))
 }
 
-enum Decoder {
+/// Upstream stream decoders of the SSE dialects.
+enum SseDecoder {
     Anthropic(anthropic::StreamDecoder),
     OpenAiChat(openai_chat::StreamDecoder),
     OpenAiResponses(openai_responses::StreamDecoder),
     Gemini(gemini::StreamDecoder),
+}
+
+impl SseDecoder {
+    fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
+        match self {
+            SseDecoder::Anthropic(d) => d.feed(ev, out),
+            SseDecoder::OpenAiChat(d) => d.feed(ev, out),
+            SseDecoder::OpenAiResponses(d) => d.feed(ev, out),
+            SseDecoder::Gemini(d) => d.feed(ev, out),
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+        match self {
+            SseDecoder::Anthropic(d) => d.finish(out),
+            SseDecoder::OpenAiChat(d) => d.finish(out),
+            SseDecoder::OpenAiResponses(d) => d.finish(out),
+            SseDecoder::Gemini(d) => d.finish(out),
+        }
+    }
+}
+
+/// An upstream stream decoder with the framing parser of its dialect: bytes in, IR events out.
+enum Decoder {
+    Sse {
+        parser: SseParser,
+        events: Vec<SseEvent>,
+        decoder: SseDecoder,
+    },
+    EventStream {
+        frames: eventstream::Decoder,
+        messages: Vec<eventstream::Message>,
+        decoder: bedrock_converse::StreamDecoder,
+    },
+}
+
+impl Decoder {
+    fn new(d: Dialect) -> Self {
+        let sse = |decoder| Decoder::Sse { parser: SseParser::new(), events: Vec::new(), decoder };
+        match d {
+            Dialect::Anthropic => sse(SseDecoder::Anthropic(anthropic::StreamDecoder::new())),
+            Dialect::OpenAiChat => sse(SseDecoder::OpenAiChat(openai_chat::StreamDecoder::new())),
+            Dialect::OpenAiResponses => sse(SseDecoder::OpenAiResponses(openai_responses::StreamDecoder::new())),
+            Dialect::Gemini => sse(SseDecoder::Gemini(gemini::StreamDecoder::new())),
+            Dialect::BedrockConverse => Decoder::EventStream {
+                frames: eventstream::Decoder::default(),
+                messages: Vec::new(),
+                decoder: bedrock_converse::StreamDecoder::new(),
+            },
+        }
+    }
+
+    /// Feeds upstream bytes; appends the IR events they complete.
+    fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) {
+        match self {
+            Decoder::Sse { parser, events, decoder } => {
+                parser.feed(chunk, events);
+                for ev in events.drain(..) {
+                    decoder.feed(&ev, out);
+                }
+            }
+            Decoder::EventStream { frames, messages, decoder } => {
+                let result = frames.feed(chunk, messages);
+                for m in messages.drain(..) {
+                    decoder.feed(&m, out);
+                }
+                if let Err(e) = result {
+                    decoder.frame_error(&e, out);
+                }
+            }
+        }
+    }
+
+    /// Ends the upstream stream.
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) {
+        match self {
+            Decoder::Sse { parser, events, decoder } => {
+                parser.finish(events);
+                for ev in events.drain(..) {
+                    decoder.feed(&ev, out);
+                }
+                decoder.finish(out);
+            }
+            Decoder::EventStream { frames, decoder, .. } => {
+                if let Err(e) = frames.finish() {
+                    decoder.frame_error(&e, out);
+                }
+                decoder.finish(out);
+            }
+        }
+    }
 }
 
 enum Encoder {
@@ -107,35 +209,7 @@ enum Encoder {
     OpenAiChat(openai_chat::StreamEncoder),
     OpenAiResponses(openai_responses::StreamEncoder),
     Gemini(gemini::StreamEncoder),
-}
-
-impl Decoder {
-    fn new(d: Dialect) -> Self {
-        match d {
-            Dialect::Anthropic => Decoder::Anthropic(anthropic::StreamDecoder::new()),
-            Dialect::OpenAiChat => Decoder::OpenAiChat(openai_chat::StreamDecoder::new()),
-            Dialect::OpenAiResponses => Decoder::OpenAiResponses(openai_responses::StreamDecoder::new()),
-            Dialect::Gemini => Decoder::Gemini(gemini::StreamDecoder::new()),
-        }
-    }
-
-    fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
-        match self {
-            Decoder::Anthropic(d) => d.feed(ev, out),
-            Decoder::OpenAiChat(d) => d.feed(ev, out),
-            Decoder::OpenAiResponses(d) => d.feed(ev, out),
-            Decoder::Gemini(d) => d.feed(ev, out),
-        }
-    }
-
-    fn finish(&mut self, out: &mut Vec<StreamEvent>) {
-        match self {
-            Decoder::Anthropic(d) => d.finish(out),
-            Decoder::OpenAiChat(d) => d.finish(out),
-            Decoder::OpenAiResponses(d) => d.finish(out),
-            Decoder::Gemini(d) => d.finish(out),
-        }
-    }
+    BedrockConverse(bedrock_converse::StreamEncoder),
 }
 
 impl Encoder {
@@ -145,6 +219,7 @@ impl Encoder {
             Dialect::OpenAiChat => Encoder::OpenAiChat(openai_chat::StreamEncoder::new(req)),
             Dialect::OpenAiResponses => Encoder::OpenAiResponses(openai_responses::StreamEncoder::new(req)),
             Dialect::Gemini => Encoder::Gemini(gemini::StreamEncoder::new(req)),
+            Dialect::BedrockConverse => Encoder::BedrockConverse(bedrock_converse::StreamEncoder::new(req)),
         }
     }
 
@@ -154,35 +229,41 @@ impl Encoder {
             Encoder::OpenAiChat(e) => e.encode(ev, out),
             Encoder::OpenAiResponses(e) => e.encode(ev, out),
             Encoder::Gemini(e) => e.encode(ev, out),
+            Encoder::BedrockConverse(e) => e.encode(ev, out),
         }
     }
 }
 
-/// Decodes an upstream SSE byte stream into IR events (no re-encoding): the response cache's view
-/// of a same-dialect stream.
+/// The content type of a streamed answer in `dialect`.
+pub fn stream_content_type(dialect: Dialect) -> &'static str {
+    if dialect.event_stream() { eventstream::CONTENT_TYPE } else { "text/event-stream; charset=utf-8" }
+}
+
+/// Headers an error response in `dialect` carries besides its body (Bedrock names the error
+/// type in `x-amzn-ErrorType`).
+pub fn error_headers(dialect: Dialect, err: &ApiError) -> Option<(&'static str, &'static str)> {
+    match dialect {
+        Dialect::BedrockConverse => Some((bedrock_converse::ERROR_TYPE_HEADER, bedrock_converse::error_type(err))),
+        _ => None,
+    }
+}
+
+/// Decodes an upstream stream into IR events (no re-encoding): the response cache's view of a
+/// same-dialect stream.
 pub struct EventDecoder {
-    parser: SseParser,
     decoder: Decoder,
-    sse: Vec<SseEvent>,
 }
 
 impl EventDecoder {
     pub fn new(upstream: Dialect) -> Self {
-        EventDecoder { parser: SseParser::new(), decoder: Decoder::new(upstream), sse: Vec::new() }
+        EventDecoder { decoder: Decoder::new(upstream) }
     }
 
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) {
-        self.parser.feed(chunk, &mut self.sse);
-        for ev in self.sse.drain(..) {
-            self.decoder.feed(&ev, out);
-        }
+        self.decoder.feed(chunk, out);
     }
 
     pub fn finish(&mut self, out: &mut Vec<StreamEvent>) {
-        self.parser.finish(&mut self.sse);
-        for ev in self.sse.drain(..) {
-            self.decoder.feed(&ev, out);
-        }
         self.decoder.finish(out);
     }
 }
@@ -197,13 +278,12 @@ pub fn encode_stream(caller: Dialect, req: &ir::Request, events: &[StreamEvent])
     out.freeze()
 }
 
-/// Translates an upstream SSE byte stream into the caller's SSE byte stream, event by event.
-/// Every IR event it produces is also shown to `observe` (usage accounting).
+/// Translates an upstream byte stream into the caller's byte stream (each in its dialect's
+/// framing), event by event. Every IR event it produces is also shown to `observe` (usage
+/// accounting).
 pub struct StreamTranslator {
-    parser: SseParser,
     decoder: Decoder,
     encoder: Encoder,
-    sse: Vec<SseEvent>,
     events: Vec<StreamEvent>,
     /// Set once an `Error` or `MessageStop` has been encoded; later input is ignored.
     done: bool,
@@ -212,10 +292,8 @@ pub struct StreamTranslator {
 impl StreamTranslator {
     pub fn new(upstream: Dialect, caller: Dialect, req: &ir::Request) -> Self {
         StreamTranslator {
-            parser: SseParser::new(),
             decoder: Decoder::new(upstream),
             encoder: Encoder::new(caller, req),
-            sse: Vec::new(),
             events: Vec::new(),
             done: false,
         }
@@ -223,14 +301,18 @@ impl StreamTranslator {
 
     /// Feeds upstream bytes; returns the caller bytes they complete (possibly empty).
     pub fn feed(&mut self, chunk: &[u8], observe: &mut dyn FnMut(&StreamEvent)) -> Bytes {
-        self.parser.feed(chunk, &mut self.sse);
-        self.drain(false, observe)
+        if !self.done {
+            self.decoder.feed(chunk, &mut self.events);
+        }
+        self.drain(observe)
     }
 
     /// Ends the upstream stream (normally or not); returns the final caller bytes.
     pub fn finish(&mut self, observe: &mut dyn FnMut(&StreamEvent)) -> Bytes {
-        self.parser.finish(&mut self.sse);
-        self.drain(true, observe)
+        if !self.done {
+            self.decoder.finish(&mut self.events);
+        }
+        self.drain(observe)
     }
 
     /// Encodes an error event (e.g. the upstream connection failed mid-stream) and ends.
@@ -251,16 +333,7 @@ impl StreamTranslator {
         self.done
     }
 
-    fn drain(&mut self, finish: bool, observe: &mut dyn FnMut(&StreamEvent)) -> Bytes {
-        for ev in self.sse.drain(..) {
-            if self.done {
-                break;
-            }
-            self.decoder.feed(&ev, &mut self.events);
-        }
-        if finish && !self.done {
-            self.decoder.finish(&mut self.events);
-        }
+    fn drain(&mut self, observe: &mut dyn FnMut(&StreamEvent)) -> Bytes {
         let mut out = BytesMut::new();
         for ev in self.events.drain(..) {
             if self.done {

@@ -5,18 +5,67 @@
 //! with `tests/fixtures/golden/<kind>/<from>__<to>/<case>.<ext>`. Run with `UPDATE_GOLDEN=1` to
 //! (re)write the expected files, then review the diff. Inputs whose expected translation is a
 //! refusal have a golden file holding the error JSON.
+//!
+//! Bedrock streams are binary AWS event-stream frames; their fixtures and goldens (`.evs`) hold
+//! one frame per line as `<message-type> <event-or-exception-type> <payload>`, turned into real
+//! frames before decoding and read back from the encoder's frames (the codec itself is checked
+//! against the AWS SDK in `tests/eventstream.rs`). Bedrock error goldens show the
+//! `x-amzn-errortype` header the caller gets.
 
 use std::path::{Path, PathBuf};
 
+use amux::eventstream::{self, Message};
 use amux::ir::Dialect;
 use amux::{policy, translate};
 
-const DIALECTS: [(Dialect, &str); 4] = [
+const DIALECTS: [(Dialect, &str); 5] = [
     (Dialect::Anthropic, "anthropic"),
     (Dialect::OpenAiChat, "openai_chat"),
     (Dialect::OpenAiResponses, "openai_responses"),
     (Dialect::Gemini, "gemini"),
+    (Dialect::BedrockConverse, "bedrock_converse"),
 ];
+
+/// The file extension of a dialect's stream fixtures and goldens.
+fn stream_ext(d: Dialect) -> &'static str {
+    if d.event_stream() { "evs" } else { "sse" }
+}
+
+/// `.evs` text -> event-stream frames.
+fn evs_to_frames(text: &[u8]) -> Vec<u8> {
+    let mut out = bytes::BytesMut::new();
+    for line in String::from_utf8_lossy(text).lines().filter(|l| !l.trim().is_empty()) {
+        let mut parts = line.splitn(3, ' ');
+        let (kind, name, payload) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap_or(""));
+        let m = match kind {
+            "event" => Message::event(name, payload.to_string()),
+            "exception" => Message::exception(name, payload.to_string()),
+            other => panic!("unknown message type {other} in {line}"),
+        };
+        eventstream::encode(&m, &mut out).unwrap();
+    }
+    out.to_vec()
+}
+
+/// Event-stream frames -> `.evs` text (an undecodable tail is shown as such).
+fn frames_to_evs(bytes: &[u8]) -> String {
+    let mut d = eventstream::Decoder::default();
+    let mut msgs = Vec::new();
+    let fed = d.feed(bytes, &mut msgs).and_then(|_| d.finish());
+    let mut out = String::new();
+    for m in msgs {
+        let (kind, name) = match m.kind() {
+            eventstream::Kind::Event(t) => ("event", t.to_string()),
+            eventstream::Kind::Exception(t) => ("exception", t.to_string()),
+            eventstream::Kind::Error(t) => ("error", t.to_string()),
+        };
+        out.push_str(&format!("{kind} {name} {}\n", String::from_utf8_lossy(&m.payload)));
+    }
+    if let Err(e) = fed {
+        out.push_str(&format!("!! {e}\n"));
+    }
+    out
+}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -93,13 +142,13 @@ fn finish(failures: Vec<String>, count: usize) {
 /// seed, so outputs are stable.
 fn golden(
     kind: &str,
-    ext: &str,
-    golden_ext: &str,
+    ext: fn(Dialect) -> &'static str,
+    golden_ext: fn(Dialect) -> &'static str,
     mut translate: impl FnMut(Dialect, Dialect, &Path, &[u8]) -> String,
 ) {
     let (mut failures, mut count) = (Vec::new(), 0);
     for (from, from_name) in DIALECTS {
-        for case in cases(&root().join(from_name).join(kind), ext) {
+        for case in cases(&root().join(from_name).join(kind), ext(from)) {
             let body = std::fs::read(&case).unwrap();
             for (to, to_name) in DIALECTS {
                 if to == from {
@@ -108,7 +157,7 @@ fn golden(
                 count += 1;
                 fastrand::seed(7);
                 let actual = translate(from, to, &case, &body);
-                check(&golden_path(kind, from_name, to_name, &case, golden_ext), &actual, &mut failures);
+                check(&golden_path(kind, from_name, to_name, &case, golden_ext(to)), &actual, &mut failures);
             }
         }
     }
@@ -122,21 +171,32 @@ fn golden(
 #[test]
 fn requests() {
     let mut failures = Vec::new();
-    golden("requests", "json", "json", |from, to, case, body| {
-        let mut dropped = Vec::new();
-        let out = translate::decode_request(from, body)
-            .and_then(|req| {
-                let fitted = policy::fit(&req, from, to, policy::Caps::of(to), false)?;
-                dropped = fitted.dropped;
-                translate::encode_request(to, &fitted.req, "upstream-model")
-            })
-            .map(|b| pretty_json(&b))
-            .unwrap_or_else(|e| error_json(&e));
-        let path = golden_path("requests", name(from), name(to), case, "dropped");
-        check_optional(&path, &dropped.iter().map(|d| format!("{d}\n")).collect::<String>(), &mut failures);
-        out
-    });
+    golden(
+        "requests",
+        |_| "json",
+        |_| "json",
+        |from, to, case, body| {
+            let mut dropped = Vec::new();
+            let out = translate::decode_request(from, body)
+                .and_then(|req| {
+                    let fitted = policy::fit(&req, from, to, policy::Caps::of(to), false)?;
+                    dropped = fitted.dropped;
+                    translate::encode_request(to, &fitted.req, upstream_model(to))
+                })
+                .map(|b| pretty_json(&b))
+                .unwrap_or_else(|e| error_json(&e));
+            let path = golden_path("requests", name(from), name(to), case, "dropped");
+            check_optional(&path, &dropped.iter().map(|d| format!("{d}\n")).collect::<String>(), &mut failures);
+            out
+        },
+    );
     finish(failures, 1);
+}
+
+/// The upstream model of request goldens. Converse spells model fields per model family, so its
+/// goldens use a Claude id (the common case); the family rules have unit tests.
+fn upstream_model(to: Dialect) -> &'static str {
+    if to == Dialect::BedrockConverse { "us.anthropic.claude-sonnet-4-5-20250929-v1:0" } else { "upstream-model" }
 }
 
 fn name(d: Dialect) -> &'static str {
@@ -157,35 +217,51 @@ fn check_optional(expected_path: &Path, actual: &str, failures: &mut Vec<String>
 
 #[test]
 fn responses() {
-    golden("responses", "json", "json", |from, to, _, body| {
-        translate::decode_response(from, body)
-            .map(|r| pretty_json(&translate::encode_response(to, &r)))
-            .unwrap_or_else(|e| error_json(&e))
-    });
+    golden(
+        "responses",
+        |_| "json",
+        |_| "json",
+        |from, to, _, body| {
+            translate::decode_response(from, body)
+                .map(|r| pretty_json(&translate::encode_response(to, &r)))
+                .unwrap_or_else(|e| error_json(&e))
+        },
+    );
 }
 
 #[test]
 fn streams() {
-    golden("streams", "sse", "sse", |from, to, _, body| {
-        // Fed in small uneven pieces to exercise event reassembly.
+    golden("streams", stream_ext, stream_ext, |from, to, _, body| {
+        // Fed in small uneven pieces to exercise event reassembly (and frame reassembly).
         let req = amux::ir::Request { stream: true, stream_include_usage: true, ..Default::default() };
         let mut t = translate::StreamTranslator::new(from, to, &req);
+        let input = if from.event_stream() { evs_to_frames(body) } else { body.to_vec() };
         let mut out = Vec::new();
-        for piece in body.chunks(37) {
-            out.extend_from_slice(&t.feed(piece, &mut |_| {}));
+        let mut events = Vec::new();
+        for piece in input.chunks(37) {
+            out.extend_from_slice(&t.feed(piece, &mut |e| events.push(e.clone())));
         }
-        out.extend_from_slice(&t.finish(&mut |_| {}));
-        normalize(&String::from_utf8_lossy(&out))
+        out.extend_from_slice(&t.finish(&mut |e| events.push(e.clone())));
+        if let Err(e) = amux::ir::check_order(&events) {
+            return format!("!! decoded events out of order: {e}\n");
+        }
+        if to.event_stream() { frames_to_evs(&out) } else { normalize(&String::from_utf8_lossy(&out)) }
     });
 }
 
 #[test]
 fn errors() {
-    golden("errors", "json", "txt", |from, to, case, body| {
-        // File names start with the upstream status: `429_rate_limit.json`.
-        let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
-        let status: u16 = stem.split('_').next().and_then(|s| s.parse().ok()).expect("status prefix");
-        let err = translate::decode_error(from, status, body);
-        format!("status: {}\n{}", err.status, pretty_json(&translate::encode_error(to, &err)))
-    });
+    golden(
+        "errors",
+        |_| "json",
+        |_| "txt",
+        |from, to, case, body| {
+            // File names start with the upstream status: `429_rate_limit.json`.
+            let stem = case.file_stem().unwrap().to_string_lossy().into_owned();
+            let status: u16 = stem.split('_').next().and_then(|s| s.parse().ok()).expect("status prefix");
+            let err = translate::decode_error(from, status, body);
+            let header = translate::error_headers(to, &err).map(|(k, v)| format!("{k}: {v}\n")).unwrap_or_default();
+            format!("status: {}\n{header}{}", err.status, pretty_json(&translate::encode_error(to, &err)))
+        },
+    );
 }

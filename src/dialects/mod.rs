@@ -10,8 +10,10 @@
 //! encode_error(err: &ApiError) -> Vec<u8>                               IR -> caller error body
 //! StreamDecoder::new(), ::feed(&SseEvent, &mut Vec<StreamEvent>), ::finish(&mut Vec<StreamEvent>)
 //!                                                                       upstream SSE -> IR events
+//!     (bedrock_converse: ::feed(&eventstream::Message, ..), its streams being event-stream frames)
 //! StreamEncoder::new(&ir::Request), ::encode(&StreamEvent, &mut BytesMut)
 //!                                                                       IR events -> caller SSE
+//!                                                                       (or event-stream frames)
 //! ```
 //!
 //! `encode_request` refuses (400 naming the field) whatever the target cannot express, including
@@ -22,6 +24,7 @@
 use serde_json::Value;
 
 pub mod anthropic;
+pub mod bedrock_converse;
 pub mod gemini;
 pub mod openai_chat;
 pub mod openai_responses;

@@ -219,7 +219,7 @@ fn cache_hit(call: &mut Call<'_>, resp: ir::Response, mut guard: CallGuard) -> R
     };
     let mut out = if stream {
         let mut r = Response::new(Body::from(translate::encode_stream(caller, req, &cache::replay(&resp))));
-        respond::sse_headers(r.headers_mut());
+        respond::stream_headers(r.headers_mut(), caller);
         r
     } else {
         respond::json(http::StatusCode::OK, translate::encode_response_for(caller, &resp, req))

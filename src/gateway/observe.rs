@@ -45,6 +45,15 @@ struct AnyUsage {
     cached_content_token_count: Option<u64>,
     #[serde(rename = "thoughtsTokenCount")]
     thoughts_token_count: Option<u64>,
+    // Bedrock Converse usage
+    #[serde(rename = "inputTokens")]
+    bedrock_input_tokens: Option<u64>,
+    #[serde(rename = "outputTokens")]
+    bedrock_output_tokens: Option<u64>,
+    #[serde(rename = "cacheReadInputTokens")]
+    bedrock_cache_read: Option<u64>,
+    #[serde(rename = "cacheWriteInputTokens")]
+    bedrock_cache_write: Option<u64>,
 }
 
 impl AnyUsage {
@@ -89,6 +98,13 @@ impl AnyUsage {
                     reasoning_tokens: thoughts,
                 }
             }
+            Dialect::BedrockConverse => Usage {
+                input_tokens: n(self.bedrock_input_tokens),
+                output_tokens: n(self.bedrock_output_tokens),
+                cache_read_tokens: n(self.bedrock_cache_read),
+                cache_write_tokens: n(self.bedrock_cache_write),
+                reasoning_tokens: 0,
+            },
         }
     }
 }
@@ -139,6 +155,9 @@ struct Envelope {
     /// Responses: `status` (`completed`, `incomplete`, `failed`) and why it is incomplete.
     status: Option<String>,
     incomplete_details: Option<Incomplete>,
+    /// Bedrock Converse `stopReason`.
+    #[serde(rename = "stopReason")]
+    bedrock_stop_reason: Option<String>,
 }
 
 impl Envelope {
@@ -166,6 +185,7 @@ impl Envelope {
                 reason.or_else(|| r.status.clone().filter(|s| s != "in_progress" && s != "queued"))
             }
             Dialect::Gemini => self.candidates.as_ref()?.iter().find_map(|c| c.finish_reason.clone()),
+            Dialect::BedrockConverse => self.bedrock_stop_reason.clone(),
         }
     }
 }
@@ -251,6 +271,9 @@ impl StreamObserver {
                     || ev.data.contains("\"error\"")
                     || ev.data.contains("\"finish_reason\":\"")
             }
+            // Converse streams are event-stream frames, never SSE: no same-dialect Converse
+            // stream goes through this observer.
+            Dialect::BedrockConverse => false,
             Dialect::Gemini => {
                 ev.data.contains("\"usageMetadata\"")
                     || ev.data.contains("\"error\"")

@@ -132,7 +132,7 @@ pub fn respond(
             let recorder = store.map(|s| (EventDecoder::new(dialect), Recorder::new(s)));
             let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage), recorder };
             let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold)));
-            respond::sse_headers(r.headers_mut());
+            respond::stream_headers(r.headers_mut(), dialect);
             r
         }
         Answer::Full(bytes) => {

@@ -12,6 +12,9 @@ pub fn error(dialect: Dialect, err: &ApiError) -> Response<Body> {
     let mut resp = Response::new(Body::from(translate::encode_error(dialect, err)));
     *resp.status_mut() = status;
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some((name, value)) = translate::error_headers(dialect, err) {
+        resp.headers_mut().insert(name, HeaderValue::from_static(value));
+    }
     if let Some(ra) = &err.retry_after
         && let Ok(v) = HeaderValue::from_str(ra)
     {
@@ -69,8 +72,8 @@ pub fn overhead_header(h: &mut HeaderMap, overhead: std::time::Duration) {
     }
 }
 
-/// Headers of an SSE response.
-pub fn sse_headers(h: &mut HeaderMap) {
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream; charset=utf-8"));
+/// Headers of a streamed response in `dialect` (SSE, or AWS event-stream for Bedrock).
+pub fn stream_headers(h: &mut HeaderMap, dialect: Dialect) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(translate::stream_content_type(dialect)));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
 }

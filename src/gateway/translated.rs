@@ -104,7 +104,7 @@ pub fn respond(
                 recorder: store.map(Recorder::new),
             };
             let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold)));
-            respond::sse_headers(r.headers_mut());
+            respond::stream_headers(r.headers_mut(), caller);
             r
         }
         Answer::Full(bytes) => match translate::decode_response(c.target, &bytes) {

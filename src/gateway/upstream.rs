@@ -86,7 +86,8 @@ pub async fn send(
             }
             insert_secret(headers, "x-api-key", key.map(str::to_string));
         }
-        Dialect::OpenAiChat | Dialect::OpenAiResponses => {
+        // A Bedrock API key is a bearer token (what `AWS_BEARER_TOKEN_BEDROCK` holds).
+        Dialect::OpenAiChat | Dialect::OpenAiResponses | Dialect::BedrockConverse => {
             insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
         }
         Dialect::Gemini => insert_secret(headers, "x-goog-api-key", key.map(str::to_string)),

@@ -33,11 +33,15 @@ pub enum Dialect {
     OpenAiResponses,
     /// Gemini `generateContent` (`/v1beta/models/{model}:generateContent`), what Gemini CLI speaks.
     Gemini,
+    /// Amazon Bedrock Converse (`/model/{modelId}/converse`), what boto3 and the AWS SDKs speak;
+    /// its streams are AWS event-stream frames, not SSE.
+    BedrockConverse,
 }
 
 impl Dialect {
     /// Every dialect.
-    pub const ALL: [Dialect; 4] = [Dialect::Anthropic, Dialect::OpenAiChat, Dialect::OpenAiResponses, Dialect::Gemini];
+    pub const ALL: [Dialect; 5] =
+        [Dialect::Anthropic, Dialect::OpenAiChat, Dialect::OpenAiResponses, Dialect::Gemini, Dialect::BedrockConverse];
 
     /// Low-cardinality label for logs and metrics.
     pub fn label(self) -> &'static str {
@@ -46,6 +50,12 @@ impl Dialect {
             Dialect::OpenAiChat => "openai_chat",
             Dialect::OpenAiResponses => "openai_responses",
             Dialect::Gemini => "gemini",
+            Dialect::BedrockConverse => "bedrock_converse",
         }
+    }
+
+    /// True when this dialect's streams are AWS event-stream frames rather than SSE.
+    pub fn event_stream(self) -> bool {
+        self == Dialect::BedrockConverse
     }
 }

@@ -56,6 +56,7 @@ pub fn dialect_name(d: Dialect) -> &'static str {
         Dialect::OpenAiChat => "OpenAI Chat Completions",
         Dialect::OpenAiResponses => "OpenAI Responses",
         Dialect::Gemini => "Gemini generateContent",
+        Dialect::BedrockConverse => "Bedrock Converse",
     }
 }
 

@@ -161,3 +161,35 @@ fn top_k_with_thinking_is_dropped_towards_anthropic() {
     assert_eq!(f.req.top_k, None);
     assert_eq!(f.dropped, ["generationConfig.topK"]);
 }
+
+#[test]
+fn bedrock_rows() {
+    let r = sorted(
+        Dialect::BedrockConverse,
+        &[
+            ("guardrailConfig", json!({"guardrailIdentifier": "g"})),
+            ("additionalModelRequestFields.anthropic_beta", json!(["x"])),
+            ("system[0].cachePoint", json!({"type": "default"})),
+            ("toolConfig.tools[2].systemTool", json!({"name": "nova_grounding"})),
+            ("promptVariables", json!({})),
+            ("additionalModelRequestFields.mystery", json!(1)),
+        ],
+    );
+    assert_eq!(r.dropped, ["additionalModelRequestFields.anthropic_beta", "guardrailConfig", "system[0].cachePoint"]);
+    assert_eq!(r.hosted_tools.len(), 1, "Nova grounding is a web search");
+    assert_eq!(r.unsupported.len(), 2);
+    // Towards Converse: cache hints are carried, the user id and unsigned thinking are not.
+    let mut req = request_with(None);
+    req.user = Some("u".into());
+    req.system.push(crate::ir::SystemBlock {
+        text: "s".into(),
+        cache_control: Some(crate::ir::CacheControl(json!({"type": "ephemeral"}))),
+    });
+    req.messages.push(Message {
+        role: Role::Assistant,
+        content: vec![Block::Thinking { thinking: "t".into(), signature: None }],
+    });
+    let f = fit(&req, Dialect::Anthropic, Dialect::BedrockConverse, Caps::of(Dialect::BedrockConverse), false)
+        .expect("fits");
+    assert_eq!(f.dropped, ["messages[].content[].thinking", "metadata.user_id"]);
+}

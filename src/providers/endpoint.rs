@@ -22,6 +22,20 @@ pub fn check_path_model(model: &str) -> Result<&str, ApiError> {
     }
 }
 
+/// A Bedrock model id or ARN as one URL path segment: ids (`us.anthropic.claude-...-v1:0`) are
+/// letters, digits, `.`, `-`, `_`, `:`; an ARN's `/` is percent-encoded, as the AWS SDKs send it.
+pub fn check_bedrock_model(model: &str) -> Result<String, ApiError> {
+    let ok = !model.is_empty()
+        && model != "."
+        && model != ".."
+        && model.len() <= 2048
+        && model.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'/'));
+    if !ok {
+        return Err(ApiError::invalid_field("model", format!("\"{model}\" is not a valid Bedrock model id")));
+    }
+    Ok(model.replace(':', "%3A").replace('/', "%2F"))
+}
+
 impl Provider {
     /// The dialect to call this provider in: the caller's own when served (same-dialect path),
     /// else the provider's preferred one (translated path).
@@ -40,6 +54,11 @@ impl Provider {
                 let m = check_path_model(model)?;
                 let method = if stream { "streamGenerateContent?alt=sse" } else { "generateContent" };
                 format!("{base}/v1beta/models/{m}:{method}")
+            }
+            Dialect::BedrockConverse => {
+                let m = check_bedrock_model(model)?;
+                let method = if stream { "converse-stream" } else { "converse" };
+                format!("{base}/model/{m}/{method}")
             }
         };
         url.parse().map_err(|_| ApiError::invalid_field("model", "does not form a valid upstream URL"))
