@@ -41,6 +41,7 @@ fn answer(caller: Dialect, n: u64, exact: bool) -> Response<Body> {
     let body = match caller {
         Dialect::Gemini => json!({"totalTokens": n}),
         Dialect::OpenAiResponses => json!({"object": "response.input_tokens", "input_tokens": n}),
+        Dialect::BedrockConverse => json!({"inputTokens": n}),
         _ => json!({"input_tokens": n}),
     };
     let mut r = respond::json(StatusCode::OK, body.to_string().into_bytes());

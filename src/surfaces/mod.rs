@@ -14,6 +14,7 @@
 //! `metrics.enabled` is false) and `GET /admin/spend`.
 
 mod admin;
+mod bedrock;
 mod gemini;
 mod health;
 mod messages;
@@ -59,6 +60,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/responses/input_tokens", post(messages::responses_count))
         .route("/v1beta/models", get(gemini::list))
         .route("/v1beta/models/{*rest}", post(gemini::call).get(gemini::get_one))
+        .route("/bedrock/model/{model_id}/{op}", post(bedrock::call))
+        .route("/bedrock/inference-profiles", get(bedrock::inference_profiles))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get_one))
         .route("/health/liveness", get(health::liveness))

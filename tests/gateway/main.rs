@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bedrock;
 mod budget;
 mod cache;
 mod errors;
