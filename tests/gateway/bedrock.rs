@@ -215,7 +215,8 @@ async fn count_tokens_takes_both_input_forms() {
     assert_eq!((r.status, r.json()), (200, json!({"inputTokens": 42})));
     assert_eq!(r.headers["x-amux-token-count"], "exact");
     assert_eq!(mock.last().path_and_query, "/v1/messages/count_tokens");
-    let body = json!({"input": {"invokeModel": {"body": INVOKE_BODY}}}).to_string();
+    let blob = base64::engine::general_purpose::STANDARD.encode(INVOKE_BODY);
+    let body = json!({"input": {"invokeModel": {"body": blob}}}).to_string();
     let r = call(gw.addr, "/bedrock/model/claude-test/count-tokens", &[], &body).await;
     assert_eq!((r.status, r.json()), (200, json!({"inputTokens": 43})));
     let sent = mock.last().json();

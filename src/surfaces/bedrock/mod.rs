@@ -26,6 +26,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
+use base64::Engine;
 use http::{HeaderMap, Response, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -111,7 +112,7 @@ async fn invoke_model(state: Arc<AppState>, req: Request, model: &str, stream: b
     invoke::from_messages(resp, stream).await
 }
 
-/// CountTokens: `{"input": {"converse": {...}}}` or `{"input": {"invokeModel": {"body": "..."}}}`,
+/// CountTokens: `{"input": {"converse": {...}}}` or `{"input": {"invokeModel": {"body": base64}}}`,
 /// answered `{"inputTokens": n}` (with `x-amux-token-count: exact|estimate`).
 async fn count_tokens(state: Arc<AppState>, req: Request, model: &str) -> Response<Body> {
     let started = Instant::now();
@@ -131,7 +132,18 @@ async fn count_tokens(state: Arc<AppState>, req: Request, model: &str) -> Respon
     let (dialect, body, headers) = if let Some(c) = input.get("converse").filter(|c| c.is_object()) {
         (Dialect::BedrockConverse, c.to_string().into_bytes(), parts.headers.clone())
     } else if let Some(b) = input.get("invokeModel").and_then(|i| i.get("body")).and_then(Value::as_str) {
-        match invoke::to_messages(b.as_bytes(), &parts.headers, model, None) {
+        // A blob: base64 in JSON, as the SDKs send it (a raw JSON string is taken too).
+        let raw = match b.trim_start().starts_with('{') {
+            true => b.as_bytes().to_vec(),
+            false => match base64::engine::general_purpose::STANDARD.decode(b.trim()) {
+                Ok(v) => v,
+                Err(e) => {
+                    let e = ApiError::invalid_field("input.invokeModel.body", format!("not valid base64: {e}"));
+                    return invoke::error_response(&e);
+                }
+            },
+        };
+        match invoke::to_messages(&raw, &parts.headers, model, None) {
             Ok((body, headers)) => (Dialect::Anthropic, body, headers),
             Err(e) => return invoke::error_response(&e),
         }
