@@ -110,6 +110,25 @@ pub struct ProviderConfig {
     /// reports, what the provider does not take.
     #[serde(default)]
     pub accepts: AcceptsConfig,
+    /// For `bedrock`: the AWS region (default: `AWS_REGION`, then `AWS_DEFAULT_REGION`). The
+    /// base URL defaults to `https://bedrock-runtime.{region}.amazonaws.com`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// For `bedrock`: the AWS shared-config profile to take credentials from (default: the
+    /// standard chain: environment, shared files and SSO, web identity, ECS, instance metadata).
+    #[serde(default)]
+    pub aws_profile: Option<String>,
+    /// For `bedrock`: static AWS keys, usually `${ENV_VAR}`, instead of the chain. With
+    /// `api_key` set instead, it is sent as a Bedrock API key (`Authorization: Bearer`) and
+    /// nothing is signed.
+    #[serde(default)]
+    pub aws_access_key_id: Option<String>,
+    /// For `bedrock`: the secret of `aws_access_key_id`, usually `${ENV_VAR}`.
+    #[serde(default)]
+    pub aws_secret_access_key: Option<String>,
+    /// For `bedrock`: a session token going with temporary static keys.
+    #[serde(default)]
+    pub aws_session_token: Option<String>,
 }
 
 /// Parameters a provider takes (unset: the preset's answer).
@@ -177,7 +196,8 @@ impl Default for Timeouts {
     }
 }
 
-/// Provider kinds: the two generic dialects and the named OpenAI-compatible presets.
+/// Provider kinds: the two generic dialects, the named OpenAI-compatible presets, Gemini and
+/// `bedrock` (Amazon Bedrock Runtime, signed with SigV4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
@@ -199,6 +219,7 @@ pub enum ProviderKind {
     Ollama,
     Vllm,
     Lmstudio,
+    Bedrock,
 }
 
 /// A model name callers may send: one upstream model (`provider` + `model`) or several

@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri, header};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
+use crate::dialects::bedrock_converse;
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Provider;
 use crate::providers::client::HttpClient;
@@ -22,6 +23,8 @@ pub enum UpstreamError {
     Timeout(Duration),
     #[error("connection failed: {0}")]
     Transport(String),
+    #[error(transparent)]
+    Aws(#[from] crate::providers::aws::AwsError),
 }
 
 impl UpstreamError {
@@ -31,6 +34,7 @@ impl UpstreamError {
             UpstreamError::Connect(_) => "connect",
             UpstreamError::Timeout(_) => "timeout",
             UpstreamError::Transport(_) => "transport",
+            UpstreamError::Aws(e) => e.label(),
         }
     }
 
@@ -40,6 +44,8 @@ impl UpstreamError {
             UpstreamError::Connect(_) => ErrorKind::Unavailable,
             UpstreamError::Timeout(_) => ErrorKind::Timeout,
             UpstreamError::Transport(_) => ErrorKind::BadGateway,
+            // amux's own AWS setup failed (no credentials): not the caller's fault.
+            UpstreamError::Aws(_) => ErrorKind::Api,
         };
         ApiError::new(kind, format!("provider {provider}: {self}"))
     }
@@ -67,6 +73,7 @@ pub async fn send(
     out: Outbound<'_>,
 ) -> Result<(Response<Incoming>, Duration), UpstreamError> {
     let Outbound { target, caller, caller_headers, url, body, timeout } = out;
+    let url_text = url.to_string();
     let mut req = Request::builder().method(Method::POST).uri(url);
     let headers = req.headers_mut().ok_or_else(|| UpstreamError::Transport("request builder".into()))?;
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -97,6 +104,13 @@ pub async fn send(
     }
     // W3C trace context of the current (upstream attempt) span, when traces are exported.
     crate::telemetry::trace::inject(headers);
+    // SigV4 last: it signs every header set above and the exact body.
+    if let Some(aws) = &provider.aws {
+        let creds = aws.credentials().await?;
+        let (region, service) = (aws.region.as_str(), crate::providers::aws::SERVICE);
+        let now = std::time::SystemTime::now();
+        crate::providers::aws::sign_request(&creds, (region, service), now, ("POST", &url_text), headers, &body)?;
+    }
     let req = req.body(Full::new(Bytes::from(body))).map_err(|e| UpstreamError::Transport(e.to_string()))?;
     let started = Instant::now();
     match tokio::time::timeout(timeout, client.request(req)).await {
@@ -145,7 +159,14 @@ pub fn upstream_error(
     headers: &HeaderMap,
     body: &[u8],
 ) -> ApiError {
-    let mut err = translate::decode_error(dialect, status, body);
+    let mut err = match dialect {
+        // Bedrock names the error in a header, not in the body.
+        Dialect::BedrockConverse => {
+            let ty = headers.get(bedrock_converse::ERROR_TYPE_HEADER).and_then(|v| v.to_str().ok());
+            bedrock_converse::decode_typed(status, ty, body)
+        }
+        _ => translate::decode_error(dialect, status, body),
+    };
     // For 4xx the upstream's HTTP status is authoritative; the body's error type only refines it
     // (a 429 whose body says `api_error` is still a rate limit).
     if (400..500).contains(&status) && err.kind != ErrorKind::ContextOverflow {

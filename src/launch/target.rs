@@ -268,6 +268,11 @@ fn in_process_config(
         params: Map::new(),
         api: None,
         accepts: Default::default(),
+        region: None,
+        aws_profile: None,
+        aws_access_key_id: None,
+        aws_secret_access_key: None,
+        aws_session_token: None,
     });
     entry.params.extend(params);
     config.models.retain(|m| m.name != model);

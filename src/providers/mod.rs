@@ -1,6 +1,7 @@
 //! Outbound side: the providers amux can call (from config and from the environment), how a model
 //! name routes to one of them, and the shared HTTP client.
 
+pub mod aws;
 pub mod client;
 mod endpoint;
 pub mod presets;
@@ -8,6 +9,6 @@ mod registry;
 mod route;
 mod secret;
 
-pub use endpoint::check_path_model;
+pub use endpoint::{check_bedrock_model, check_path_model};
 pub use registry::{Alias, Deployment, Provider, Registry, expand_env};
 pub use secret::Secret;

@@ -128,6 +128,17 @@ pub const PRESETS: &[Preset] = &[
         &["HF_TOKEN", "HUGGINGFACE_API_KEY"],
         STRICT,
     ),
+    Preset {
+        name: "bedrock",
+        kind: ProviderKind::Bedrock,
+        dialects: &[Dialect::BedrockConverse],
+        // From the region: https://bedrock-runtime.{region}.amazonaws.com.
+        base_url: "",
+        key_vars: &["AWS_BEARER_TOKEN_BEDROCK"],
+        base_url_var: None,
+        keyless: false,
+        caps: Caps::of(Dialect::BedrockConverse),
+    },
     local("ollama", ProviderKind::Ollama, "http://localhost:11434/v1", &["OLLAMA_API_KEY"], "OLLAMA_HOST"),
     local("vllm", ProviderKind::Vllm, "http://localhost:8000/v1", &["VLLM_API_KEY"], "VLLM_BASE_URL"),
     local("lmstudio", ProviderKind::Lmstudio, "http://localhost:1234/v1", &["LM_STUDIO_API_KEY"], "LMSTUDIO_BASE_URL"),

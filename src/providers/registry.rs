@@ -8,6 +8,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Uri};
 use serde_json::{Map, Value};
 
+use super::aws::{AwsAuth, StaticKeys};
 use super::presets::{self, Preset};
 use super::secret::Secret;
 use crate::config::{
@@ -36,6 +37,8 @@ pub struct Provider {
     pub caps: Caps,
     /// Where it came from: `config` or `env`.
     pub source: &'static str,
+    /// AWS region and credentials for SigV4 (`bedrock` without an API key).
+    pub aws: Option<Arc<AwsAuth>>,
 }
 
 /// One upstream model serving an alias.
@@ -155,7 +158,8 @@ impl Registry {
         }
         if config.discover_env {
             for preset in presets::PRESETS {
-                if reg.providers.contains_key(preset.name) {
+                // Bedrock needs a region and AWS credentials: configured, never discovered.
+                if reg.providers.contains_key(preset.name) || preset.kind == ProviderKind::Bedrock {
                     continue;
                 }
                 if let Some(p) = provider_from_env(preset, env) {
@@ -277,6 +281,7 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
         params: Map::new(),
         caps: preset.caps,
         source: "env",
+        aws: None,
     })
 }
 
@@ -288,8 +293,16 @@ fn provider_from_config(
     let preset = presets::for_kind(pc.kind);
     let path = format!("providers.{name}");
     let mut errors = Vec::new();
+    let (aws, bedrock_base) = match bedrock_auth(&path, pc, env) {
+        Ok(x) => x,
+        Err(mut e) => {
+            errors.append(&mut e);
+            (None, None)
+        }
+    };
     let base = match &pc.base_url {
         Some(b) => expand_env(b, env).map_err(|e| errors.push(err(format!("{path}.base_url"), e))).ok(),
+        None if bedrock_base.is_some() => bedrock_base,
         None => Some(
             preset
                 .base_url_var
@@ -367,7 +380,74 @@ fn provider_from_config(
             web_search: pc.accepts.web_search.unwrap_or(preset.caps.web_search),
         },
         source: "config",
+        aws,
     })
+}
+
+/// A `bedrock` provider's SigV4 identity (none when an API key is set) and default base URL.
+type BedrockSide = (Option<Arc<AwsAuth>>, Option<String>);
+
+/// A `bedrock` provider's AWS side; `(None, None)` for every other kind, which may not set the
+/// AWS fields.
+fn bedrock_auth(
+    path: &str,
+    pc: &ProviderConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<BedrockSide, Vec<ConfigError>> {
+    let aws_fields = [
+        ("region", pc.region.is_some()),
+        ("aws_profile", pc.aws_profile.is_some()),
+        ("aws_access_key_id", pc.aws_access_key_id.is_some()),
+        ("aws_secret_access_key", pc.aws_secret_access_key.is_some()),
+        ("aws_session_token", pc.aws_session_token.is_some()),
+    ];
+    if pc.kind != ProviderKind::Bedrock {
+        let errors: Vec<ConfigError> = aws_fields
+            .iter()
+            .filter(|(_, set)| *set)
+            .map(|(f, _)| err(format!("{path}.{f}"), "only applies to kind: bedrock"))
+            .collect();
+        return if errors.is_empty() { Ok((None, None)) } else { Err(errors) };
+    }
+    let mut errors = Vec::new();
+    let mut expand = |field: &str, v: &Option<String>| -> Option<String> {
+        let v = v.as_ref()?;
+        expand_env(v, env).map_err(|e| errors.push(err(format!("{path}.{field}"), e))).ok()
+    };
+    let region = expand("region", &pc.region)
+        .or_else(|| env("AWS_REGION").filter(|s| !s.is_empty()))
+        .or_else(|| env("AWS_DEFAULT_REGION").filter(|s| !s.is_empty()));
+    let id = expand("aws_access_key_id", &pc.aws_access_key_id);
+    let secret = expand("aws_secret_access_key", &pc.aws_secret_access_key);
+    let token = expand("aws_session_token", &pc.aws_session_token);
+    let profile = expand("aws_profile", &pc.aws_profile);
+    let Some(region) = region else {
+        errors.push(err(format!("{path}.region"), "required for bedrock (or set AWS_REGION)"));
+        return Err(errors);
+    };
+    if !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        errors.push(err(format!("{path}.region"), format!("\"{region}\" is not an AWS region")));
+    }
+    let keys = match (id, secret) {
+        (Some(access_key_id), Some(s)) => {
+            Some(StaticKeys { access_key_id, secret_access_key: Secret::new(s), session_token: token.map(Secret::new) })
+        }
+        (None, None) => None,
+        _ => {
+            errors.push(err(path, "set both aws_access_key_id and aws_secret_access_key, or neither"));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let base = format!("https://bedrock-runtime.{region}.amazonaws.com");
+    // A Bedrock API key (config, or AWS_BEARER_TOKEN_BEDROCK as the SDKs read it) is used as is.
+    let has_api_key = pc.api_key.is_some()
+        || pc.api_key_file.is_some()
+        || env("AWS_BEARER_TOKEN_BEDROCK").is_some_and(|t| !t.is_empty());
+    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region, profile, keys)));
+    Ok((auth, Some(base)))
 }
 
 #[cfg(test)]
@@ -406,6 +486,42 @@ mod tests {
         assert_eq!(errs[0].to_string(), "providers.a.headers.X-Team: environment variable T is not set");
         let reg = Registry::build(&cfg, &env_of(&[("K", "k"), ("T", "t")])).unwrap();
         assert_eq!(reg.providers["a"].api_key.as_ref().unwrap().expose(), "k");
+    }
+
+    #[test]
+    fn bedrock_providers() {
+        let cfg = parse_str(
+            "discover_env: false\nproviders:\n  b: {kind: bedrock}\n  o: {kind: openai, region: us-east-1}\n",
+        )
+        .unwrap();
+        let errs = Registry::build(&cfg, &env_of(&[])).unwrap_err().0;
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert!(text.iter().any(|e| e.starts_with("providers.b.region: required")), "{text:?}");
+        assert!(text.iter().any(|e| e == "providers.o.region: only applies to kind: bedrock"), "{text:?}");
+        let reg =
+            Registry::build(&cfg_of("b: {kind: bedrock, aws_profile: dev}"), &env_of(&[("AWS_REGION", "eu-west-3")]))
+                .unwrap();
+        let b = &reg.providers["b"];
+        assert_eq!(b.base_url, "https://bedrock-runtime.eu-west-3.amazonaws.com");
+        assert_eq!(b.aws.as_ref().unwrap().source(), "AWS profile");
+        assert_eq!(
+            b.url(Dialect::BedrockConverse, "arn:aws:bedrock:eu-west-3:1:inference-profile/eu.x-v1:0", true)
+                .unwrap()
+                .to_string(),
+            "https://bedrock-runtime.eu-west-3.amazonaws.com/model/arn%3Aaws%3Abedrock%3Aeu-west-3%3A1%3Ainference-profile%2Feu.x-v1%3A0/converse-stream"
+        );
+        assert!(b.url(Dialect::BedrockConverse, "../x?y", false).is_err());
+        // A Bedrock API key (bearer) means nothing is signed.
+        let env = env_of(&[("AWS_REGION", "us-east-1"), ("AWS_BEARER_TOKEN_BEDROCK", "bt")]);
+        let reg = Registry::build(&cfg_of("b: {kind: bedrock}"), &env).unwrap();
+        assert!(reg.providers["b"].aws.is_none());
+        assert_eq!(reg.providers["b"].api_key.as_ref().unwrap().expose(), "bt");
+        let reg = Registry::build(&Config { discover_env: true, ..Default::default() }, &env).unwrap();
+        assert!(!reg.providers.contains_key("bedrock"), "never discovered from the environment");
+    }
+
+    fn cfg_of(provider: &str) -> Config {
+        parse_str(&format!("discover_env: false\nproviders:\n  {provider}\n")).unwrap()
     }
 
     #[test]

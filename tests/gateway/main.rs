@@ -4,6 +4,7 @@
 mod support;
 
 mod bedrock;
+mod bedrock_upstream;
 mod budget;
 mod cache;
 mod errors;
