@@ -352,6 +352,7 @@ fn url_for(d: &Deployment, target: Dialect, inbound: &Inbound<'_>, stream: bool)
     let url = d.provider.url(target, &d.model, stream)?;
     if inbound.dialect == Dialect::Anthropic
         && target == Dialect::Anthropic
+        && d.provider.preset.kind != crate::config::ProviderKind::Bedrock
         && let Some(q) = inbound.query.filter(|q| !q.is_empty())
         && let Ok(u) = format!("{url}?{q}").parse()
     {
@@ -369,12 +370,12 @@ async fn try_deployment(
     store: Option<Store>,
 ) -> Result<Response<Body>, Failure> {
     let caller = call.inbound.dialect;
-    let target = d.provider.dialect_for(caller);
+    let target = d.dialect_for(caller);
     let url = url_for(d, target, &call.inbound, call.stream).map_err(Failure::Fatal)?;
     let passthrough = target == caller;
     let mut dropped = Vec::new();
     let (body, strip_usage) = if passthrough {
-        passthrough::prepare(&call.top, d, caller, call.stream).map_err(Failure::Fatal)?
+        passthrough::prepare(&call.top, d, caller, call.stream, call.inbound.headers).map_err(Failure::Fatal)?
     } else {
         let strict = call.strict || alias.translation == Some(TranslationMode::Strict);
         let req = call.ir().map_err(Failure::Fatal)?;

@@ -12,6 +12,7 @@ pub mod splice;
 pub mod state;
 mod stream;
 mod translated;
+mod unframe;
 pub mod upstream;
 
 use std::net::SocketAddr;

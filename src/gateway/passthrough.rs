@@ -11,8 +11,10 @@ use super::observe::{StreamObserver, body_usage};
 use super::respond;
 use super::splice::TopLevel;
 use super::stream::{self, Stage};
+use super::unframe::Unframed;
+use crate::config::ProviderKind;
 use crate::ir::{self, ApiError, Dialect};
-use crate::providers::Deployment;
+use crate::providers::{Deployment, bedrock_invoke};
 use crate::stack::cache::{Recorder, Store};
 use crate::translate::{self, EventDecoder};
 use crate::usage::CallGuard;
@@ -85,7 +87,16 @@ pub fn prepare(
     d: &Deployment,
     dialect: Dialect,
     stream: bool,
+    headers: &http::HeaderMap,
 ) -> Result<(Vec<u8>, bool), ApiError> {
+    if d.provider.preset.kind == ProviderKind::Bedrock {
+        // Claude on Bedrock: the InvokeModel body (betas from the header into the body).
+        let (body, dropped) = bedrock_invoke::invoke_body(top, headers, &d.params)?;
+        if !dropped.is_empty() {
+            tracing::debug!(betas = %dropped.join(","), "betas Bedrock does not take were left out");
+        }
+        return Ok((body, false));
+    }
     let mut replace: Vec<(&str, String)> = Vec::new();
     let mut append: Vec<(&str, String)> = Vec::new();
     // Gemini carries the model in the URL; the others in the body.
@@ -127,11 +138,19 @@ pub fn respond(
     store: Option<Store>,
 ) -> Response<Body> {
     let provider = c.deployment.provider.clone();
+    // Bedrock's InvokeModel streams are event-stream frames: turned into the Messages SSE first.
+    let unframe = provider.preset.kind == ProviderKind::Bedrock;
     let mut out = match c.answer {
         Answer::Stream { first, body } => {
             let recorder = store.map(|s| (EventDecoder::new(dialect), Recorder::new(s)));
             let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage), recorder };
-            let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold)));
+            let hold = Box::new(c.hold);
+            let body = if unframe {
+                stream::body(Some(first), body, Unframed::new(stage), guard, provider, hold)
+            } else {
+                stream::body(Some(first), body, stage, guard, provider, hold)
+            };
+            let mut r = Response::new(body);
             respond::stream_headers(r.headers_mut(), dialect);
             r
         }
@@ -151,6 +170,10 @@ pub fn respond(
         }
     };
     *out.status_mut() = StatusCode::OK;
+    let content_type = out.headers().get(http::header::CONTENT_TYPE).cloned();
     respond::copy_upstream_headers(&c.headers, out.headers_mut());
+    if unframe && let Some(ct) = content_type {
+        out.headers_mut().insert(http::header::CONTENT_TYPE, ct);
+    }
     out
 }

@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri, header};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
+use crate::config::ProviderKind;
 use crate::dialects::bedrock_converse;
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Provider;
@@ -80,6 +81,11 @@ pub async fn send(
     headers.insert(header::USER_AGENT, HeaderValue::from_static(concat!("amux/", env!("CARGO_PKG_VERSION"))));
     let key = provider.api_key.as_ref().map(|k| k.expose());
     match target {
+        // Bedrock (Converse, or InvokeModel with the Anthropic body): the version and betas are
+        // in the body; a Bedrock API key is a bearer token, else the request is signed below.
+        Dialect::Anthropic if provider.preset.kind == ProviderKind::Bedrock => {
+            insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
+        }
         Dialect::Anthropic => {
             if caller == Dialect::Anthropic {
                 for name in FORWARD_ANTHROPIC {
@@ -159,9 +165,10 @@ pub fn upstream_error(
     headers: &HeaderMap,
     body: &[u8],
 ) -> ApiError {
+    let bedrock = dialect == Dialect::BedrockConverse || provider.preset.kind == ProviderKind::Bedrock;
     let mut err = match dialect {
         // Bedrock names the error in a header, not in the body.
-        Dialect::BedrockConverse => {
+        _ if bedrock => {
             let ty = headers.get(bedrock_converse::ERROR_TYPE_HEADER).and_then(|v| v.to_str().ok());
             bedrock_converse::decode_typed(status, ty, body)
         }

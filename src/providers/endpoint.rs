@@ -4,7 +4,9 @@
 
 use http::Uri;
 
-use super::registry::Provider;
+use super::registry::{Deployment, Provider};
+use crate::config::ProviderKind;
+use crate::dialects::bedrock_converse::is_claude;
 use crate::ir::{ApiError, Dialect};
 
 /// A model name usable as one URL path segment: letters, digits, `.`, `-`, `_`, `@`, `:` inside.
@@ -47,6 +49,12 @@ impl Provider {
     pub fn url(&self, dialect: Dialect, model: &str, stream: bool) -> Result<Uri, ApiError> {
         let base = &self.base_url;
         let url = match dialect {
+            // Claude on Bedrock by InvokeModel.
+            Dialect::Anthropic if self.preset.kind == ProviderKind::Bedrock => {
+                let m = check_bedrock_model(model)?;
+                let method = if stream { "invoke-with-response-stream" } else { "invoke" };
+                format!("{base}/model/{m}/{method}")
+            }
             Dialect::Anthropic => format!("{base}/v1/messages"),
             Dialect::OpenAiChat => format!("{base}/chat/completions"),
             Dialect::OpenAiResponses => format!("{base}/responses"),
@@ -62,6 +70,19 @@ impl Provider {
             }
         };
         url.parse().map_err(|_| ApiError::invalid_field("model", "does not form a valid upstream URL"))
+    }
+}
+
+impl Deployment {
+    /// The dialect to call this deployment in: its provider's choice, except that on Bedrock only
+    /// Claude models take Anthropic bodies (InvokeModel); other families go through Converse.
+    pub fn dialect_for(&self, caller: Dialect) -> Dialect {
+        let d = self.provider.dialect_for(caller);
+        if d == Dialect::Anthropic && self.provider.preset.kind == ProviderKind::Bedrock && !is_claude(&self.model) {
+            Dialect::BedrockConverse
+        } else {
+            d
+        }
     }
 }
 

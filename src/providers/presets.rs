@@ -131,7 +131,8 @@ pub const PRESETS: &[Preset] = &[
     Preset {
         name: "bedrock",
         kind: ProviderKind::Bedrock,
-        dialects: &[Dialect::BedrockConverse],
+        // Converse for every caller; InvokeModel for Anthropic callers of Claude models.
+        dialects: &[Dialect::BedrockConverse, Dialect::Anthropic],
         // From the region: https://bedrock-runtime.{region}.amazonaws.com.
         base_url: "",
         key_vars: &["AWS_BEARER_TOKEN_BEDROCK"],

@@ -34,6 +34,7 @@ enum BedrockReply {
 struct Seen {
     path: String,
     body: Value,
+    raw: String,
     signature_ok: Result<(), String>,
 }
 
@@ -101,7 +102,8 @@ impl BedrockMock {
                 let path = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
                 let signature_ok = check_signature(&path, &parts.headers, &body);
                 let body_json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                s.lock().unwrap().push(Seen { path, body: body_json, signature_ok: signature_ok.clone() });
+                let raw = String::from_utf8_lossy(&body).into_owned();
+                s.lock().unwrap().push(Seen { path, body: body_json, raw, signature_ok: signature_ok.clone() });
                 if let Err(e) = signature_ok {
                     let msg = json!({"message": format!("The request signature we calculated does not match: {e}")});
                     return Response::builder()
@@ -173,21 +175,82 @@ models:
 
 const CONVERSE_ANSWER: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hello from Bedrock"}]}},"stopReason":"end_turn","usage":{"inputTokens":12,"outputTokens":4,"totalTokens":20,"cacheReadInputTokens":4},"metrics":{"latencyMs":100}}"#;
 
+const MESSAGES_ANSWER: &str = r#"{"id":"msg_bdrk_1","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Hello from Claude on Bedrock"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":4,"cache_read_input_tokens":4,"cache_creation_input_tokens":0}}"#;
+
 #[tokio::test]
-async fn an_anthropic_caller_reaches_claude_on_bedrock_signed() {
+async fn an_anthropic_caller_reaches_claude_by_invoke_model_bytes_spliced() {
+    let mock = BedrockMock::start().await;
+    mock.push(BedrockReply::Json(200, vec![], MESSAGES_ANSWER.into()));
+    let gw = start_gateway(&config(&mock)).await;
+    let body = r#"{"model":"claude-bedrock","max_tokens":50,"system":"Be brief.","messages":[{"role":"user","content":[{"type":"thinking","thinking":"t","signature":"EqQB\u00e9=="},{"type":"text","text":"Hi"}]}],"x_unknown":{"kept":true}}"#;
+    let beta = [
+        ("anthropic-beta", "interleaved-thinking-2025-05-14,claude-code-20250219"),
+        ("anthropic-version", "2023-06-01"),
+    ];
+    let a = post(gw.addr, "/v1/messages?beta=true", &beta, body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body, MESSAGES_ANSWER, "the answer's bytes are forwarded");
+    let seen = mock.last();
+    seen.signature_ok.unwrap();
+    assert_eq!(seen.path, "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke");
+    assert_eq!(
+        seen.raw,
+        r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":50,"system":"Be brief.","messages":[{"role":"user","content":[{"type":"thinking","thinking":"t","signature":"EqQB\u00e9=="},{"type":"text","text":"Hi"}]}],"x_unknown":{"kept":true},"anthropic_beta":["interleaved-thinking-2025-05-14"]}"#
+    );
+    let recs = gw.records.wait_for(1).await;
+    assert!(recs[0].passthrough);
+    assert_eq!(recs[0].usage.cache_read_tokens, 4);
+}
+
+#[tokio::test]
+async fn an_anthropic_stream_from_invoke_model_chunks() {
+    let events = [
+        r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":30,"output_tokens":1}}}"#,
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+        r#"{"type":"content_block_stop","index":0}"#,
+        r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":6}}"#,
+        r#"{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":30,"outputTokenCount":6,"invocationLatency":300,"firstByteLatency":100}}"#,
+    ];
+    let mock = BedrockMock::start().await;
+    let b64 = |e: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, e);
+    mock.push(BedrockReply::Frames(
+        events.iter().map(|e| Message::event("chunk", json!({"bytes": b64(e), "p": "abcd"}).to_string())).collect(),
+    ));
+    let gw = start_gateway(&config(&mock)).await;
+    let body =
+        r#"{"model":"claude-bedrock","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]}"#;
+    let a = post(gw.addr, "/v1/messages", &[], body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.headers["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let seen = mock.last();
+    seen.signature_ok.unwrap();
+    assert_eq!(seen.path, "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream");
+    assert!(seen.body.get("stream").is_none() && seen.body.get("model").is_none());
+    let got = sse_events(&a.body);
+    let want: Vec<(Option<String>, String)> = events
+        .iter()
+        .map(|e| (serde_json::from_str::<Value>(e).unwrap()["type"].as_str().map(str::to_string), e.to_string()))
+        .collect();
+    assert_eq!(got, want, "each event's JSON as Bedrock sent it");
+    let recs = gw.records.wait_for(1).await;
+    assert_eq!((recs[0].usage.input_tokens, recs[0].usage.output_tokens), (30, 6));
+    assert_eq!(recs[0].outcome, amux::usage::Outcome::Success);
+}
+
+#[tokio::test]
+async fn an_openai_caller_reaches_claude_by_converse() {
     let mock = BedrockMock::start().await;
     mock.push(BedrockReply::Json(200, vec![], CONVERSE_ANSWER.into()));
     let gw = start_gateway(&config(&mock)).await;
-    let body = r#"{"model":"claude-bedrock","max_tokens":50,"system":"Be brief.","messages":[{"role":"user","content":"Hi"}]}"#;
-    let a = post(gw.addr, "/v1/messages", &[], body).await;
+    let body = r#"{"model":"claude-bedrock","max_tokens":50,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}]}"#;
+    let a = post(gw.addr, "/v1/chat/completions", &[], body).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let seen = mock.last();
     seen.signature_ok.unwrap();
     assert_eq!(seen.path, "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse");
     assert_eq!(seen.body["system"], json!([{"text": "Be brief."}]));
-    let v = a.json();
-    assert_eq!(v["content"][0]["text"], "Hello from Bedrock");
-    assert_eq!(v["usage"]["cache_read_input_tokens"], 4);
+    assert_eq!(a.json()["choices"][0]["message"]["content"], "Hello from Bedrock");
 }
 
 #[tokio::test]
