@@ -157,6 +157,14 @@ impl Metrics {
         self.with(|| counter!(COOLDOWNS, labels(&[("provider", provider), ("upstream_model", &model)])).increment(1));
     }
 
+    /// A field of a translated call left out (`field` is a path shape such as
+    /// `messages[].name`, from the policy's tables, so bounded like any free-form label).
+    pub fn dropped(&self, field: &str, from: Dialect, to: Dialect) {
+        let field = self.limits.bound("field", field);
+        let l = labels(&[("field", &field), ("from", from.label()), ("to", to.label())]);
+        self.with(|| counter!(TRANSLATION_DROPPED, l).increment(1));
+    }
+
     /// SIGTERM arrived: the gateway drains.
     pub fn draining(&self) {
         self.with(|| gauge!(DRAINING).set(1.0));

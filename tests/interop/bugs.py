@@ -10,12 +10,6 @@ from __future__ import annotations
 import pytest
 
 KNOWN = {
-    "codex_default_tools": (
-        "Codex 0.169 sends tools[4] {type: namespace, name: multi_agent_v1, tools: [function...]} and "
-        "tools[8] {type: web_search, external_web_access: false}; towards a non-OpenAI upstream amux "
-        "answers 400 'tools[4]: not supported when translating to Anthropic Messages' (then tools[7] "
-        "with multi_agent off), so Codex as installed cannot use any non-OpenAI model"
-    ),
 }
 
 
