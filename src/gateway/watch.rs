@@ -38,7 +38,14 @@ pub fn spawn(live: Arc<Live>, path: Option<PathBuf>, env: Env) -> tokio::task::J
             if trigger == "file_change" && fingerprint(&watched(&path, &live.current().config, &*env)) == seen {
                 continue;
             }
-            match live.reload_file(&path, &*env) {
+            // Building a snapshot reads files and may load TLS roots: off the async workers.
+            let (l, p, e) = (live.clone(), path.clone(), env.clone());
+            let result = tokio::task::spawn_blocking(move || l.reload_file(&p, &*e)).await;
+            let Ok(result) = result else {
+                tracing::error!(trigger, "config reload panicked; the previous config keeps serving");
+                continue;
+            };
+            match result {
                 Ok(()) => tracing::info!(trigger, file = %path.display(), "config reloaded"),
                 Err(e) => {
                     tracing::error!(trigger, file = %path.display(), error = e.label(), "config rejected; the previous config keeps serving");
