@@ -9,7 +9,7 @@
 //! by their own cost. Calls whose price is unknown are not charged (and are counted as such).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redis::aio::ConnectionManager;
@@ -123,8 +123,10 @@ pub struct Spent {
     pub limit: Option<f64>,
 }
 
+/// Where spend lives; shared by the budgets of successive config snapshots.
+#[derive(Clone)]
 enum Store {
-    Memory(Mutex<HashMap<String, f64>>),
+    Memory(Arc<Mutex<HashMap<String, f64>>>),
     Redis { conn: ConnectionManager, prefix: String },
 }
 
@@ -155,6 +157,14 @@ impl Budgets {
         redis: Option<(ConnectionManager, String)>,
         on_failure: FailMode,
     ) -> Budgets {
+        let store = match redis {
+            Some((conn, prefix)) => Store::Redis { conn, prefix },
+            None => Store::Memory(Arc::new(Mutex::new(HashMap::new()))),
+        };
+        Budgets::with_store(keys, teams, store, on_failure)
+    }
+
+    fn with_store(keys: &Keys, teams: &BTreeMap<String, TeamConfig>, store: Store, on_failure: FailMode) -> Budgets {
         let mut known_keys = BTreeMap::new();
         let mut known_teams: BTreeSet<String> = teams.keys().cloned().collect();
         let mut key_budgets = HashMap::new();
@@ -166,11 +176,12 @@ impl Budgets {
             }
         }
         let teams = teams.iter().filter_map(|(n, t)| t.budget.map(|b| (n.clone(), b))).collect();
-        let store = match redis {
-            Some((conn, prefix)) => Store::Redis { conn, prefix },
-            None => Store::Memory(Mutex::new(HashMap::new())),
-        };
         Budgets { keys: key_budgets, teams, known_keys, known_teams, store, on_failure, track_all: true }
+    }
+
+    /// Budgets of a reloaded config over the same spend (this process's or Redis's).
+    pub fn reconfigured(&self, keys: &Keys, teams: &BTreeMap<String, TeamConfig>) -> Budgets {
+        Budgets::with_store(keys, teams, self.store.clone(), self.on_failure)
     }
 
     /// Whether spend without a budget is recorded too (it is only read by `GET /admin/spend`).

@@ -20,11 +20,13 @@ struct Stats {
     cooldown_until: Option<Instant>,
 }
 
-/// Shared router state: per-deployment stats, keyed by deployment id.
+/// Shared router state: per-deployment stats, keyed by deployment id. A config reload makes a
+/// new router with the new settings over the same stats ([`Router::reconfigured`]), so cooldowns
+/// and latency averages survive it.
 #[derive(Debug)]
 pub struct Router {
     pub config: RouterConfig,
-    stats: Mutex<HashMap<String, Stats>>,
+    stats: Arc<Mutex<HashMap<String, Stats>>>,
 }
 
 /// Counts a call in flight on a deployment until dropped.
@@ -41,7 +43,13 @@ impl Drop for InFlight {
 
 impl Router {
     pub fn new(config: RouterConfig) -> Self {
-        Router { config, stats: Mutex::new(HashMap::new()) }
+        Router { config, stats: Arc::new(Mutex::new(HashMap::new())) }
+    }
+
+    /// A router with new settings sharing this one's deployment stats (in-flight counts,
+    /// latency averages, failures and cooldowns).
+    pub fn reconfigured(&self, config: RouterConfig) -> Router {
+        Router { config, stats: self.stats.clone() }
     }
 
     fn with<T>(&self, id: &str, f: impl FnOnce(&mut Stats) -> T) -> T {
@@ -212,6 +220,16 @@ mod tests {
         let order: Vec<String> = r.order(&a).iter().map(|d| d.id.clone()).collect();
         assert_eq!(order, ["b/y"]);
         assert!(r.cooldown_remaining(&a).unwrap() > Duration::from_secs(50));
+    }
+
+    #[test]
+    fn reconfigured_router_keeps_cooldowns() {
+        let (r, a) = (router(), alias("weighted"));
+        r.failure(&a.deployments[0]);
+        r.failure(&a.deployments[0]);
+        let next = r.reconfigured(RouterConfig { retries: 5, ..r.config.clone() });
+        assert_eq!(next.config.retries, 5);
+        assert!(next.in_cooldown(&a.deployments[0]));
     }
 
     #[test]
