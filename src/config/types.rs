@@ -120,6 +120,12 @@ pub struct ProviderConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptsConfig {
+    /// `temperature` sampling.
+    #[serde(default)]
+    pub temperature: Option<bool>,
+    /// `top_p` sampling.
+    #[serde(default)]
+    pub top_p: Option<bool>,
     /// `top_k` sampling.
     #[serde(default)]
     pub top_k: Option<bool>,
