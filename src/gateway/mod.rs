@@ -2,7 +2,7 @@
 //! gateway both call [`Gateway::bind`] then [`Gateway::serve`]. The config lives in a snapshot
 //! that a reload swaps ([`Gateway::live`], `watch`); SIGTERM drains it (`shutdown`).
 
-mod attempt;
+pub mod attempt;
 mod build;
 pub mod call;
 pub mod count;
@@ -18,6 +18,7 @@ pub mod splice;
 pub mod state;
 mod stream;
 mod translated;
+mod transport;
 pub mod upstream;
 pub mod watch;
 
@@ -30,7 +31,10 @@ pub use build::Base;
 pub use live::{Live, LiveState};
 pub use respond::error as error_response;
 pub use respond::json as json_response;
+pub use respond::overhead_header as respond_overhead;
+pub use respond::sse_headers;
 pub use state::{AppState, Observability};
+pub use transport::Transport;
 
 use crate::config::{Config, ConfigError, ConfigErrors};
 use crate::providers::client::ClientError;

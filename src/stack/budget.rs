@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 use crate::config::{BudgetConfig, FailMode, TeamConfig};
 use crate::ir::{ApiError, ErrorKind};
 use crate::stack::auth::Keys;
+use crate::stack::service::{ModelCall, ModelService};
+use axum::body::Body;
+use http::Response;
 
 /// A budget period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -429,5 +432,30 @@ mod tests {
         assert_eq!(r["keys"][0]["day"]["spend_usd"], 0.25);
         assert_eq!(r["teams"][0]["month"]["spend_usd"], 0.25);
         assert_eq!(r["teams"][0]["day"]["budget_usd"], 2.0);
+    }
+}
+
+/// Refuses a call whose key or team budget is spent (429), before anything is charged.
+#[derive(Clone, Copy, Default)]
+pub struct BudgetLayer;
+
+pub struct BudgetService<S>(S);
+
+impl<S> tower::Layer<S> for BudgetLayer {
+    type Service = BudgetService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        BudgetService(inner)
+    }
+}
+
+impl<S: ModelService> ModelService for BudgetService<S> {
+    async fn call<'a, 'c: 'a>(&'a self, call: &'a mut ModelCall<'c>) -> Response<Body> {
+        let p = call.inbound.principal.as_deref();
+        let (key, team) = (p.map(|p| p.name.as_str()), p.and_then(|p| p.team.as_deref()));
+        if let Err(e) = call.state.obs.budgets.check(key, team).await {
+            let kind = (e.kind == ErrorKind::RateLimit).then_some("budget");
+            return call.refuse(&e, kind);
+        }
+        self.0.call(call).await
     }
 }
