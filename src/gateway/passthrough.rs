@@ -146,9 +146,9 @@ pub fn respond(
             let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage), recorder };
             let hold = Box::new(c.hold);
             let body = if unframe {
-                stream::body(Some(first), body, Unframed::new(stage), guard, provider, hold)
+                stream::body(Some(first), body, Unframed::new(stage), guard, provider, hold, c.drain)
             } else {
-                stream::body(Some(first), body, stage, guard, provider, hold)
+                stream::body(Some(first), body, stage, guard, provider, hold, c.drain)
             };
             let mut r = Response::new(body);
             respond::stream_headers(r.headers_mut(), dialect);
