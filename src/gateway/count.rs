@@ -112,6 +112,18 @@ fn upstream_request(
             let body = json!({"generateContentRequest": inner}).to_string().into_bytes();
             (Dialect::Gemini, format!("{base}/v1beta/models/{m}:countTokens"), body)
         }
+        ProviderKind::Bedrock => {
+            // CountTokens with the Converse form of the request (signed like any Bedrock call).
+            let m = crate::providers::check_bedrock_model(model)?;
+            let body = translate::encode_request(Dialect::BedrockConverse, req, model)?;
+            let mut converse: Map<String, Value> = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::new(ErrorKind::Api, format!("re-reading encoded body: {e}")))?;
+            converse.retain(|k, _| {
+                matches!(k.as_str(), "messages" | "system" | "toolConfig" | "additionalModelRequestFields")
+            });
+            let body = json!({"input": {"converse": converse}}).to_string().into_bytes();
+            (Dialect::BedrockConverse, format!("{base}/model/{m}/count-tokens"), body)
+        }
         _ => return Ok(None),
     };
     let url = url.parse().map_err(|_| ApiError::invalid_field("model", "does not form a valid upstream URL"))?;
@@ -164,7 +176,9 @@ async fn count(state: &AppState, inbound: &Inbound<'_>) -> Result<(u64, bool), A
     let status = resp.status().as_u16();
     let (parts, body) = resp.into_parts();
     let bytes = upstream::collect(provider, body).await.map_err(|e| e.to_api(&provider.name))?;
-    if status == 404 || status == 405 {
+    // Bedrock answers 400 for models without CountTokens.
+    let bedrock_refused = provider.preset.kind == ProviderKind::Bedrock && status == 400;
+    if status == 404 || status == 405 || bedrock_refused {
         // The upstream has no counter after all (an OpenAI-compatible server behind `kind: openai`).
         return Ok((tokens::count_request(&req), false));
     }
@@ -172,8 +186,15 @@ async fn count(state: &AppState, inbound: &Inbound<'_>) -> Result<(u64, bool), A
         return Err(upstream::upstream_error(provider, dialect, status, &parts.headers, &bytes));
     }
     let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let n = v.get("input_tokens").or_else(|| v.get("totalTokens")).and_then(Value::as_u64).ok_or_else(|| {
-        ApiError::new(ErrorKind::BadGateway, format!("provider {}: token count response has no count", provider.name))
-    })?;
+    let n = ["input_tokens", "totalTokens", "inputTokens"]
+        .iter()
+        .find_map(|k| v.get(*k))
+        .and_then(Value::as_u64)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::BadGateway,
+                format!("provider {}: token count response has no count", provider.name),
+            )
+        })?;
     Ok((n, true))
 }

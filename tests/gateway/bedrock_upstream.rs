@@ -323,3 +323,26 @@ async fn bedrock_errors_keep_their_meaning() {
     assert!(data.contains("The model stopped."), "{data}");
     assert!(mock.seen.lock().unwrap().iter().all(|s| s.signature_ok.is_ok()));
 }
+
+#[tokio::test]
+async fn count_tokens_asks_bedrock_signed_and_falls_back_to_the_estimate() {
+    let mock = BedrockMock::start().await;
+    mock.push(BedrockReply::Json(200, vec![], r#"{"inputTokens":17}"#.into()));
+    mock.push(BedrockReply::Json(
+        400,
+        vec![("x-amzn-errortype", "ValidationException")],
+        r#"{"message":"The provided model doesn't support counting tokens."}"#.into(),
+    ));
+    let gw = start_gateway(&config(&mock)).await;
+    let body = r#"{"model":"claude-bedrock","messages":[{"role":"user","content":"Hi there"}]}"#;
+    let a = post(gw.addr, "/v1/messages/count_tokens", &[], body).await;
+    assert_eq!((a.status, a.json()["input_tokens"].as_u64()), (200, Some(17)), "{}", a.body);
+    assert_eq!(a.headers["x-amux-token-count"], "exact");
+    let seen = mock.last();
+    seen.signature_ok.unwrap();
+    assert_eq!(seen.path, "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens");
+    assert_eq!(seen.body["input"]["converse"]["messages"][0]["content"][0]["text"], "Hi there");
+    let a = post(gw.addr, "/v1/messages/count_tokens", &[], &body.replace("claude-bedrock", "nova")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.headers["x-amux-token-count"], "estimate");
+}
