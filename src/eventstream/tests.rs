@@ -152,3 +152,39 @@ fn long_stream_in_tiny_pieces_is_linear() {
     let out = decode_all(&wire, 3).unwrap();
     assert_eq!(out.len(), 2000);
 }
+
+#[test]
+fn mutated_frames_never_panic_and_decode_alike_in_any_chunking() {
+    // The fuzz target's properties (fuzz/fuzz_targets/eventstream.rs) on seeded random mutations
+    // of valid frames, so that they also hold in every ordinary test run.
+    let mut wire = BytesMut::new();
+    encode(&every_type(), &mut wire).unwrap();
+    encode(&Message::exception("throttlingException", r#"{"message":"m"}"#), &mut wire).unwrap();
+    let mut rng = fastrand::Rng::with_seed(11);
+    let decode = |data: &[u8], piece: usize| {
+        let mut d = Decoder::new(64 * 1024);
+        let mut out = Vec::new();
+        let ok = data.chunks(piece).all(|c| d.feed(c, &mut out).is_ok()) && d.finish().is_ok();
+        (out, ok)
+    };
+    for _ in 0..3000 {
+        let mut data = wire.to_vec();
+        for _ in 0..rng.usize(1..4) {
+            let i = rng.usize(..data.len());
+            match rng.u8(..3) {
+                0 => data[i] = rng.u8(..),
+                1 => data.truncate(i),
+                _ => data.insert(i, rng.u8(..)),
+            }
+            if data.is_empty() {
+                break;
+            }
+        }
+        let whole = decode(&data, data.len().max(1));
+        assert_eq!(whole, decode(&data, rng.usize(1..40)));
+        for m in &whole.0 {
+            let again = decode(&to_bytes(m).unwrap(), 1 << 20);
+            assert!(again.1 && again.0 == vec![m.clone()]);
+        }
+    }
+}
