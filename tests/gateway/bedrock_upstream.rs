@@ -20,26 +20,26 @@ use amux::eventstream::{self, Message};
 
 use crate::support::*;
 
-const AKID: &str = "AKIDEXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-const TOKEN: &str = "session-token-example";
+pub(crate) const AKID: &str = "AKIDEXAMPLE";
+pub(crate) const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+pub(crate) const TOKEN: &str = "session-token-example";
 
 #[derive(Clone)]
-enum BedrockReply {
+pub(crate) enum BedrockReply {
     Json(u16, Vec<(&'static str, &'static str)>, String),
     Frames(Vec<Message>),
 }
 
 #[derive(Clone, Debug)]
-struct Seen {
-    path: String,
-    body: Value,
-    raw: String,
-    signature_ok: Result<(), String>,
+pub(crate) struct Seen {
+    pub(crate) path: String,
+    pub(crate) body: Value,
+    pub(crate) raw: String,
+    pub(crate) signature_ok: Result<(), String>,
 }
 
-struct BedrockMock {
-    addr: SocketAddr,
+pub(crate) struct BedrockMock {
+    pub(crate) addr: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
     replies: Arc<Mutex<Vec<BedrockReply>>>,
 }
@@ -90,7 +90,7 @@ fn check_signature(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), S
 }
 
 impl BedrockMock {
-    async fn start() -> BedrockMock {
+    pub(crate) async fn start() -> BedrockMock {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let replies: Arc<Mutex<Vec<BedrockReply>>> = Arc::new(Mutex::new(Vec::new()));
         let (s, r) = (seen.clone(), replies.clone());
@@ -143,11 +143,11 @@ impl BedrockMock {
         BedrockMock { addr, seen, replies }
     }
 
-    fn push(&self, r: BedrockReply) {
+    pub(crate) fn push(&self, r: BedrockReply) {
         self.replies.lock().unwrap().push(r);
     }
 
-    fn last(&self) -> Seen {
+    pub(crate) fn last(&self) -> Seen {
         self.seen.lock().unwrap().last().cloned().unwrap()
     }
 }
@@ -173,7 +173,7 @@ models:
     )
 }
 
-const CONVERSE_ANSWER: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hello from Bedrock"}]}},"stopReason":"end_turn","usage":{"inputTokens":12,"outputTokens":4,"totalTokens":20,"cacheReadInputTokens":4},"metrics":{"latencyMs":100}}"#;
+pub(crate) const CONVERSE_ANSWER: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Hello from Bedrock"}]}},"stopReason":"end_turn","usage":{"inputTokens":12,"outputTokens":4,"totalTokens":20,"cacheReadInputTokens":4},"metrics":{"latencyMs":100}}"#;
 
 const MESSAGES_ANSWER: &str = r#"{"id":"msg_bdrk_1","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"Hello from Claude on Bedrock"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":4,"cache_read_input_tokens":4,"cache_creation_input_tokens":0}}"#;
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod bedrock;
+mod bedrock_chain;
 mod bedrock_upstream;
 mod budget;
 mod cache;
