@@ -1,7 +1,7 @@
 //! ConverseStream event-stream messages -> IR stream events.
 //!
-//! Events: `messageStart`; `contentBlockStart` (tool use only: Bedrock opens text and reasoning
-//! blocks with their first delta); `contentBlockDelta` (`text`, `reasoningContent.text` /
+//! Events: `messageStart`; `contentBlockStart` (a tool use opens there; Bedrock opens text and
+//! reasoning blocks with their first delta, so any other start only announces one); `contentBlockDelta` (`text`, `reasoningContent.text` /
 //! `.signature` / `.redactedContent`, `toolUse.input` pieces); `contentBlockStop`; `messageStop`
 //! (the stop reason); then `metadata` (usage). The IR's message delta needs both, so it goes out
 //! on `metadata`, or at the end of the stream when no metadata came. Wire block indices are
@@ -149,8 +149,10 @@ impl StreamDecoder {
             self.open_block(Open::Tool, wire, BlockStart::ToolUse { id: s("toolUseId"), name: s("name") }, out);
             return Ok(());
         }
-        let kind = start.keys().next().cloned().unwrap_or_default();
-        Err(format!("upstream started a {kind:?} block, which amux cannot translate"))
+        // Other start kinds (Bedrock opens text and reasoning with their first delta, but may
+        // announce them): the first delta opens the block, and a delta amux cannot translate
+        // fails there, naming it.
+        Ok(())
     }
 
     fn block_delta(&mut self, v: &Value, out: &mut Vec<StreamEvent>) -> Result<(), String> {

@@ -145,3 +145,18 @@ fn encoder_writes_whole_frames_in_bedrock_order() {
     let meta: Value = serde_json::from_slice(&msgs[5].payload).unwrap();
     assert_eq!(meta["usage"], json!({"inputTokens": 5, "outputTokens": 1, "totalTokens": 6}));
 }
+
+#[test]
+fn announced_text_blocks_open_with_their_first_delta() {
+    let out = run(
+        &[
+            ev("contentBlockStart", json!({"contentBlockIndex": 0, "start": {"text": ""}})),
+            ev("contentBlockDelta", json!({"contentBlockIndex": 0, "delta": {"text": "a"}})),
+            ev("contentBlockStop", json!({"contentBlockIndex": 0})),
+            ev("messageStop", json!({"stopReason": "end_turn"})),
+        ],
+        true,
+    );
+    assert_eq!(out[1], StreamEvent::BlockStart { index: 0, block: BlockStart::Text });
+    assert_eq!(out.last(), Some(&StreamEvent::MessageStop));
+}
