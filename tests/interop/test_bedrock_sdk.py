@@ -213,3 +213,50 @@ def test_count_tokens(bedrock, mock):
     body = json.dumps(dict(ANTHROPIC_BODY, messages=[{"role": "user", "content": "one two three"}]))
     r = bedrock.count_tokens(modelId=ANTHROPIC_ALIAS, input={"invokeModel": {"body": body}})
     assert r["inputTokens"] >= mm.COUNT_BASE + 3
+
+
+def test_media_bytes_reach_the_upstream(bedrock, mock):
+    """boto3 sends `bytes` members base64-encoded; amux hands the same bytes on."""
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"
+    pdf = b"%PDF-1.4 test document"
+    content = [
+        {"text": "Describe both."},
+        {"image": {"format": "png", "source": {"bytes": png}}},
+        {"document": {"format": "pdf", "name": "Report", "source": {"bytes": pdf}}},
+    ]
+    r = bedrock.converse(modelId=ANTHROPIC_ALIAS, messages=[{"role": "user", "content": content}])
+    assert r["output"]["message"]["content"] == [{"text": mm.ANTHROPIC_TEXT}]
+    (rec,) = upstream_calls(mock, "/v1/messages")
+    blocks = rec["body"]["messages"][0]["content"]
+    assert base64.b64decode(blocks[1]["source"]["data"]) == png and blocks[1]["source"]["media_type"] == "image/png"
+    assert base64.b64decode(blocks[2]["source"]["data"]) == pdf and blocks[2]["title"] == "Report"
+
+
+def test_reasoning_with_its_signature_round_trips(bedrock, mock):
+    thinking = {"thinking": {"type": "enabled", "budget_tokens": 2048}}
+    msgs = [{"role": "user", "content": [{"text": "Hello"}]}]
+    r = bedrock.converse(
+        modelId=ANTHROPIC_ALIAS, messages=msgs, inferenceConfig={"maxTokens": 4096}, additionalModelRequestFields=thinking
+    )
+    content = r["output"]["message"]["content"]
+    reasoning = content[0]["reasoningContent"]["reasoningText"]
+    assert (reasoning["text"], reasoning["signature"]) == (mm.THINKING_TEXT, mm.THINKING_SIGNATURE)
+    events = list(
+        bedrock.converse_stream(
+            modelId=ANTHROPIC_ALIAS, messages=msgs, inferenceConfig={"maxTokens": 4096}, additionalModelRequestFields=thinking
+        )["stream"]
+    )
+    deltas = [e["contentBlockDelta"]["delta"] for e in events if "contentBlockDelta" in e]
+    assert "".join(d["reasoningContent"].get("text", "") for d in deltas if "reasoningContent" in d) == mm.THINKING_TEXT
+    assert [d["reasoningContent"]["signature"] for d in deltas if "signature" in d.get("reasoningContent", {})] == [
+        mm.THINKING_SIGNATURE
+    ]
+    msgs += [{"role": "assistant", "content": content}, {"role": "user", "content": [{"text": "More"}]}]
+    bedrock.converse(
+        modelId=ANTHROPIC_ALIAS, messages=msgs, inferenceConfig={"maxTokens": 4096}, additionalModelRequestFields=thinking
+    )
+    last = upstream_calls(mock, "/v1/messages")[-1]["body"]
+    sent = last["messages"][1]["content"][0]
+    assert sent == {"type": "thinking", "thinking": mm.THINKING_TEXT, "signature": mm.THINKING_SIGNATURE}
