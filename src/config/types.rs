@@ -133,6 +133,10 @@ pub struct ProviderConfig {
     /// For `bedrock`: a session token going with temporary static keys.
     #[serde(default)]
     pub aws_session_token: Option<String>,
+    /// For `bedrock`: an IAM role to assume (STS AssumeRole, session `amux`) with the
+    /// credentials found otherwise.
+    #[serde(default)]
+    pub aws_role_arn: Option<String>,
 }
 
 /// Parameters a provider takes (unset: the preset's answer).

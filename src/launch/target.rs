@@ -273,6 +273,7 @@ fn in_process_config(
         aws_access_key_id: None,
         aws_secret_access_key: None,
         aws_session_token: None,
+        aws_role_arn: None,
     });
     entry.params.extend(params);
     config.models.retain(|m| m.name != model);

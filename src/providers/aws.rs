@@ -3,7 +3,8 @@
 //! Credentials come from static keys in the config when it sets them, else from the standard AWS
 //! chain (`aws-config`: environment, shared config and credentials files with SSO, web identity
 //! as on EKS with IRSA, EKS Pod Identity, ECS, instance metadata), built on first use for the
-//! provider's region and profile. amux caches them and asks the chain again when they are within
+//! provider's region and profile; with a role to assume, those authorize an STS AssumeRole
+//! (`aws-config`'s `AssumeRoleProvider`, session name `amux`). amux caches them and asks the chain again when they are within
 //! five minutes of expiring. Every request is signed with `aws-sigv4` (service `bedrock`) over the
 //! exact bytes sent, after every other header is set. Secrets never reach a log: [`Secret`] and
 //! `aws-credential-types` print as redacted.
@@ -57,22 +58,40 @@ pub struct AwsAuth {
     pub region: String,
     profile: Option<String>,
     keys: Option<StaticKeys>,
+    role_arn: Option<String>,
     chain: tokio::sync::OnceCell<SharedCredentialsProvider>,
     cached: Mutex<Option<Credentials>>,
 }
 
 impl AwsAuth {
     pub fn new(region: String, profile: Option<String>, keys: Option<StaticKeys>) -> AwsAuth {
-        AwsAuth { region, profile, keys, chain: tokio::sync::OnceCell::new(), cached: Mutex::new(None) }
+        AwsAuth { region, profile, keys, role_arn: None, chain: tokio::sync::OnceCell::new(), cached: Mutex::new(None) }
+    }
+
+    /// Assumes `role_arn` with the credentials found otherwise.
+    pub fn assuming(mut self, role_arn: Option<String>) -> AwsAuth {
+        self.role_arn = role_arn;
+        self
     }
 
     /// Where credentials come from, for the startup log (never the keys themselves).
     pub fn source(&self) -> &'static str {
-        match (&self.keys, &self.profile) {
-            (Some(_), _) => "static keys",
-            (None, Some(_)) => "AWS profile",
-            (None, None) => "AWS default chain",
+        match (&self.role_arn, &self.keys, &self.profile) {
+            (Some(_), _, _) => "assumed role",
+            (None, Some(_), _) => "static keys",
+            (None, None, Some(_)) => "AWS profile",
+            (None, None, None) => "AWS default chain",
         }
+    }
+
+    fn static_credentials(k: &StaticKeys) -> Credentials {
+        Credentials::new(
+            &k.access_key_id,
+            k.secret_access_key.expose(),
+            k.session_token.as_ref().map(|t| t.expose().to_string()),
+            None,
+            "amux-config",
+        )
     }
 
     async fn chain(&self) -> &SharedCredentialsProvider {
@@ -83,22 +102,29 @@ impl AwsAuth {
                 if let Some(p) = &self.profile {
                     loader = loader.profile_name(p);
                 }
+                if let Some(k) = &self.keys {
+                    loader = loader.credentials_provider(Self::static_credentials(k));
+                }
                 let conf = loader.load().await;
-                conf.credentials_provider().unwrap_or_else(|| SharedCredentialsProvider::new(Missing))
+                let base = conf.credentials_provider().unwrap_or_else(|| SharedCredentialsProvider::new(Missing));
+                match &self.role_arn {
+                    Some(role) => SharedCredentialsProvider::new(
+                        aws_config::sts::AssumeRoleProvider::builder(role)
+                            .session_name("amux")
+                            .configure(&conf)
+                            .build_from_provider(base)
+                            .await,
+                    ),
+                    None => base,
+                }
             })
             .await
     }
 
     /// Credentials for the next request: cached while they have more than five minutes left.
     pub async fn credentials(&self) -> Result<Credentials, AwsError> {
-        if let Some(k) = &self.keys {
-            return Ok(Credentials::new(
-                &k.access_key_id,
-                k.secret_access_key.expose(),
-                k.session_token.as_ref().map(|t| t.expose().to_string()),
-                None,
-                "amux-config",
-            ));
+        if let (Some(k), None) = (&self.keys, &self.role_arn) {
+            return Ok(Self::static_credentials(k));
         }
         let fresh = |c: &Credentials| c.expiry().is_none_or(|e| e > SystemTime::now() + REFRESH_BEFORE);
         if let Ok(guard) = self.cached.lock()

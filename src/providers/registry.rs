@@ -402,6 +402,7 @@ fn bedrock_auth(
         ("aws_access_key_id", pc.aws_access_key_id.is_some()),
         ("aws_secret_access_key", pc.aws_secret_access_key.is_some()),
         ("aws_session_token", pc.aws_session_token.is_some()),
+        ("aws_role_arn", pc.aws_role_arn.is_some()),
     ];
     if pc.kind != ProviderKind::Bedrock {
         let errors: Vec<ConfigError> = aws_fields
@@ -423,6 +424,7 @@ fn bedrock_auth(
     let secret = expand("aws_secret_access_key", &pc.aws_secret_access_key);
     let token = expand("aws_session_token", &pc.aws_session_token);
     let profile = expand("aws_profile", &pc.aws_profile);
+    let role_arn = expand("aws_role_arn", &pc.aws_role_arn);
     let Some(region) = region else {
         errors.push(err(format!("{path}.region"), "required for bedrock (or set AWS_REGION)"));
         return Err(errors);
@@ -448,7 +450,7 @@ fn bedrock_auth(
     let has_api_key = pc.api_key.is_some()
         || pc.api_key_file.is_some()
         || env("AWS_BEARER_TOKEN_BEDROCK").is_some_and(|t| !t.is_empty());
-    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region, profile, keys)));
+    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region, profile, keys).assuming(role_arn)));
     Ok((auth, Some(base)))
 }
 

@@ -68,10 +68,15 @@ async fn sts_endpoint() -> (std::net::SocketAddr, Arc<std::sync::Mutex<String>>)
     let app = axum::Router::new().fallback(move |body: String| {
         let s = s.clone();
         async move {
+            let action = if body.contains("Action=AssumeRoleWithWebIdentity") {
+                "AssumeRoleWithWebIdentity"
+            } else {
+                "AssumeRole"
+            };
             *s.lock().unwrap() = body;
             let exp = DateTime::from(SystemTime::now() + Duration::from_secs(3600)).fmt(Format::DateTime).unwrap();
             let xml = format!(
-                "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>{AKID}</AccessKeyId><SecretAccessKey>{SECRET}</SecretAccessKey><SessionToken>{TOKEN}</SessionToken><Expiration>{exp}</Expiration></Credentials><SubjectFromWebIdentityToken>system:serviceaccount:ns:amux</SubjectFromWebIdentityToken><AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/amux/s</Arn><AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId></AssumedRoleUser></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>"
+                "<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result><Credentials><AccessKeyId>{AKID}</AccessKeyId><SecretAccessKey>{SECRET}</SecretAccessKey><SessionToken>{TOKEN}</SessionToken><Expiration>{exp}</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/amux/s</Arn><AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId></AssumedRoleUser></{action}Result><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></{action}Response>"
             );
             ([("content-type", "text/xml")], xml)
         }
@@ -96,10 +101,21 @@ async fn web_identity_credentials_as_on_eks_with_irsa() {
         ("AWS_REGION", "us-west-2".to_string()),
         ("AWS_ENDPOINT_URL_STS", format!("http://{sts}")),
     ];
-    two_calls_with(&env, "irsa").await;
+    two_calls_with(&env, "irsa", "").await;
     let body = seen.lock().unwrap().clone();
     assert!(body.contains("Action=AssumeRoleWithWebIdentity") && body.contains("service-account-token"), "{body}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_configured_role_is_assumed_with_the_static_keys() {
+    let (sts, seen) = sts_endpoint().await;
+    let env = [("AWS_ENDPOINT_URL_STS", format!("http://{sts}"))];
+    let extra = ", aws_access_key_id: AKIDBASE, aws_secret_access_key: base-secret, aws_role_arn: 'arn:aws:iam::123456789012:role/bedrock-caller'";
+    two_calls_with(&env, "role", extra).await;
+    let body = seen.lock().unwrap().clone();
+    assert!(body.contains("Action=AssumeRole&") || body.starts_with("Action=AssumeRole"), "{body}");
+    assert!(body.contains("bedrock-caller") && body.contains("RoleSessionName=amux"), "{body}");
 }
 
 /// Two signed calls through `amux serve` with container credentials expiring in `expires_in`;
@@ -107,13 +123,13 @@ async fn web_identity_credentials_as_on_eks_with_irsa() {
 async fn two_calls(expires_in: Duration, name: &str) -> usize {
     let (creds, fetches) = credentials_endpoint(expires_in).await;
     let env = [("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{creds}/creds"))];
-    two_calls_with(&env, name).await;
+    two_calls_with(&env, name, "").await;
     fetches.load(Ordering::SeqCst)
 }
 
 /// Two calls through `amux serve` with `env` as its whole environment, each checked to succeed
 /// and to be signed with the test credentials.
-async fn two_calls_with(env: &[(&str, String)], name: &str) {
+async fn two_calls_with(env: &[(&str, String)], name: &str, provider_extra: &str) {
     let mock = BedrockMock::start().await;
     mock.push(BedrockReply::Json(200, vec![], CONVERSE_ANSWER.into()));
     mock.push(BedrockReply::Json(200, vec![], CONVERSE_ANSWER.into()));
@@ -123,7 +139,7 @@ async fn two_calls_with(env: &[(&str, String)], name: &str) {
     std::fs::write(
         &config,
         format!(
-            "discover_env: false\nrouter: {{retries: 0}}\nproviders:\n  aws: {{kind: bedrock, region: us-west-2, base_url: 'http://{}'}}\nmodels:\n  - {{name: nova, provider: aws, model: 'us.amazon.nova-2-lite-v1:0'}}\n",
+            "discover_env: false\nrouter: {{retries: 0}}\nproviders:\n  aws: {{kind: bedrock, region: us-west-2, base_url: 'http://{}'{provider_extra}}}\nmodels:\n  - {{name: nova, provider: aws, model: 'us.amazon.nova-2-lite-v1:0'}}\n",
             mock.addr
         ),
     )
