@@ -209,14 +209,16 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
         };
         let state = gateway.state();
         for p in state.registry.providers.values() {
-            tracing::info!(provider = %p.name, dialect = p.dialects[0].label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), "provider");
+            let aws = p.aws.as_ref().map(|a| a.source()).unwrap_or("-");
+            tracing::info!(provider = %p.name, dialect = p.dialects[0].label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), aws, "provider");
         }
         for (name, a) in &state.registry.aliases {
             let deployments: Vec<&str> = a.deployments.iter().map(|d| d.id.as_str()).collect();
             tracing::info!(alias = %name, deployments = ?deployments, strategy = ?a.strategy, "model alias");
         }
         let addr = gateway.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        tracing::info!("amux listening on http://{addr}");
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        tracing::info!("amux listening on {scheme}://{addr}");
         if let Some(m) = gateway.metrics_addr() {
             tracing::info!("metrics on http://{m}{}", config.metrics.path);
         }

@@ -19,6 +19,11 @@ pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:8484` (overridden by `--listen` / `AMUX_LISTEN`).
     #[serde(default)]
     pub listen: Option<String>,
+    /// Serve HTTPS instead of HTTP on `listen` (every surface). Needed by Bedrock callers that
+    /// send an API key as a bearer token: botocore sends one over HTTPS only. Read at start; the
+    /// files are reloaded when their content changes.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
     /// Graceful shutdown (readiness delay, drain timeout) and live reload (file watching).
     #[serde(default)]
     pub lifecycle: LifecycleConfig,
@@ -70,6 +75,16 @@ pub struct Config {
     /// The admin API.
     #[serde(default)]
     pub admin: AdminConfig,
+}
+
+/// A certificate chain and its private key, as PEM files.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain (PEM), leaf first.
+    pub cert_file: String,
+    /// Its private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key_file: String,
 }
 
 fn default_true() -> bool {

@@ -17,6 +17,7 @@ pub mod signals;
 pub mod splice;
 pub mod state;
 mod stream;
+pub mod tls;
 mod translated;
 mod transport;
 mod unframe;
@@ -57,6 +58,8 @@ pub enum StartError {
     Redis(#[from] LimitError),
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 impl StartError {
@@ -67,6 +70,7 @@ impl StartError {
             StartError::Client(e) => e.label(),
             StartError::Redis(e) => e.label(),
             StartError::Metrics(e) => e.label(),
+            StartError::Tls(e) => e.label(),
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct Gateway {
     /// The separate metrics port, when `metrics.listen` is set.
     metrics_listener: Option<tokio::net::TcpListener>,
     live: Arc<Live>,
+    /// HTTPS on the main port (`tls:`).
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Gateway {
@@ -111,6 +117,7 @@ impl Gateway {
             })?),
             None => None,
         };
+        let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let base = Base { sinks, extra_key: options.extra_key };
         let first = build::first(config.clone(), env, &base).await?;
         let live = Arc::new(Live::new(first, base));
@@ -122,7 +129,7 @@ impl Gateway {
             }
             None => None,
         };
-        Ok(Gateway { listener, metrics_listener, live })
+        Ok(Gateway { listener, metrics_listener, live, tls })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -170,18 +177,29 @@ impl Gateway {
             tokio::spawn(async move { axum::serve(l, app).await })
         });
         let app = crate::surfaces::router(state);
-        // Streams go out as many small writes; with Nagle on, each waits for the client's delayed
-        // ACK (about 40 ms). Upstream sockets set TCP_NODELAY in the client; this is the inbound side.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let stopped = async move {
             let _ = stopped.await;
-        });
-        let result = shutdown::run(&self.live, server, stop, shutdown, hurry).await;
+        };
+        let result = match self.tls {
+            Some(acceptor) => {
+                let server =
+                    axum::serve(tls::TlsListener::new(self.listener, acceptor)?, app).with_graceful_shutdown(stopped);
+                shutdown::run(&self.live, server, stop, shutdown, hurry).await
+            }
+            None => {
+                // Streams go out as many small writes; with Nagle on, each waits for the client's
+                // delayed ACK (about 40 ms). Upstream sockets set TCP_NODELAY in the client; this
+                // is the inbound side.
+                let listener = self.listener.tap_io(|tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::debug!(error = %e, "could not set TCP_NODELAY");
+                    }
+                });
+                let server = axum::serve(listener, app).with_graceful_shutdown(stopped);
+                shutdown::run(&self.live, server, stop, shutdown, hurry).await
+            }
+        };
         upkeep.abort();
         if let Some(m) = metrics_server {
             m.abort();

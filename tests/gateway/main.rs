@@ -17,4 +17,5 @@ mod policy;
 mod router;
 mod stack;
 mod surfaces;
+mod tls;
 mod translate;

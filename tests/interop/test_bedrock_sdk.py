@@ -14,7 +14,7 @@ import mock_model as mm
 import mock_upstream as mu
 import pytest
 import scenarios
-from conftest import ANTHROPIC_ALIAS, GEMINI_ALIAS, OPENAI_ALIAS, RESPONSES_ALIAS
+from conftest import ANTHROPIC_ALIAS, GEMINI_ALIAS, HERE, OPENAI_ALIAS, RESPONSES_ALIAS
 from expect import UPSTREAM
 
 boto3 = pytest.importorskip("boto3")
@@ -260,3 +260,68 @@ def test_reasoning_with_its_signature_round_trips(bedrock, mock):
     last = upstream_calls(mock, "/v1/messages")[-1]["body"]
     sent = last["messages"][1]["content"][0]
     assert sent == {"type": "thinking", "thinking": mm.THINKING_TEXT, "signature": mm.THINKING_SIGNATURE}
+
+
+@pytest.fixture(scope="module")
+def tls_gateway(mock_server, tmp_path_factory):
+    """amux serving HTTPS (tls: with the test certificates) with one key, for bearer callers."""
+    import subprocess
+    import time
+
+    from conftest import amux_binary, config_yaml, free_port
+
+    fixtures = HERE.parent / "fixtures" / "tls"
+    work = tmp_path_factory.mktemp("amux-tls")
+    key_hash = __import__("hashlib").sha256(b"amux-bedrock-key").hexdigest()
+    config = work / "amux.yaml"
+    config.write_text(
+        config_yaml(mock_server.port)
+        + f"keys:\n  - {{name: dev, key_sha256: {key_hash}}}\n"
+        + f"tls: {{cert_file: '{fixtures / 'cert-a.pem'}', key_file: '{fixtures / 'key-a.pem'}'}}\n"
+    )
+    port = free_port()
+    with open(work / "amux.log", "wb") as log:
+        proc = subprocess.Popen(
+            [str(amux_binary()), "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    import ssl
+    import urllib.request
+
+    ctx = ssl.create_default_context(cafile=str(fixtures / "ca.pem"))
+    url = f"https://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/health/readiness", timeout=2, context=ctx) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, (work / "amux.log").read_text()
+        time.sleep(0.05)
+    yield url, fixtures / "ca.pem"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_bearer_key_over_https(tls_gateway, mock, monkeypatch):
+    """What AWS_BEARER_TOKEN_BEDROCK makes boto3 send (over HTTPS only): the amux key as a bearer."""
+    url, ca = tls_gateway
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "amux-bedrock-key")
+    client = boto3.client(
+        "bedrock-runtime",
+        endpoint_url=url + "/bedrock",
+        region_name="us-east-1",
+        verify=str(ca),
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=30),
+    )
+    msgs = [{"role": "user", "content": [{"text": "Hello"}]}]
+    r = client.converse(modelId=ANTHROPIC_ALIAS, messages=msgs)
+    assert r["output"]["message"]["content"] == [{"text": mm.ANTHROPIC_TEXT}]
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "wrong-key")
+    wrong = boto3.client("bedrock-runtime", endpoint_url=url + "/bedrock", region_name="us-east-1", verify=str(ca))
+    with pytest.raises(ClientError) as e:
+        wrong.converse(modelId=ANTHROPIC_ALIAS, messages=msgs)
+    assert e.value.response["Error"]["Code"] == "UnrecognizedClientException"
