@@ -10,6 +10,16 @@ from __future__ import annotations
 import pytest
 
 KNOWN = {
+    # Found by the strict mocks (mock_schema.py: the fields the official SDKs' request types have).
+    "sampling_to_anthropic": (
+        "a Gemini caller's generationConfig.topP/temperature/topK reach the Anthropic upstream as "
+        "top_p/temperature/top_k; the Anthropic API (anthropic 2.10.0 MessageCreateParams) has none "
+        "of them: 400 'top_p: Extra inputs are not permitted'"
+    ),
+    "top_k_to_openai": (
+        "a Gemini caller's generationConfig.topK reaches OpenAI Chat/Responses upstreams as top_k: "
+        "400 'Unrecognized request argument supplied: top_k' / \"Unknown parameter: 'top_k'.\""
+    ),
     "codex_default_tools": (
         "Codex 0.169 sends tools[4] {type: namespace, name: multi_agent_v1, tools: [function...]} and "
         "tools[8] {type: web_search, external_web_access: false}; towards a non-OpenAI upstream amux "
