@@ -221,6 +221,7 @@ class MockHandler(BaseHTTPRequestHandler):
             m.model_failure("anthropic", body["model"])
             ans = mock_anthropic.decide(body)
         except m.ApiFailure as f:
+            rec["refused"] = f"{f.status} {f.message}"
             self._send_json(f.status, mock_anthropic.error_body(f), headers)
             return
         if not body.get("stream"):
@@ -247,6 +248,7 @@ class MockHandler(BaseHTTPRequestHandler):
             m.model_failure("openai", body["model"])
             ans = mock_openai.decide(body)
         except m.ApiFailure as f:
+            rec["refused"] = f"{f.status} {f.message}"
             self._send_json(f.status, mock_openai.error_body(f), headers)
             return
         if not body.get("stream"):
@@ -276,6 +278,7 @@ class MockHandler(BaseHTTPRequestHandler):
             m.model_failure("responses", body["model"])
             ans = mock_responses.decide(body)
         except m.ApiFailure as f:
+            rec["refused"] = f"{f.status} {f.message}"
             self._send_json(f.status, mock_responses.error_body(f), headers)
             return
         if not body.get("stream"):
@@ -313,6 +316,7 @@ class MockHandler(BaseHTTPRequestHandler):
             mock_gemini.validate(body)
             ans = mock_gemini.decide(body, model)
         except m.ApiFailure as f:
+            rec["refused"] = f"{f.status} {f.message}"
             self._send_json(f.status, mock_gemini.error_body(f))
             return
         if method == "generateContent":
