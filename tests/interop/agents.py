@@ -55,6 +55,8 @@ class Agent:
     dialects: dict[str, Builder]
     # Dialects the agent cannot be pointed at, and why (docs/agents.md says the same).
     cannot: dict[str, str] = field(default_factory=dict)
+    # Why a tool round trip cannot be run, when it cannot.
+    no_tool: str | None = None
 
     def binary(self) -> Path:
         b = os.environ.get(self.binary_env)
@@ -360,26 +362,62 @@ def _venv_bin(venv: str, name: str) -> Path:
     return REPO / venv / "bin" / name
 
 
-CLAUDE = Agent("claude", "CLAUDE_BIN", NODE_BIN / "claude", {"anthropic": claude_anthropic})
-CODEX = Agent("codex", "CODEX_BIN", NODE_BIN / "codex", {"responses": codex_responses})
-GEMINI = Agent("gemini", "GEMINI_BIN", NODE_BIN / "gemini", {"gemini": gemini_gemini})
+ONLY_ANTHROPIC = "Claude Code speaks only Anthropic Messages (its Bedrock, Vertex and Foundry modes send the same body)"
+ONLY_RESPONSES = "Codex speaks only Responses: `wire_api = \"chat\"` is refused (\"no longer supported\")"
+ONLY_GEMINI = "Gemini CLI speaks only the Gemini API (its Vertex mode is the same dialect)"
+CLAUDE = Agent(
+    "claude",
+    "CLAUDE_BIN",
+    NODE_BIN / "claude",
+    {"anthropic": claude_anthropic},
+    cannot={d: ONLY_ANTHROPIC for d in ("chat", "responses", "gemini")},
+)
+CODEX = Agent(
+    "codex",
+    "CODEX_BIN",
+    NODE_BIN / "codex",
+    {"responses": codex_responses},
+    cannot={d: ONLY_RESPONSES for d in ("anthropic", "chat", "gemini")},
+)
+GEMINI = Agent(
+    "gemini",
+    "GEMINI_BIN",
+    NODE_BIN / "gemini",
+    {"gemini": gemini_gemini},
+    cannot={d: ONLY_GEMINI for d in ("anthropic", "chat", "responses")},
+)
 OPENCODE = Agent("opencode", "OPENCODE_BIN", NODE_BIN / "opencode", {d: opencode(d) for d in DIALECTS})
 COPILOT = Agent(
     "copilot",
     "COPILOT_BIN",
     NODE_BIN / "copilot",
     {d: copilot(d) for d in ("anthropic", "chat", "responses")},
+    cannot={"gemini": "COPILOT_PROVIDER_TYPE is openai, azure or anthropic: no Gemini provider"},
 )
 DROID = Agent(
     "droid",
     "DROID_BIN",
     CACHE / "node_modules" / "@factory" / "cli-linux-x64" / "bin" / "droid",
     {d: droid(d) for d in DROID_PROVIDER},
+    cannot={"gemini": "a custom model's provider is anthropic, openai or generic-chat-completion-api: no Gemini"},
 )
 PI = Agent("pi", "PI_BIN", NODE_BIN / "pi", {d: pi(d) for d in DIALECTS})
 QWEN = Agent("qwen", "QWEN_BIN", NODE_BIN / "qwen", {d: qwen(d) for d in DIALECTS})
-HERMES = Agent("hermes", "HERMES_BIN", _venv_bin(".venv-hermes", "hermes"), {d: hermes(d) for d in HERMES_MODE})
-AIDER = Agent("aider", "AIDER_BIN", _venv_bin(".venv-aider", "aider"), {d: aider(d) for d in DIALECTS})
+HERMES = Agent(
+    "hermes",
+    "HERMES_BIN",
+    _venv_bin(".venv-hermes", "hermes"),
+    {d: hermes(d) for d in HERMES_MODE},
+    cannot={"gemini": "api_mode is chat_completions, codex_responses, anthropic_messages or bedrock_converse: no Gemini"},
+)
+AIDER = Agent(
+    "aider",
+    "AIDER_BIN",
+    _venv_bin(".venv-aider", "aider"),
+    {d: aider(d) for d in DIALECTS},
+    no_tool="Aider offers the model no tools (it edits files from the reply's text); it runs shell "
+    "commands the reply suggests, but their output reaches the model only with the user's next message",
+)
 
 AGENTS = {a.name: a for a in (CLAUDE, CODEX, GEMINI, OPENCODE, COPILOT, DROID, PI, QWEN, HERMES, AIDER)}
 

@@ -16,6 +16,18 @@ KNOWN = {
         "top_p/temperature/top_k; the Anthropic API (anthropic 2.10.0 MessageCreateParams) has none "
         "of them: 400 'top_p: Extra inputs are not permitted'"
     ),
+    "eager_input_streaming": (
+        "an Anthropic caller's tools[].eager_input_streaming (a streaming hint; Pi sends it) is refused "
+        "towards Chat, Responses and Gemini upstreams instead of dropped"
+    ),
+    "message_name": (
+        "a Chat caller's messages[].name (Hermes puts it on tool messages) is refused towards "
+        "non-Chat upstreams instead of dropped"
+    ),
+    "tool_choice_validated": (
+        "a Chat caller's tool_choice value amux does not know (Copilot CLI) is refused: "
+        "'tool_choice: unknown value'"
+    ),
     "top_k_to_openai": (
         "a Gemini caller's generationConfig.topK reaches OpenAI Chat/Responses upstreams as top_k: "
         "400 'Unrecognized request argument supplied: top_k' / \"Unknown parameter: 'top_k'.\""
@@ -26,6 +38,17 @@ KNOWN = {
         "answers 400 'tools[4]: not supported when translating to Anthropic Messages' (then tools[7] "
         "with multi_agent off), so Codex as installed cannot use any non-OpenAI model"
     ),
+}
+
+
+# How each bug shows in a refusal (an upstream mock's or amux's message), for test_agents.py.
+SIGNATURES = {
+    "codex_default_tools": r"tools\[\d+\]: not supported when translating",
+    "sampling_to_anthropic": r"(temperature|top_p|top_k): Extra inputs are not permitted",
+    "top_k_to_openai": r"(argument supplied: top_k|Unknown parameter: 'top_k')",
+    "eager_input_streaming": r"eager_input_streaming: not supported when translating",
+    "message_name": r"messages\[\d+\]\.name: not supported when translating",
+    "tool_choice_validated": r"tool_choice: unknown value",
 }
 
 

@@ -33,6 +33,7 @@ UPSTREAMS = {
     "gemini": (GEMINI_ALIAS, "/v1beta/models/", mu.GEMINI_TEXT),
 }
 # CI runs one cross-dialect pairing per agent dialect: the next dialect in this ring.
+SURFACE = {"anthropic": "anthropic", "chat": "openai_chat", "responses": "openai_responses", "gemini": "gemini"}
 CI_UPSTREAM = {"anthropic": "chat", "chat": "gemini", "responses": "anthropic", "gemini": "responses"}
 
 MATRIX = os.environ.get("AMUX_AGENTS_MATRIX") == "1"
@@ -48,7 +49,8 @@ def cells() -> list[tuple[str, str, str, str]]:
             ups = [u for u in UPSTREAMS if u != dialect] if MATRIX else [CI_UPSTREAM[dialect]]
             for up in ups:
                 for kind in ("plain", "tool"):
-                    out.append((name, dialect, up, kind))
+                    if kind == "plain" or agent.no_tool is None:
+                        out.append((name, dialect, up, kind))
     return out
 
 
@@ -76,14 +78,11 @@ def record(**kw) -> None:
             f.write(json.dumps(kw) + "\n")
 
 
-# Known gateway bugs (bugs.py) that make a cell fail, by (agent, dialect, upstream).
-def known_bug(agent: str, dialect: str, upstream: str) -> str | None:
-    if agent == "codex" and upstream != "responses":
-        return "codex_default_tools"
-    if dialect == "gemini" and upstream == "anthropic":
-        return "sampling_to_anthropic"
-    if dialect == "gemini" and upstream in ("chat", "responses"):
-        return "top_k_to_openai"
+def known_bug(reason: str) -> str | None:
+    """The known gateway bug (bugs.py) a failure is, by the refusal it produced."""
+    for name, signature in bugs.SIGNATURES.items():
+        if re.search(signature, reason):
+            return name
     return None
 
 
@@ -107,6 +106,7 @@ def test_agent(agent, dialect, upstream, kind, gateway, mock, tmp_path, request)
     env = harness.base_env(home)
     ag.write_files(run.files)
     env.update(run.env)
+    log_start = gateway.log_path.stat().st_size
     started = time.monotonic()
     r = harness.run(run.argv, project, env, gateway, mock)
     seconds = round(time.monotonic() - started, 1)
@@ -117,6 +117,11 @@ def test_agent(agent, dialect, upstream, kind, gateway, mock, tmp_path, request)
     llm_calls = [c for c in r.calls if not c["path"].startswith("/_")]
     if not llm_calls:
         problems.append("no upstream call")
+    with open(gateway.log_path, "rb") as f:
+        f.seek(log_start)
+        surfaces = set(re.findall(r'surface="(\w+)"', f.read().decode(errors="replace")))
+    if surfaces != {SURFACE[dialect]}:
+        problems.append(f"amux saw the surfaces {sorted(surfaces)}, not {SURFACE[dialect]}")
     wrong = [c["path"] for c in llm_calls if not c["path"].startswith(up_path)]
     if wrong:
         problems.append(f"upstream calls off the {upstream} path: {wrong[:3]}")
@@ -132,8 +137,8 @@ def test_agent(agent, dialect, upstream, kind, gateway, mock, tmp_path, request)
             problems.append("no second upstream call (no tool round trip)")
     reason = reason_of(r, "; ".join(problems)) if problems else ""
     record(agent=agent, dialect=dialect, upstream=upstream, kind=kind, outcome="fail" if problems else "pass",
-           seconds=seconds, reason=reason)
-    bug = known_bug(agent, dialect, upstream)
-    if bug and problems:
+           seconds=seconds, reason=reason, bug=known_bug(reason) if problems else None)
+    bug = known_bug(reason) if problems else None
+    if bug:
         bugs.expect(request, bug)
     assert not problems, "; ".join(problems) + f"\nreason: {reason}\n" + r.detail
