@@ -126,11 +126,12 @@ export CLAUDE_BIN="$claude"
 #    optional dependencies).
 npm_cli() { # npm_cli PACKAGE VERSION BIN: install PACKAGE@VERSION unless BIN --version reports VERSION
   local bin="$NPM_CACHE_DIR/node_modules/.bin/$3"
-  if ! { [[ -x "$bin" ]] && timeout 60 "$bin" --version 2>/dev/null | grep -q "$2"; }; then
+  # (Pi prints its version on stderr.)
+  if ! { [[ -x "$bin" ]] && timeout 60 "$bin" --version 2>&1 | grep -q "$2"; }; then
     step "npm install $1@$2"
     mkdir -p "$NPM_CACHE_DIR"
     timeout 600 npm install --prefix "$NPM_CACHE_DIR" --no-audit --no-fund --loglevel=error "$1@$2" &&
-      timeout 60 "$bin" --version 2>/dev/null | grep -q "$2" || fail "install $1"
+      timeout 60 "$bin" --version 2>&1 | grep -q "$2" || fail "install $1"
   fi
 }
 npm_cli @openai/codex "$CODEX_VERSION" codex
