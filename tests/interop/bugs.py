@@ -25,8 +25,15 @@ KNOWN = {
         "non-Chat upstreams instead of dropped"
     ),
     "tool_choice_validated": (
-        "a Chat caller's tool_choice value amux does not know (Copilot CLI) is refused: "
-        "'tool_choice: unknown value'"
+        "Copilot CLI (Chat) sends tool_choice \"validated\" (the value of Gemini's OpenAI-compatible "
+        "endpoint) when the model name contains 'gemini'; amux's Chat decoder refuses it: "
+        "'tool_choice: unknown value \"validated\"' (Gemini: functionCallingConfig.mode VALIDATED; "
+        "elsewhere: auto)"
+    ),
+    "thinking_display": (
+        "an Anthropic caller's thinking.display (Copilot CLI sends it) is refused towards Gemini "
+        "('thinking.display: not supported when translating to Gemini generateContent'), though it "
+        "is dropped towards Chat and Responses"
     ),
     "top_k_to_openai": (
         "a Gemini caller's generationConfig.topK reaches OpenAI Chat/Responses upstreams as top_k: "
@@ -49,6 +56,7 @@ SIGNATURES = {
     "eager_input_streaming": r"eager_input_streaming: not supported when translating",
     "message_name": r"messages\[\d+\]\.name: not supported when translating",
     "tool_choice_validated": r"tool_choice: unknown value",
+    "thinking_display": r"thinking\.display: not supported when translating",
 }
 
 
