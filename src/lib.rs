@@ -10,6 +10,7 @@ pub mod dialects;
 pub mod gateway;
 pub mod ir;
 pub mod launch;
+pub mod policy;
 pub mod providers;
 pub mod sse;
 pub mod stack;

@@ -198,7 +198,7 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
         tracing::info!("exporting traces over OTLP");
     }
     let code = runtime.block_on(async move {
-        let sinks = UsageSinks::new(vec![Arc::new(LogSink)]);
+        let sinks = UsageSinks::new(vec![Arc::new(LogSink { json: matches!(log_format, LogFormat::Json) })]);
         let gateway = match Gateway::bind(&config, listen, &env, sinks).await {
             Ok(g) => g,
             Err(e) => {

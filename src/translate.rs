@@ -32,9 +32,11 @@ macro_rules! dispatch {
     };
 }
 
-/// Decodes a caller's request body.
+/// Decodes a caller's request body, its untranslatable fields sorted by [`crate::policy`].
 pub fn decode_request(dialect: Dialect, body: &[u8]) -> Result<ir::Request, ApiError> {
-    dispatch!(dialect, m => m::decode_request(body))
+    let mut req = dispatch!(dialect, m => m::decode_request(body))?;
+    crate::policy::sort(dialect, &mut req);
+    Ok(req)
 }
 
 /// Encodes an IR request for an upstream, with `model` as the upstream model.

@@ -243,58 +243,7 @@ impl UsageSinks {
 }
 
 /// Logs one line per call (never a prompt or a key).
-pub struct LogSink;
-
-impl UsageSink for LogSink {
-    fn record(&self, r: &CallRecord) {
-        tracing::info!(
-            target: "amux::usage",
-            surface = r.surface.label(),
-            key = r.key.as_deref().unwrap_or("-"),
-            team = r.team.as_deref().unwrap_or("-"),
-            model = %r.model,
-            provider = %r.provider,
-            upstream_model = %r.upstream_model,
-            passthrough = r.passthrough,
-            stream = r.stream,
-            outcome = r.outcome.label(),
-            status = r.outcome.status(),
-            error = match r.outcome { Outcome::Error { kind, .. } => kind, _ => "-" },
-            input_tokens = r.usage.input_tokens,
-            output_tokens = r.usage.output_tokens,
-            cache_read_tokens = r.usage.cache_read_tokens,
-            cache_write_tokens = r.usage.cache_write_tokens,
-            reasoning_tokens = r.usage.reasoning_tokens,
-            upstream_ms = r.upstream_time.as_secs_f64() * 1000.0,
-            cache = match r.cache { Some(true) => "hit", Some(false) => "miss", None => "-" },
-            finish_reason = r.finish_reason.as_deref().unwrap_or("-"),
-            cost_usd = r.cost.unwrap_or(-1.0),
-            price_known = r.cost.is_some(),
-            duration_ms = r.duration.as_secs_f64() * 1000.0,
-            overhead_ms = r.overhead().as_secs_f64() * 1000.0,
-            ttft_ms = r.time_to_first_byte.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(-1.0),
-            retries = r.retries,
-            fallbacks = r.fallbacks,
-            "call"
-        );
-    }
-
-    fn reject(&self, r: &Rejection) {
-        tracing::info!(
-            target: "amux::usage",
-            surface = r.surface.label(),
-            key = r.key.as_deref().unwrap_or("-"),
-            team = r.team.as_deref().unwrap_or("-"),
-            model = r.model.as_deref().unwrap_or("-"),
-            outcome = "rejected",
-            status = r.status,
-            error = r.kind,
-            fault = r.fault.label(),
-            duration_ms = r.duration.as_secs_f64() * 1000.0,
-            "call"
-        );
-    }
-}
+pub use crate::telemetry::usage_log::LogSink;
 
 /// Emits its record exactly once: on [`CallGuard::finish`], or on drop as a disconnect.
 /// Runs once with the final record (e.g. reconciles the rate limiter's token estimate).

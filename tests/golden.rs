@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use amux::ir::Dialect;
-use amux::translate;
+use amux::{policy, translate};
 
 const DIALECTS: [(Dialect, &str); 4] = [
     (Dialect::Anthropic, "anthropic"),
@@ -91,7 +91,12 @@ fn finish(failures: Vec<String>, count: usize) {
 /// Translates every input of `kind` into every other dialect with `translate` and compares each
 /// result with its golden file. Ids amux makes up (a Gemini call without one) come from a fixed
 /// seed, so outputs are stable.
-fn golden(kind: &str, ext: &str, golden_ext: &str, translate: impl Fn(Dialect, Dialect, &Path, &[u8]) -> String) {
+fn golden(
+    kind: &str,
+    ext: &str,
+    golden_ext: &str,
+    mut translate: impl FnMut(Dialect, Dialect, &Path, &[u8]) -> String,
+) {
     let (mut failures, mut count) = (Vec::new(), 0);
     for (from, from_name) in DIALECTS {
         for case in cases(&root().join(from_name).join(kind), ext) {
@@ -110,14 +115,44 @@ fn golden(kind: &str, ext: &str, golden_ext: &str, translate: impl Fn(Dialect, D
     finish(failures, count);
 }
 
+/// Requests go through the translation policy as the gateway sends them to a provider of the
+/// target dialect with that dialect's default capabilities (`policy::Caps::of`). What the
+/// policy dropped is compared with `<case>.dropped` beside the golden body (absent when nothing
+/// was dropped).
 #[test]
 fn requests() {
-    golden("requests", "json", "json", |from, to, _, body| {
-        translate::decode_request(from, body)
-            .and_then(|req| translate::encode_request(to, &req, "upstream-model"))
+    let mut failures = Vec::new();
+    golden("requests", "json", "json", |from, to, case, body| {
+        let mut dropped = Vec::new();
+        let out = translate::decode_request(from, body)
+            .and_then(|req| {
+                let fitted = policy::fit(&req, from, to, policy::Caps::of(to), false)?;
+                dropped = fitted.dropped;
+                translate::encode_request(to, &fitted.req, "upstream-model")
+            })
             .map(|b| pretty_json(&b))
-            .unwrap_or_else(|e| error_json(&e))
+            .unwrap_or_else(|e| error_json(&e));
+        let path = golden_path("requests", name(from), name(to), case, "dropped");
+        check_optional(&path, &dropped.iter().map(|d| format!("{d}\n")).collect::<String>(), &mut failures);
+        out
     });
+    finish(failures, 1);
+}
+
+fn name(d: Dialect) -> &'static str {
+    DIALECTS.iter().find(|(x, _)| *x == d).map(|(_, n)| *n).unwrap_or("")
+}
+
+/// Like `check`, for a golden file that exists only when `actual` is not empty.
+fn check_optional(expected_path: &Path, actual: &str, failures: &mut Vec<String>) {
+    if !actual.is_empty() {
+        return check(expected_path, actual, failures);
+    }
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let _ = std::fs::remove_file(expected_path);
+    } else if expected_path.exists() {
+        failures.push(format!("{}: expected drops, none happened", expected_path.display()));
+    }
 }
 
 #[test]

@@ -8,9 +8,9 @@ mod types;
 
 pub use load::{ConfigError, ConfigErrors, load_file, parse_str};
 pub use types::{
-    AdminConfig, BudgetConfig, CacheBackend, CacheConfig, Config, DeploymentConfig, FailMode, KeyConfig,
+    AcceptsConfig, AdminConfig, BudgetConfig, CacheBackend, CacheConfig, Config, DeploymentConfig, FailMode, KeyConfig,
     LongContextPrice, MetricsConfig, ModelAlias, OpenAiApi, PriceConfig, ProviderConfig, ProviderKind, RedisConfig,
-    RouterConfig, Strategy, TeamConfig, Timeouts, TracingConfig,
+    RouterConfig, Strategy, TeamConfig, Timeouts, TracingConfig, TranslationMode,
 };
 
 /// The JSON Schema of the config file, pretty-printed (committed as `config/amux.schema.json`).

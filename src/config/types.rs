@@ -23,6 +23,11 @@ pub struct Config {
     /// (ollama, vllm, lmstudio), unless a provider of that name is configured here. Default true.
     #[serde(default = "default_true")]
     pub discover_env: bool,
+    /// What a translated call does with a field the target has no form for: `lenient` (the
+    /// default) drops advisory fields and reports them in `x-amux-dropped`; `strict` refuses them
+    /// (400 naming the field). Per alias too, and per request with `x-amux-translation: strict`.
+    #[serde(default)]
+    pub translation: TranslationMode,
     /// Upstream providers by name. The name is what `provider/model` model names refer to.
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
@@ -100,6 +105,37 @@ pub struct ProviderConfig {
     /// Responses only (models OpenAI serves only there; every other caller is translated).
     #[serde(default)]
     pub api: Option<OpenAiApi>,
+    /// Request parameters this provider takes, overriding its preset's (e.g. `top_k: true` for
+    /// an OpenAI-compatible server that samples with it). A translated call leaves out, and
+    /// reports, what the provider does not take.
+    #[serde(default)]
+    pub accepts: AcceptsConfig,
+}
+
+/// Parameters a provider takes (unset: the preset's answer).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptsConfig {
+    /// `top_k` sampling.
+    #[serde(default)]
+    pub top_k: Option<bool>,
+    /// Reasoning effort / thinking budgets.
+    #[serde(default)]
+    pub reasoning: Option<bool>,
+    /// The dialect's hosted web search tool (Anthropic, OpenAI Responses, Gemini).
+    #[serde(default)]
+    pub web_search: Option<bool>,
+}
+
+/// How translation treats fields the target cannot take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TranslationMode {
+    /// Advisory fields are dropped and reported; what changes the answer is refused.
+    #[default]
+    Lenient,
+    /// Every field the target cannot take is refused.
+    Strict,
 }
 
 /// The OpenAI API used for translated calls.
@@ -203,6 +239,9 @@ pub struct ModelAlias {
     /// Params merged into translated request bodies for this alias (after the provider's).
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// Translation mode for this alias (unset: the gateway's `translation`).
+    #[serde(default)]
+    pub translation: Option<TranslationMode>,
     /// Price of every deployment of this alias (unless the deployment sets its own), instead of
     /// the price table's.
     #[serde(default)]

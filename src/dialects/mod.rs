@@ -19,7 +19,21 @@
 //! [`crate::ir::StreamEvent`]; they end a truncated stream with `StreamEvent::Error`.
 //! [`crate::translate`] dispatches over [`crate::ir::Dialect`].
 
+use serde_json::Value;
+
 pub mod anthropic;
 pub mod gemini;
 pub mod openai_chat;
 pub mod openai_responses;
+
+/// True for values that mean "not set": null, false, "", [], {} and `{"enabled": false}`.
+pub fn is_default(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty() || (o.len() == 1 && o.get("enabled") == Some(&Value::Bool(false))),
+        Value::Number(_) => false,
+    }
+}

@@ -15,6 +15,7 @@ use super::reject::{Refusal, reject};
 use super::splice::TopLevel;
 use super::state::AppState;
 use super::{passthrough, respond, translated};
+use crate::config::TranslationMode;
 use crate::ir::{self, ApiError, Dialect, ErrorKind};
 use crate::providers::{Alias, Deployment};
 use crate::stack::auth::{self, Principal};
@@ -70,6 +71,20 @@ struct Call<'a> {
     stream: bool,
     /// The IR, decoded on the first translated attempt.
     ir: Option<ir::Request>,
+    /// Strict translation asked for by the request (`x-amux-translation: strict`) or the
+    /// gateway; an alias may also ask for it (`translation: strict`).
+    strict: bool,
+}
+
+/// Asks for strict translation per request.
+pub const TRANSLATION_HEADER: &str = "x-amux-translation";
+
+fn strict_requested(headers: &HeaderMap, gateway: TranslationMode) -> bool {
+    match headers.get(TRANSLATION_HEADER).map(|v| v.as_bytes()) {
+        Some(v) if v.eq_ignore_ascii_case(b"strict") => true,
+        Some(v) if v.eq_ignore_ascii_case(b"lenient") => false,
+        _ => gateway == TranslationMode::Strict,
+    }
 }
 
 impl Call<'_> {
@@ -163,7 +178,8 @@ async fn route(
     trace_on_end(&mut guard, &state, span);
     reconcile_on_end(&mut guard, &state.limiter, charge);
     let want_cache = cache::wanted(inbound.headers, &alias);
-    let mut call = Call { inbound, top, stream, ir: None };
+    let strict = strict_requested(inbound.headers, state.registry.translation);
+    let mut call = Call { inbound, top, stream, ir: None, strict };
     let store = if want_cache {
         let team = principal.as_ref().and_then(|p| p.team.as_deref());
         let key = match call.ir() {
@@ -284,7 +300,7 @@ async fn execute(
                     }
                 }
             }
-            match try_deployment(state, &mut call, d, &mut guard, store.clone()).await {
+            match try_deployment(state, &mut call, (&alias, d), &mut guard, store.clone()).await {
                 Ok(resp) => return resp,
                 Err(Failure::Retryable(e)) => {
                     if state.router.failure(d) {
@@ -348,7 +364,7 @@ fn url_for(d: &Deployment, target: Dialect, inbound: &Inbound<'_>, stream: bool)
 async fn try_deployment(
     state: &AppState,
     call: &mut Call<'_>,
-    d: &Arc<Deployment>,
+    (alias, d): (&Alias, &Arc<Deployment>),
     guard: &mut CallGuard,
     store: Option<Store>,
 ) -> Result<Response<Body>, Failure> {
@@ -356,11 +372,16 @@ async fn try_deployment(
     let target = d.provider.dialect_for(caller);
     let url = url_for(d, target, &call.inbound, call.stream).map_err(Failure::Fatal)?;
     let passthrough = target == caller;
+    let mut dropped = Vec::new();
     let (body, strip_usage) = if passthrough {
         passthrough::prepare(&call.top, d, caller, call.stream).map_err(Failure::Fatal)?
     } else {
+        let strict = call.strict || alias.translation == Some(TranslationMode::Strict);
         let req = call.ir().map_err(Failure::Fatal)?;
-        (translated::prepare(req, d, target).map_err(Failure::Fatal)?, false)
+        let (body, lost) = translated::prepare(req, caller, d, target, strict).map_err(Failure::Fatal)?;
+        report_dropped(state, &lost, caller, target);
+        dropped = lost;
+        (body, false)
     };
     let first_byte_timeout = std::time::Duration::from_secs_f64(state.router.config.first_byte_timeout_secs.max(0.001));
     let plan = Plan { deployment: d, target, url, body, stream: call.stream, first_byte_timeout };
@@ -382,5 +403,16 @@ async fn try_deployment(
         resp.headers_mut().insert(cache::HEADER, http::HeaderValue::from_static("miss"));
     }
     respond::overhead_header(resp.headers_mut(), started.elapsed().saturating_sub(upstream));
+    respond::dropped_header(resp.headers_mut(), &dropped);
     Ok(resp)
+}
+
+/// Counts and logs (at debug) the fields a translated attempt left out.
+fn report_dropped(state: &AppState, dropped: &[String], caller: Dialect, target: Dialect) {
+    for field in dropped {
+        state.obs.metrics.dropped(&crate::policy::shape(field), caller, target);
+    }
+    if !dropped.is_empty() {
+        tracing::debug!(dropped = %dropped.join(", "), from = caller.label(), to = target.label(), "translation dropped advisory fields");
+    }
 }

@@ -49,6 +49,19 @@ pub fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
 /// follows is not included; see the `amux_gateway_overhead_seconds` histogram for whole calls).
 pub const OVERHEAD_HEADER: &str = "x-amux-overhead-ms";
 
+/// Names the caller's fields a translated call left out (`crate::policy`), comma-separated.
+pub const DROPPED_HEADER: &str = "x-amux-dropped";
+
+/// Sets [`DROPPED_HEADER`] (nothing when nothing was dropped).
+pub fn dropped_header(h: &mut http::HeaderMap, dropped: &[String]) {
+    if dropped.is_empty() {
+        return;
+    }
+    if let Ok(v) = http::HeaderValue::try_from(dropped.join(", ")) {
+        h.insert(DROPPED_HEADER, v);
+    }
+}
+
 /// Sets [`OVERHEAD_HEADER`] in milliseconds with microsecond precision.
 pub fn overhead_header(h: &mut HeaderMap, overhead: std::time::Duration) {
     if let Ok(v) = HeaderValue::from_str(&format!("{:.3}", overhead.as_secs_f64() * 1000.0)) {

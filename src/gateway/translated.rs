@@ -9,6 +9,7 @@ use super::attempt::{Answer, Committed};
 use super::respond;
 use super::stream::{self, Stage};
 use crate::ir::{self, ApiError, Dialect, ErrorKind, StreamEvent};
+use crate::policy;
 use crate::providers::Deployment;
 use crate::stack::cache::{Recorder, Store};
 use crate::translate::{self, StreamTranslator};
@@ -73,10 +74,18 @@ fn stop_label(r: ir::StopReason) -> &'static str {
     }
 }
 
-/// The upstream body for deployment `d` in dialect `target`.
-pub fn prepare(req: &ir::Request, d: &Deployment, target: Dialect) -> Result<Vec<u8>, ApiError> {
-    let body = translate::encode_request(target, req, &d.model)?;
-    translate::merge_params(body, &d.params)
+/// The upstream body for deployment `d` in dialect `target`, and the fields of the caller's
+/// request left out of it (`crate::policy`: refused instead when `strict`).
+pub fn prepare(
+    req: &ir::Request,
+    caller: Dialect,
+    d: &Deployment,
+    target: Dialect,
+    strict: bool,
+) -> Result<(Vec<u8>, Vec<String>), ApiError> {
+    let fitted = policy::fit(req, caller, target, d.provider.caps, strict)?;
+    let body = translate::encode_request(target, &fitted.req, &d.model)?;
+    Ok((translate::merge_params(body, &d.params)?, fitted.dropped))
 }
 
 /// The caller's response for a committed translated answer.

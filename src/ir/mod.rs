@@ -14,8 +14,8 @@ mod usage;
 
 pub use error::{ApiError, ErrorKind, looks_like_context_overflow};
 pub use request::{
-    Block, CacheControl, MediaSource, Message, Reasoning, ReasoningEffort, Request, ResponseFormat, Role, SystemBlock,
-    Tool, ToolChoice,
+    Block, CacheControl, HostedKind, HostedTool, MediaSource, Message, Reasoning, ReasoningEffort, Request,
+    ResponseFormat, Role, SystemBlock, Tool, ToolChoice,
 };
 pub use response::{Response, StopReason};
 pub use schema::Schema;

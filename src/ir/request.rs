@@ -29,9 +29,15 @@ pub struct Request {
     /// End-user id (Anthropic `metadata.user_id`, OpenAI `user`).
     pub user: Option<String>,
     /// Fields of the caller's dialect the IR has no place for, by their path in the caller's
-    /// body (e.g. `"logprobs"`). A cross-dialect encoder refuses a request with any entry here
-    /// (400 naming the field) rather than silently dropping it.
+    /// body (e.g. `"logprobs"`). Decoders record every such field here; `crate::policy::sort`
+    /// then moves the advisory ones to `dropped` and the hosted tools to `hosted_tools`, so what
+    /// is left changes the answer and a cross-dialect encoder refuses it (400 naming the field).
     pub unsupported: Map<String, Value>,
+    /// Advisory fields of the caller's body the IR does not carry (hints, metadata, names...),
+    /// by their path: dropped on every cross-dialect call, and reported (`x-amux-dropped`).
+    pub dropped: Vec<String>,
+    /// Hosted (provider-run) tools the caller offered that have an equivalent elsewhere.
+    pub hosted_tools: Vec<HostedTool>,
     /// Provider params from config, merged verbatim into the upstream body's top level by the
     /// encoder (config wins over translated fields).
     pub provider_params: Map<String, Value>,
@@ -139,6 +145,9 @@ pub struct Tool {
     /// whose schema is `{"input": string}`, so the Responses codec can turn calls back into
     /// `custom_tool_call` items; `false` for every ordinary function tool.
     pub custom: bool,
+    /// The Responses `namespace` the tool came in (Codex groups its sub-agent tools so): other
+    /// dialects see it as `{namespace}__{name}`, and calls go back to the caller split again.
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +225,27 @@ impl ReasoningEffort {
             _ => ReasoningEffort::High,
         }
     }
+}
+
+/// A provider-run tool, mapped to the target's own (OpenAI `web_search` <-> Anthropic's web
+/// search server tool <-> Gemini `googleSearch`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HostedTool {
+    /// The caller's path of the tool (`tools[4]`), for reports.
+    pub path: String,
+    pub kind: HostedKind,
+    /// Most searches per call (Anthropic `max_uses`).
+    pub max_uses: Option<u64>,
+    pub allowed_domains: Vec<String>,
+    pub blocked_domains: Vec<String>,
+    /// Approximate user location: `city`, `region`, `country`, `timezone`.
+    pub user_location: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostedKind {
+    #[default]
+    WebSearch,
 }
 
 /// Structured output request.

@@ -56,7 +56,7 @@ impl InProcessGateway {
         let env = env.clone();
         let env_fn = move |k: &str| env.owned(k);
         let listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        let sinks = UsageSinks::new(vec![Arc::new(crate::usage::LogSink)]);
+        let sinks = UsageSinks::new(vec![Arc::new(crate::usage::LogSink::default())]);
         let extra_key = options.session_token.clone().map(|t| {
             let principal = Principal { name: "amux-launch".into(), ..Principal::default() };
             (t, principal)

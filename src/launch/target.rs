@@ -266,6 +266,7 @@ fn in_process_config(
         timeouts: Timeouts::default(),
         params: Map::new(),
         api: None,
+        accepts: Default::default(),
     });
     entry.params.extend(params);
     config.models.retain(|m| m.name != model);

@@ -4,6 +4,7 @@
 
 use crate::config::ProviderKind;
 use crate::ir::Dialect;
+use crate::policy::Caps;
 
 /// A built-in provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,17 +21,27 @@ pub struct Preset {
     pub base_url_var: Option<&'static str>,
     /// Local servers need no key and are always available by name.
     pub keyless: bool,
+    /// Request parameters the provider takes beyond its dialect's own (`top_k`...).
+    pub caps: Caps,
 }
 
 const CHAT: &[Dialect] = &[Dialect::OpenAiChat];
+
+/// OpenAI-compatible servers that reject `top_k` (OpenAI and the strict hosted APIs).
+const STRICT: Caps = Caps::of(Dialect::OpenAiChat);
+/// OpenAI-compatible servers that take `top_k` (vLLM, Ollama, LM Studio, Together, ...).
+const TOP_K: Caps = Caps { top_k: true, ..STRICT };
+/// Mistral answers 422 to fields it does not know, `reasoning_effort` and `top_k` among them.
+const MISTRAL: Caps = Caps { reasoning: false, ..STRICT };
 
 const fn openai(
     name: &'static str,
     kind: ProviderKind,
     base_url: &'static str,
     key_vars: &'static [&'static str],
+    caps: Caps,
 ) -> Preset {
-    Preset { name, kind, dialects: CHAT, base_url, key_vars, base_url_var: None, keyless: false }
+    Preset { name, kind, dialects: CHAT, base_url, key_vars, base_url_var: None, keyless: false, caps }
 }
 
 const fn local(
@@ -40,7 +51,7 @@ const fn local(
     key_vars: &'static [&'static str],
     var: &'static str,
 ) -> Preset {
-    Preset { name, kind, dialects: CHAT, base_url, key_vars, base_url_var: Some(var), keyless: true }
+    Preset { name, kind, dialects: CHAT, base_url, key_vars, base_url_var: Some(var), keyless: true, caps: TOP_K }
 }
 
 /// Every preset, in the order `amux serve` reports them.
@@ -53,6 +64,7 @@ pub const PRESETS: &[Preset] = &[
         key_vars: &["ANTHROPIC_API_KEY"],
         base_url_var: Some("ANTHROPIC_BASE_URL"),
         keyless: false,
+        caps: Caps::of(Dialect::Anthropic),
     },
     Preset {
         name: "openai",
@@ -62,6 +74,7 @@ pub const PRESETS: &[Preset] = &[
         key_vars: &["OPENAI_API_KEY"],
         base_url_var: Some("OPENAI_BASE_URL"),
         keyless: false,
+        caps: Caps::of(Dialect::OpenAiResponses),
     },
     Preset {
         name: "gemini",
@@ -71,38 +84,49 @@ pub const PRESETS: &[Preset] = &[
         key_vars: &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
         base_url_var: None,
         keyless: false,
+        caps: Caps::of(Dialect::Gemini),
     },
-    openai("groq", ProviderKind::Groq, "https://api.groq.com/openai/v1", &["GROQ_API_KEY"]),
-    openai("mistral", ProviderKind::Mistral, "https://api.mistral.ai/v1", &["MISTRAL_API_KEY"]),
-    openai("deepseek", ProviderKind::Deepseek, "https://api.deepseek.com/v1", &["DEEPSEEK_API_KEY"]),
+    openai("groq", ProviderKind::Groq, "https://api.groq.com/openai/v1", &["GROQ_API_KEY"], STRICT),
+    openai("mistral", ProviderKind::Mistral, "https://api.mistral.ai/v1", &["MISTRAL_API_KEY"], MISTRAL),
+    openai("deepseek", ProviderKind::Deepseek, "https://api.deepseek.com/v1", &["DEEPSEEK_API_KEY"], STRICT),
     openai(
         "together",
         ProviderKind::Together,
         "https://api.together.xyz/v1",
         &["TOGETHER_API_KEY", "TOGETHERAI_API_KEY"],
+        TOP_K,
     ),
-    openai("fireworks", ProviderKind::Fireworks, "https://api.fireworks.ai/inference/v1", &["FIREWORKS_API_KEY"]),
-    openai("openrouter", ProviderKind::Openrouter, "https://openrouter.ai/api/v1", &["OPENROUTER_API_KEY"]),
-    openai("xai", ProviderKind::Xai, "https://api.x.ai/v1", &["XAI_API_KEY"]),
-    openai("cerebras", ProviderKind::Cerebras, "https://api.cerebras.ai/v1", &["CEREBRAS_API_KEY"]),
+    openai(
+        "fireworks",
+        ProviderKind::Fireworks,
+        "https://api.fireworks.ai/inference/v1",
+        &["FIREWORKS_API_KEY"],
+        TOP_K,
+    ),
+    openai("openrouter", ProviderKind::Openrouter, "https://openrouter.ai/api/v1", &["OPENROUTER_API_KEY"], TOP_K),
+    openai("xai", ProviderKind::Xai, "https://api.x.ai/v1", &["XAI_API_KEY"], STRICT),
+    openai("cerebras", ProviderKind::Cerebras, "https://api.cerebras.ai/v1", &["CEREBRAS_API_KEY"], STRICT),
     openai(
         "perplexity",
         ProviderKind::Perplexity,
         "https://api.perplexity.ai",
         &["PERPLEXITY_API_KEY", "PPLX_API_KEY"],
+        TOP_K,
     ),
     openai(
         "nvidia-nim",
         ProviderKind::NvidiaNim,
         "https://integrate.api.nvidia.com/v1",
         &["NVIDIA_API_KEY", "NVIDIA_NIM_API_KEY"],
+        STRICT,
     ),
-    openai("sambanova", ProviderKind::Sambanova, "https://api.sambanova.ai/v1", &["SAMBANOVA_API_KEY"]),
+    openai("sambanova", ProviderKind::Sambanova, "https://api.sambanova.ai/v1", &["SAMBANOVA_API_KEY"], TOP_K),
     openai(
         "huggingface",
         ProviderKind::Huggingface,
         "https://router.huggingface.co/v1",
         &["HF_TOKEN", "HUGGINGFACE_API_KEY"],
+        STRICT,
     ),
     local("ollama", ProviderKind::Ollama, "http://localhost:11434/v1", &["OLLAMA_API_KEY"], "OLLAMA_HOST"),
     local("vllm", ProviderKind::Vllm, "http://localhost:8000/v1", &["VLLM_API_KEY"], "VLLM_BASE_URL"),

@@ -12,9 +12,10 @@ use super::presets::{self, Preset};
 use super::secret::Secret;
 use crate::config::{
     Config, ConfigError, ConfigErrors, DeploymentConfig, ModelAlias, OpenAiApi, ProviderConfig, ProviderKind, Strategy,
-    Timeouts,
+    Timeouts, TranslationMode,
 };
 use crate::ir::Dialect;
+use crate::policy::Caps;
 
 /// One upstream API, ready to call.
 #[derive(Debug)]
@@ -31,6 +32,8 @@ pub struct Provider {
     pub response_timeout: Duration,
     pub idle_timeout: Duration,
     pub params: Map<String, Value>,
+    /// Request parameters it takes (its preset's, overridden by `accepts` in config).
+    pub caps: Caps,
     /// Where it came from: `config` or `env`.
     pub source: &'static str,
 }
@@ -61,6 +64,8 @@ pub struct Alias {
     pub rpm: Option<u64>,
     pub tpm: Option<u64>,
     pub cache: bool,
+    /// `translation` of the alias; `None` follows the gateway's.
+    pub translation: Option<TranslationMode>,
     /// Configured in `models` (true) or made up for a `provider/model` or bare name (false).
     pub configured: bool,
 }
@@ -87,6 +92,7 @@ impl Alias {
             rpm: None,
             tpm: None,
             cache: false,
+            translation: None,
             configured: false,
         }
     }
@@ -97,6 +103,8 @@ impl Alias {
 pub struct Registry {
     pub providers: BTreeMap<String, Arc<Provider>>,
     pub aliases: BTreeMap<String, Arc<Alias>>,
+    /// The gateway's `translation` mode (aliases and requests may make it strict).
+    pub translation: TranslationMode,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -136,7 +144,7 @@ impl Registry {
     /// Builds the registry from a config and an environment (injected for tests).
     pub fn build(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Registry, ConfigErrors> {
         let mut errors = Vec::new();
-        let mut reg = Registry::default();
+        let mut reg = Registry { translation: config.translation, ..Registry::default() };
         for (name, pc) in &config.providers {
             match provider_from_config(name, pc, env) {
                 Ok(p) => {
@@ -240,6 +248,7 @@ fn alias_from_config(reg: &Registry, i: usize, m: &ModelAlias) -> Result<Alias, 
         rpm: m.rpm,
         tpm: m.tpm,
         cache: m.cache,
+        translation: m.translation,
         configured: true,
     })
 }
@@ -266,6 +275,7 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
         response_timeout: secs(t.response_secs),
         idle_timeout: secs(t.idle_secs),
         params: Map::new(),
+        caps: preset.caps,
         source: "env",
     })
 }
@@ -351,6 +361,11 @@ fn provider_from_config(
         response_timeout: secs(pc.timeouts.response_secs),
         idle_timeout: secs(pc.timeouts.idle_secs),
         params: pc.params.clone(),
+        caps: Caps {
+            top_k: pc.accepts.top_k.unwrap_or(preset.caps.top_k),
+            reasoning: pc.accepts.reasoning.unwrap_or(preset.caps.reasoning),
+            web_search: pc.accepts.web_search.unwrap_or(preset.caps.web_search),
+        },
         source: "config",
     })
 }

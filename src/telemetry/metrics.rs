@@ -13,7 +13,10 @@ use std::sync::Mutex;
 use metrics::{Label, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
+use std::sync::OnceLock;
+
 use super::names::*;
+use super::series::SeriesCache;
 use crate::ir::Dialect;
 use crate::usage::{CallRecord, Outcome, Rejection, UsageSink};
 
@@ -68,6 +71,8 @@ pub struct Metrics {
     recorder: PrometheusRecorder,
     handle: PrometheusHandle,
     limits: LabelLimits,
+    /// Handles of the per-call series, kept across calls.
+    series: SeriesCache,
 }
 
 fn labels(pairs: &[(&'static str, &str)]) -> Vec<Label> {
@@ -94,6 +99,7 @@ impl Metrics {
             recorder,
             handle,
             limits: LabelLimits { max: max_label_values.max(1), seen: Default::default() },
+            series: SeriesCache::default(),
         };
         m.with(|| {
             for (name, kind, unit, help) in ALL {
@@ -150,6 +156,14 @@ impl Metrics {
         self.with(|| counter!(COOLDOWNS, labels(&[("provider", provider), ("upstream_model", &model)])).increment(1));
     }
 
+    /// A field of a translated call left out (`field` is a path shape such as
+    /// `messages[].name`, from the policy's tables, so bounded like any free-form label).
+    pub fn dropped(&self, field: &str, from: Dialect, to: Dialect) {
+        let field = self.limits.bound("field", field);
+        let l = labels(&[("field", &field), ("from", from.label()), ("to", to.label())]);
+        self.with(|| counter!(TRANSLATION_DROPPED, l).increment(1));
+    }
+
     /// The spend and limit of a budget after a charge.
     pub fn budget(&self, scope: &str, name: &str, period: &str, spend: f64, limit: Option<f64>) {
         let l = labels(&[("scope", scope), ("name", name), ("period", period)]);
@@ -167,73 +181,110 @@ impl UsageSink for Metrics {
         let surface = r.surface.label();
         let key = r.key.as_deref().unwrap_or(NONE);
         let team = r.team.as_deref().unwrap_or(NONE);
-        let model = self.limits.bound("model", &r.model);
         let provider = or_none(&r.provider);
-        let upstream = self.limits.bound("upstream_model", or_none(&r.upstream_model));
         let stream = if r.stream { "true" } else { "false" };
-        let who = [("key", key), ("team", team), ("model", model.as_str())];
-        self.with(|| {
+        let status_class = r.outcome.status_class();
+        let path = match (r.cache, r.passthrough, r.provider.is_empty()) {
+            (Some(true), _, _) => "cache",
+            (_, _, true) => NONE,
+            (_, true, _) => "bytes",
+            (_, false, _) => "translated",
+        };
+        let cache = match r.cache {
+            Some(true) => "hit",
+            Some(false) => "miss",
+            None => NONE,
+        };
+        let parts = [surface, key, team, &r.model, provider, &r.upstream_model, stream, status_class, path, cache];
+        let s = self.series.get(&parts).unwrap_or_default();
+        // The bounded label values, computed only when a handle is registered.
+        let bounded = std::cell::OnceCell::new();
+        let names = || {
+            bounded.get_or_init(|| {
+                (self.limits.bound("model", &r.model), self.limits.bound("upstream_model", or_none(&r.upstream_model)))
+            })
+        };
+        let who = |model: &str| labels(&[("key", key), ("team", team), ("model", model)]);
+        let target = |model: &str, upstream: &str| {
+            let mut t = who(model);
+            t.extend(labels(&[("provider", provider), ("upstream_model", upstream)]));
+            t
+        };
+        let mp = |model: &str| labels(&[("model", model), ("provider", provider)]);
+        let counter = |cell: &OnceLock<metrics::Counter>, make: &dyn Fn() -> metrics::Counter| {
+            cell.get_or_init(|| self.with(make)).clone()
+        };
+        let histogram = |cell: &OnceLock<metrics::Histogram>, make: &dyn Fn() -> metrics::Histogram| {
+            cell.get_or_init(|| self.with(make)).clone()
+        };
+        counter(&s.requests, &|| {
+            let (m, u) = names();
             let mut l = labels(&[("surface", surface)]);
-            l.extend(labels(&who));
-            l.extend(labels(&[("provider", provider), ("upstream_model", &upstream)]));
-            counter!(REQUESTS, [l.clone(), labels(&[("status_class", r.outcome.status_class())])].concat())
+            l.extend(target(m, u));
+            l.extend(labels(&[("status_class", status_class)]));
+            counter!(REQUESTS, l)
+        })
+        .increment(1);
+        if let (Some(fault), Outcome::Error { kind, .. }) = (r.outcome.fault(), r.outcome) {
+            let (m, _) = names();
+            let mut e = labels(&[("surface", surface)]);
+            e.extend(who(m));
+            e.extend(labels(&[("provider", provider), ("fault", fault.label()), ("kind", kind)]));
+            self.with(|| counter!(ERRORS, e).increment(1));
+        }
+        let u = &r.usage;
+        let kinds = ["input", "output", "cache_read", "cache_write", "reasoning"];
+        let counts = [u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.reasoning_tokens];
+        for ((cell, kind), n) in s.tokens.iter().zip(kinds).zip(counts) {
+            if n > 0 {
+                counter(cell, &|| {
+                    let (m, up) = names();
+                    let mut t = target(m, up);
+                    t.extend(labels(&[("kind", kind)]));
+                    counter!(TOKENS, t)
+                })
+                .increment(n);
+            }
+        }
+        match r.cost {
+            Some(usd) => counter(&s.cost, &|| {
+                let (m, up) = names();
+                counter!(COST, target(m, up))
+            })
+            .increment((usd * 1e9).round().max(0.0) as u64),
+            None => counter(&s.cost_unknown, &|| {
+                let (m, up) = names();
+                counter!(COST_UNKNOWN, labels(&[("model", m), ("provider", provider), ("upstream_model", up)]))
+            })
+            .increment(1),
+        }
+        if r.retries > 0 {
+            counter(&s.retries, &|| counter!(RETRIES, mp(&names().0))).increment(r.retries.into());
+        }
+        if r.fallbacks > 0 {
+            counter(&s.fallbacks, &|| counter!(FALLBACKS, labels(&[("model", &names().0)])))
+                .increment(r.fallbacks.into());
+        }
+        if r.cache.is_some() {
+            counter(&s.cache, &|| counter!(CACHE, labels(&[("team", team), ("model", &names().0), ("result", cache)])))
                 .increment(1);
-            if let (Some(fault), Outcome::Error { kind, .. }) = (r.outcome.fault(), r.outcome) {
-                let mut e = labels(&[("surface", surface)]);
-                e.extend(labels(&who));
-                e.extend(labels(&[("provider", provider), ("fault", fault.label()), ("kind", kind)]));
-                counter!(ERRORS, e).increment(1);
+        }
+        histogram(&s.duration, &|| {
+            let d = labels(&[("surface", surface), ("model", &names().0), ("provider", provider), ("stream", stream)]);
+            histogram!(DURATION, d)
+        })
+        .record(r.duration.as_secs_f64());
+        if let Some(ttft) = r.time_to_first_byte.filter(|_| r.stream) {
+            histogram(&s.ttft, &|| histogram!(TTFT, mp(&names().0))).record(ttft.as_secs_f64());
+            if r.outcome == Outcome::Success && r.usage.output_tokens > 1 {
+                let per = r.duration.saturating_sub(ttft).as_secs_f64() / (r.usage.output_tokens - 1) as f64;
+                histogram(&s.tpot, &|| histogram!(TPOT, mp(&names().0))).record(per);
             }
-            let mut t = labels(&who);
-            t.extend(labels(&[("provider", provider), ("upstream_model", &upstream)]));
-            let u = &r.usage;
-            for (kind, n) in [
-                ("input", u.input_tokens),
-                ("output", u.output_tokens),
-                ("cache_read", u.cache_read_tokens),
-                ("cache_write", u.cache_write_tokens),
-                ("reasoning", u.reasoning_tokens),
-            ] {
-                if n > 0 {
-                    counter!(TOKENS, [t.clone(), labels(&[("kind", kind)])].concat()).increment(n);
-                }
-            }
-            match r.cost {
-                Some(usd) => counter!(COST, t).increment((usd * 1e9).round().max(0.0) as u64),
-                None => {
-                    let l = labels(&[("model", &model), ("provider", provider), ("upstream_model", &upstream)]);
-                    counter!(COST_UNKNOWN, l).increment(1);
-                }
-            }
-            let mp = labels(&[("model", &model), ("provider", provider)]);
-            if r.retries > 0 {
-                counter!(RETRIES, mp.clone()).increment(r.retries.into());
-            }
-            if r.fallbacks > 0 {
-                counter!(FALLBACKS, labels(&[("model", &model)])).increment(r.fallbacks.into());
-            }
-            if let Some(hit) = r.cache {
-                let result = if hit { "hit" } else { "miss" };
-                counter!(CACHE, labels(&[("team", team), ("model", &model), ("result", result)])).increment(1);
-            }
-            let d = labels(&[("surface", surface), ("model", &model), ("provider", provider), ("stream", stream)]);
-            histogram!(DURATION, d).record(r.duration.as_secs_f64());
-            if let Some(ttft) = r.time_to_first_byte.filter(|_| r.stream) {
-                histogram!(TTFT, mp.clone()).record(ttft.as_secs_f64());
-                if r.outcome == Outcome::Success && r.usage.output_tokens > 1 {
-                    let per = r.duration.saturating_sub(ttft).as_secs_f64() / (r.usage.output_tokens - 1) as f64;
-                    histogram!(TPOT, mp).record(per);
-                }
-            }
-            let path = match (r.cache, r.passthrough, r.provider.is_empty()) {
-                (Some(true), _, _) => "cache",
-                (_, _, true) => NONE,
-                (_, true, _) => "bytes",
-                (_, false, _) => "translated",
-            };
-            let o = labels(&[("surface", surface), ("path", path), ("stream", stream)]);
-            histogram!(OVERHEAD, o).record(r.overhead().as_secs_f64());
-        });
+        }
+        histogram(&s.overhead, &|| {
+            histogram!(OVERHEAD, labels(&[("surface", surface), ("path", path), ("stream", stream)]))
+        })
+        .record(r.overhead().as_secs_f64());
     }
 
     fn reject(&self, r: &Rejection) {

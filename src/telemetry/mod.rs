@@ -6,7 +6,9 @@ pub mod metrics;
 pub mod names;
 pub mod otel;
 pub mod prices;
+pub mod series;
 pub mod trace;
+pub mod usage_log;
 
 use std::sync::Arc;
 

@@ -20,6 +20,7 @@ pub const RETRIES: &str = "amux_retries_total";
 pub const FALLBACKS: &str = "amux_fallbacks_total";
 /// Counter: deployments put in cooldown, by `provider, upstream_model`.
 pub const COOLDOWNS: &str = "amux_cooldowns_total";
+pub const TRANSLATION_DROPPED: &str = "amux_translation_dropped_total";
 /// Gauge: 1 while a deployment is in cooldown, by `provider, upstream_model`.
 pub const DEPLOYMENT_COOLDOWN: &str = "amux_deployment_cooldown";
 /// Counter: calls refused by a rate limit, by `key, team, model`.
@@ -82,6 +83,12 @@ pub const ALL: &[(&str, Kind, Option<Unit>, &str)] = &[
     (RETRIES, Kind::Counter, None, "Upstream attempts after the first one of a call."),
     (FALLBACKS, Kind::Counter, None, "Moves to a fallback alias."),
     (COOLDOWNS, Kind::Counter, None, "Times a deployment was put in cooldown after repeated failures."),
+    (
+        TRANSLATION_DROPPED,
+        Kind::Counter,
+        None,
+        "Advisory fields left out of translated calls, by field (path shape), caller and upstream dialect.",
+    ),
     (DEPLOYMENT_COOLDOWN, Kind::Gauge, None, "1 while a deployment is in cooldown, else 0."),
     (RATE_LIMITED, Kind::Counter, None, "Calls refused by a requests- or tokens-per-minute limit."),
     (BUDGET_REJECTED, Kind::Counter, None, "Calls refused because a key or team budget was spent."),

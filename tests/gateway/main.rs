@@ -10,6 +10,7 @@ mod matrix;
 mod matrix_upstream;
 mod metrics;
 mod passthrough;
+mod policy;
 mod router;
 mod stack;
 mod surfaces;

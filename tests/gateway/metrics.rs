@@ -234,7 +234,13 @@ pub async fn router_events() -> String {
     mock.push(boom());
     mock.push(Reply::ok(ANT_JSON));
     assert_eq!(post(gw.addr, "/v1/messages", &[], &ask("fb", false)).await.status, 200);
-    gw.records.wait_for(2).await;
+    // A translated call with an advisory field the target has no form for.
+    mock.push(Reply::ok(ANT_JSON));
+    let chat = r#"{"model":"anth/claude-up","seed":7,"messages":[{"role":"user","content":"hi"}]}"#;
+    let t = post(gw.addr, "/v1/chat/completions", &[], chat).await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(t.headers.get("x-amux-dropped").and_then(|v| v.to_str().ok()), Some("seed"));
+    gw.records.wait_for(3).await;
     let expo = scrape(gw.addr).await;
     let m = |name: &str, labels: &[(&str, &str)]| metric(&expo, name, labels);
     assert_eq!(m("amux_retries_total", &[("model", "flaky"), ("provider", "anth")]), 1.0);
@@ -244,7 +250,9 @@ pub async fn router_events() -> String {
     assert_eq!(m("amux_cooldowns_total", &[("upstream_model", "gone")]), 2.0);
     assert_eq!(m("amux_deployment_cooldown", &[("upstream_model", "down")]), 1.0);
     assert_eq!(m("amux_deployment_cooldown", &[("upstream_model", "claude-up")]), 0.0);
-    assert_eq!(m("amux_cost_nanodollars_total", &[("key", "none")]), 2.0 * ANT_JSON_NANO);
+    assert_eq!(m("amux_cost_nanodollars_total", &[("key", "none")]), 3.0 * ANT_JSON_NANO);
+    let dropped = [("field", "seed"), ("from", "openai_chat"), ("to", "anthropic")];
+    assert_eq!(m("amux_translation_dropped_total", &dropped), 1.0);
     expo
 }
 

@@ -39,18 +39,11 @@ KNOWN = {
         "a Gemini caller's generationConfig.topK reaches OpenAI Chat/Responses upstreams as top_k: "
         "400 'Unrecognized request argument supplied: top_k' / \"Unknown parameter: 'top_k'.\""
     ),
-    "codex_default_tools": (
-        "Codex 0.169 sends tools[4] {type: namespace, name: multi_agent_v1, tools: [function...]} and "
-        "tools[8] {type: web_search, external_web_access: false}; towards a non-OpenAI upstream amux "
-        "answers 400 'tools[4]: not supported when translating to Anthropic Messages' (then tools[7] "
-        "with multi_agent off), so Codex as installed cannot use any non-OpenAI model"
-    ),
 }
 
 
 # How each bug shows in a refusal (an upstream mock's or amux's message), for test_agents.py.
 SIGNATURES = {
-    "codex_default_tools": r"tools\[\d+\]: not supported when translating",
     "sampling_to_anthropic": r"(temperature|top_p|top_k): Extra inputs are not permitted",
     "top_k_to_openai": r"(argument supplied: top_k|Unknown parameter: 'top_k')",
     "eager_input_streaming": r"eager_input_streaming: not supported when translating",

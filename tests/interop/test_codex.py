@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import bugs
 import harness
 import mock_upstream as mu
 import pytest
@@ -26,7 +25,7 @@ def codex() -> Path:
     return b
 
 
-def codex_argv(codex: Path, amux_url: str, model: str, prompt: str, default_tools: bool = False) -> list[str]:
+def codex_argv(codex: Path, amux_url: str, model: str, prompt: str) -> list[str]:
     overrides = {
         "model_providers.amux.name": '"amux"',
         "model_providers.amux.base_url": json.dumps(f"{amux_url}/v1"),
@@ -43,9 +42,7 @@ def codex_argv(codex: Path, amux_url: str, model: str, prompt: str, default_tool
     argv = [str(codex), "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never", "-s", "read-only"]
     for k, v in overrides.items():
         argv += ["-c", f"{k}={v}"]
-    if not default_tools:
-        # Codex's sub-agent `namespace` tool and hosted web_search have no translation (see bugs.py).
-        argv += ["-c", 'web_search="disabled"', "--disable", "multi_agent"]
+    # Codex as installed: its hosted web_search and sub-agent `namespace` tools included.
     return argv + [prompt]
 
 
@@ -90,9 +87,13 @@ def test_codex_exec_gemini_upstream(codex, gateway, mock, tmp_path):
     assert r.calls and all(c["path"].endswith(":streamGenerateContent") for c in r.calls), r.detail
 
 
-def test_codex_default_tools(codex, gateway, mock, tmp_path, request):
-    """Codex as installed (sub-agent namespace tool, web_search) against a non-OpenAI upstream."""
-    bugs.expect(request, "codex_default_tools")
-    r = run_codex(codex, gateway, mock, tmp_path, ANTHROPIC_ALIAS, "Reply with a short greeting.", default_tools=True)
+def test_codex_default_tools(codex, gateway, mock, tmp_path):
+    """Codex as installed (sub-agent namespace tool, web_search) against a non-OpenAI upstream:
+    web search becomes Anthropic's server tool, the namespace's tools travel as functions."""
+    r = run_codex(codex, gateway, mock, tmp_path, ANTHROPIC_ALIAS, "Reply with a short greeting.")
     assert r.returncode == 0, r.detail
     assert mu.ANTHROPIC_TEXT in r.stdout, r.detail
+    tools = json.loads(r.calls[0]["raw"])["tools"]
+    types = {t.get("type") for t in tools}
+    assert "web_search_20250305" in types, r.detail
+    assert any(t["name"].startswith("multi_agent_v1__") for t in tools if t.get("type") is None), r.detail

@@ -1,8 +1,7 @@
 //! The Anthropic Messages dialect (`/v1/messages`): request, response, stream and error codecs
 //! following the contract in [`crate::dialects`] and the rules in the translation notes.
 //!
-//! Files: `wire` / `wire_stream` (serde wire types), `request_decode` (caller body -> IR, with the table of
-//! fields dropped on purpose; `request_fast` is its one-pass path for ordinary bodies), `request_encode` (IR -> upstream body), `response` (Message both
+//! Files: `wire` / `wire_stream` (serde wire types), `request_decode` (caller body -> IR, every field the IR cannot hold recorded by path; `request_fast` is its one-pass path for ordinary bodies), `request_encode` (IR -> upstream body), `response` (Message both
 //! ways, stop reasons, usage), `stream_decode` / `stream_encode` (SSE both ways), `error`.
 
 mod error;
@@ -19,7 +18,7 @@ mod wire_stream;
 mod tests;
 
 pub use error::{decode_error, encode_error};
-pub use request_decode::{DROPPED_FIELDS, decode_request};
+pub use request_decode::decode_request;
 pub use request_encode::{DEFAULT_MAX_TOKENS, encode_request};
 pub use response::{decode_response, encode_response};
 pub use stream_decode::StreamDecoder;

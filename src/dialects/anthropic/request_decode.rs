@@ -1,22 +1,9 @@
 //! Anthropic caller request -> IR (`decode_request`).
 //!
-//! Entries the IR cannot hold (server tools, unknown block types, unknown fields) are recorded in
-//! [`ir::Request::unsupported`] under their path in the caller's body, so that a cross-dialect
-//! encoder refuses them by name instead of dropping them.
-//!
-//! Top-level fields dropped on purpose, because they are advisory and do not change the content
-//! of the answer:
-//!
-//! | field                         | what it is                                             |
-//! |-------------------------------|--------------------------------------------------------|
-//! | `context_management`          | server-side context editing / clearing hints           |
-//! | `service_tier`                | capacity tier (priority vs standard)                   |
-//! | `metadata` (except `user_id`) | caller bookkeeping                                     |
-//! | `cache_control` (top level)   | automatic prompt-caching hint                          |
-//! | `inference_geo`               | data-residency preference                              |
-//!
-//! `cache_control` on `tool_use` blocks is dropped as well (the IR keeps cache hints on text,
-//! media, tool results, tools and system blocks only; a lost hint costs money, never content).
+//! Entries the IR cannot hold (server tools, unknown block types, unknown fields, advisory hints
+//! such as `context_management` or `cache_control` on `tool_use` blocks) are recorded in
+//! [`ir::Request::unsupported`] under their path in the caller's body; [`crate::policy`] then
+//! decides which are dropped and reported and which are refused by name.
 
 use serde_json::{Map, Value};
 
@@ -29,9 +16,6 @@ use crate::ir::{
     self, ApiError, Block, CacheControl, MediaSource, Message, Reasoning, ReasoningEffort, ResponseFormat, Role,
     Schema, SystemBlock, Tool, ToolChoice,
 };
-
-/// Top-level fields dropped on purpose (see the module documentation).
-pub const DROPPED_FIELDS: &[&str] = &["context_management", "service_tier", "cache_control", "inference_geo"];
 
 /// Decodes a caller's `/v1/messages` body: in one pass when it takes the fast path
 /// (`request_fast`), else with the general decoder.
@@ -83,14 +67,15 @@ impl Decoder {
             req.system = self.system(system, "system")?;
         }
         self.messages(w.messages, &mut req)?;
-        if let Some(user) = w.metadata.and_then(|mut m| m.remove("user_id")) {
-            match user {
-                Value::String(s) => req.user = Some(s),
-                Value::Null => {}
-                _ => {
+        if let Some(mut m) = w.metadata {
+            match m.remove("user_id") {
+                Some(Value::String(s)) => req.user = Some(s),
+                None | Some(Value::Null) => {}
+                Some(_) => {
                     return Err(ApiError::invalid_field("metadata.user_id", "expected a string"));
                 }
             }
+            self.extras(m, "metadata");
         }
         for (i, tool) in w.tools.unwrap_or_default().into_iter().enumerate() {
             if let Some(t) = self.tool(tool, i)? {
@@ -112,7 +97,7 @@ impl Decoder {
             req.response_format = Some(self.format(f.kind, f.schema, "output_format")?);
         }
         for (k, v) in w.extra {
-            if !DROPPED_FIELDS.contains(&k.as_str()) && !is_default(&v) {
+            if !is_default(&v) {
                 self.unsupported.insert(k, v);
             }
         }
@@ -121,7 +106,7 @@ impl Decoder {
     }
 
     /// Records every non-default leftover key of `path` as unsupported.
-    fn extras(&mut self, extra: Map<String, Value>, path: &str) {
+    pub(super) fn extras(&mut self, extra: Map<String, Value>, path: &str) {
         for (k, v) in extra {
             if !is_default(&v) {
                 self.unsupported.insert(format!("{path}.{k}"), v);
@@ -215,6 +200,7 @@ impl Decoder {
             "tool_use" => {
                 let t: InToolUse = from_value_at(v, path)?;
                 self.extras(t.extra, path);
+                self.not_set(t.cache_control, &format!("{path}.cache_control"));
                 Block::ToolUse {
                     id: t.id,
                     name: t.name,
@@ -304,7 +290,7 @@ impl Decoder {
     }
 
     /// Records `v` under `path` unless it is absent or a default.
-    fn not_set(&mut self, v: Option<Value>, path: &str) {
+    pub(super) fn not_set(&mut self, v: Option<Value>, path: &str) {
         if let Some(v) = v.filter(|v| !is_default(v)) {
             self.unsupported.insert(path.to_string(), v);
         }
@@ -334,6 +320,7 @@ impl Decoder {
             strict: t.strict,
             cache_control: cache(t.cache_control),
             custom: false,
+            namespace: None,
         }))
     }
 

@@ -5,8 +5,8 @@
 //! empty text blocks are omitted, because Anthropic rejects them.
 
 use super::wire::{
-    OutBlock, OutFormat, OutMessage, OutMetadata, OutOutputConfig, OutRequest, OutSource, OutThinking, OutTool,
-    OutToolChoice,
+    OutAnyTool, OutBlock, OutFormat, OutMessage, OutMetadata, OutOutputConfig, OutRequest, OutSource, OutThinking,
+    OutTool, OutToolChoice, OutWebSearch,
 };
 use crate::ir::{self, ApiError, Block, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice};
 
@@ -68,17 +68,16 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         .filter(|b| !b.text.is_empty())
         .map(|b| OutBlock::Text { text: &b.text, cache_control: b.cache_control.as_ref().map(|c| &c.0) })
         .collect();
-    let tools = req
-        .tools
-        .iter()
-        .map(|t| OutTool {
+    let own = req.tools.iter().map(|t| {
+        OutAnyTool::Function(OutTool {
             name: &t.name,
             description: t.description.as_deref(),
             input_schema: &t.input_schema,
             strict: t.strict,
             cache_control: t.cache_control.as_ref().map(|c| &c.0),
         })
-        .collect();
+    });
+    let tools = own.chain(req.hosted_tools.iter().map(web_search)).collect();
     let out = OutRequest {
         model,
         max_tokens,
@@ -96,6 +95,24 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         output_config,
     };
     serde_json::to_vec(&out).map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding Anthropic request: {e}")))
+}
+
+/// Anthropic's web search server tool for a caller's web search (Anthropic takes allowed or
+/// blocked domains, not both: allowed wins).
+fn web_search(t: &ir::HostedTool) -> OutAnyTool<'_> {
+    let blocked: &[String] = if t.allowed_domains.is_empty() { &t.blocked_domains } else { &[] };
+    OutAnyTool::WebSearch(OutWebSearch {
+        kind: "web_search_20250305",
+        name: "web_search",
+        max_uses: t.max_uses,
+        allowed_domains: &t.allowed_domains,
+        blocked_domains: blocked,
+        user_location: t.user_location.as_ref().map(|l| {
+            let mut l = l.clone();
+            l.insert("type".into(), serde_json::Value::String("approximate".into()));
+            serde_json::Value::Object(l)
+        }),
+    })
 }
 
 fn tool_choice(req: &ir::Request) -> Option<OutToolChoice<'_>> {

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::request_decode::{Decoder, cache, tool_choice};
@@ -38,15 +38,11 @@ struct Body<'a> {
     thinking: Option<InThinking>,
     output_config: Option<InOutputConfig>,
     output_format: Option<InFormat>,
-    // Dropped on purpose (`DROPPED_FIELDS`), whatever their value.
-    #[serde(rename = "context_management")]
-    _context_management: Option<IgnoredAny>,
-    #[serde(rename = "service_tier")]
-    _service_tier: Option<IgnoredAny>,
-    #[serde(rename = "cache_control")]
-    _cache_control: Option<IgnoredAny>,
-    #[serde(rename = "inference_geo")]
-    _inference_geo: Option<IgnoredAny>,
+    // Advisory (`crate::policy`): recorded by name, dropped and reported when translated.
+    context_management: Option<Value>,
+    service_tier: Option<Value>,
+    cache_control: Option<Value>,
+    inference_geo: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +63,8 @@ struct FastTool {
     input_schema: Schema,
     strict: Option<bool>,
     cache_control: Option<Value>,
+    /// Advisory streaming hint (`crate::policy`).
+    eager_input_streaming: Option<Value>,
 }
 
 /// A string or an array of blocks.
@@ -110,9 +108,8 @@ struct ToolUseBlock {
     name: String,
     #[serde(default)]
     input: Value,
-    /// Dropped on purpose (see `request_decode`).
-    #[serde(rename = "cache_control")]
-    _cache_control: Option<IgnoredAny>,
+    /// Advisory: recorded by path in `decode_fast`.
+    cache_control: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -222,8 +219,10 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
     if let Some(system) = w.system {
         req.system = system_blocks(system)?;
     }
+    // What the IR cannot hold goes through the general decoder's own code.
+    let mut d = Decoder::default();
     let mut leading = true;
-    for m in w.messages {
+    for (i, m) in w.messages.into_iter().enumerate() {
         let role = match &*m.role {
             "system" if leading => {
                 req.system.append(&mut system_blocks(m.content)?);
@@ -235,19 +234,38 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
             _ => return None,
         };
         leading = false;
+        // Cache hints on tool_use blocks have no IR place: advisory, recorded by path.
+        if let Content::Blocks(items) = &m.content {
+            for (j, b) in items.iter().enumerate() {
+                if let FastBlock::ToolUse(t) = b {
+                    d.not_set(t.cache_control.clone(), &format!("messages[{i}].content[{j}].cache_control"));
+                }
+            }
+        }
         req.messages.push(Message { role, content: blocks(m.content, false)? });
     }
-    if let Some(user) = w.metadata.and_then(|mut m| m.remove("user_id")) {
-        match user {
-            Value::String(s) => req.user = Some(s),
-            Value::Null => {}
-            _ => return None,
+    if let Some(mut m) = w.metadata {
+        match m.remove("user_id") {
+            Some(Value::String(s)) => req.user = Some(s),
+            None | Some(Value::Null) => {}
+            Some(_) => return None,
         }
+        d.extras(m, "metadata");
     }
-    for t in w.tools.unwrap_or_default() {
+    let advisory = [
+        ("context_management", w.context_management),
+        ("service_tier", w.service_tier),
+        ("cache_control", w.cache_control),
+        ("inference_geo", w.inference_geo),
+    ];
+    for (name, v) in advisory {
+        d.not_set(v, name);
+    }
+    for (i, t) in w.tools.unwrap_or_default().into_iter().enumerate() {
         if t.kind.as_deref().is_some_and(|k| k != "custom") {
             return None; // a server tool
         }
+        d.not_set(t.eager_input_streaming, &format!("tools[{i}].eager_input_streaming"));
         req.tools.push(Tool {
             name: t.name,
             description: t.description,
@@ -255,6 +273,7 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
             strict: t.strict,
             cache_control: cache(t.cache_control),
             custom: false,
+            namespace: None,
         });
     }
     if let Some(tc) = w.tool_choice {
@@ -262,8 +281,6 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
         req.tool_choice = Some(choice);
         req.parallel_tool_calls = parallel;
     }
-    // The small top-level objects go through the general decoder's own code.
-    let mut d = Decoder::default();
     if let Some(t) = w.thinking {
         req.reasoning = Some(d.thinking(t).ok()?);
     }

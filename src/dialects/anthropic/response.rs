@@ -66,6 +66,9 @@ pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
     for (j, item) in wire.content.into_iter().enumerate() {
         let path = format!("content[{j}]");
         let kind = item.get("type").and_then(Value::as_str).unwrap_or("");
+        if is_server_tool_block(kind) {
+            continue;
+        }
         if !matches!(kind, "text" | "thinking" | "redacted_thinking" | "tool_use") {
             return Err(ApiError::new(
                 ErrorKind::BadGateway,
@@ -94,6 +97,13 @@ pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
         stop_sequence: wire.stop_sequence,
         usage: usage_from_wire(&wire.usage),
     })
+}
+
+/// Blocks recording a server tool's run (`server_tool_use`, `web_search_tool_result`, ...): the
+/// text that follows carries what it found, and no other dialect has a form for the record, so
+/// a translated answer leaves them out.
+pub(super) fn is_server_tool_block(kind: &str) -> bool {
+    matches!(kind, "server_tool_use" | "mcp_tool_use") || (kind.ends_with("_tool_result") && kind != "tool_result")
 }
 
 /// The response content as Anthropic blocks (tool results and media are not answer content).

@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::error::from_type;
-use super::response::{stop_from_wire, usage_from_wire};
+use super::response::{is_server_tool_block, stop_from_wire, usage_from_wire};
 use super::wire_stream::{InDelta, InEvent, InStartBlock};
 use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, StreamEvent, Usage};
 use crate::sse::SseEvent;
@@ -40,6 +40,8 @@ pub struct StreamDecoder {
     next_index: usize,
     open: Option<Open>,
     delta_sent: bool,
+    /// The upstream index of a server tool block being left out (`is_server_tool_block`).
+    skipping: Option<usize>,
 }
 
 fn bad(message: impl Into<String>) -> StreamEvent {
@@ -109,6 +111,9 @@ impl StreamDecoder {
                 return Err(bad("upstream stream sent content before message_start"));
             }
             InEvent::ContentBlockStart { index, content_block } => self.block_start(index, content_block, out)?,
+            // The deltas and end of a skipped server tool block.
+            InEvent::ContentBlockDelta { index, .. } if self.skipping == Some(index) => {}
+            InEvent::ContentBlockStop { index } if self.skipping == Some(index) => self.skipping = None,
             InEvent::ContentBlockDelta { index, delta } => self.delta(index, delta, out)?,
             InEvent::ContentBlockStop { index } => match self.open {
                 Some(open) if open.upstream == index => self.close_open(out),
@@ -140,6 +145,11 @@ impl StreamDecoder {
 
     fn block_start(&mut self, upstream: usize, block: Value, out: &mut Vec<StreamEvent>) -> Result<(), StreamEvent> {
         let kind = type_of(&block);
+        if is_server_tool_block(kind) {
+            self.close_open(out);
+            self.skipping = Some(upstream);
+            return Ok(());
+        }
         if !matches!(kind, "text" | "thinking" | "redacted_thinking" | "tool_use") {
             return Err(bad(format!("upstream block type {kind:?} (content block {upstream}) cannot be translated")));
         }

@@ -82,8 +82,7 @@ pub struct InToolUse {
     pub name: String,
     #[serde(default)]
     pub input: Value,
-    /// Declared so that it is not an unknown field; dropped on purpose (see `request_decode`).
-    #[allow(dead_code)]
+    /// An advisory hint, recorded by path (see `crate::policy`).
     pub cache_control: Option<Value>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -183,7 +182,7 @@ pub struct OutRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<OutMetadata<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tools: Vec<OutTool<'a>>,
+    pub tools: Vec<OutAnyTool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<OutToolChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -265,6 +264,30 @@ pub struct OutTool<'a> {
     pub strict: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_control: Option<&'a Value>,
+}
+
+/// A tool of an upstream request: the caller's own, or Anthropic's web search server tool.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum OutAnyTool<'a> {
+    Function(OutTool<'a>),
+    WebSearch(OutWebSearch<'a>),
+}
+
+/// Anthropic's web search server tool (`web_search_20250305`).
+#[derive(Debug, Serialize)]
+pub struct OutWebSearch<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u64>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub allowed_domains: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub blocked_domains: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_location: Option<Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -412,14 +435,4 @@ pub fn join_path(prefix: &str, inner: &str) -> String {
     }
 }
 
-/// True for values that mean "not set": null, false, "", [], {} and `{"enabled": false}`.
-pub fn is_default(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty() || (o.len() == 1 && o.get("enabled") == Some(&Value::Bool(false))),
-        Value::Number(_) => false,
-    }
-}
+pub use crate::dialects::is_default;

@@ -4,20 +4,12 @@
 //! the surface fills them. Every field is accepted under both spellings (`generationConfig` and
 //! `generation_config`).
 //!
-//! Fields the IR cannot carry go to `Request::unsupported` under their path (so a cross-dialect
-//! encoder refuses them); defaults never count.
-//!
-//! Advisory fields dropped on purpose (they do not change the answer's content):
-//!
-//! | field                                  | why it is dropped                                 |
-//! |----------------------------------------|---------------------------------------------------|
-//! | `safetySettings`                       | Google's harm-block thresholds; no other dialect has them |
-//! | `generationConfig.seed`                | best-effort determinism only                      |
-//! | `generationConfig.mediaResolution`     | image tokenization hint; the media is carried     |
-//! | `generationConfig.thinkingConfig.includeThoughts` | whether thoughts are shown; reasoning itself is carried |
-//! | `labels`                               | Vertex billing labels                             |
-//! | `model` (in the body)                  | the URL names the model                           |
-//! | `systemInstruction.role`               | always `user`, meaningless                        |
+//! Fields the IR cannot carry go to `Request::unsupported` under their path, advisory ones
+//! (`safetySettings`, `labels`, `generationConfig.seed`, `generationConfig.mediaResolution`, ...)
+//! included; [`crate::policy`] decides which are dropped and reported and which are refused.
+//! Defaults never count. Not recorded: `model` in the body (the URL names the model),
+//! `systemInstruction.role` (always `user`) and `thinkingConfig.includeThoughts` (thoughts are
+//! always passed on).
 
 use serde_json::{Map, Value};
 
@@ -44,8 +36,9 @@ pub fn decode_request(body: &[u8]) -> Result<ir::Request, ApiError> {
             "tools" => decode_tools(value, &mut req)?,
             "toolConfig" => decode_tool_config(value, &mut req)?,
             "generationConfig" => decode_generation_config(value, &mut req)?,
-            "safetySettings" | "labels" | "model" => {}
-            // cachedContent (server-side cache), and anything unknown.
+            "model" => {}
+            // safetySettings, labels (advisory); cachedContent (server-side cache), and anything
+            // unknown.
             _ => {
                 req.unsupported.insert(key, value.clone());
             }
@@ -129,7 +122,7 @@ fn decode_function(f: &Value, path: &str, unsupported: &mut Map<String, Value>) 
             unsupported.insert(format!("{path}.{k}"), x.clone());
         }
     }
-    Ok(Tool { name, description, input_schema, strict: None, cache_control: None, custom: false })
+    Ok(Tool { name, description, input_schema, strict: None, cache_control: None, custom: false, namespace: None })
 }
 
 fn decode_tool_config(v: &Value, req: &mut ir::Request) -> Result<(), ApiError> {
@@ -211,7 +204,6 @@ fn decode_generation_config(v: &Value, req: &mut ir::Request) -> Result<(), ApiE
             "presencePenalty" | "frequencyPenalty" if x.as_f64() == Some(0.0) => {}
             "responseLogprobs" | "audioTimestamp" | "enableAffectiveDialog" if x == &Value::Bool(false) => {}
             "responseModalities" if is_text_only(x) => {}
-            "seed" | "mediaResolution" => {}
             // candidateCount > 1, penalties, logprobs, speech, routing, other modalities...
             _ => {
                 req.unsupported.insert(path, x.clone());

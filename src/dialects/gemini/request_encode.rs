@@ -50,6 +50,12 @@ pub fn encode_request(req: &ir::Request, _model: &str) -> Result<Vec<u8>, ApiErr
             .collect();
         body.insert("tools".into(), json!([{"functionDeclarations": decls}]));
     }
+    // A caller's web search is Google Search grounding (Gemini takes no domain filters).
+    if !req.hosted_tools.is_empty()
+        && let Value::Array(tools) = body.entry("tools").or_insert_with(|| json!([]))
+    {
+        tools.push(json!({"googleSearch": {}}));
+    }
     if let Some(choice) = &req.tool_choice {
         let config = match choice {
             ToolChoice::Auto => json!({"mode": "AUTO"}),

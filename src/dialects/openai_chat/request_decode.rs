@@ -1,20 +1,9 @@
 //! OpenAI Chat Completions caller request body -> IR request.
 //!
-//! Fields the IR cannot carry are recorded in `Request::unsupported` under their path, so a
-//! cross-dialect encoder refuses them; defaults (null, 0, false, `n: 1`) never count.
-//!
-//! Advisory fields dropped on purpose (they do not change the answer's content):
-//!
-//! | field               | why it is dropped                                        |
-//! |---------------------|----------------------------------------------------------|
-//! | `seed`              | best-effort determinism only; no other dialect has it    |
-//! | `store`             | OpenAI-side storage of the completion                    |
-//! | `metadata`          | tags for OpenAI's dashboard                              |
-//! | `service_tier`      | billing/latency tier                                     |
-//! | `prompt_cache_key`  | cache routing hint                                       |
-//! | `safety_identifier` | abuse-monitoring id                                      |
-//! | `stream_options.include_obfuscation` | padding of stream chunks                |
-//! | `image_url.detail`  | resolution hint; the image itself is carried             |
+//! Fields the IR cannot carry are recorded in `Request::unsupported` under their path (advisory
+//! ones such as `seed`, `store` or `messages[i].name` too); [`crate::policy`] decides which are
+//! dropped and reported and which are refused. Defaults (null, 0, false, `n: 1`) never count.
+//! `image_url.detail` (a resolution hint) is not recorded: the image itself is carried.
 
 use serde_json::{Map, Value};
 
@@ -84,8 +73,7 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
             for (k, x) in o {
                 match k.as_str() {
                     "include_usage" => req.stream_include_usage = !x.is_null() && as_bool(x, "include_usage")?,
-                    "include_obfuscation" => {}
-                    _ if x.is_null() => {}
+                    _ if x.is_null() || x == &Value::Bool(false) => {}
                     _ => {
                         unsupported.insert(format!("stream_options.{k}"), x.clone());
                     }
@@ -99,10 +87,8 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
         "response_format" => req.response_format = Some(decode_response_format(v)?),
         "user" => req.user = Some(as_str(v, key)?.to_string()),
         _ if accepted_default(key, v) => {}
-        // Advisory, dropped on purpose (see the table above).
-        "seed" | "store" | "metadata" | "service_tier" | "prompt_cache_key" | "safety_identifier" => {}
-        // Everything else (n > 1, logprobs, penalties, logit_bias, audio, prediction,
-        // web_search_options, functions, function_call, verbosity, unknown fields).
+        // Everything else (advisory: seed, store, metadata, penalties...; refused: n > 1,
+        // logprobs, logit_bias, audio, functions, unknown fields; hosted: web_search_options).
         _ => {
             unsupported.insert(key.to_string(), v.clone());
         }
@@ -172,6 +158,7 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
             strict,
             cache_control: None,
             custom: false,
+            namespace: None,
         });
     }
     Ok(tools)

@@ -6,9 +6,9 @@
 //! - `cache_control` hints are dropped: OpenAI caches prompts automatically;
 //! - a tool result's `is_error` becomes an `Error: ` prefix on its text.
 //!
-//! `top_k` (no Chat field) is forwarded under that name, which open-model servers accept and
-//! OpenAI refuses with its own 400. Everything else the target cannot express is refused with a
-//! 400 naming the field.
+//! `top_k` (no OpenAI Chat field) is sent under that name to the providers that take it;
+//! `crate::policy::fit` takes it out for the others. Everything else the target cannot express
+//! is refused with a 400 naming the field.
 
 use crate::ir::{self, ApiError, Block, MediaSource, ReasoningEffort, ResponseFormat, Role, ToolChoice};
 
@@ -32,9 +32,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         }
     }
     body.temperature = req.temperature;
-    // Chat Completions has no top_k; the open-model servers (vLLM, Ollama, LM Studio, Together,
-    // Fireworks, OpenRouter, ...) take it under this name, and OpenAI itself answers a clear 400
-    // naming it, so it is forwarded rather than dropped or refused here.
+    // Only there when the provider takes it (vLLM, Ollama, LM Studio, Together, ...).
     body.top_k = req.top_k;
     body.top_p = req.top_p;
     if !req.stop_sequences.is_empty() {

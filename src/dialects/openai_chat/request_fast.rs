@@ -12,6 +12,8 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::dialects::is_default;
 use serde_json::{Map, Value};
 
 use super::request_decode::{
@@ -49,19 +51,13 @@ struct Body<'a> {
     logit_bias: Option<Value>,
     functions: Option<Value>,
     modalities: Option<Value>,
-    // Advisory, dropped on purpose.
-    #[serde(rename = "seed")]
-    _seed: Option<IgnoredAny>,
-    #[serde(rename = "store")]
-    _store: Option<IgnoredAny>,
-    #[serde(rename = "metadata")]
-    _metadata: Option<IgnoredAny>,
-    #[serde(rename = "service_tier")]
-    _service_tier: Option<IgnoredAny>,
-    #[serde(rename = "prompt_cache_key")]
-    _prompt_cache_key: Option<IgnoredAny>,
-    #[serde(rename = "safety_identifier")]
-    _safety_identifier: Option<IgnoredAny>,
+    // Advisory (`crate::policy`): recorded by name, dropped and reported when translated.
+    seed: Option<Value>,
+    store: Option<Value>,
+    metadata: Option<Value>,
+    service_tier: Option<Value>,
+    prompt_cache_key: Option<Value>,
+    safety_identifier: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -75,8 +71,7 @@ enum Stop {
 #[serde(deny_unknown_fields)]
 struct StreamOptions {
     include_usage: Option<bool>,
-    #[serde(rename = "include_obfuscation")]
-    _include_obfuscation: Option<IgnoredAny>,
+    include_obfuscation: Option<Value>,
 }
 
 /// A tool; keys the general decoder does not read are ignored here too.
@@ -255,6 +250,19 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
     if defaults.iter().any(|(k, v)| v.as_ref().is_some_and(|v| !accepted_default(k, v))) {
         return None;
     }
+    let (include_usage, obfuscation) = match w.stream_options {
+        Some(o) => (o.include_usage.unwrap_or(false), o.include_obfuscation),
+        None => (false, None),
+    };
+    let advisory = [
+        ("seed", w.seed),
+        ("store", w.store),
+        ("metadata", w.metadata),
+        ("service_tier", w.service_tier),
+        ("prompt_cache_key", w.prompt_cache_key),
+        ("safety_identifier", w.safety_identifier),
+        ("stream_options.include_obfuscation", obfuscation),
+    ];
     let mut req = ir::Request {
         model: w.model.filter(|m| !m.is_empty())?,
         max_tokens: w.max_completion_tokens.or(w.max_tokens),
@@ -266,11 +274,16 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
             Some(Stop::Many(v)) => v,
         },
         stream: w.stream.unwrap_or(false),
-        stream_include_usage: w.stream_options.and_then(|o| o.include_usage).unwrap_or(false),
+        stream_include_usage: include_usage,
         parallel_tool_calls: w.parallel_tool_calls,
         user: w.user,
         ..ir::Request::default()
     };
+    for (name, v) in advisory {
+        if let Some(v) = v.filter(|v| !is_default(v)) {
+            req.unsupported.insert(name.to_string(), v);
+        }
+    }
     for t in w.tools.into_iter().flatten() {
         if t.kind.as_deref() != Some("function") {
             return None;
@@ -283,6 +296,7 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
             strict: f.strict,
             cache_control: None,
             custom: false,
+            namespace: None,
         });
     }
     if let Some(v) = &w.tool_choice {

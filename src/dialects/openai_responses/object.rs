@@ -2,12 +2,13 @@
 //! and the snapshots inside `response.created` / `.completed` / ... events), with every field the
 //! SDK's `Response` model requires.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
 use crate::ir::{self, Block, StopReason, Usage};
 
+use super::request_decode::NAMESPACE_SEPARATOR;
 use super::request_encode::{format_json, tool_choice_json, tools_json};
 use super::wire::{REDACTED_PREFIX, custom_input_text, item_id, usage_json};
 
@@ -23,6 +24,8 @@ pub struct Echo {
     text_format: Value,
     /// Names of custom tools: their calls become `custom_tool_call` items.
     pub custom: HashSet<String>,
+    /// Tools that came in a namespace, by the name other dialects see: `(namespace, name)`.
+    namespaced: HashMap<String, (String, String)>,
 }
 
 impl Default for Echo {
@@ -36,6 +39,7 @@ impl Default for Echo {
             max_output_tokens: None,
             text_format: json!({"type": "text"}),
             custom: HashSet::new(),
+            namespaced: HashMap::new(),
         }
     }
 }
@@ -51,7 +55,34 @@ impl Echo {
             max_output_tokens: req.max_tokens,
             text_format: format_json(req.response_format.as_ref()).unwrap_or_else(|| json!({"type": "text"})),
             custom: req.tools.iter().filter(|t| t.custom).map(|t| t.name.clone()).collect(),
+            namespaced: req
+                .tools
+                .iter()
+                .filter_map(|t| {
+                    let ns = t.namespace.as_ref()?;
+                    let inner = t.name.strip_prefix(ns.as_str())?.strip_prefix(NAMESPACE_SEPARATOR)?;
+                    Some((t.name.clone(), (ns.clone(), inner.to_string())))
+                })
+                .collect(),
         }
+    }
+
+    /// A call's name and namespace as the caller declared them.
+    pub fn wire_name<'a>(&'a self, name: &'a str) -> (&'a str, Option<&'a str>) {
+        match self.namespaced.get(name) {
+            Some((ns, inner)) => (inner, Some(ns)),
+            None => (name, None),
+        }
+    }
+
+    /// A call item with the caller's own name, and its namespace when it has one.
+    pub fn call_item(&self, mut item: Value, name: &str) -> Value {
+        let (inner, ns) = self.wire_name(name);
+        if let Some(ns) = ns {
+            item["name"] = json!(inner);
+            item["namespace"] = json!(ns);
+        }
+        item
     }
 
     /// True when calls of `name` are custom tool calls.
@@ -169,13 +200,14 @@ pub fn output_items(echo: &Echo, response_id: &str, content: &[Block]) -> Vec<Va
             }
             Block::ToolUse { id: call_id, name, input } => {
                 flush(&mut out, &mut parts);
-                if echo.is_custom(name) {
+                let item = if echo.is_custom(name) {
                     let id = item_id("ctc", response_id, out.len());
-                    out.push(custom_call_item(&id, call_id, name, &custom_input_text(input)));
+                    custom_call_item(&id, call_id, name, &custom_input_text(input))
                 } else {
                     let id = item_id("fc", response_id, out.len());
-                    out.push(function_call_item(&id, call_id, name, &input.to_string(), "completed"));
-                }
+                    function_call_item(&id, call_id, name, &input.to_string(), "completed")
+                };
+                out.push(echo.call_item(item, name));
             }
             // Never part of a response.
             Block::Image { .. } | Block::Document { .. } | Block::ToolResult { .. } => {}

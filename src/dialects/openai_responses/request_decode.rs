@@ -6,27 +6,20 @@
 //! `previous_response_id` is always unsupported: amux keeps no state, so it cannot be
 //! translated (the same-dialect path forwards it untouched).
 //!
-//! Advisory fields dropped on purpose (they do not change the answer's content):
-//!
-//! | field                        | why it is dropped                                      |
-//! |------------------------------|--------------------------------------------------------|
-//! | `store`                      | OpenAI-side storage of the response                    |
-//! | `include`                    | extra output (encrypted reasoning is always kept)      |
-//! | `prompt_cache_key`, `prompt_cache_retention` | cache routing hints                    |
-//! | `metadata`, `client_metadata`| tags for dashboards / Codex telemetry                  |
-//! | `service_tier`               | billing/latency tier                                   |
-//! | `truncation`                 | overflow policy; an overflow still fails clearly       |
-//! | `background: false`          | the default (true is unsupported)                      |
-//! | `stream_options`             | only `include_obfuscation` (stream padding) exists     |
-//! | `text.verbosity`             | a length/style hint Codex always sends; no other dialect has it |
-//! | `reasoning.summary`, `reasoning.generate_summary` | whether summaries are returned; thinking is always passed on |
-//! | `input_image.detail`, `input_file.detail` | resolution hints; the media itself is carried |
-//! | `phase`, `status`, `id` on input items | bookkeeping of earlier output items     |
+//! Advisory fields (`store: true`, `prompt_cache_key`, `metadata`, `service_tier`, `truncation`,
+//! `text.verbosity`, ...) are recorded too; [`crate::policy`] drops and reports them. Not recorded,
+//! because amux honours them: `include: ["reasoning.encrypted_content"]` (encrypted reasoning is
+//! always kept), `reasoning.summary` (thinking comes back as summary parts), `background: false`,
+//! and `phase`, `status`, `id` on input items (bookkeeping of earlier output items).
+//! `input_image.detail` / `input_file.detail` (resolution hints) are not recorded: the media is
+//! carried.
 //!
 //! A custom tool's grammar (`format: {type: grammar, syntax, definition}`) cannot be enforced by
 //! other providers; it is appended to the tool's description so the model still sees it.
 
 use serde_json::{Map, Value};
+
+use crate::dialects::is_default;
 
 use crate::ir::{self, ApiError, Reasoning, ReasoningEffort, ResponseFormat, Schema, SystemBlock, Tool, ToolChoice};
 
@@ -91,17 +84,24 @@ fn decode_field(req: &mut ir::Request, key: &str, v: &Value) -> Result<(), ApiEr
         // Accepted at their defaults only.
         "background" if v == &Value::Bool(false) => {}
         "top_logprobs" if v.as_u64() == Some(0) => {}
-        "include"
-        | "store"
-        | "prompt_cache_key"
-        | "prompt_cache_retention"
-        | "metadata"
-        | "client_metadata"
-        | "service_tier"
-        | "truncation"
-        | "stream_options" => {}
-        // previous_response_id, conversation, prompt, max_tool_calls, background: true,
-        // top_logprobs > 0, context_management and anything unknown.
+        "include" => {
+            let kept = |x: &Value| x.as_str() == Some("reasoning.encrypted_content");
+            let other: Vec<Value> = v.as_array().into_iter().flatten().filter(|x| !kept(x)).cloned().collect();
+            if !other.is_empty() {
+                req.unsupported.insert(key.to_string(), Value::Array(other));
+            }
+        }
+        "stream_options" => {
+            for (k, x) in as_object(v, key)? {
+                if !is_default(x) {
+                    req.unsupported.insert(format!("stream_options.{k}"), x.clone());
+                }
+            }
+        }
+        // Advisory (store, prompt_cache_key, metadata, service_tier, truncation...) and refused
+        // (previous_response_id, conversation, prompt, background: true, top_logprobs > 0,
+        // anything unknown) alike: `crate::policy` sorts them.
+        _ if is_default(v) => {}
         _ => {
             req.unsupported.insert(key.to_string(), v.clone());
         }
@@ -140,7 +140,6 @@ fn decode_text(req: &mut ir::Request, v: &Value) -> Result<(), ApiError> {
         match k.as_str() {
             _ if x.is_null() => {}
             "format" => req.response_format = Some(decode_format(x)?),
-            "verbosity" => {}
             _ => {
                 req.unsupported.insert(format!("text.{k}"), x.clone());
             }
@@ -177,6 +176,10 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
         let tool = match o.get("type").and_then(Value::as_str) {
             Some("function") => function_tool(o, &path, unsupported)?,
             Some("custom") => custom_tool(o, &path, unsupported)?,
+            Some("namespace") => {
+                tools.extend(namespace_tools(o, &path, unsupported)?);
+                continue;
+            }
             // Hosted tools (web_search, local_shell, file_search, shell, apply_patch, mcp...).
             _ => {
                 unsupported.insert(path, t.clone());
@@ -187,6 +190,50 @@ fn decode_tools(v: &Value, unsupported: &mut Map<String, Value>) -> Result<Vec<T
     }
     Ok(tools)
 }
+
+/// The function and custom tools of a `namespace` tool, named `{namespace}__{name}` (a name
+/// every dialect accepts); the namespace's description goes before each tool's own.
+fn namespace_tools(
+    o: &Map<String, Value>,
+    path: &str,
+    unsupported: &mut Map<String, Value>,
+) -> Result<Vec<Tool>, ApiError> {
+    tool_extras(o, &["type", "name", "description", "tools"], path, unsupported);
+    let ns = req_str(o, "name", path)?;
+    let ns_description = opt_str(o, "description", path)?.filter(|d| !d.is_empty());
+    let items = o
+        .get("tools")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::invalid_field(format!("{path}.tools"), "expected an array"))?;
+    let mut out = Vec::with_capacity(items.len());
+    for (j, t) in items.iter().enumerate() {
+        let tpath = format!("{path}.tools[{j}]");
+        let to = as_object(t, &tpath)?;
+        let mut tool = match to.get("type").and_then(Value::as_str) {
+            Some("function") => function_tool(to, &tpath, unsupported)?,
+            Some("custom") => custom_tool(to, &tpath, unsupported)?,
+            other => {
+                return Err(ApiError::invalid_field(
+                    format!("{tpath}.type"),
+                    format!("expected function or custom, got {:?}", other.unwrap_or("")),
+                ));
+            }
+        };
+        tool.name = format!("{ns}{NAMESPACE_SEPARATOR}{}", tool.name);
+        if let Some(d) = ns_description {
+            tool.description = Some(match tool.description {
+                Some(own) if !own.is_empty() => format!("{d}\n\n{own}"),
+                _ => d.to_string(),
+            });
+        }
+        tool.namespace = Some(ns.to_string());
+        out.push(tool);
+    }
+    Ok(out)
+}
+
+/// Between a namespace and a tool name in the name other dialects see.
+pub const NAMESPACE_SEPARATOR: &str = "__";
 
 /// Records fields of a tool other than the known ones (and their defaults) as unsupported.
 fn tool_extras(o: &Map<String, Value>, known: &[&str], path: &str, unsupported: &mut Map<String, Value>) {
@@ -215,6 +262,7 @@ fn function_tool(o: &Map<String, Value>, path: &str, unsupported: &mut Map<Strin
         strict,
         cache_control: None,
         custom: false,
+        namespace: None,
     })
 }
 
@@ -250,6 +298,7 @@ fn custom_tool(o: &Map<String, Value>, path: &str, unsupported: &mut Map<String,
         strict: None,
         cache_control: None,
         custom: true,
+        namespace: None,
     })
 }
 

@@ -42,8 +42,8 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
     if let Some(t) = req.temperature {
         body.insert("temperature".into(), json!(t));
     }
-    // No top_k in the Responses API: forwarded under its common name, as for Chat (servers that
-    // know it use it; OpenAI answers its own 400 naming it).
+    // No top_k in OpenAI's Responses API: `crate::policy::fit` takes it out for providers that
+    // do not accept it; a Responses server that does gets it under its common name.
     if let Some(k) = req.top_k {
         body.insert("top_k".into(), json!(k));
     }
@@ -53,8 +53,14 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
     if req.stream {
         body.insert("stream".into(), json!(true));
     }
+    if !req.tools.is_empty() || !req.hosted_tools.is_empty() {
+        let mut tools = tools_json(&req.tools);
+        if let Value::Array(list) = &mut tools {
+            list.extend(req.hosted_tools.iter().map(web_search));
+        }
+        body.insert("tools".into(), tools);
+    }
     if !req.tools.is_empty() {
-        body.insert("tools".into(), tools_json(&req.tools));
         if let Some(choice) = &req.tool_choice {
             body.insert("tool_choice".into(), tool_choice_json(choice, &req.tools));
         }
@@ -116,6 +122,21 @@ pub(super) fn format_json(format: Option<&ResponseFormat>) -> Option<Value> {
             Some(Value::Object(f))
         }
     }
+}
+
+/// OpenAI's hosted `web_search` tool for a caller's web search.
+fn web_search(t: &ir::HostedTool) -> Value {
+    let mut o = Map::new();
+    o.insert("type".into(), json!("web_search"));
+    if !t.allowed_domains.is_empty() {
+        o.insert("filters".into(), json!({"allowed_domains": t.allowed_domains}));
+    }
+    if let Some(l) = &t.user_location {
+        let mut l = l.clone();
+        l.insert("type".into(), json!("approximate"));
+        o.insert("user_location".into(), Value::Object(l));
+    }
+    Value::Object(o)
 }
 
 /// Tools in the flat Responses shape (`custom` tools as custom tools again).

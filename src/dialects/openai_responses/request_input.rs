@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::ir::{self, ApiError, Block, MediaSource, Message, Role, SystemBlock};
 
+use super::request_decode::NAMESPACE_SEPARATOR;
 use super::wire::{REDACTED_PREFIX, as_object, as_str, opt_str, parse_data_url, req_str};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -51,11 +52,12 @@ pub(super) fn decode_input(req: &mut ir::Request, items: &[Value]) -> Result<(),
                         ApiError::invalid_field(format!("{path}.arguments"), format!("invalid JSON: {e}"))
                     })?
                 };
-                let block = Block::ToolUse {
-                    id: req_str(o, "call_id", &path)?.to_string(),
-                    name: req_str(o, "name", &path)?.to_string(),
-                    input,
+                let name = req_str(o, "name", &path)?;
+                let name = match o.get("namespace").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+                    Some(ns) => format!("{ns}{NAMESPACE_SEPARATOR}{name}"),
+                    None => name.to_string(),
                 };
+                let block = Block::ToolUse { id: req_str(o, "call_id", &path)?.to_string(), name, input };
                 push_assistant(req, &mut open, block);
             }
             "custom_tool_call" => {

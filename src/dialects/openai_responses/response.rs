@@ -109,10 +109,25 @@ pub(super) fn output_item_block(item: &Value, i: usize) -> Result<Option<Block>,
             name: s("name").unwrap_or_default().to_string(),
             input: json!({"input": s("input").unwrap_or("")}),
         }),
+        t if is_hosted_call(t) => None,
         other => {
             return Err(bad_gateway(format!("upstream output[{i}] has an unsupported item type {other:?}")));
         }
     })
+}
+
+/// Output items recording a hosted tool's run (`web_search_call`, ...): the answer's text
+/// carries what it found, and no other dialect has a form for the record, so it is skipped.
+pub(super) fn is_hosted_call(item_type: &str) -> bool {
+    matches!(
+        item_type,
+        "web_search_call"
+            | "file_search_call"
+            | "code_interpreter_call"
+            | "image_generation_call"
+            | "mcp_call"
+            | "mcp_list_tools"
+    )
 }
 
 fn call_id(item: &Value) -> String {

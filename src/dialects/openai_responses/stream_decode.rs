@@ -15,7 +15,7 @@ use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, StopReason, StreamE
 use crate::sse::SseEvent;
 
 use super::error::{decode_stream_error, response_error};
-use super::response::incomplete_reason;
+use super::response::{incomplete_reason, is_hosted_call};
 use super::wire::{upstream_signature, usage_from};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +165,8 @@ impl StreamDecoder {
             "message" => (Kind::Message, BlockStart::Text),
             "function_call" => (Kind::Function, BlockStart::ToolUse { id: s("call_id"), name: s("name") }),
             "custom_tool_call" => (Kind::Custom, BlockStart::ToolUse { id: s("call_id"), name: s("name") }),
+            // A hosted tool's run (web search...): the answer that follows carries its result.
+            t if is_hosted_call(t) => return Ok(()),
             other => return Err(format!("upstream output item type {other:?} is not supported")),
         };
         self.close(out);
@@ -207,6 +209,9 @@ impl StreamDecoder {
 
     fn item_done(&mut self, v: &Value, out: &mut Vec<StreamEvent>) -> Result<(), String> {
         let item = v.get("item").ok_or("output_item.done without item")?;
+        if item.get("type").and_then(Value::as_str).is_some_and(is_hosted_call) {
+            return Ok(());
+        }
         let Some(open) = self.open.as_mut() else {
             return Err("output_item.done without an open item".into());
         };

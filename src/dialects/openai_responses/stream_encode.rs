@@ -177,12 +177,12 @@ impl Encoder {
             BlockStart::ToolUse { id: call_id, name } if self.echo.is_custom(name) => {
                 let id = item_id("ctc", &self.id, n);
                 let open = Open::Custom { call_id: call_id.clone(), name: name.clone(), args: String::new() };
-                (custom_call_item(&id, call_id, name, ""), (id, open))
+                (self.echo.call_item(custom_call_item(&id, call_id, name, ""), name), (id, open))
             }
             BlockStart::ToolUse { id: call_id, name } => {
                 let id = item_id("fc", &self.id, n);
                 let open = Open::Function { call_id: call_id.clone(), name: name.clone(), args: String::new() };
-                (function_call_item(&id, call_id, name, "", "in_progress"), (id, open))
+                (self.echo.call_item(function_call_item(&id, call_id, name, "", "in_progress"), name), (id, open))
             }
         };
         self.emit(out, "response.output_item.added", json!({"output_index": n, "item": item}));
@@ -258,9 +258,10 @@ impl Encoder {
                     let body = json!({"item_id": id, "output_index": n, "delta": args});
                     self.emit(out, "response.function_call_arguments.delta", body);
                 }
-                let body = json!({"item_id": id, "output_index": n, "name": name, "arguments": args});
+                let body =
+                    json!({"item_id": id, "output_index": n, "name": self.echo.wire_name(&name).0, "arguments": args});
                 self.emit(out, "response.function_call_arguments.done", body);
-                function_call_item(&id, &call_id, &name, &args, "completed")
+                self.echo.call_item(function_call_item(&id, &call_id, &name, &args, "completed"), &name)
             }
             Open::Custom { call_id, name, args } => {
                 let input = match serde_json::from_str::<Value>(&args) {
@@ -273,7 +274,7 @@ impl Encoder {
                 }
                 let body = json!({"item_id": id, "output_index": n, "input": input});
                 self.emit(out, "response.custom_tool_call_input.done", body);
-                custom_call_item(&id, &call_id, &name, &input)
+                self.echo.call_item(custom_call_item(&id, &call_id, &name, &input), &name)
             }
         };
         self.emit(out, "response.output_item.done", json!({"output_index": n, "item": item}));

@@ -144,11 +144,6 @@ impl Harness for Codex {
         ];
         if let Some(c) = &catalog {
             overrides.push(format!("model_catalog_json={}", toml_str(&c.display().to_string())));
-            // Through the gateway the model is not OpenAI's: Codex's hosted `web_search` tool and
-            // its multi-agent `namespace` tool have no equivalent elsewhere, and amux refuses
-            // (rather than silently drops) tools a target cannot run, so they are switched off.
-            overrides.push("web_search=\"disabled\"".to_string());
-            overrides.push("agents.enabled=false".to_string());
         }
         for o in overrides {
             p.args(["-c".to_string(), o]);

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::super::{decode_error, decode_request, decode_response};
+use super::super::{decode_error, decode_response};
 use super::stream::{assert_invariants, decode_sse};
 use crate::ir::{ErrorKind, StreamEvent};
 
@@ -22,7 +22,8 @@ fn files(kind: &str) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn request_fixtures() {
     for (name, body) in files("requests") {
-        let req = decode_request(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let req = crate::translate::decode_request(crate::ir::Dialect::Anthropic, &body)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(req.unsupported.is_empty(), !name.starts_with("refused"), "{name}: {:?}", req.unsupported);
     }
 }

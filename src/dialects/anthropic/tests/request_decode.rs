@@ -30,7 +30,10 @@ fn top_level_fields() {
     assert_eq!(r.stop_sequences, vec!["END".to_string()]);
     assert!(r.stream);
     assert_eq!(r.user.as_deref(), Some("u1"));
+    let mut r = r;
+    crate::policy::sort(crate::ir::Dialect::Anthropic, &mut r);
     assert!(r.unsupported.is_empty(), "{:?}", r.unsupported);
+    assert_eq!(r.dropped, ["cache_control", "context_management", "inference_geo", "metadata.other", "service_tier"]);
     assert_eq!(r.messages[0].content, vec![Block::Text { text: "hi".into(), cache_control: None }]);
 }
 

@@ -53,6 +53,7 @@ fn sampling_system_tools_user() {
             strict: Some(true),
             cache_control: None,
             custom: false,
+            namespace: None,
         }],
         tool_choice: Some(ToolChoice::Tool { name: "f".into() }),
         parallel_tool_calls: Some(false),
@@ -84,6 +85,7 @@ fn parallel_false_without_choice_gives_auto() {
             strict: None,
             cache_control: None,
             custom: false,
+            namespace: None,
         }],
         parallel_tool_calls: Some(false),
         ..Request::default()

@@ -52,10 +52,10 @@ fn stop_reasons() {
 
 #[test]
 fn unknown_block_type_is_bad_gateway() {
-    let body = json!({"id": "m", "model": "x", "content": [{"type": "server_tool_use", "id": "s", "name": "web_search", "input": {}}], "usage": {}});
+    let body = json!({"id": "m", "model": "x", "content": [{"type": "container_upload", "file_id": "f"}], "usage": {}});
     let e = decode_response(body.to_string().as_bytes()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadGateway);
-    assert!(e.message.contains("server_tool_use"), "{}", e.message);
+    assert!(e.message.contains("container_upload"), "{}", e.message);
     let e = decode_response(b"not json").unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadGateway);
 }

@@ -150,10 +150,7 @@ fn error_event_ends_the_stream() {
 fn protocol_violations_are_errors() {
     let block = |t: serde_json::Value| ev(json!({"type": "content_block_start", "index": 0, "content_block": t}));
     let cases = [
-        (
-            start() + &block(json!({"type": "server_tool_use", "id": "s", "name": "web_search", "input": {}})),
-            "server_tool_use",
-        ),
+        (start() + &block(json!({"type": "container_upload", "file_id": "f"})), "container_upload"),
         (
             start()
                 + &block(json!({"type": "text", "text": ""}))

@@ -31,7 +31,8 @@ fn dump(kind: &str, name: &str, ext: &str, bytes: &[u8]) {
 #[test]
 fn request_fixtures() {
     for (name, body) in files("requests") {
-        let req = decode_request(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let req = crate::translate::decode_request(crate::ir::Dialect::Gemini, &body)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let refused = name.starts_with("refused");
         assert_eq!(req.unsupported.is_empty(), !refused, "{name}: {:?}", req.unsupported);
         assert!(req.model.is_empty() && !req.stream, "{name}: model and stream come from the URL");

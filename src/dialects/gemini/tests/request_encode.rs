@@ -36,6 +36,7 @@ fn full_request_shape() {
             strict: Some(true),
             cache_control: None,
             custom: false,
+            namespace: None,
         }],
         tool_choice: Some(ToolChoice::Tool { name: "f".into() }),
         reasoning: Some(Reasoning { enabled: true, effort: Some(ReasoningEffort::Low), ..Reasoning::default() }),

@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dialects::openai_chat::{
-    StreamEncoder, decode_error, decode_request, decode_response, encode_request, encode_response,
-};
+use crate::dialects::openai_chat::{StreamEncoder, decode_error, decode_response, encode_request, encode_response};
 use crate::ir::{ErrorKind, Request, StreamEvent};
 
 fn files(kind: &str, ext: &str) -> Vec<PathBuf> {
@@ -27,7 +25,8 @@ fn stem(p: &Path) -> String {
 #[test]
 fn requests_decode_and_refusals_refuse() {
     for p in files("requests", "json") {
-        let req = decode_request(&std::fs::read(&p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let req = crate::translate::decode_request(crate::ir::Dialect::OpenAiChat, &std::fs::read(&p).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         let refused = stem(&p).starts_with("refused");
         assert_eq!(!req.unsupported.is_empty(), refused, "{}: {:?}", p.display(), req.unsupported);
         // Same-dialect re-encoding works for everything that is not refused.

@@ -38,7 +38,10 @@ fn scalars_and_options() {
     );
     assert_eq!(r.user.as_deref(), Some("u1"));
     assert_eq!(r.response_format, Some(ResponseFormat::JsonObject));
+    let mut r = r;
+    crate::policy::sort(crate::ir::Dialect::OpenAiChat, &mut r);
     assert!(r.unsupported.is_empty(), "{:?}", r.unsupported);
+    assert!(r.dropped.iter().any(|d| d == "prompt_cache_key"), "{:?}", r.dropped);
     assert_eq!(r.messages[0].content, vec![text("hi")]);
 }
 

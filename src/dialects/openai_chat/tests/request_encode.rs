@@ -185,6 +185,7 @@ fn tools_reasoning_format_and_stream() {
             strict: Some(true),
             cache_control: None,
             custom: false,
+            namespace: None,
         }],
         tool_choice: Some(ToolChoice::Any),
         parallel_tool_calls: Some(false),

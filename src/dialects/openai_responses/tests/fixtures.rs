@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::sdk_shape::{check_response, check_stream};
 use crate::dialects::openai_responses::{
-    StreamEncoder, decode_error, decode_request, decode_response, encode_request, encode_response,
+    StreamEncoder, decode_error, decode_response, encode_request, encode_response,
 };
 use crate::ir::{ErrorKind, Request, StreamEvent};
 
@@ -28,7 +28,8 @@ fn stem(p: &Path) -> String {
 #[test]
 fn requests_decode_and_refusals_refuse() {
     for p in files("requests", "json") {
-        let req = decode_request(&std::fs::read(&p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let req = crate::translate::decode_request(crate::ir::Dialect::OpenAiResponses, &std::fs::read(&p).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         let refused = stem(&p).starts_with("refused");
         assert_eq!(!req.unsupported.is_empty(), refused, "{}: {:?}", p.display(), req.unsupported);
         assert_eq!(encode_request(&req, "gpt-4.1").is_err(), refused, "{}", p.display());

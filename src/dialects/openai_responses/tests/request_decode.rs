@@ -116,7 +116,10 @@ fn tools_choice_reasoning_format_sampling() {
         "text": {"verbosity": "low", "format": {"type": "json_schema", "name": "o", "schema": {"type": "object"}, "strict": true}},
         "store": false, "include": ["reasoning.encrypted_content"], "prompt_cache_key": "k", "background": false,
     }));
+    let mut req = req;
+    crate::policy::sort(crate::ir::Dialect::OpenAiResponses, &mut req);
     assert!(req.unsupported.is_empty(), "{:?}", req.unsupported);
+    assert_eq!(req.dropped, ["prompt_cache_key", "text.verbosity"]);
     assert_eq!(req.tools.len(), 2);
     assert!(!req.tools[0].custom && req.tools[0].strict == Some(true));
     let custom = &req.tools[1];

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::dialects::openai_responses::{decode_request, encode_request};
+use crate::dialects::openai_responses::encode_request;
 use crate::ir::{
     Block, MediaSource, Message, Reasoning, ReasoningEffort, Request, ResponseFormat, Role, SystemBlock, Tool,
     ToolChoice,
@@ -24,6 +24,7 @@ fn tool(name: &str, custom: bool) -> Tool {
         strict: None,
         cache_control: None,
         custom,
+        namespace: None,
     }
 }
 
@@ -183,7 +184,7 @@ fn codex_fixture_round_trips_custom_tools() {
         "/tests/fixtures/openai_responses/requests/codex_style.json"
     ))
     .unwrap();
-    let req = decode_request(&body).unwrap();
+    let req = crate::translate::decode_request(crate::ir::Dialect::OpenAiResponses, &body).unwrap();
     assert!(req.unsupported.is_empty(), "{:?}", req.unsupported);
     let v = encode(&req);
     let kinds: Vec<&str> = v["input"].as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();

@@ -67,7 +67,7 @@ fn incomplete_and_failed() {
 fn bad_upstream_output_is_502() {
     for output in [
         json!([{"type": "function_call", "call_id": "c", "name": "f", "arguments": "{"}]),
-        json!([{"type": "web_search_call", "id": "ws_1", "status": "completed"}]),
+        json!([{"type": "computer_call", "id": "cu_1", "call_id": "c", "status": "completed"}]),
     ] {
         let e = decode_response(base(output).to_string().as_bytes()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadGateway, "{}", e.message);
@@ -134,6 +134,7 @@ fn encode_for_request_makes_custom_calls() {
             strict: None,
             cache_control: None,
             custom: true,
+            namespace: None,
         }],
         ..Request::default()
     };
@@ -150,4 +151,33 @@ fn max_tokens_is_incomplete() {
     let v: Value = serde_json::from_slice(&encode_response(&resp)).unwrap();
     assert_eq!(v["status"], "incomplete");
     assert_eq!(v["incomplete_details"], json!({"reason": "max_output_tokens"}));
+}
+
+/// Codex's `namespace` tool (its sub-agent tools): flattened to `{ns}__{name}` for other
+/// dialects, and calls go back to the caller with their own name and namespace.
+#[test]
+fn namespace_tools_round_trip() {
+    let body = json!({"model": "m", "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "go"}]},
+            {"type": "function_call", "call_id": "c0", "name": "spawn_agent", "namespace": "multi_agent_v1", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c0", "output": "ok"}],
+        "tools": [{"type": "namespace", "name": "multi_agent_v1", "description": "Sub-agents.",
+            "tools": [{"type": "function", "name": "spawn_agent", "description": "Start one.", "parameters": {"type": "object"}}]}]});
+    let req =
+        crate::translate::decode_request(crate::ir::Dialect::OpenAiResponses, body.to_string().as_bytes()).unwrap();
+    assert!(req.unsupported.is_empty(), "{:?}", req.unsupported);
+    let t = &req.tools[0];
+    assert_eq!((t.name.as_str(), t.namespace.as_deref()), ("multi_agent_v1__spawn_agent", Some("multi_agent_v1")));
+    assert_eq!(t.description.as_deref(), Some("Sub-agents.\n\nStart one."));
+    assert!(
+        matches!(&req.messages[1].content[0], Block::ToolUse { name, .. } if name == "multi_agent_v1__spawn_agent")
+    );
+    let resp = Response {
+        content: vec![Block::ToolUse { id: "c1".into(), name: "multi_agent_v1__spawn_agent".into(), input: json!({}) }],
+        stop_reason: Some(StopReason::ToolUse),
+        ..sample()
+    };
+    let v: Value = serde_json::from_slice(&encode_response_for(&resp, &req)).unwrap();
+    let item = &v["output"][0];
+    assert_eq!((item["name"].as_str(), item["namespace"].as_str()), (Some("spawn_agent"), Some("multi_agent_v1")));
 }

@@ -172,9 +172,9 @@ fn deltas_for_another_item_are_an_error() {
     let out = run(
         &[
             created(),
-            json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "web_search_call", "id": "w"}}),
+            json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "computer_call", "id": "w"}}),
         ],
         true,
     );
-    assert!(matches!(out.last(), Some(StreamEvent::Error(e)) if e.message.contains("web_search_call")));
+    assert!(matches!(out.last(), Some(StreamEvent::Error(e)) if e.message.contains("computer_call")));
 }

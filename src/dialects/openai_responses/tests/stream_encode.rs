@@ -64,6 +64,7 @@ fn full_lifecycle_in_order() {
             strict: None,
             cache_control: None,
             custom: true,
+            namespace: None,
         }],
         ..Request::default()
     };
