@@ -37,7 +37,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import bugs
 import harness
 import mock_upstream as mu
 import pytest
@@ -266,10 +265,8 @@ def check_cleaned_up(world: Path, r: LaunchRun) -> None:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_launch_prompt_in_process_gateway(name, world, mock, request):
+def test_launch_prompt_in_process_gateway(name, world, mock):
     case = CASES[name]
-    if name == "gemini":
-        bugs.expect(request, "sampling_to_anthropic")
     r = run_case(case, world, mock)
     print(f"{name}: {r.seconds:.1f}s, {len(r.calls)} upstream calls")
     check_answered(case, r, case.model)
