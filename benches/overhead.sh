@@ -24,6 +24,8 @@
 #   AMUX_BIN=...                           default: $CARGO_TARGET_DIR (or ./target)/release/amux
 #   BUILD=1                                `nice -n 19 cargo build --release` first (0: skip)
 #   RUST_LOG                               passed to amux (default: its own, info)
+#   TEAM=1                                 the team stack on: virtual keys, RPM/TPM limits per key
+#                                          and alias (in memory), prices, metrics (0: none of it)
 #   OUT=file.md                            also write the report there
 #   KEEP=1                                 keep the scratch directory (configs, logs, raw output)
 #   ONLY=regex                             run only cases whose "group kind" matches, e.g.
@@ -148,6 +150,9 @@ wait_ready "http://127.0.0.1:$PORT_PROXY/ready" "${PIDS[-1]}" "proxy nginx" "$RU
 PROXY_WORKER=$(pgrep -P "${PIDS[-1]}" | head -1)
 
 m="http://127.0.0.1:$PORT_MOCK"
+TEAM=${TEAM:-1}
+limits=""
+[[ $TEAM == 1 ]] && limits=", rpm: 100000000, tpm: 100000000000"
 cat >"$RUN/amux.yaml" <<EOF
 discover_env: false
 providers:
@@ -156,11 +161,25 @@ providers:
   oai-json: {kind: openai, base_url: '$m/json/v1', api_key: sk-oai-upstream}
   oai-sse: {kind: openai, base_url: '$m/sse/v1', api_key: sk-oai-upstream}
 models:
-  - {name: claude-json, provider: anth-json, model: claude-up}
-  - {name: claude-sse, provider: anth-sse, model: claude-up}
-  - {name: gpt-json, provider: oai-json, model: gpt-up}
-  - {name: gpt-sse, provider: oai-sse, model: gpt-up}
+  - {name: claude-json, provider: anth-json, model: claude-up$limits}
+  - {name: claude-sse, provider: anth-sse, model: claude-up$limits}
+  - {name: gpt-json, provider: oai-json, model: gpt-up$limits}
+  - {name: gpt-sse, provider: oai-sse, model: gpt-up$limits}
 EOF
+if [[ $TEAM == 1 ]]; then
+    # The keys benches/wrk/post.lua sends, stored as their hashes; prices for every deployment.
+    sha() { printf '%s' "$1" | sha256sum | awk '{ print $1 }'; }
+    cat >>"$RUN/amux.yaml" <<EOF
+keys:
+  - {name: bench-anthropic, team: platform, key_sha256: $(sha sk-ant-bench), rpm: 100000000, tpm: 100000000000}
+  - {name: bench-openai, team: platform, key_sha256: $(sha sk-bench), rpm: 100000000, tpm: 100000000000}
+prices:
+  anth-json: {claude-up: {input: 3, output: 15, cache_read: 0.3, cache_write: 3.75}}
+  anth-sse: {claude-up: {input: 3, output: 15, cache_read: 0.3, cache_write: 3.75}}
+  oai-json: {gpt-up: {input: 2.5, output: 10, cache_read: 1.25}}
+  oai-sse: {gpt-up: {input: 2.5, output: 10, cache_read: 1.25}}
+EOF
+fi
 "${PIN_SRV[@]}" "$AMUX_BIN" serve --config "$RUN/amux.yaml" --listen "127.0.0.1:$PORT_AMUX" \
     2>"$RUN/amux.log" &
 AMUX_PID=$!
@@ -209,8 +228,10 @@ run_case() {
     # One checked call first: a broken path is reported, not measured.
     sed -e "s/__MODEL__/$model/" -e "s/__STREAM__/$stream/" "$body" >"$RUN/check-body.json"
     local code
+    local auth=(-H 'authorization: Bearer sk-bench')
+    [[ $caller == anthropic ]] && auth=(-H 'x-api-key: sk-ant-bench')
     code=$(curl -s -o "$RUN/check-$group-$kind.out" -w '%{http_code}' --max-time 10 \
-        -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' \
+        -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' "${auth[@]}" \
         --data-binary "@$RUN/check-body.json" "$url" || true)
     if [[ $code != 200 ]] || ! grep -qF -- "$mark" "$RUN/check-$group-$kind.out"; then
         log "$group $kind c=$conns: FAILED check (HTTP $code): $(head -c 300 "$RUN/check-$group-$kind.out" | tr '\n' ' ')"
@@ -295,7 +316,8 @@ report() {
         "$("$NGINX" -v 2>&1 | sed 's#.*/##; s#^#nginx #')," \
         "$(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }')"
     echo "- wrk -t1 on CPU ${WRK_CPUS:-any}; mock on CPU ${MOCK_CPUS:-any}; proxy and amux on CPU ${SERVER_CPUS:-any};" \
-        "$DURATION per case after a $WARMUP warm-up, $ROUNDS round(s); RUST_LOG=${RUST_LOG:-unset (info)}"
+        "$DURATION per case after a $WARMUP warm-up, $ROUNDS round(s); RUST_LOG=${RUST_LOG:-unset (info)};" \
+        "team stack $([[ $TEAM == 1 ]] && echo "on (keys, RPM/TPM limits, prices, metrics)" || echo off)"
     echo "- load average before the cases $LOAD_START, after $LOAD_END; CPU steal during the cases $STEAL;" \
         "other processes used $OTHERS of one CPU meanwhile"
     echo

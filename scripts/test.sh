@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (only what is missing) and runs every suite.
 #
-#   1. Rust: `cargo nextest run` (dev profile; this also builds the amux binary).
+#   1. Rust: `cargo nextest run` (dev profile; this also builds the amux binary), including
+#      tests/lifecycle: the real `amux serve` process through SIGTERM (drain) and reloads.
+#   1a. The instruction-count guard (benches/callgrind.sh: valgrind, nginx-light from apt).
+#   1b. Deploy checks (scripts/check-deploy.sh, with its own pinned venv .venv-deploy): version
+#      sync, hadolint, actionlint, the Helm chart linted, rendered with every helm/amux/ci values
+#      file, validated against the Kubernetes schemas and run against the binary.
 #   2. Interop: a Python venv (.venv-interop) with pinned official SDKs (anthropic, openai,
 #      google-genai), the real coding agents Claude Code, Codex, Gemini CLI, OpenCode, Copilot CLI,
 #      Pi, Qwen Code and Droid from npm (pinned, into tests/interop/.cache, each installed once),
@@ -83,6 +88,19 @@ TARGET_DIR=$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
 if [[ "$SETUP_ONLY" != 1 || ! -x "${AMUX_BIN:-}" ]]; then
   export AMUX_BIN="$TARGET_DIR/debug/amux"
 fi
+
+# -- Instructions per call under callgrind against the committed budget (benches/callgrind.sh):
+#    deterministic, so it guards the hot path on any machine.
+step "benches/callgrind.sh"
+command -v valgrind >/dev/null || apt_install valgrind
+command -v nginx >/dev/null || apt_install nginx-light
+command -v curl >/dev/null || apt_install curl
+AMUX_BIN="$AMUX_BIN" bash benches/callgrind.sh || fail "instruction budget (benches/callgrind.sh)"
+
+# -- Deploy checks (chart, Dockerfile, workflows, one version everywhere).
+step "scripts/check-deploy.sh"
+command -v shellcheck >/dev/null || apt_install shellcheck
+bash scripts/check-deploy.sh || fail "deploy checks"
 
 # -- Python venv with the official SDKs (reused while the pins are unchanged).
 stamp="$VENV/.pins"

@@ -1,5 +1,6 @@
-//! The `amux` command: `serve` runs the gateway; `launch` points a coding agent at it; `config
-//! check` and `config schema` help write config files.
+//! The `amux` command: `serve` runs the gateway (graceful shutdown on SIGTERM, config reload on
+//! SIGHUP or a file change); `launch` points a coding agent at it; `config check` and `config
+//! schema` help write config files.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use amux::config::{self, Config};
-use amux::gateway::Gateway;
+use amux::gateway::{Gateway, signals, watch};
 use amux::providers::Registry;
 use amux::telemetry::otel;
 use amux::usage::{LogSink, UsageSinks};
@@ -206,10 +207,11 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
                 return ExitCode::FAILURE;
             }
         };
-        for p in gateway.state().registry.providers.values() {
+        let state = gateway.state();
+        for p in state.registry.providers.values() {
             tracing::info!(provider = %p.name, dialect = p.dialects[0].label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), "provider");
         }
-        for (name, a) in &gateway.state().registry.aliases {
+        for (name, a) in &state.registry.aliases {
             let deployments: Vec<&str> = a.deployments.iter().map(|d| d.id.as_str()).collect();
             tracing::info!(alias = %name, deployments = ?deployments, strategy = ?a.strategy, "model alias");
         }
@@ -218,7 +220,10 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
         if let Some(m) = gateway.metrics_addr() {
             tracing::info!("metrics on http://{m}{}", config.metrics.path);
         }
-        match gateway.serve(shutdown_signal()).await {
+        // Reloads on SIGHUP and when the config or keys files change.
+        let _watcher = watch::spawn(gateway.live(), config_path, Arc::new(env));
+        let (shutdown, hurry) = signals::termination();
+        match gateway.serve_with(shutdown, hurry).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("amux: server error: {e}");
@@ -229,26 +234,4 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
     // Export the last spans (the exporter sends from the runtime, still alive here).
     let _ = runtime.block_on(async { tokio::task::spawn_blocking(move || traces.shutdown()).await });
     code
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -27,8 +27,13 @@ use crate::ir::{ApiError, Block, Dialect, ErrorKind, HostedKind, HostedTool, Req
 /// the provider (its preset, overridable in config), not of its dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caps {
-    /// `top_k` (vLLM, Ollama, LM Studio, Together, Fireworks, OpenRouter, Anthropic, Gemini; not
-    /// OpenAI, Groq, Mistral, DeepSeek, xAI, ...).
+    /// `temperature` (not Anthropic's Messages API since its 2026 revision: its request type has
+    /// no sampling parameters).
+    pub temperature: bool,
+    /// `top_p` (not Anthropic, as for `temperature`).
+    pub top_p: bool,
+    /// `top_k` (vLLM, Ollama, LM Studio, Together, Fireworks, OpenRouter, Gemini; not OpenAI,
+    /// Anthropic, Groq, Mistral, DeepSeek, xAI, ...).
     pub top_k: bool,
     /// `reasoning_effort` / `reasoning.effort` / thinking budgets.
     pub reasoning: bool,
@@ -41,10 +46,12 @@ pub struct Caps {
 impl Caps {
     /// What a provider of this upstream dialect takes when its preset says nothing more.
     pub const fn of(dialect: Dialect) -> Caps {
+        let all = Caps { temperature: true, top_p: true, top_k: true, reasoning: true, web_search: true };
         match dialect {
-            Dialect::Anthropic | Dialect::Gemini => Caps { top_k: true, reasoning: true, web_search: true },
-            Dialect::OpenAiResponses => Caps { top_k: false, reasoning: true, web_search: true },
-            Dialect::OpenAiChat => Caps { top_k: false, reasoning: true, web_search: false },
+            Dialect::Anthropic => Caps { temperature: false, top_p: false, top_k: false, ..all },
+            Dialect::Gemini => all,
+            Dialect::OpenAiResponses => Caps { top_k: false, ..all },
+            Dialect::OpenAiChat => Caps { top_k: false, web_search: false, ..all },
         }
     }
 }
@@ -372,9 +379,19 @@ pub fn fit<'a>(
     let mut dropped: Vec<String> = req.dropped.clone();
     let lost = |f: Field, dropped: &mut Vec<String>| dropped.push(f.name(caller).to_string());
     let thinking_on = req.reasoning.as_ref().is_some_and(|r| r.enabled);
-    let drop_top_k = req.top_k.is_some() && (!caps.top_k || (target == Dialect::Anthropic && thinking_on));
+    // Anthropic fixes sampling while thinking (temperature 1, top_p >= 0.95, no top_k).
+    let fixed = target == Dialect::Anthropic && thinking_on;
+    let drop_temperature = req.temperature.is_some() && (!caps.temperature || fixed);
+    let drop_top_p = req.top_p.is_some_and(|p| !caps.top_p || (fixed && p < 0.95));
+    let drop_top_k = req.top_k.is_some() && (!caps.top_k || fixed);
     let drop_reasoning = req.reasoning.is_some() && !caps.reasoning;
     let drop_hosted = !req.hosted_tools.is_empty() && (!caps.web_search || target == Dialect::OpenAiChat);
+    if drop_temperature {
+        lost(Field::Temperature, &mut dropped);
+    }
+    if drop_top_p {
+        lost(Field::TopP, &mut dropped);
+    }
     if drop_top_k {
         lost(Field::TopK, &mut dropped);
     }
@@ -384,16 +401,7 @@ pub fn fit<'a>(
     if drop_hosted {
         dropped.extend(req.hosted_tools.iter().map(|t| t.path.clone()));
     }
-    // What the target dialect has no form for (its encoder leaves it out). Anthropic fixes
-    // sampling while thinking: temperature 1, top_p at least 0.95.
-    if target == Dialect::Anthropic && thinking_on {
-        if req.temperature.is_some() {
-            lost(Field::Temperature, &mut dropped);
-        }
-        if req.top_p.is_some_and(|p| p < 0.95) {
-            lost(Field::TopP, &mut dropped);
-        }
-    }
+    // What the target dialect has no form for (its encoder leaves it out).
     if target != Dialect::Anthropic && has_cache_hints(req) {
         lost(Field::CacheHints, &mut dropped);
     }
@@ -424,8 +432,14 @@ pub fn fit<'a>(
         e.param = Some(first.clone());
         return Err(e);
     }
-    let req = if drop_top_k || drop_reasoning || drop_hosted {
+    let req = if drop_temperature || drop_top_p || drop_top_k || drop_reasoning || drop_hosted {
         let mut r = req.clone();
+        if drop_temperature {
+            r.temperature = None;
+        }
+        if drop_top_p {
+            r.top_p = None;
+        }
         if drop_top_k {
             r.top_k = None;
         }

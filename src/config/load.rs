@@ -137,6 +137,9 @@ pub fn parse_str(text: &str) -> Result<Config, ConfigErrors> {
         errors.push(err("listen", format!("\"{listen}\" is not an address such as 127.0.0.1:8484")));
     }
     check_observability(&config, &mut errors);
+    for (field, message) in config.lifecycle.problems() {
+        errors.push(err(format!("lifecycle.{field}"), message));
+    }
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
@@ -223,6 +226,18 @@ listen: "nope"
         for want in ["metrics.path", "metrics.listen", "tracing.sample_ratio", "teams.red.budget.daily_usd"] {
             assert!(lines.iter().any(|l| l.starts_with(want)), "{want}: {lines:?}");
         }
+    }
+
+    #[test]
+    fn lifecycle_settings_are_checked() {
+        let text = "lifecycle: {shutdown_delay_secs: 10, drain_timeout_secs: 5, watch_interval_secs: -1}\n";
+        let lines: Vec<String> = parse_str(text).unwrap_err().0.iter().map(|e| e.to_string()).collect();
+        assert!(
+            lines.contains(&"lifecycle.drain_timeout_secs: must be longer than shutdown_delay_secs".into()),
+            "{lines:?}"
+        );
+        assert!(lines.iter().any(|l| l.starts_with("lifecycle.watch_interval_secs")), "{lines:?}");
+        parse_str("lifecycle: {shutdown_delay_secs: 5, drain_timeout_secs: 60, watch_interval_secs: 0}\n").unwrap();
     }
 
     #[test]

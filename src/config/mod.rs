@@ -1,6 +1,7 @@
 //! The config file: its types (which also generate the JSON Schema in `config/`), loading with
 //! every error reported at its exact path, and `${ENV}` interpolation.
 
+mod lifecycle;
 mod load;
 mod observe;
 mod team;
@@ -9,8 +10,8 @@ mod types;
 pub use load::{ConfigError, ConfigErrors, load_file, parse_str};
 pub use types::{
     AcceptsConfig, AdminConfig, BudgetConfig, CacheBackend, CacheConfig, Config, DeploymentConfig, FailMode, KeyConfig,
-    LongContextPrice, MetricsConfig, ModelAlias, OpenAiApi, PriceConfig, ProviderConfig, ProviderKind, RedisConfig,
-    RouterConfig, Strategy, TeamConfig, Timeouts, TracingConfig, TranslationMode,
+    LifecycleConfig, LongContextPrice, MetricsConfig, ModelAlias, OpenAiApi, PriceConfig, ProviderConfig, ProviderKind,
+    RedisConfig, RouterConfig, Strategy, TeamConfig, Timeouts, TracingConfig, TranslationMode,
 };
 
 /// The JSON Schema of the config file, pretty-printed (committed as `config/amux.schema.json`).

@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::lifecycle::LifecycleConfig;
 pub use super::observe::{
     AdminConfig, BudgetConfig, LongContextPrice, MetricsConfig, PriceConfig, TeamConfig, TracingConfig,
 };
@@ -18,6 +19,9 @@ pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:8484` (overridden by `--listen` / `AMUX_LISTEN`).
     #[serde(default)]
     pub listen: Option<String>,
+    /// Graceful shutdown (readiness delay, drain timeout) and live reload (file watching).
+    #[serde(default)]
+    pub lifecycle: LifecycleConfig,
     /// Also register the built-in presets whose key variable is set in the environment
     /// (ANTHROPIC_API_KEY, OPENAI_API_KEY, GROQ_API_KEY, ...) and the keyless local ones
     /// (ollama, vllm, lmstudio), unless a provider of that name is configured here. Default true.
@@ -116,6 +120,12 @@ pub struct ProviderConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptsConfig {
+    /// `temperature` sampling.
+    #[serde(default)]
+    pub temperature: Option<bool>,
+    /// `top_p` sampling.
+    #[serde(default)]
+    pub top_p: Option<bool>,
     /// `top_k` sampling.
     #[serde(default)]
     pub top_k: Option<bool>,

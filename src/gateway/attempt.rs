@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use tracing::Instrument;
 
 use super::call::Inbound;
+use super::lifecycle::Drain;
 use super::state::AppState;
 use super::upstream::{self, Outbound, UpstreamError};
 use crate::ir::{ApiError, Dialect, ErrorKind};
@@ -37,6 +38,8 @@ pub struct Committed {
     pub target: Dialect,
     /// Keeps the deployment's in-flight count until the answer is delivered.
     pub hold: InFlight,
+    /// The graceful shutdown's deadline, for a streamed answer.
+    pub drain: Drain,
 }
 
 /// Why an attempt failed.
@@ -135,7 +138,8 @@ pub async fn run(
         Answer::Full(bytes)
     };
     state.router.success(d, started.elapsed());
-    Ok(Committed { headers: parts.headers, answer, deployment: d.clone(), target: plan.target, hold })
+    let drain = state.lifecycle.drain();
+    Ok(Committed { headers: parts.headers, answer, deployment: d.clone(), target: plan.target, hold, drain })
 }
 
 /// The first data chunk of a stream, within `timeout`.

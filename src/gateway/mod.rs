@@ -1,39 +1,47 @@
 //! Building and running a gateway from a config: `amux serve` and the launcher's in-process
-//! gateway both call [`Gateway::bind`] then [`Gateway::serve`].
+//! gateway both call [`Gateway::bind`] then [`Gateway::serve`]. The config lives in a snapshot
+//! that a reload swaps ([`Gateway::live`], `watch`); SIGTERM drains it (`shutdown`).
 
-mod attempt;
+pub mod attempt;
+mod build;
 pub mod call;
 pub mod count;
+pub mod lifecycle;
+pub mod live;
 mod observe;
 mod passthrough;
 pub mod reject;
 mod respond;
+mod shutdown;
+pub mod signals;
 pub mod splice;
 pub mod state;
 mod stream;
 mod translated;
+mod transport;
 pub mod upstream;
+pub mod watch;
 
 use std::net::SocketAddr;
 
 use axum::serve::ListenerExt;
 use std::sync::Arc;
 
+pub use build::Base;
+pub use live::{Live, LiveState};
 pub use respond::error as error_response;
 pub use respond::json as json_response;
+pub use respond::overhead_header as respond_overhead;
+pub use respond::sse_headers;
 pub use state::{AppState, Observability};
+pub use transport::Transport;
 
-use crate::config::{CacheBackend, Config, ConfigError, ConfigErrors, FailMode};
+use crate::config::{Config, ConfigError, ConfigErrors};
 use crate::providers::client::ClientError;
-use crate::providers::{Registry, expand_env};
-use crate::stack::auth::{AdminKey, Keys, Principal};
-use crate::stack::budget::Budgets;
-use crate::stack::cache::Cache;
-use crate::stack::limits::{LimitError, Limiter};
-use crate::telemetry::BudgetSink;
-use crate::telemetry::metrics::{Metrics, MetricsError};
-use crate::telemetry::prices::PriceBook;
-use crate::usage::{UsageSink, UsageSinks};
+use crate::stack::auth::Principal;
+use crate::stack::limits::LimitError;
+use crate::telemetry::metrics::MetricsError;
+use crate::usage::UsageSinks;
 
 /// Why a gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +82,7 @@ pub struct Gateway {
     listener: tokio::net::TcpListener,
     /// The separate metrics port, when `metrics.listen` is set.
     metrics_listener: Option<tokio::net::TcpListener>,
-    state: Arc<AppState>,
+    live: Arc<Live>,
 }
 
 impl Gateway {
@@ -96,45 +104,15 @@ impl Gateway {
         sinks: UsageSinks,
         options: GatewayOptions,
     ) -> Result<Gateway, StartError> {
-        let registry = Registry::build(config, env)?;
-        let mut keys = Keys::from_config(&config.keys, config.keys_file.as_deref(), env)?;
-        if let Some((key, principal)) = options.extra_key {
-            keys.add(&key, principal);
-        }
-        let limiter = match &config.redis {
-            Some(r) => {
-                let url = expand_env(&r.url, env)
-                    .map_err(|e| ConfigErrors(vec![ConfigError { path: "redis.url".into(), message: e }]))?;
-                Limiter::redis(&url, &r.key_prefix, r.on_failure).await?
-            }
-            None => Limiter::memory(),
-        };
-        let ttl = std::time::Duration::from_secs(config.cache.ttl_secs.max(1));
-        let cache = match (config.cache.backend, limiter.redis_connection()) {
-            (CacheBackend::Redis, Some((conn, prefix))) => Cache::redis(conn, prefix, ttl),
-            (CacheBackend::Redis, None) => {
-                let e = ConfigError { path: "cache.backend".into(), message: "redis needs `redis.url`".into() };
-                return Err(StartError::Config(ConfigErrors(vec![e])));
-            }
-            (CacheBackend::Memory, _) => Cache::memory(config.cache.max_entries, ttl),
-        };
-        let prices = Arc::new(PriceBook::build(config, &registry)?);
-        let metrics = Arc::new(Metrics::new(config.metrics.max_label_values)?);
-        let on_failure = config.redis.as_ref().map(|r| r.on_failure).unwrap_or(FailMode::Open);
-        let admin = AdminKey::from_config(&config.admin, env)?;
-        let budgets = Budgets::new(&keys, &config.teams, limiter.redis_connection(), on_failure);
-        let budgets = Arc::new(budgets.track_all(admin.is_some()));
-        let more: Vec<Arc<dyn UsageSink>> =
-            vec![metrics.clone(), Arc::new(BudgetSink { budgets: budgets.clone(), metrics: metrics.clone() })];
-        let sinks = sinks.extended(more, prices.clone());
-        let obs = Observability { metrics, metrics_config: config.metrics.clone(), prices, budgets, admin };
         let metrics_addr = match config.metrics.listen.as_deref().filter(|_| config.metrics.enabled) {
             Some(a) => Some(a.parse::<SocketAddr>().map_err(|e| {
                 ConfigErrors(vec![ConfigError { path: "metrics.listen".into(), message: format!("\"{a}\": {e}") }])
             })?),
             None => None,
         };
-        let state = Arc::new(AppState::new(registry, config.router.clone(), keys, limiter, cache, sinks, obs)?);
+        let base = Base { sinks, extra_key: options.extra_key };
+        let first = build::first(config.clone(), env, &base).await?;
+        let live = Arc::new(Live::new(first, base));
         let listener =
             tokio::net::TcpListener::bind(listen).await.map_err(|source| StartError::Bind { addr: listen, source })?;
         let metrics_listener = match metrics_addr {
@@ -143,7 +121,7 @@ impl Gateway {
             }
             None => None,
         };
-        Ok(Gateway { listener, metrics_listener, state })
+        Ok(Gateway { listener, metrics_listener, live })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -155,14 +133,28 @@ impl Gateway {
         self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
-    pub fn state(&self) -> &Arc<AppState> {
-        &self.state
+    /// The config snapshot serving now.
+    pub fn state(&self) -> Arc<AppState> {
+        self.live.current()
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests. The metrics port (if
-    /// any) and the histogram upkeep run alongside and stop with it.
+    /// The live config, for reloads.
+    pub fn live(&self) -> Arc<Live> {
+        self.live.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then shuts down gracefully (see `shutdown`).
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let metrics = self.state.obs.metrics.clone();
+        self.serve_with(shutdown, std::future::pending()).await
+    }
+
+    /// Like [`Gateway::serve`]; `hurry` (a second SIGTERM) skips the rest of the drain.
+    pub async fn serve_with(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        hurry: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let metrics = self.live.current().obs.metrics.clone();
         let upkeep = tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
             loop {
@@ -170,11 +162,13 @@ impl Gateway {
                 metrics.upkeep();
             }
         });
+        let state = LiveState(self.live.clone());
+        // The metrics port keeps answering while the main port drains.
         let metrics_server = self.metrics_listener.map(|l| {
-            let app = crate::surfaces::metrics_router(self.state.clone());
+            let app = crate::surfaces::metrics_router(state.clone());
             tokio::spawn(async move { axum::serve(l, app).await })
         });
-        let app = crate::surfaces::router(self.state);
+        let app = crate::surfaces::router(state);
         // Streams go out as many small writes; with Nagle on, each waits for the client's delayed
         // ACK (about 40 ms). Upstream sockets set TCP_NODELAY in the client; this is the inbound side.
         let listener = self.listener.tap_io(|tcp| {
@@ -182,7 +176,11 @@ impl Gateway {
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
-        let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+        let result = shutdown::run(&self.live, server, stop, shutdown, hurry).await;
         upkeep.abort();
         if let Some(m) = metrics_server {
             m.abort();

@@ -131,7 +131,8 @@ pub fn respond(
         Answer::Stream { first, body } => {
             let recorder = store.map(|s| (EventDecoder::new(dialect), Recorder::new(s)));
             let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage), recorder };
-            let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold)));
+            let mut r =
+                Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold), c.drain));
             respond::sse_headers(r.headers_mut());
             r
         }

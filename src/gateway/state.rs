@@ -1,19 +1,21 @@
-//! What every request handler shares: the provider registry, the router's deployment stats, one
-//! HTTP client per provider, the usage sinks, and the observability and cost parts (metrics,
-//! prices, budgets, the admin key).
+//! What every request handler shares: one config snapshot (built by `build`, swapped by a
+//! reload, see `live`) holding the provider registry, the router's deployment stats, one HTTP
+//! client per provider, the usage sinks, the observability and cost parts (metrics, prices,
+//! budgets, the admin key), and the gateway's shutdown state.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::{MetricsConfig, RouterConfig};
+use crate::config::{Config, MetricsConfig};
 use crate::stack::auth::{AdminKey, Keys};
 use crate::stack::budget::Budgets;
 use crate::stack::cache::Cache;
 use crate::stack::limits::Limiter;
 use crate::stack::router::Router;
 
+use super::lifecycle::Lifecycle;
 use crate::providers::Registry;
-use crate::providers::client::{self, ClientError, HttpClient};
+use crate::providers::client::HttpClient;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::prices::PriceBook;
 use crate::usage::UsageSinks;
@@ -27,43 +29,23 @@ pub struct Observability {
     pub admin: Option<AdminKey>,
 }
 
+/// One config snapshot.
 pub struct AppState {
+    /// The config this snapshot was built from.
+    pub config: Arc<Config>,
     pub registry: Registry,
     pub router: Arc<Router>,
     pub keys: Keys,
     pub limiter: Arc<Limiter>,
     pub cache: Arc<Cache>,
-    clients: HashMap<String, HttpClient>,
+    pub(super) clients: HashMap<String, HttpClient>,
     pub sinks: UsageSinks,
     pub obs: Observability,
+    /// Shared by every snapshot of the gateway.
+    pub lifecycle: Arc<Lifecycle>,
 }
 
 impl AppState {
-    pub fn new(
-        registry: Registry,
-        router: RouterConfig,
-        keys: Keys,
-        limiter: Limiter,
-        cache: Cache,
-        sinks: UsageSinks,
-        obs: Observability,
-    ) -> Result<Self, ClientError> {
-        let mut clients = HashMap::new();
-        for (name, p) in &registry.providers {
-            clients.insert(name.clone(), client::build(p.connect_timeout)?);
-        }
-        Ok(AppState {
-            registry,
-            router: Arc::new(Router::new(router)),
-            keys,
-            limiter: Arc::new(limiter),
-            cache: Arc::new(cache),
-            clients,
-            sinks,
-            obs,
-        })
-    }
-
     /// The pooled client of a provider.
     pub fn client(&self, provider: &str) -> Option<&HttpClient> {
         self.clients.get(provider)

@@ -2,7 +2,9 @@
 //! idle timeout, passes each through a [`Stage`] (observer or translator), flushes what it
 //! returns to the client at once, and ends the [`CallGuard`]. When the client disconnects the
 //! body is dropped, which drops the upstream response (cancelling the upstream request) and
-//! emits the usage seen so far.
+//! emits the usage seen so far. At a graceful shutdown's drain deadline the stream ends through
+//! [`Stage::fail`], so the client gets an error event in its own dialect instead of a cut
+//! connection.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +14,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
+use super::lifecycle::{Drain, SHUTDOWN_KIND};
 use super::upstream::UpstreamError;
 use crate::ir::ApiError;
 use crate::providers::Provider;
@@ -38,6 +41,9 @@ struct State<S> {
     provider: Arc<Provider>,
     idle: Duration,
     done: bool,
+    drain: Drain,
+    /// Resolves at the drain deadline (created once, polled across chunks).
+    deadline: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
 }
 
 /// A response body streaming `upstream` through `stage`.
@@ -48,9 +54,12 @@ pub fn body<S: Stage>(
     guard: CallGuard,
     provider: Arc<Provider>,
     hold: Box<dyn Send>,
+    drain: Drain,
 ) -> Body {
     let idle = provider.idle_timeout;
-    let state = State { first, _hold: hold, body: upstream, stage, guard, provider, idle, done: false };
+    let deadline = Box::pin(drain.deadline());
+    let state =
+        State { first, _hold: hold, body: upstream, stage, guard, provider, idle, done: false, drain, deadline };
     let stream = futures_util::stream::unfold(state, |mut st| async move {
         if let Some(first) = st.first.take() {
             let out = st.stage.chunk(first, &mut st.guard);
@@ -64,8 +73,20 @@ pub fn body<S: Stage>(
                 return None;
             }
             let t0 = Instant::now();
-            let frame = tokio::time::timeout(st.idle, st.body.frame()).await;
+            let frame = tokio::select! {
+                biased;
+                () = &mut st.deadline => None,
+                f = tokio::time::timeout(st.idle, st.body.frame()) => Some(f),
+            };
             st.guard.add_upstream_time(t0.elapsed());
+            let Some(frame) = frame else {
+                st.done = true;
+                let err = st.drain.cut();
+                st.guard.set_error(err.status, SHUTDOWN_KIND);
+                st.guard.mark_complete();
+                let out = st.stage.fail(err, &mut st.guard);
+                return Some((Ok::<Bytes, std::convert::Infallible>(out), st));
+            };
             let out = match frame {
                 Ok(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) => st.stage.chunk(data, &mut st.guard),

@@ -103,7 +103,8 @@ pub fn respond(
                 translator: StreamTranslator::new(c.target, caller, req),
                 recorder: store.map(Recorder::new),
             };
-            let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold)));
+            let mut r =
+                Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold), c.drain));
             respond::sse_headers(r.headers_mut());
             r
         }

@@ -161,3 +161,17 @@ fn top_k_with_thinking_is_dropped_towards_anthropic() {
     assert_eq!(f.req.top_k, None);
     assert_eq!(f.dropped, ["generationConfig.topK"]);
 }
+
+#[test]
+fn anthropic_takes_no_sampling_parameters() {
+    let mut req = request_with(Some(40));
+    req.temperature = Some(0.0);
+    req.top_p = Some(1.0);
+    let f = fit(&req, Dialect::Gemini, Dialect::Anthropic, Caps::of(Dialect::Anthropic), false).expect("fits");
+    assert_eq!((f.req.temperature, f.req.top_p, f.req.top_k), (None, None, None));
+    assert_eq!(f.dropped, ["generationConfig.temperature", "generationConfig.topP", "generationConfig.topK"]);
+    // A provider configured to take them gets them.
+    let all = Caps { temperature: true, top_p: true, top_k: true, ..Caps::of(Dialect::Anthropic) };
+    let f = fit(&req, Dialect::Gemini, Dialect::Anthropic, all, false).expect("fits");
+    assert_eq!((f.req.temperature, f.req.top_p, f.req.top_k), (Some(0.0), Some(1.0), Some(40)));
+}

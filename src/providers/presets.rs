@@ -29,7 +29,7 @@ const CHAT: &[Dialect] = &[Dialect::OpenAiChat];
 
 /// OpenAI-compatible servers that reject `top_k` (OpenAI and the strict hosted APIs).
 const STRICT: Caps = Caps::of(Dialect::OpenAiChat);
-/// OpenAI-compatible servers that take `top_k` (vLLM, Ollama, LM Studio, Together, ...).
+/// OpenAI-compatible servers that also take `top_k` (vLLM, Ollama, LM Studio, Together, ...).
 const TOP_K: Caps = Caps { top_k: true, ..STRICT };
 /// Mistral answers 422 to fields it does not know, `reasoning_effort` and `top_k` among them.
 const MISTRAL: Caps = Caps { reasoning: false, ..STRICT };

@@ -362,6 +362,8 @@ fn provider_from_config(
         idle_timeout: secs(pc.timeouts.idle_secs),
         params: pc.params.clone(),
         caps: Caps {
+            temperature: pc.accepts.temperature.unwrap_or(preset.caps.temperature),
+            top_p: pc.accepts.top_p.unwrap_or(preset.caps.top_p),
             top_k: pc.accepts.top_k.unwrap_or(preset.caps.top_k),
             reasoning: pc.accepts.reasoning.unwrap_or(preset.caps.reasoning),
             web_search: pc.accepts.web_search.unwrap_or(preset.caps.web_search),

@@ -9,7 +9,7 @@
 //! by their own cost. Calls whose price is unknown are not charged (and are counted as such).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redis::aio::ConnectionManager;
@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 use crate::config::{BudgetConfig, FailMode, TeamConfig};
 use crate::ir::{ApiError, ErrorKind};
 use crate::stack::auth::Keys;
+use crate::stack::service::{ModelCall, ModelService};
+use axum::body::Body;
+use http::Response;
 
 /// A budget period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,8 +126,10 @@ pub struct Spent {
     pub limit: Option<f64>,
 }
 
+/// Where spend lives; shared by the budgets of successive config snapshots.
+#[derive(Clone)]
 enum Store {
-    Memory(Mutex<HashMap<String, f64>>),
+    Memory(Arc<Mutex<HashMap<String, f64>>>),
     Redis { conn: ConnectionManager, prefix: String },
 }
 
@@ -155,6 +160,14 @@ impl Budgets {
         redis: Option<(ConnectionManager, String)>,
         on_failure: FailMode,
     ) -> Budgets {
+        let store = match redis {
+            Some((conn, prefix)) => Store::Redis { conn, prefix },
+            None => Store::Memory(Arc::new(Mutex::new(HashMap::new()))),
+        };
+        Budgets::with_store(keys, teams, store, on_failure)
+    }
+
+    fn with_store(keys: &Keys, teams: &BTreeMap<String, TeamConfig>, store: Store, on_failure: FailMode) -> Budgets {
         let mut known_keys = BTreeMap::new();
         let mut known_teams: BTreeSet<String> = teams.keys().cloned().collect();
         let mut key_budgets = HashMap::new();
@@ -166,11 +179,12 @@ impl Budgets {
             }
         }
         let teams = teams.iter().filter_map(|(n, t)| t.budget.map(|b| (n.clone(), b))).collect();
-        let store = match redis {
-            Some((conn, prefix)) => Store::Redis { conn, prefix },
-            None => Store::Memory(Mutex::new(HashMap::new())),
-        };
         Budgets { keys: key_budgets, teams, known_keys, known_teams, store, on_failure, track_all: true }
+    }
+
+    /// Budgets of a reloaded config over the same spend (this process's or Redis's).
+    pub fn reconfigured(&self, keys: &Keys, teams: &BTreeMap<String, TeamConfig>) -> Budgets {
+        Budgets::with_store(keys, teams, self.store.clone(), self.on_failure)
     }
 
     /// Whether spend without a budget is recorded too (it is only read by `GET /admin/spend`).
@@ -418,5 +432,30 @@ mod tests {
         assert_eq!(r["keys"][0]["day"]["spend_usd"], 0.25);
         assert_eq!(r["teams"][0]["month"]["spend_usd"], 0.25);
         assert_eq!(r["teams"][0]["day"]["budget_usd"], 2.0);
+    }
+}
+
+/// Refuses a call whose key or team budget is spent (429), before anything is charged.
+#[derive(Clone, Copy, Default)]
+pub struct BudgetLayer;
+
+pub struct BudgetService<S>(S);
+
+impl<S> tower::Layer<S> for BudgetLayer {
+    type Service = BudgetService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        BudgetService(inner)
+    }
+}
+
+impl<S: ModelService> ModelService for BudgetService<S> {
+    async fn call<'a, 'c: 'a>(&'a self, call: &'a mut ModelCall<'c>) -> Response<Body> {
+        let p = call.inbound.principal.as_deref();
+        let (key, team) = (p.map(|p| p.name.as_str()), p.and_then(|p| p.team.as_deref()));
+        if let Err(e) = call.state.obs.budgets.check(key, team).await {
+            let kind = (e.kind == ErrorKind::RateLimit).then_some("budget");
+            return call.refuse(&e, kind);
+        }
+        self.0.call(call).await
     }
 }

@@ -13,8 +13,14 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use serde_json::Value;
 
+use axum::body::Body;
+use http::Response;
+
+use crate::gateway::{json_response, respond_overhead, sse_headers};
 use crate::ir::{self, BlockDelta, BlockStart, StreamEvent};
 use crate::providers::Alias;
+use crate::stack::service::{ModelCall, ModelService};
+use crate::translate;
 
 /// Request and response header of the cache.
 pub const HEADER: &str = "x-amux-cache";
@@ -297,4 +303,61 @@ mod tests {
         let other = ir::Request { temperature: Some(0.5), ..req.clone() };
         assert_ne!(key(Some("t"), "a", &req), key(Some("t"), "a", &other));
     }
+}
+
+/// Answers from the cache when the call wants it and a stored answer exists; on a miss, marks
+/// where the answer is to be stored and lets the call through.
+#[derive(Clone, Copy, Default)]
+pub struct CacheLayer;
+
+pub struct CacheService<S>(S);
+
+impl<S> tower::Layer<S> for CacheLayer {
+    type Service = CacheService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        CacheService(inner)
+    }
+}
+
+impl<S: ModelService> ModelService for CacheService<S> {
+    async fn call<'a, 'c: 'a>(&'a self, call: &'a mut ModelCall<'c>) -> Response<Body> {
+        if !wanted(call.inbound.headers, &call.alias) {
+            return self.0.call(call).await;
+        }
+        let team = call.inbound.principal.as_ref().and_then(|p| p.team.clone());
+        let alias = call.alias.name.clone();
+        let key = match call.ir() {
+            Ok(req) => key(team.as_deref(), &alias, req),
+            Err(e) => return call.fail(e),
+        };
+        if let Some(resp) = call.state.cache.get(&key).await {
+            return hit(call, resp);
+        }
+        call.guard.cache(false);
+        call.store = Some(Store { cache: call.state.cache.clone(), key });
+        self.0.call(call).await
+    }
+}
+
+/// Answers from the cache, whole or replayed as a stream in the caller's dialect.
+fn hit(call: &mut ModelCall<'_>, resp: ir::Response) -> Response<Body> {
+    let caller = call.inbound.dialect;
+    let stream = call.stream;
+    call.guard.cache(true);
+    call.guard.route("cache", &resp.model, false);
+    call.guard.mark_complete();
+    let req = match call.ir() {
+        Ok(r) => r,
+        Err(e) => return call.fail(e),
+    };
+    let mut out = if stream {
+        let mut r = Response::new(Body::from(translate::encode_stream(caller, req, &replay(&resp))));
+        sse_headers(r.headers_mut());
+        r
+    } else {
+        json_response(http::StatusCode::OK, translate::encode_response_for(caller, &resp, req))
+    };
+    out.headers_mut().insert(HEADER, http::HeaderValue::from_static("hit"));
+    respond_overhead(out.headers_mut(), call.inbound.started.elapsed());
+    out
 }

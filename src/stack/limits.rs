@@ -6,7 +6,7 @@
 //! when the call ends (also for streams and disconnected clients), in the same window.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::Script;
@@ -14,6 +14,10 @@ use redis::aio::ConnectionManager;
 
 use crate::config::FailMode;
 use crate::ir::{ApiError, ErrorKind};
+use crate::stack::service::{ModelCall, ModelService};
+use crate::usage::CallGuard;
+use axum::body::Body;
+use http::Response;
 
 /// One limited thing: `key:alice`, `alias:sonnet`, `deployment:anthropic/claude-sonnet-4-5`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,5 +240,50 @@ mod tests {
         // The first call really used 20 tokens: the refund makes room.
         l.reconcile(&c, 20).await;
         l.admit(scope(None, Some(100)), 60).await.unwrap();
+    }
+}
+
+/// Corrects the limiter's token estimate with the call's real usage when it ends.
+pub fn reconcile_on_end(guard: &mut CallGuard, limiter: &Arc<Limiter>, charge: Charge) {
+    if charge.scopes.is_empty() {
+        return;
+    }
+    let limiter = limiter.clone();
+    guard.on_end(Box::new(move |rec| {
+        let used = rec.usage.total_input() + rec.usage.output_tokens;
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { limiter.reconcile(&charge, used).await });
+        }
+    }));
+}
+
+/// Checks and charges RPM and an estimate of TPM per key and per alias (429 with Retry-After
+/// over a limit); the charge goes down with the call to be reconciled when it ends.
+#[derive(Clone, Copy, Default)]
+pub struct RateLimitLayer;
+
+pub struct RateLimitService<S>(S);
+
+impl<S> tower::Layer<S> for RateLimitLayer {
+    type Service = RateLimitService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RateLimitService(inner)
+    }
+}
+
+impl<S: ModelService> ModelService for RateLimitService<S> {
+    async fn call<'a, 'c: 'a>(&'a self, call: &'a mut ModelCall<'c>) -> Response<Body> {
+        let scopes: Vec<Scope> = [
+            call.inbound.principal.as_ref().and_then(|p| Scope::new(format!("key:{}", p.name), p.rpm, p.tpm)),
+            Scope::new(format!("alias:{}", call.alias.name), call.alias.rpm, call.alias.tpm),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        match call.state.limiter.admit(scopes, estimate_tokens(call.inbound.body.len())).await {
+            Ok(c) => call.charge = Some(c),
+            Err(e) => return call.refuse(&e, None),
+        }
+        self.0.call(call).await
     }
 }

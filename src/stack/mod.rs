@@ -13,24 +13,62 @@
 //! 4. **cache** (`cache.rs`) — reads the normalized request and the team; a hit answers (whole or
 //!    replayed as a stream in the caller's dialect) with `x-amux-cache: hit`; a miss lets the call
 //!    through and stores its successful answer.
-//! 5. **router** (`router.rs` + `gateway::call`) — reads the alias; orders its deployments
+//! 5. **router** (`router.rs`) — reads the alias; orders its deployments
 //!    (weighted, least-busy, lowest-latency), skips those in cooldown or over their own RPM/TPM,
 //!    retries with backoff and jitter honouring Retry-After, falls back to other aliases and to a
 //!    larger-context alias, and lets streams fall back until their first byte; writes the
 //!    deployment's stats (in flight, latency EWMA, failures, cooldown).
-//! 6. **provider** (`gateway::attempt`, `gateway::upstream`) — same-dialect bytes or translation,
+//! 6. **provider** (`gateway::transport`, `gateway::attempt`, `gateway::upstream`) — same-dialect bytes or translation,
 //!    the HTTP call, the answer; writes the `CallRecord` (usage, outcome, retries, fallbacks).
 //!
 //! A call refused by steps 1-3 (or earlier, for a malformed request or an unknown model) emits a
 //! `usage::Rejection` through `gateway::reject`; a call past them emits one `CallRecord`, priced
 //! by `telemetry::prices`, seen by logs, metrics and budgets.
 //!
-//! The steps are plain async functions called in this order by `gateway::call`, rather than tower
-//! layers: each needs the decoded call (model, alias, principal), which tower's request type would
-//! have to carry in extensions; a straight sequence keeps the order visible here and in one place.
+//! Steps 2-6 are `tower::Layer`s over a typed call ([`service::ModelCall`]: dialect, model,
+//! alias, principal, body, and what each layer adds for those below), composed in
+//! [`model_stack`] in this order with `tower::ServiceBuilder`. Each layer's service is a plain
+//! struct around the next one and the traits are `async fn`s, so the composition is static: a
+//! call goes down the layers once, as one future, with no boxing or allocation per layer, and its
+//! answer comes back up once. Auth (step 1) runs in the surfaces, which know their credential
+//! header; `gateway::call` builds the `ModelCall` (model, stream flag, alias, the key's right to
+//! it) and calls the stack. Load shedding and timeouts of whole connections are HTTP concerns and
+//! stay on the axum router.
 
 pub mod auth;
 pub mod budget;
 pub mod cache;
 pub mod limits;
 pub mod router;
+pub mod service;
+pub mod usage;
+
+use budget::BudgetLayer;
+use cache::CacheLayer;
+use limits::RateLimitLayer;
+use router::RouterLayer;
+use service::ModelService;
+use tower::ServiceBuilder;
+use usage::UsageLayer;
+
+use crate::gateway::Transport;
+
+/// The model stack, outermost layer first:
+///
+/// | layer | reads | writes / answers |
+/// |---|---|---|
+/// | [`BudgetLayer`] | principal (key, team) | 429 when a budget is spent |
+/// | [`RateLimitLayer`] | principal, alias, body size | 429 + Retry-After; `call.charge` |
+/// | [`UsageLayer`] | principal, model, stream, `charge` | `call.guard` (the `CallRecord`), end hooks |
+/// | [`CacheLayer`] | alias, headers, IR, team | a cached answer (`x-amux-cache: hit`), or `call.store` |
+/// | [`RouterLayer`] | alias, deployments, router stats | retries, cooldowns, fallbacks; the error when all fail |
+/// | [`Transport`] | deployment, body or IR, `store` | the upstream call; the answer (bytes or translated) |
+pub fn model_stack() -> impl ModelService {
+    ServiceBuilder::new()
+        .layer(BudgetLayer)
+        .layer(RateLimitLayer)
+        .layer(UsageLayer)
+        .layer(CacheLayer)
+        .layer(RouterLayer)
+        .service(Transport)
+}

@@ -2,12 +2,19 @@
 //! EWMA of time to first byte), cooldown of deployments that keep failing, and the backoff
 //! between retries. The retry and fallback loop itself is in `gateway::call`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::{RouterConfig, Strategy};
+use axum::body::Body;
+use http::Response;
+
+use crate::gateway::attempt::Failure;
+use crate::ir::{ApiError, ErrorKind};
 use crate::providers::{Alias, Deployment};
+use crate::stack::limits::{Scope, estimate_tokens, reconcile_on_end};
+use crate::stack::service::{AttemptService, ModelCall, ModelService};
 
 /// Weight of the newest sample in the latency average.
 const EWMA_ALPHA: f64 = 0.3;
@@ -20,11 +27,13 @@ struct Stats {
     cooldown_until: Option<Instant>,
 }
 
-/// Shared router state: per-deployment stats, keyed by deployment id.
+/// Shared router state: per-deployment stats, keyed by deployment id. A config reload makes a
+/// new router with the new settings over the same stats ([`Router::reconfigured`]), so cooldowns
+/// and latency averages survive it.
 #[derive(Debug)]
 pub struct Router {
     pub config: RouterConfig,
-    stats: Mutex<HashMap<String, Stats>>,
+    stats: Arc<Mutex<HashMap<String, Stats>>>,
 }
 
 /// Counts a call in flight on a deployment until dropped.
@@ -41,7 +50,13 @@ impl Drop for InFlight {
 
 impl Router {
     pub fn new(config: RouterConfig) -> Self {
-        Router { config, stats: Mutex::new(HashMap::new()) }
+        Router { config, stats: Arc::new(Mutex::new(HashMap::new())) }
+    }
+
+    /// A router with new settings sharing this one's deployment stats (in-flight counts,
+    /// latency averages, failures and cooldowns).
+    pub fn reconfigured(&self, config: RouterConfig) -> Router {
+        Router { config, stats: self.stats.clone() }
     }
 
     fn with<T>(&self, id: &str, f: impl FnOnce(&mut Stats) -> T) -> T {
@@ -215,10 +230,123 @@ mod tests {
     }
 
     #[test]
+    fn reconfigured_router_keeps_cooldowns() {
+        let (r, a) = (router(), alias("weighted"));
+        r.failure(&a.deployments[0]);
+        r.failure(&a.deployments[0]);
+        let next = r.reconfigured(RouterConfig { retries: 5, ..r.config.clone() });
+        assert_eq!(next.config.retries, 5);
+        assert!(next.in_cooldown(&a.deployments[0]));
+    }
+
+    #[test]
     fn backoff_honours_retry_after() {
         let r = router();
         assert!(r.backoff(1, None).unwrap() <= Duration::from_millis(250));
         assert_eq!(r.backoff(1, Some("2")).unwrap(), Duration::from_secs(2));
         assert_eq!(r.backoff(1, Some("60")), None, "longer than backoff_max: do not wait");
+    }
+}
+
+/// Tries the alias's deployments in the router's order: skips those over their own RPM/TPM,
+/// retries with backoff (honouring Retry-After), puts failing ones in cooldown, falls back to
+/// the alias's fallbacks (or its larger-context alias on a context overflow).
+#[derive(Clone, Copy, Default)]
+pub struct RouterLayer;
+
+pub struct RouterService<S>(S);
+
+impl<S> tower::Layer<S> for RouterLayer {
+    type Service = RouterService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RouterService(inner)
+    }
+}
+
+impl<S: AttemptService> ModelService for RouterService<S> {
+    async fn call<'a, 'c: 'a>(&'a self, call: &'a mut ModelCall<'c>) -> Response<Body> {
+        let state = call.state;
+        let retries = state.router.config.retries;
+        let mut chain: VecDeque<Arc<Alias>> = VecDeque::from([call.alias.clone()]);
+        let mut visited = HashSet::new();
+        let mut last_err: Option<ApiError> = None;
+        while let Some(alias) = chain.pop_front() {
+            if !visited.insert(alias.name.clone()) {
+                continue;
+            }
+            if visited.len() > 1 {
+                call.guard.fallback();
+            }
+            let candidates = state.router.order(&alias);
+            if candidates.is_empty() {
+                let mut e = ApiError::new(
+                    ErrorKind::Unavailable,
+                    format!("every deployment of \"{}\" is cooling down after repeated failures", alias.name),
+                );
+                e.retry_after = state.router.cooldown_remaining(&alias).map(|d| d.as_secs().max(1).to_string());
+                last_err = Some(e);
+            }
+            let mut tried = HashSet::new();
+            let mut jump: Option<String> = None;
+            for n in 0..=retries as usize {
+                let Some(d) = candidates.get(n % candidates.len().max(1)) else { break };
+                if !tried.insert(d.id.clone()) {
+                    // A retry of a deployment that already failed in this call: back off first.
+                    match state.router.backoff(n as u32, last_err.as_ref().and_then(|e| e.retry_after.as_deref())) {
+                        Some(delay) => {
+                            tokio::time::sleep(delay).await;
+                            // Waiting to retry an upstream is upstream time, not amux's overhead.
+                            call.guard.add_upstream_time(delay);
+                        }
+                        None => break,
+                    }
+                }
+                if n > 0 {
+                    call.guard.retry();
+                }
+                // The deployment's own limits: over them, it is skipped like a 429 (no cooldown).
+                if let Some(scope) = Scope::new(format!("deployment:{}", d.id), d.rpm, d.tpm) {
+                    match state.limiter.admit(vec![scope], estimate_tokens(call.inbound.body.len())).await {
+                        Ok(charge) => reconcile_on_end(&mut call.guard, &state.limiter, charge),
+                        Err(e) => {
+                            last_err = Some(e);
+                            continue;
+                        }
+                    }
+                }
+                match self.0.attempt(call, &alias, d).await {
+                    Ok(resp) => return resp,
+                    Err(Failure::Retryable(e)) => {
+                        if state.router.failure(d) {
+                            tracing::warn!(deployment = %d.id, "deployment in cooldown");
+                            state.obs.metrics.cooldown(&d.provider.name, &d.model);
+                        }
+                        last_err = Some(e);
+                    }
+                    Err(Failure::Fatal(e)) => {
+                        if e.kind == ErrorKind::ContextOverflow
+                            && let Some(bigger) = &alias.context_window_fallback
+                        {
+                            jump = Some(bigger.clone());
+                            last_err = Some(e);
+                            break;
+                        }
+                        return call.fail(e);
+                    }
+                }
+            }
+            let next: Vec<String> = match jump {
+                Some(bigger) => vec![bigger],
+                None => alias.fallbacks.clone(),
+            };
+            for name in next.iter().rev() {
+                if let Some(a) = state.registry.aliases.get(name) {
+                    chain.push_front(a.clone());
+                }
+            }
+        }
+        let err =
+            last_err.unwrap_or_else(|| ApiError::new(ErrorKind::Unavailable, "no deployment could serve the call"));
+        call.fail(err)
     }
 }

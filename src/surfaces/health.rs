@@ -1,4 +1,6 @@
 //! Health probes, the root path (Claude Code sends `HEAD /` first), unknown routes and panics.
+//! Readiness answers 503 from the moment a graceful shutdown begins (see `gateway::shutdown`);
+//! liveness stays 200 until the process exits.
 
 use std::sync::Arc;
 
@@ -14,6 +16,9 @@ pub async fn liveness() -> Response<Body> {
 }
 
 pub async fn readiness(State(state): State<Arc<AppState>>) -> Response<Body> {
+    if state.lifecycle.is_draining() {
+        return json_response(StatusCode::SERVICE_UNAVAILABLE, br#"{"status":"draining"}"#.to_vec());
+    }
     let body =
         json!({"status": "ready", "providers": state.registry.providers.len(), "models": state.registry.aliases.len()});
     json_response(StatusCode::OK, body.to_string().into_bytes())

@@ -79,9 +79,19 @@ pub async fn dispatch(
         principal,
         in_flight,
     };
-    match op {
-        Op::Generate => call::handle(state, inbound).await,
-        Op::CountTokens => count::handle(state, inbound).await,
+    // A call still waiting at a graceful shutdown's drain deadline is answered with an error
+    // (a stream already answering ends through its body instead).
+    let drain = state.lifecycle.drain();
+    let work = async {
+        match op {
+            Op::Generate => call::handle(state.clone(), inbound).await,
+            Op::CountTokens => count::handle(state.clone(), inbound).await,
+        }
+    };
+    tokio::select! {
+        biased;
+        resp = work => resp,
+        () = drain.deadline() => error_response(dialect, &drain.cut()),
     }
 }
 

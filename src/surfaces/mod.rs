@@ -28,21 +28,23 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::gateway::AppState;
+use crate::gateway::LiveState;
 
 /// Largest request body accepted (Anthropic's own limit for Messages is 32 MB).
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
 
 /// The router of the separate metrics port.
-pub fn metrics_router(state: Arc<AppState>) -> Router {
-    Router::new().route(&state.obs.metrics_config.path, get(admin::metrics)).with_state(state)
+pub fn metrics_router(state: LiveState) -> Router {
+    let path = state.0.current().obs.metrics_config.path.clone();
+    Router::new().route(&path, get(admin::metrics)).with_state(state)
 }
 
-/// The gateway's HTTP router with its layers.
-pub fn router(state: Arc<AppState>) -> Router {
-    let m = &state.obs.metrics_config;
+/// The gateway's HTTP router with its layers. Handlers extract `State<Arc<AppState>>`: the
+/// config snapshot current when the request arrived.
+pub fn router(state: LiveState) -> Router {
+    let m = state.0.current().obs.metrics_config.clone();
     let metrics_here = m.enabled && m.listen.is_none();
-    let metrics_path = m.path.clone();
+    let metrics_path = m.path;
     let sensitive: Arc<[HeaderName]> = Arc::new([
         AUTHORIZATION,
         HeaderName::from_static("x-api-key"),

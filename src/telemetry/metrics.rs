@@ -111,6 +111,13 @@ impl Metrics {
                 }
             }
             gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+            gauge!(DRAINING).set(0.0);
+            gauge!(RELOAD_OK).set(1.0);
+            // Present from the start, so alerts on a rise see the first one.
+            counter!(SHUTDOWN_CUT).absolute(0);
+            for result in ["ok", "rejected"] {
+                counter!(RELOADS, "result" => result).absolute(0);
+            }
         });
         Ok(m)
     }
@@ -162,6 +169,24 @@ impl Metrics {
         let field = self.limits.bound("field", field);
         let l = labels(&[("field", &field), ("from", from.label()), ("to", to.label())]);
         self.with(|| counter!(TRANSLATION_DROPPED, l).increment(1));
+    }
+
+    /// SIGTERM arrived: the gateway drains.
+    pub fn draining(&self) {
+        self.with(|| gauge!(DRAINING).set(1.0));
+    }
+
+    /// A call or stream was ended by the drain deadline.
+    pub fn shutdown_cut(&self) {
+        self.with(|| counter!(SHUTDOWN_CUT).increment(1));
+    }
+
+    /// A config reload was applied (`ok`) or rejected.
+    pub fn reload(&self, ok: bool) {
+        self.with(|| {
+            counter!(RELOADS, "result" => if ok { "ok" } else { "rejected" }).increment(1);
+            gauge!(RELOAD_OK).set(if ok { 1.0 } else { 0.0 });
+        });
     }
 
     /// The spend and limit of a budget after a charge.

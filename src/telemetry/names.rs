@@ -47,6 +47,14 @@ pub const BUDGET_SPEND: &str = "amux_budget_spend_usd";
 pub const BUDGET_LIMIT: &str = "amux_budget_limit_usd";
 /// Gauge: 1, by `version`.
 pub const BUILD_INFO: &str = "amux_build_info";
+/// Gauge: 1 once SIGTERM arrived (readiness fails, calls drain).
+pub const DRAINING: &str = "amux_draining";
+/// Counter: calls and streams still running at the drain deadline, ended with an error.
+pub const SHUTDOWN_CUT: &str = "amux_shutdown_cut_total";
+/// Counter: config reloads, by `result` (`ok`, `rejected`).
+pub const RELOADS: &str = "amux_config_reloads_total";
+/// Gauge: 1 when the last config reload succeeded (or none was tried), 0 after a rejected one.
+pub const RELOAD_OK: &str = "amux_config_last_reload_successful";
 
 /// Histogram buckets (upper bounds, seconds).
 pub const DURATION_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0];
@@ -102,4 +110,13 @@ pub const ALL: &[(&str, Kind, Option<Unit>, &str)] = &[
     (BUDGET_SPEND, Kind::Gauge, None, "USD spent in the current budget period (as last seen by this replica)."),
     (BUDGET_LIMIT, Kind::Gauge, None, "Budget of the current period in USD."),
     (BUILD_INFO, Kind::Gauge, None, "Always 1; the amux version as a label."),
+    (DRAINING, Kind::Gauge, None, "1 once SIGTERM arrived: readiness fails and calls drain."),
+    (SHUTDOWN_CUT, Kind::Counter, None, "Calls and streams still running at the drain deadline, ended with an error."),
+    (RELOADS, Kind::Counter, None, "Config reloads by result (ok, rejected: the old config kept serving)."),
+    (
+        RELOAD_OK,
+        Kind::Gauge,
+        None,
+        "1 when the last config reload succeeded or none was tried, 0 after a rejected one.",
+    ),
 ];

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -69,6 +69,10 @@ pub struct Mock {
     replies: Arc<Mutex<VecDeque<Reply>>>,
     /// Set when a streamed answer was dropped before it finished (the gateway hung up).
     pub stream_cancelled: Arc<AtomicBool>,
+    /// The answer when nothing is scripted (else a 500).
+    default_reply: Arc<Mutex<Option<Reply>>>,
+    /// TCP connections accepted so far.
+    pub connections: Arc<AtomicUsize>,
 }
 
 impl Mock {
@@ -76,9 +80,10 @@ impl Mock {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let replies: Arc<Mutex<VecDeque<Reply>>> = Arc::new(Mutex::new(VecDeque::new()));
         let cancelled = Arc::new(AtomicBool::new(false));
-        let (rq, rp, cc) = (requests.clone(), replies.clone(), cancelled.clone());
+        let default_reply: Arc<Mutex<Option<Reply>>> = Arc::new(Mutex::new(None));
+        let (rq, rp, cc, dr) = (requests.clone(), replies.clone(), cancelled.clone(), default_reply.clone());
         let app = axum::Router::new().fallback(move |req: Request| {
-            let (rq, rp, cc) = (rq.clone(), rp.clone(), cc.clone());
+            let (rq, rp, cc, dr) = (rq.clone(), rp.clone(), cc.clone(), dr.clone());
             async move {
                 let (parts, body) = req.into_parts();
                 let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
@@ -88,14 +93,25 @@ impl Mock {
                     .lock()
                     .unwrap()
                     .pop_front()
+                    .or_else(|| dr.lock().unwrap().clone())
                     .unwrap_or_else(|| Reply::status(500, "{\"error\":\"no reply scripted\"}"));
                 answer(reply, cc).await
             }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+        });
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Mock { addr, requests, replies, stream_cancelled: cancelled }
+        Mock { addr, requests, replies, stream_cancelled: cancelled, default_reply, connections }
+    }
+
+    /// Answers `r` whenever no reply is scripted.
+    pub fn always(&self, r: Reply) {
+        *self.default_reply.lock().unwrap() = Some(r);
     }
 
     pub fn push(&self, r: Reply) {

@@ -1,0 +1,129 @@
+//! The typed call the model stack's layers take, and the two service traits they implement: a
+//! whole call ([`ModelService`]: budget, rate limit, usage, cache, router) and one attempt at one
+//! deployment ([`AttemptService`]: the transports the router calls). `stack::model_stack`
+//! composes them; `gateway::call` builds the call from a surface's request.
+//!
+//! The traits are `async fn`s in traits, so the stack is composed statically: a call goes down
+//! the layers as one future, with no boxing or allocation per layer.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::body::Body;
+use http::Response;
+
+use crate::gateway::AppState;
+use crate::gateway::attempt::Failure;
+use crate::gateway::call::Inbound;
+use crate::gateway::reject::{Refusal, reject};
+use crate::gateway::splice::TopLevel;
+use crate::gateway::{error_response, respond_overhead};
+use crate::ir::{self, ApiError, ErrorKind};
+use crate::providers::{Alias, Deployment};
+use crate::stack::cache::Store;
+use crate::stack::limits::Charge;
+use crate::translate;
+use crate::usage::CallGuard;
+
+/// One model call on its way down the stack: what the surface decoded (dialect, model, stream,
+/// principal, body) and the alias it resolved to, plus what layers add for the ones below.
+pub struct ModelCall<'a> {
+    pub state: &'a Arc<AppState>,
+    pub inbound: Inbound<'a>,
+    pub top: TopLevel<'a>,
+    /// The model as the caller named it.
+    pub model: String,
+    pub stream: bool,
+    pub alias: Arc<Alias>,
+    pub span: tracing::Span,
+    /// Strict translation asked for by the request or the gateway (an alias may add it).
+    pub strict: bool,
+    /// The rate limiter's charge, reconciled when the call ends (rate limit -> usage).
+    pub charge: Option<Charge>,
+    /// The call's usage record (detached until the usage layer starts it).
+    pub guard: CallGuard,
+    /// Where a successful answer is cached (cache -> transport).
+    pub store: Option<Store>,
+    /// The IR, decoded on first need (cache key, translated attempts).
+    ir: Option<ir::Request>,
+}
+
+impl<'a> ModelCall<'a> {
+    pub fn new(
+        state: &'a Arc<AppState>,
+        (inbound, top): (Inbound<'a>, TopLevel<'a>),
+        (model, stream): (String, bool),
+        alias: Arc<Alias>,
+        span: tracing::Span,
+        strict: bool,
+    ) -> Self {
+        ModelCall {
+            state,
+            inbound,
+            top,
+            model,
+            stream,
+            alias,
+            span,
+            strict,
+            charge: None,
+            guard: CallGuard::detached(),
+            store: None,
+            ir: None,
+        }
+    }
+
+    /// The caller's request as IR, decoded once.
+    pub fn ir(&mut self) -> Result<&ir::Request, ApiError> {
+        if self.ir.is_none() {
+            let mut req = translate::decode_request(self.inbound.dialect, self.inbound.body)?;
+            // Surfaces that carry the model and the stream flag in the path (Gemini).
+            req.stream = self.stream;
+            if let Some(m) = &self.inbound.path_model {
+                req.model = m.clone();
+            }
+            self.ir = Some(req);
+        }
+        self.ir.as_ref().ok_or_else(|| ApiError::new(ErrorKind::Api, "request not decoded"))
+    }
+
+    /// Refuses the call before it is admitted (a `Rejection`, not a `CallRecord`).
+    pub fn refuse(&self, err: &ApiError, kind: Option<&'static str>) -> Response<Body> {
+        let r = Refusal {
+            dialect: self.inbound.dialect,
+            principal: self.inbound.principal.as_deref(),
+            model: Some(&self.model),
+            started: self.inbound.started,
+            span: Some(&self.span),
+            headers: Some(self.inbound.headers),
+        };
+        reject(self.state, r, err, kind)
+    }
+
+    /// An error of an admitted call before any byte was sent: recorded, answered in the
+    /// caller's shape.
+    pub fn fail(&mut self, err: ApiError) -> Response<Body> {
+        self.guard.set_error(err.status, err.kind.label());
+        self.guard.mark_complete();
+        let (started, upstream) = self.guard.timing();
+        let mut resp = error_response(self.inbound.dialect, &err);
+        respond_overhead(resp.headers_mut(), started.elapsed().saturating_sub(upstream));
+        resp
+    }
+}
+
+/// A stage of the model stack: answers a whole call in the caller's dialect.
+pub trait ModelService: Sync {
+    fn call<'a, 'c: 'a>(&'a self, call: &'a mut ModelCall<'c>) -> impl Future<Output = Response<Body>> + Send + 'a;
+}
+
+/// One attempt at one deployment of `alias` (the call's own or a fallback); the router decides
+/// what a failure leads to.
+pub trait AttemptService: Sync {
+    fn attempt<'a, 'c: 'a>(
+        &'a self,
+        call: &'a mut ModelCall<'c>,
+        alias: &'a Alias,
+        deployment: &'a Arc<Deployment>,
+    ) -> impl Future<Output = Result<Response<Body>, Failure>> + Send + 'a;
+}
