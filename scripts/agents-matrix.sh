@@ -12,7 +12,7 @@
 # setup failed. Everything listens on 127.0.0.1 only.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 REPO=$(pwd)
 start=$(date +%s)
 

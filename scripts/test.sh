@@ -89,18 +89,20 @@ if [[ "$SETUP_ONLY" != 1 || ! -x "${AMUX_BIN:-}" ]]; then
   export AMUX_BIN="$TARGET_DIR/debug/amux"
 fi
 
-# -- Instructions per call under callgrind against the committed budget (benches/callgrind.sh):
-#    deterministic, so it guards the hot path on any machine.
-step "benches/callgrind.sh"
-command -v valgrind >/dev/null || apt_install valgrind
-command -v nginx >/dev/null || apt_install nginx-light
-command -v curl >/dev/null || apt_install curl
-AMUX_BIN="$AMUX_BIN" bash benches/callgrind.sh || fail "instruction budget (benches/callgrind.sh)"
+if [[ "$SETUP_ONLY" != 1 ]]; then
+  # -- Instructions per call under callgrind against the committed budget (benches/callgrind.sh):
+  #    deterministic, so it guards the hot path on any machine.
+  step "benches/callgrind.sh"
+  command -v valgrind >/dev/null || apt_install valgrind
+  command -v nginx >/dev/null || apt_install nginx-light
+  command -v curl >/dev/null || apt_install curl
+  AMUX_BIN="$AMUX_BIN" bash benches/callgrind.sh || fail "instruction budget (benches/callgrind.sh)"
 
-# -- Deploy checks (chart, Dockerfile, workflows, one version everywhere).
-step "scripts/check-deploy.sh"
-command -v shellcheck >/dev/null || apt_install shellcheck
-bash scripts/check-deploy.sh || fail "deploy checks"
+  # -- Deploy checks (chart, Dockerfile, workflows, one version everywhere).
+  step "scripts/check-deploy.sh"
+  command -v shellcheck >/dev/null || apt_install shellcheck
+  bash scripts/check-deploy.sh || fail "deploy checks"
+fi
 
 # -- Python venv with the official SDKs (reused while the pins are unchanged).
 stamp="$VENV/.pins"
@@ -167,9 +169,8 @@ if ! { [[ -x "$droid" ]] && timeout 60 "$droid" --version 2>/dev/null | grep -q 
     timeout 60 "$droid" --version 2>/dev/null | grep -q "$DROID_VERSION" || fail "install Droid"
 fi
 export DROID_BIN="$droid"
-for b in copilot pi qwen; do
-  export "$(tr a-z A-Z <<<"$b")_BIN=$NPM_CACHE_DIR/node_modules/.bin/$b"
-done
+export COPILOT_BIN="$NPM_CACHE_DIR/node_modules/.bin/copilot" PI_BIN="$NPM_CACHE_DIR/node_modules/.bin/pi"
+export QWEN_BIN="$NPM_CACHE_DIR/node_modules/.bin/qwen"
 export CODEX_BIN="$NPM_CACHE_DIR/node_modules/.bin/codex" GEMINI_BIN="$NPM_CACHE_DIR/node_modules/.bin/gemini"
 export OPENCODE_BIN="$NPM_CACHE_DIR/node_modules/.bin/opencode"
 
