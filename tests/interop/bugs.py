@@ -10,19 +10,11 @@ from __future__ import annotations
 import pytest
 
 KNOWN = {
-    # Found by the strict mocks (mock_schema.py: the fields the official SDKs' request types have).
-    "tool_choice_validated": (
-        "Copilot CLI (Chat) sends tool_choice \"validated\" (the value of Gemini's OpenAI-compatible "
-        "endpoint) when the model name contains 'gemini'; amux's Chat decoder refuses it: "
-        "'tool_choice: unknown value \"validated\"' (Gemini: functionCallingConfig.mode VALIDATED; "
-        "elsewhere: auto)"
-    ),
 }
 
 
 # How each bug shows in a refusal (an upstream mock's or amux's message), for test_agents.py.
 SIGNATURES = {
-    "tool_choice_validated": r"tool_choice: unknown value",
 }
 
 
