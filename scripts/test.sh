@@ -8,13 +8,18 @@
 #      sync, hadolint, actionlint, the Helm chart linted, rendered with every helm/amux/ci values
 #      file, validated against the Kubernetes schemas and run against the binary.
 #   2. Interop: a Python venv (.venv-interop) with pinned official SDKs (anthropic, openai,
-#      google-genai, boto3), the real harnesses Claude Code, Codex, Gemini CLI and OpenCode from npm
-#      (pinned, into tests/interop/.cache, each installed once), then `pytest tests/interop`
-#      against amux and a mock upstream that speaks all four dialects (test_launch.py runs the
-#      harnesses through `amux launch`).
+#      google-genai, boto3), the real coding agents Claude Code, Codex, Gemini CLI, OpenCode, Copilot CLI,
+#      Pi, Qwen Code and Droid from npm (pinned, into tests/interop/.cache, each installed once),
+#      Hermes and Aider from PyPI (pinned, each in its own venv: their dependency pins clash with
+#      the SDKs'), then `pytest tests/interop` against amux and a mock upstream that speaks all four
+#      dialects and refuses what the real APIs refuse (test_launch.py runs harnesses through
+#      `amux launch`; test_agents.py runs every agent pointed at amux by env/config, one
+#      cross-dialect pairing per agent and dialect; scripts/agents-matrix.sh runs all pairings).
 #
 # Every step runs even when an earlier one failed; the script exits non-zero if any failed.
 # Everything the tests start listens on 127.0.0.1 only.
+# SETUP_ONLY=1: install and build only (no tests); scripts/agents-matrix.sh uses it. With AMUX_BIN
+# set to an existing binary, SETUP_ONLY skips the cargo build too.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -26,6 +31,16 @@ CLAUDE_CODE_VERSION=2.1.328
 CODEX_VERSION=0.169.0
 GEMINI_CLI_VERSION=0.61.0
 OPENCODE_VERSION=1.18.33
+COPILOT_VERSION=1.0.102
+PI_VERSION=0.73.1
+QWEN_VERSION=0.24.4
+# Droid: the registry has @factory/cli only at 0.225.1 and its platform package only at 0.225.2
+# (no matching pair); the wrapper's postinstall would then download the binary from Factory's
+# site, which is not reachable. The platform package is the droid binary itself: installed alone.
+DROID_VERSION=0.225.2
+HERMES_PACKAGES=(hermes-agent==0.19.0)
+AIDER_PACKAGES=(aider-chat==0.86.2)
+SETUP_ONLY="${SETUP_ONLY:-0}"
 VENV="$REPO/.venv-interop"
 NPM_CACHE_DIR="$REPO/tests/interop/.cache"
 
@@ -59,27 +74,35 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 
 # -- Rust tests (and the amux binary the interop tests run).
-step "cargo nextest run"
-cargo nextest run --no-fail-fast || fail "cargo nextest"
-step "cargo build --bin amux"
-cargo build --bin amux || fail "cargo build"
+if [[ "$SETUP_ONLY" != 1 ]]; then
+  step "cargo nextest run"
+  cargo nextest run --no-fail-fast || fail "cargo nextest"
+fi
+if [[ "$SETUP_ONLY" != 1 || ! -x "${AMUX_BIN:-}" ]]; then
+  step "cargo build --bin amux"
+  cargo build --bin amux || fail "cargo build"
+fi
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') ||
   TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
-export AMUX_BIN="$TARGET_DIR/debug/amux"
+if [[ "$SETUP_ONLY" != 1 || ! -x "${AMUX_BIN:-}" ]]; then
+  export AMUX_BIN="$TARGET_DIR/debug/amux"
+fi
 
-# -- Instructions per call under callgrind against the committed budget (benches/callgrind.sh):
-#    deterministic, so it guards the hot path on any machine.
-step "benches/callgrind.sh"
-command -v valgrind >/dev/null || apt_install valgrind
-command -v nginx >/dev/null || apt_install nginx-light
-command -v curl >/dev/null || apt_install curl
-AMUX_BIN="$AMUX_BIN" bash benches/callgrind.sh || fail "instruction budget (benches/callgrind.sh)"
+if [[ "$SETUP_ONLY" != 1 ]]; then
+  # -- Instructions per call under callgrind against the committed budget (benches/callgrind.sh):
+  #    deterministic, so it guards the hot path on any machine.
+  step "benches/callgrind.sh"
+  command -v valgrind >/dev/null || apt_install valgrind
+  command -v nginx >/dev/null || apt_install nginx-light
+  command -v curl >/dev/null || apt_install curl
+  AMUX_BIN="$AMUX_BIN" bash benches/callgrind.sh || fail "instruction budget (benches/callgrind.sh)"
 
-# -- Deploy checks (chart, Dockerfile, workflows, one version everywhere).
-step "scripts/check-deploy.sh"
-command -v shellcheck >/dev/null || apt_install shellcheck
-bash scripts/check-deploy.sh || fail "deploy checks"
+  # -- Deploy checks (chart, Dockerfile, workflows, one version everywhere).
+  step "scripts/check-deploy.sh"
+  command -v shellcheck >/dev/null || apt_install shellcheck
+  bash scripts/check-deploy.sh || fail "deploy checks"
+fi
 
 # -- Python venv with the official SDKs (reused while the pins are unchanged).
 stamp="$VENV/.pins"
@@ -89,6 +112,21 @@ if [[ ! -x "$VENV/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "${PY_PACKAGES
     "$VENV/bin/pip" install -q --disable-pip-version-check --timeout 60 "${PY_PACKAGES[@]}" &&
     echo "${PY_PACKAGES[*]}" >"$stamp" || fail "python venv"
 fi
+
+# -- Hermes and Aider, each in its own venv (reused while the pin is unchanged).
+py_agent() { # py_agent VENV_DIR PACKAGES...: a venv with exactly these pinned packages
+  local venv="$1"
+  shift
+  if [[ ! -x "$venv/bin/python" || "$(cat "$venv/.pins" 2>/dev/null)" != "$*" ]]; then
+    step "python venv $venv ($*)"
+    { [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"; } &&
+      "$venv/bin/pip" install -q --disable-pip-version-check --timeout 60 "$@" &&
+      echo "$*" >"$venv/.pins" || fail "install $*"
+  fi
+}
+py_agent "$REPO/.venv-hermes" "${HERMES_PACKAGES[@]}"
+py_agent "$REPO/.venv-aider" "${AIDER_PACKAGES[@]}"
+export HERMES_BIN="$REPO/.venv-hermes/bin/hermes" AIDER_BIN="$REPO/.venv-aider/bin/aider"
 
 # -- Claude Code, once (it ships its native binary inside a registry package).
 claude="$NPM_CACHE_DIR/node_modules/.bin/claude"
@@ -108,18 +146,38 @@ export CLAUDE_BIN="$claude"
 #    optional dependencies).
 npm_cli() { # npm_cli PACKAGE VERSION BIN: install PACKAGE@VERSION unless BIN --version reports VERSION
   local bin="$NPM_CACHE_DIR/node_modules/.bin/$3"
-  if ! { [[ -x "$bin" ]] && timeout 60 "$bin" --version 2>/dev/null | grep -q "$2"; }; then
+  # (Pi prints its version on stderr.)
+  if ! { [[ -x "$bin" ]] && timeout 60 "$bin" --version 2>&1 | grep -q "$2"; }; then
     step "npm install $1@$2"
     mkdir -p "$NPM_CACHE_DIR"
     timeout 600 npm install --prefix "$NPM_CACHE_DIR" --no-audit --no-fund --loglevel=error "$1@$2" &&
-      timeout 60 "$bin" --version 2>/dev/null | grep -q "$2" || fail "install $1"
+      timeout 60 "$bin" --version 2>&1 | grep -q "$2" || fail "install $1"
   fi
 }
 npm_cli @openai/codex "$CODEX_VERSION" codex
 npm_cli @google/gemini-cli "$GEMINI_CLI_VERSION" gemini
 npm_cli opencode-ai "$OPENCODE_VERSION" opencode
+npm_cli @github/copilot "$COPILOT_VERSION" copilot
+npm_cli @mariozechner/pi-coding-agent "$PI_VERSION" pi
+npm_cli @qwen-code/qwen-code "$QWEN_VERSION" qwen
+droid="$NPM_CACHE_DIR/node_modules/@factory/cli-linux-x64/bin/droid"
+if ! { [[ -x "$droid" ]] && timeout 60 "$droid" --version 2>/dev/null | grep -q "$DROID_VERSION"; }; then
+  step "npm install @factory/cli-linux-x64@$DROID_VERSION"
+  mkdir -p "$NPM_CACHE_DIR"
+  timeout 600 npm install --prefix "$NPM_CACHE_DIR" --no-audit --no-fund --loglevel=error \
+    "@factory/cli-linux-x64@$DROID_VERSION" &&
+    timeout 60 "$droid" --version 2>/dev/null | grep -q "$DROID_VERSION" || fail "install Droid"
+fi
+export DROID_BIN="$droid"
+export COPILOT_BIN="$NPM_CACHE_DIR/node_modules/.bin/copilot" PI_BIN="$NPM_CACHE_DIR/node_modules/.bin/pi"
+export QWEN_BIN="$NPM_CACHE_DIR/node_modules/.bin/qwen"
 export CODEX_BIN="$NPM_CACHE_DIR/node_modules/.bin/codex" GEMINI_BIN="$NPM_CACHE_DIR/node_modules/.bin/gemini"
 export OPENCODE_BIN="$NPM_CACHE_DIR/node_modules/.bin/opencode"
+
+if [[ "$SETUP_ONLY" == 1 ]]; then
+  ((${#failed[@]})) && { printf '\nFAILED: %s\n' "${failed[*]}" >&2; exit 1; }
+  exit 0
+fi
 
 # -- Interop tests.
 step "pytest tests/interop"

@@ -334,6 +334,7 @@ enum Field {
     ThinkingHistory,
     User,
     ParallelToolCalls,
+    ValidatedToolChoice,
 }
 
 impl Field {
@@ -365,6 +366,8 @@ impl Field {
             (Field::User, _) => "user",
             (Field::ParallelToolCalls, Anthropic) => "tool_choice.disable_parallel_tool_use",
             (Field::ParallelToolCalls, _) => "parallel_tool_calls",
+            (Field::ValidatedToolChoice, Gemini) => "toolConfig.functionCallingConfig.mode",
+            (Field::ValidatedToolChoice, _) => "tool_choice",
         }
     }
 }
@@ -442,6 +445,9 @@ pub fn fit<'a>(
     };
     if thinking_lost {
         lost(Field::ThinkingHistory, &mut dropped);
+    }
+    if target != Dialect::Gemini && req.tool_choice == Some(crate::ir::ToolChoice::Validated) {
+        lost(Field::ValidatedToolChoice, &mut dropped);
     }
     if matches!(target, Dialect::Gemini | Dialect::BedrockConverse) && req.user.is_some() {
         lost(Field::User, &mut dropped);

@@ -159,6 +159,9 @@ pub enum ToolChoice {
     Tool {
         name: String,
     },
+    /// Calls optional and held to their schemas (Gemini's `VALIDATED`, which Copilot CLI also
+    /// sends as a Chat `tool_choice` for Gemini models); other targets take `auto`, reported.
+    Validated,
 }
 
 /// Reasoning / extended thinking request.

@@ -207,3 +207,13 @@ fn anthropic_takes_no_sampling_parameters() {
     let f = fit(&req, Dialect::Gemini, Dialect::Anthropic, all, false).expect("fits");
     assert_eq!((f.req.temperature, f.req.top_p, f.req.top_k), (Some(0.0), Some(1.0), Some(40)));
 }
+
+#[test]
+fn validated_tool_choice_is_gemini_s_and_auto_elsewhere() {
+    let mut req = request_with(None);
+    req.tool_choice = Some(crate::ir::ToolChoice::Validated);
+    let f = fit(&req, Dialect::OpenAiChat, Dialect::Gemini, Caps::of(Dialect::Gemini), false).expect("fits");
+    assert!(f.dropped.is_empty());
+    let f = fit(&req, Dialect::OpenAiChat, Dialect::Anthropic, Caps::of(Dialect::Anthropic), false).expect("fits");
+    assert_eq!(f.dropped, ["tool_choice"]);
+}

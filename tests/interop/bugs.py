@@ -13,6 +13,11 @@ KNOWN = {
 }
 
 
+# How each bug shows in a refusal (an upstream mock's or amux's message), for test_agents.py.
+SIGNATURES = {
+}
+
+
 def expect(request: pytest.FixtureRequest, name: str) -> None:
     """Mark the running test as hitting the known bug NAME (strict: a fix makes it fail)."""
     reason = KNOWN.get(name)

@@ -10,8 +10,9 @@
 
 One alias per upstream dialect, all served by the one mock: ``claude-mock`` (Anthropic),
 ``gpt-mock`` (kind openai: Chat for translated calls, and both OpenAI dialects passed through),
-``chat-mock`` (an OpenAI-compatible server that has Chat only), ``resp-mock`` (kind openai with
-``api: responses``) and ``gemini-mock`` (Gemini).
+``chat-mock`` (an OpenAI-compatible server that has Chat only, vLLM-like: it ignores fields it does
+not know), ``oai-chat-mock`` (kind openai with ``api: chat``: OpenAI's Chat, strict), ``resp-mock``
+(kind openai with ``api: responses``) and ``gemini-mock`` (Gemini).
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ RESPONSES_ALIAS = "resp-mock"
 RESPONSES_UPSTREAM_MODEL = "mock-resp"
 GEMINI_ALIAS = "gemini-mock"
 GEMINI_UPSTREAM_MODEL = "mock-gemini"
+# OpenAI itself, Chat only (`api: chat`): every call from another dialect is translated to Chat,
+# and the mock refuses what OpenAI refuses (unlike the open-model server behind chat-mock).
+OPENAI_CHAT_ALIAS = "oai-chat-mock"
+OPENAI_CHAT_UPSTREAM_MODEL = "mock-gpt-chat"
 
 
 def free_port() -> int:
@@ -87,6 +92,11 @@ providers:
     api: responses
     base_url: "http://127.0.0.1:{mock_port}/v1"
     api_key: {mock_upstream.API_KEY}
+  mock-openai-chat:
+    kind: openai
+    api: chat
+    base_url: "http://127.0.0.1:{mock_port}/v1"
+    api_key: {mock_upstream.API_KEY}
   mock-gemini:
     kind: gemini
     base_url: "http://127.0.0.1:{mock_port}"
@@ -97,6 +107,7 @@ models:
   - {{name: {CHAT_ALIAS}, provider: mock-chat, model: {CHAT_UPSTREAM_MODEL}}}
   - {{name: {RESPONSES_ALIAS}, provider: mock-responses, model: {RESPONSES_UPSTREAM_MODEL}}}
   - {{name: {GEMINI_ALIAS}, provider: mock-gemini, model: {GEMINI_UPSTREAM_MODEL}}}
+  - {{name: {OPENAI_CHAT_ALIAS}, provider: mock-openai-chat, model: {OPENAI_CHAT_UPSTREAM_MODEL}}}
 """
 
 

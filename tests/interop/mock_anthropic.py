@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import mock_model as m
+import mock_schema
 
 
 def text_of(content: Any) -> str:
@@ -23,12 +24,29 @@ def text_of(content: Any) -> str:
     return "\n".join(out)
 
 
-def validate(body: Any) -> None:
+def unknown_field(body: Any, beta: bool = False) -> None:
+    """Refuse a field the API does not take, as the API does (its request models forbid extras)."""
+    problem = mock_schema.check("anthropic", body, beta=beta)
+    if problem is None:
+        return
+    path, field = problem
+    if "=" in field:
+        key, _, tag = field.partition("=")
+        raise m.ApiFailure(
+            400,
+            "invalid_request_error",
+            f"{mock_schema.dotted(path)}: Input tag {tag} found using '{key}' does not match any of the expected tags",
+        )
+    raise m.ApiFailure(400, "invalid_request_error", f"{mock_schema.dotted(path, field)}: Extra inputs are not permitted")
+
+
+def validate(body: Any, beta: bool = False) -> None:
     def bad(msg: str) -> m.ApiFailure:
         return m.ApiFailure(400, "invalid_request_error", msg)
 
     if not isinstance(body, dict):
         raise bad("body: Input should be a valid dictionary")
+    unknown_field(body, beta)
     for field in ("model", "max_tokens", "messages"):
         if field not in body:
             raise bad(f"{field}: Field required")
@@ -275,12 +293,12 @@ def error_body(f: m.ApiFailure) -> dict[str, Any]:
     return {"type": "error", "error": {"type": f.etype, "message": f.message}, "request_id": "req_01" + m.rand_id(22)}
 
 
-def count_tokens(body: Any) -> dict[str, Any]:
+def count_tokens(body: Any, beta: bool = False) -> dict[str, Any]:
     """POST /v1/messages/count_tokens: the request checks of /v1/messages (but no max_tokens, which
     the counter refuses), then the mock's count of the request's texts."""
     if isinstance(body, dict) and "max_tokens" in body:
         raise m.ApiFailure(400, "invalid_request_error", "max_tokens: Extra inputs are not permitted")
-    validate({**body, "max_tokens": 1} if isinstance(body, dict) else body)
+    validate({**body, "max_tokens": 1} if isinstance(body, dict) else body, beta)
     m.model_failure("anthropic", body["model"])
     system = body.get("system")
     texts = [text_of(system)] if system else []

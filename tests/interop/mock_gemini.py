@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import mock_model as m
+import mock_schema
 
 SKIP_SIGNATURE = "skip_thought_signature_validator"
 # Values that are the caller's own data: their keys are never renamed.
@@ -57,6 +58,19 @@ def result_text(response: Any) -> str:
         if isinstance(value, str):
             return f"error: {value}" if key == "error" else value
     return json.dumps(response)
+
+
+def unknown_field(body: Any) -> None:
+    """Refuse a field the API's proto does not have, as its JSON parser does."""
+    problem = mock_schema.check("gemini", body)
+    if problem is None:
+        return
+    path, field = problem
+    if "=" in field:
+        key, _, tag = field.partition("=")
+        raise bad(f"Invalid value at '{mock_schema.bracketed(path, key, snake_case=True)}', {tag}")
+    at = f" at '{mock_schema.bracketed(path, snake_case=True)}'" if path else ""
+    raise bad(f'Invalid JSON payload received. Unknown name "{field}"{at}: Cannot find field.')
 
 
 def validate(body: Any) -> None:

@@ -121,6 +121,39 @@ def fill_args(schema: dict[str, Any], city: str) -> dict[str, Any]:
     return args
 
 
+# The names coding agents give their shell tool (Claude Code, Codex, Gemini CLI / Qwen Code, Droid,
+# Hermes, Pi / OpenCode / Copilot CLI...), and the argument that holds the command line.
+SHELL_TOOLS = ("bash", "shell", "exec_command", "run_shell_command", "execute", "terminal", "shell_command")
+SHELL_ARGS = ("command", "cmd", "commands", "script")
+SHELL_REQUEST = re.compile(r"run the shell command `([^`]+)`")
+
+
+def shell_call(tools: list[tuple[str, dict[str, Any]]], command: str) -> tuple[str, dict[str, Any]] | None:
+    """The agent's shell tool and its arguments for `command` (None when it has none)."""
+    by_lower = {name.lower(): (name, schema) for name, schema in tools}
+    found = next((by_lower[n] for n in SHELL_TOOLS if n in by_lower), None)
+    if found is None:
+        return None
+    name, schema = found
+    props = schema.get("properties") or {}
+    arg = next((a for a in SHELL_ARGS if a in props), None) or next(iter(props), "command")
+    args: dict[str, Any] = {}
+    for req in schema.get("required") or []:
+        if req == arg:
+            continue
+        prop = props.get(req) or {}
+        if prop.get("enum"):
+            args[req] = prop["enum"][0]
+        else:
+            t = prop.get("type", "string")
+            t = t[0] if isinstance(t, list) else t
+            # Booleans off (is_background: false), numbers small, strings a short text.
+            args[req] = {"boolean": False, "number": 30, "integer": 30, "array": [], "object": {}}.get(t, "mock")
+    t = (props.get(arg) or {}).get("type")
+    args[arg] = ["bash", "-lc", command] if t == "array" else command
+    return name, args
+
+
 def choose_tool_calls(
     tools: list[tuple[str, dict[str, Any]]],
     forced: str | None,
@@ -141,6 +174,11 @@ def choose_tool_calls(
     """
     if not tools:
         return []
+    shell = SHELL_REQUEST.search(user_text)
+    if shell:
+        found = shell_call(tools, shell.group(1))
+        if found:
+            return [ToolCall(id_prefix + rand_id(id_len), found[0], found[1])]
     by_name = dict(tools)
     chosen: str | None = None
     if forced and forced in by_name:

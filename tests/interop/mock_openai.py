@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import mock_model as m
+import mock_schema
 
 
 def text_of(content: Any) -> str:
@@ -22,12 +23,41 @@ def text_of(content: Any) -> str:
     return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
 
 
+# Open-model servers (vLLM, the `mock-chat` model here) accept and ignore fields OpenAI does not
+# know (top_k, min_p, repetition_penalty...); OpenAI itself refuses them.
+LENIENT_MODEL_PREFIX = "mock-chat"
+
+
+def unknown_field(body: dict[str, Any]) -> None:
+    """Refuse a field the API does not take, with OpenAI's messages for it."""
+    if str(body.get("model")).startswith(LENIENT_MODEL_PREFIX):
+        return
+    problem = mock_schema.check("openai", body)
+    if problem is None:
+        return
+    path, field = problem
+    if "=" in field:
+        key, _, tag = field.partition("=")
+        raise m.ApiFailure(
+            400, "invalid_request_error", f"Invalid value: {tag}. Supported values are not this one.",
+            "invalid_value", mock_schema.bracketed(path, key),
+        )
+    if not path:
+        raise m.ApiFailure(400, "invalid_request_error", f"Unrecognized request argument supplied: {field}")
+    raise m.ApiFailure(
+        400,
+        "invalid_request_error",
+        f"Additional properties are not allowed ('{field}' was unexpected) - '{mock_schema.dotted(path)}'",
+    )
+
+
 def validate(body: Any) -> None:
     def bad(msg: str, param: str | None = None, code: str | None = None) -> m.ApiFailure:
         return m.ApiFailure(400, "invalid_request_error", msg, code, param)
 
     if not isinstance(body, dict):
         raise bad("We could not parse the JSON body of your request.")
+    unknown_field(body)
     for field in ("model", "messages"):
         if field not in body:
             raise bad(f"Missing required parameter: '{field}'.", field, "missing_required_parameter")

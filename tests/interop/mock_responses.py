@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import mock_model as m
+import mock_schema
 
 OUTPUT_TYPES = ("function_call", "custom_tool_call", "reasoning")
 
@@ -54,6 +55,15 @@ def validate(body: Any) -> None:
 
     if not isinstance(body, dict):
         raise bad("We could not parse the JSON body of your request.")
+    problem = mock_schema.check("responses", body)
+    if problem is not None:
+        path, field = problem
+        if "=" in field:
+            key, _, tag = field.partition("=")
+            where = mock_schema.bracketed(path, key)
+            raise bad(f"Invalid value: {tag}. Supported values are not this one.", where, "invalid_value")
+        where = mock_schema.bracketed(path, field)
+        raise bad(f"Unknown parameter: '{where}'.", where, "unknown_parameter")
     if "model" not in body:
         raise bad("Missing required parameter: 'model'.", "model", "missing_required_parameter")
     if body.get("previous_response_id"):

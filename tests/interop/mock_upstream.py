@@ -212,13 +212,16 @@ class MockHandler(BaseHTTPRequestHandler):
             body = rec["body"]
             if body is None:
                 raise m.ApiFailure(400, "invalid_request_error", "There was an issue with the JSON body")
+            # A beta call (client.beta.messages.create) takes the beta request fields.
+            beta = "beta=true" in rec["query"] or bool(h.get("anthropic-beta"))
             if count:
-                self._send_json(200, mock_anthropic.count_tokens(body), headers)
+                self._send_json(200, mock_anthropic.count_tokens(body, beta), headers)
                 return
-            mock_anthropic.validate(body)
+            mock_anthropic.validate(body, beta)
             m.model_failure("anthropic", body["model"])
             ans = mock_anthropic.decide(body)
         except m.ApiFailure as f:
+            rec["refused"] = f"{f.status} {f.message}"
             self._send_json(f.status, mock_anthropic.error_body(f), headers)
             return
         if not body.get("stream"):
@@ -245,6 +248,7 @@ class MockHandler(BaseHTTPRequestHandler):
             m.model_failure("openai", body["model"])
             ans = mock_openai.decide(body)
         except m.ApiFailure as f:
+            rec["refused"] = f"{f.status} {f.message}"
             self._send_json(f.status, mock_openai.error_body(f), headers)
             return
         if not body.get("stream"):
@@ -274,6 +278,7 @@ class MockHandler(BaseHTTPRequestHandler):
             m.model_failure("responses", body["model"])
             ans = mock_responses.decide(body)
         except m.ApiFailure as f:
+            rec["refused"] = f"{f.status} {f.message}"
             self._send_json(f.status, mock_responses.error_body(f), headers)
             return
         if not body.get("stream"):
@@ -301,6 +306,8 @@ class MockHandler(BaseHTTPRequestHandler):
                 raise m.ApiFailure(404, "NOT_FOUND", f"Method not found: {method}")
             if rec["body"] is None:
                 raise m.ApiFailure(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+            if method != "countTokens":
+                mock_gemini.unknown_field(rec["body"])
             body = mock_gemini.camel(rec["body"])
             m.model_failure("gemini", model)
             if method == "countTokens":
@@ -309,6 +316,7 @@ class MockHandler(BaseHTTPRequestHandler):
             mock_gemini.validate(body)
             ans = mock_gemini.decide(body, model)
         except m.ApiFailure as f:
+            rec["refused"] = f"{f.status} {f.message}"
             self._send_json(f.status, mock_gemini.error_body(f))
             return
         if method == "generateContent":

@@ -112,7 +112,8 @@ def tool_round_trip(client: Any, model: str, exp: ResponsesExpect, stream: bool)
     check_usage(first.usage, exp)
 
     # Stateless: resend everything, the model's items included (as Codex does with store: false).
-    items += [o.model_dump(exclude_none=True) for o in first.output]
+    # The SDK's parsed stream items carry `parsed_arguments`, an SDK-side field the API refuses.
+    items += [o.model_dump(exclude_none=True, exclude={"parsed_arguments"}) for o in first.output]
     items.append({"type": "function_call_output", "call_id": ids[0], "output": WEATHER_RESULTS["Paris"]})
     items.append(
         {

@@ -7,6 +7,7 @@ cross: Anthropic caller -> gpt-mock (OpenAI-compatible upstream): translated bot
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 import anthropic
@@ -165,11 +166,12 @@ def test_midstream_error_reaches_the_sdk(anthropic_client, provider):
 
 
 def test_same_dialect_forwards_bytes_headers_and_unknown_fields(gateway, mock):
-    """Only the model changes: unknown fields, number spellings, escapes, key order and betas survive."""
+    """Only the model changes: unknown fields, number spellings, escapes, key order and betas survive
+    (the API refuses the unknown field; its 400 comes back as it was sent)."""
     body = (
-        '{"model":"claude-mock","max_tokens":64,"temperature":0.50,'
+        '{"model":"claude-mock","max_tokens":64,'
         '"messages":[{"role":"user","content":"caf\\u00e9 \\ud83d\\ude00"}],'
-        '"x_amux_probe":{"nested":[1,"two",null,1e3]},"context_management":{"edits":[]}}'
+        '"context_management":{"edits":[]},"x_amux_probe":{"nested":[1,"two",null,1e3]}}'
     )
     beta = "interleaved-thinking-2025-05-14,context-1m-2025-08-07"
     req = urllib.request.Request(
@@ -182,10 +184,11 @@ def test_same_dialect_forwards_bytes_headers_and_unknown_fields(gateway, mock):
             "anthropic-beta": beta,
         },
     )
-    with urllib.request.urlopen(req, timeout=30) as r:
-        assert r.status == 200
-        out = json.loads(r.read())
-    assert out["content"][0]["text"] == mu.ANTHROPIC_TEXT
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 400
+    err = json.loads(e.value.read())["error"]
+    assert err == {"type": "invalid_request_error", "message": "x_amux_probe: Extra inputs are not permitted"}
     (rec,) = upstream_calls(mock, "/v1/messages")
     assert rec["headers"].get("anthropic-beta") == beta
     assert rec["headers"].get("anthropic-version") == "2023-06-01"

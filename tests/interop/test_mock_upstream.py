@@ -217,8 +217,9 @@ def test_streams_are_chunked_and_incremental(mock):
 
 
 def test_record_and_reset_over_http(mock, openai_direct):
+    # mock-chat is the open-model server (vLLM-like) that ignores fields it does not know.
     openai_direct.chat.completions.create(
-        model="mock-gpt", messages=[{"role": "user", "content": "Hi"}], extra_body={"x_probe": {"a": [1]}}
+        model="mock-chat", messages=[{"role": "user", "content": "Hi"}], extra_body={"x_probe": {"a": [1]}}
     )
     with urllib.request.urlopen(mock.url + "/_requests", timeout=5) as r:
         recs = json.loads(r.read())

@@ -7,6 +7,7 @@ cross: OpenAI caller -> claude-mock (Anthropic upstream): translated both ways.
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 import mock_upstream as mu
@@ -156,8 +157,9 @@ def test_models_list(openai_client):
 
 
 def test_same_dialect_forwards_bytes_and_unknown_fields(gateway, mock):
+    """To an open-model server (kind vllm, which ignores fields it does not know) the bytes go as sent."""
     body = (
-        '{"model":"gpt-mock","messages":[{"role":"user","content":"caf\\u00e9"}],'
+        '{"model":"chat-mock","messages":[{"role":"user","content":"caf\\u00e9"}],'
         '"temperature":0.50,"seed":7,"x_amux_probe":{"nested":[1,"two",null,1e3]}}'
     )
     req = urllib.request.Request(
@@ -171,6 +173,22 @@ def test_same_dialect_forwards_bytes_and_unknown_fields(gateway, mock):
     assert out["choices"][0]["message"]["content"] == mu.OPENAI_TEXT
     (rec,) = upstream_calls(mock, "/v1/chat/completions")
     check_upstream_auth(rec)
+    assert rec["raw"] == body.replace('"model":"chat-mock"', '"model":"mock-chat"')
+
+
+def test_same_dialect_unknown_field_gets_the_upstreams_refusal(gateway, mock):
+    """OpenAI refuses a field it does not know; amux forwards it as sent and passes the 400 back."""
+    body = '{"model":"gpt-mock","messages":[{"role":"user","content":"Hi"}],"x_amux_probe":1}'
+    req = urllib.request.Request(
+        gateway.url + "/v1/chat/completions",
+        data=body.encode(),
+        headers={"content-type": "application/json", "authorization": "Bearer caller-token"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 400
+    assert "Unrecognized request argument supplied: x_amux_probe" in e.value.read().decode()
+    (rec,) = upstream_calls(mock, "/v1/chat/completions")
     assert rec["raw"] == body.replace('"model":"gpt-mock"', '"model":"mock-gpt"')
 
 

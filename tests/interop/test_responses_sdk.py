@@ -138,9 +138,12 @@ def test_same_dialect_forwards_bytes(gateway, mock):
         data=body.encode(),
         headers={"content-type": "application/json", "authorization": "Bearer caller-token"},
     )
-    with urllib.request.urlopen(req, timeout=30) as r:
-        out = json.loads(r.read())
-    assert out["output"][0]["content"][0]["text"] == mu.RESPONSES_TEXT
+    # The API refuses the unknown field: amux forwarded the bytes as sent and passes the 400 back.
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=30)
+    assert e.value.code == 400
+    err = json.loads(e.value.read())["error"]
+    assert err["message"] == "Unknown parameter: 'x_amux_probe'." and err["code"] == "unknown_parameter"
     (rec,) = upstream_calls(mock, "/v1/responses")
     assert rec["headers"]["authorization"] == f"Bearer {mu.API_KEY}"
     assert rec["raw"] == body.replace('"model":"resp-mock"', '"model":"mock-resp"')

@@ -118,7 +118,7 @@ fn web_search(t: &ir::HostedTool) -> OutAnyTool<'_> {
 fn tool_choice(req: &ir::Request) -> Option<OutToolChoice<'_>> {
     let disable = req.parallel_tool_calls == Some(false);
     let (kind, name) = match &req.tool_choice {
-        Some(ToolChoice::Auto) => ("auto", None),
+        Some(ToolChoice::Auto | ToolChoice::Validated) => ("auto", None),
         Some(ToolChoice::Any) => ("any", None),
         Some(ToolChoice::None) => {
             return Some(OutToolChoice { kind: "none", name: None, disable_parallel_tool_use: false });

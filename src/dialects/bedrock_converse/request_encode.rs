@@ -122,7 +122,8 @@ fn tool_config(req: &ir::Request) -> Result<Option<Value>, ApiError> {
     let mut tc = Map::new();
     tc.insert("tools".into(), Value::Array(tools));
     match &req.tool_choice {
-        None | Some(ToolChoice::Auto) => {}
+        // `validated` (Gemini's constrained calling) is `auto` here; the policy reports it.
+        None | Some(ToolChoice::Auto | ToolChoice::Validated) => {}
         Some(ToolChoice::Any) => {
             tc.insert("toolChoice".into(), json!({"any": {}}));
         }

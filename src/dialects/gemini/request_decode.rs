@@ -154,8 +154,9 @@ fn decode_tool_config(v: &Value, req: &mut ir::Request) -> Result<(), ApiError> 
             ("NONE", _) => Some(ToolChoice::None),
             ("ANY", []) => Some(ToolChoice::Any),
             ("ANY", [one]) => Some(ToolChoice::Tool { name: (*one).to_string() }),
+            ("VALIDATED", []) => Some(ToolChoice::Validated),
             ("AUTO" | "ANY" | "VALIDATED" | "MODE_UNSPECIFIED", _) => {
-                // VALIDATED (constrained decoding, calls optional) and name subsets have no IR form.
+                // Subsets of allowed function names have no IR form.
                 req.unsupported.insert(path.into(), x.clone());
                 None
             }

@@ -59,11 +59,12 @@ pub fn encode_request(req: &ir::Request, _model: &str) -> Result<Vec<u8>, ApiErr
     if let Some(choice) = &req.tool_choice {
         let config = match choice {
             ToolChoice::Auto => json!({"mode": "AUTO"}),
+            ToolChoice::Validated => json!({"mode": "VALIDATED"}),
             ToolChoice::Any => json!({"mode": "ANY"}),
             ToolChoice::None => json!({"mode": "NONE"}),
             ToolChoice::Tool { name } => json!({"mode": "ANY", "allowedFunctionNames": [name]}),
         };
-        if req.tools.is_empty() && !matches!(choice, ToolChoice::Auto | ToolChoice::None) {
+        if req.tools.is_empty() && !matches!(choice, ToolChoice::Auto | ToolChoice::None | ToolChoice::Validated) {
             return Err(ApiError::invalid_field("tool_choice", "requires a tool but the request has no tools"));
         }
         if !req.tools.is_empty() {

@@ -173,6 +173,7 @@ pub(super) fn decode_tool_choice(
             "auto" => ToolChoice::Auto,
             "none" => ToolChoice::None,
             "required" => ToolChoice::Any,
+            "validated" => ToolChoice::Validated,
             _ => {
                 return Err(ApiError::invalid_field("tool_choice", format!("unknown value {s:?}")));
             }

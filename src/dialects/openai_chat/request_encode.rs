@@ -97,7 +97,7 @@ fn encode_tools(req: &ir::Request) -> Vec<OutTool<'_>> {
 
 fn encode_tool_choice(choice: &ToolChoice) -> OutToolChoice<'_> {
     match choice {
-        ToolChoice::Auto => OutToolChoice::Mode("auto"),
+        ToolChoice::Auto | ToolChoice::Validated => OutToolChoice::Mode("auto"),
         ToolChoice::Any => OutToolChoice::Mode("required"),
         ToolChoice::None => OutToolChoice::Mode("none"),
         ToolChoice::Tool { name } => OutToolChoice::Function { function: OutName { name }, r#type: "function" },

@@ -163,7 +163,7 @@ pub(super) fn tools_json(tools: &[ir::Tool]) -> Value {
 
 pub(super) fn tool_choice_json(choice: &ToolChoice, tools: &[ir::Tool]) -> Value {
     match choice {
-        ToolChoice::Auto => json!("auto"),
+        ToolChoice::Auto | ToolChoice::Validated => json!("auto"),
         ToolChoice::Any => json!("required"),
         ToolChoice::None => json!("none"),
         ToolChoice::Tool { name } => {

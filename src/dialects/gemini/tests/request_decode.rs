@@ -139,7 +139,8 @@ fn tools_schema_conversion_and_tool_config() {
         (json!({"mode": "ANY"}), Some(ToolChoice::Any)),
         (json!({"mode": "NONE"}), Some(ToolChoice::None)),
         (json!({"mode": "ANY", "allowedFunctionNames": ["a", "b"]}), None),
-        (json!({"mode": "VALIDATED"}), None),
+        (json!({"mode": "VALIDATED"}), Some(ToolChoice::Validated)),
+        (json!({"mode": "VALIDATED", "allowedFunctionNames": ["a", "b"]}), None),
     ] {
         let req = decode(json!({"contents": [], "toolConfig": {"functionCallingConfig": config}}));
         assert_eq!(req.tool_choice, want);
