@@ -89,6 +89,12 @@ pub fn gateway_base(url: &str, dialect: Dialect) -> String {
 }
 
 fn provider_dialects(p: &Provider) -> Vec<Dialect> {
+    // Bedrock takes Anthropic bodies only by InvokeModel, under its own paths and SigV4: Claude
+    // Code reaches it through the gateway, which signs (Claude Code's own Bedrock mode is not
+    // planned by the launcher yet).
+    if p.preset.kind == ProviderKind::Bedrock {
+        return vec![Dialect::BedrockConverse];
+    }
     let mut d = p.dialects.clone();
     if p.preset.kind == ProviderKind::Gemini && !d.contains(&Dialect::Gemini) {
         d.insert(0, Dialect::Gemini);
@@ -171,7 +177,8 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
             Err(e) => return Err(LaunchError::ModelNotRoutable { model: model.clone(), detail: e.message }),
         },
     };
-    if provider.api_key.is_none() && !provider.preset.keyless {
+    // A `bedrock` provider without an API key signs with AWS credentials found at call time.
+    if provider.api_key.is_none() && provider.aws.is_none() && !provider.preset.keyless {
         return Err(LaunchError::MissingCredentials {
             provider: provider.name.clone(),
             vars: provider.preset.key_vars.join(" or "),
@@ -338,6 +345,19 @@ mod tests {
         );
         // Codex needs Responses; Ollama's preset serves Chat Completions.
         assert_eq!(route("codex", &args("codex", Some("ollama"), "m"), &e).unwrap().route, Route::InProcess);
+    }
+
+    #[test]
+    fn bedrock_goes_through_the_gateway() {
+        let dir = std::env::temp_dir().join(format!("amux-launch-bedrock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("amux.yaml");
+        std::fs::write(&cfg, "discover_env: false\nproviders:\n  aws: {kind: bedrock, region: us-east-1}\n").unwrap();
+        let mut a = args("claude", Some("aws"), "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+        a.config = Some(cfg.clone());
+        let r = route("claude", &a, &env(&[])).unwrap();
+        assert_eq!(r.route, Route::InProcess, "{}", r.why);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
