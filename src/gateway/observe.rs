@@ -9,6 +9,7 @@
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 
+use crate::eventstream;
 use crate::ir::{Dialect, Usage};
 use crate::sse::{SseEvent, SseParser, write_event};
 
@@ -203,6 +204,9 @@ pub struct StreamObserver {
     dialect: Dialect,
     parser: SseParser,
     events: Vec<SseEvent>,
+    /// Bedrock Converse streams are event-stream frames, read by their own decoder.
+    frames: Option<eventstream::Decoder>,
+    messages: Vec<eventstream::Message>,
     /// Drop usage-only chunks (OpenAI Chat, when amux asked for usage and the caller did not).
     strip_usage_chunks: bool,
     pub usage: Usage,
@@ -220,6 +224,8 @@ impl StreamObserver {
             dialect,
             parser: SseParser::new(),
             events: Vec::new(),
+            frames: dialect.event_stream().then(eventstream::Decoder::default),
+            messages: Vec::new(),
             strip_usage_chunks,
             usage: Usage::default(),
             finish_reason: None,
@@ -230,12 +236,48 @@ impl StreamObserver {
 
     /// Observes a chunk; returns what to forward (the chunk itself unless filtering).
     pub fn chunk(&mut self, chunk: Bytes) -> Bytes {
+        if let Some(frames) = &mut self.frames {
+            if frames.feed(&chunk, &mut self.messages).is_err() {
+                self.saw_error = true;
+            }
+            for m in std::mem::take(&mut self.messages) {
+                self.inspect_frame(&m);
+            }
+            return chunk;
+        }
         self.parser.feed(&chunk, &mut self.events);
         self.drain(Some(chunk))
     }
 
+    /// Reads one Converse stream message: the stop reason, usage (on `metadata`), exceptions.
+    fn inspect_frame(&mut self, m: &eventstream::Message) {
+        match m.kind() {
+            eventstream::Kind::Event("messageStop") => {
+                if let Ok(env) = serde_json::from_slice::<Envelope>(&m.payload) {
+                    self.finish_reason = env.finish_reason(self.dialect);
+                }
+                self.complete = true;
+            }
+            eventstream::Kind::Event("metadata") => {
+                if let Ok(env) = serde_json::from_slice::<Envelope>(&m.payload)
+                    && let Some(u) = env.usage(self.dialect)
+                {
+                    self.usage = u;
+                }
+            }
+            eventstream::Kind::Event(_) => {}
+            eventstream::Kind::Exception(_) | eventstream::Kind::Error(_) => self.saw_error = true,
+        }
+    }
+
     /// Ends the stream; returns any bytes still held back by filtering.
     pub fn finish(&mut self) -> Bytes {
+        if let Some(frames) = &mut self.frames {
+            if frames.finish().is_err() {
+                self.complete = false;
+            }
+            return Bytes::new();
+        }
         self.parser.finish(&mut self.events);
         self.drain(None)
     }
@@ -271,8 +313,7 @@ impl StreamObserver {
                     || ev.data.contains("\"error\"")
                     || ev.data.contains("\"finish_reason\":\"")
             }
-            // Converse streams are event-stream frames, never SSE: no same-dialect Converse
-            // stream goes through this observer.
+            // Converse streams are event-stream frames, read by `inspect_frame`.
             Dialect::BedrockConverse => false,
             Dialect::Gemini => {
                 ev.data.contains("\"usageMetadata\"")

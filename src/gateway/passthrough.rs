@@ -89,7 +89,7 @@ pub fn prepare(
     stream: bool,
     headers: &http::HeaderMap,
 ) -> Result<(Vec<u8>, bool), ApiError> {
-    if d.provider.preset.kind == ProviderKind::Bedrock {
+    if d.provider.preset.kind == ProviderKind::Bedrock && dialect == Dialect::Anthropic {
         // Claude on Bedrock: the InvokeModel body (betas from the header into the body).
         let (body, dropped) = bedrock_invoke::invoke_body(top, headers, &d.params)?;
         if !dropped.is_empty() {
@@ -139,7 +139,8 @@ pub fn respond(
 ) -> Response<Body> {
     let provider = c.deployment.provider.clone();
     // Bedrock's InvokeModel streams are event-stream frames: turned into the Messages SSE first.
-    let unframe = provider.preset.kind == ProviderKind::Bedrock;
+    // (A Converse caller's frames go through as they are.)
+    let unframe = provider.preset.kind == ProviderKind::Bedrock && dialect == Dialect::Anthropic;
     let mut out = match c.answer {
         Answer::Stream { first, body } => {
             let recorder = store.map(|s| (EventDecoder::new(dialect), Recorder::new(s)));

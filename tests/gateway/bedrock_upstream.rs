@@ -346,3 +346,48 @@ async fn count_tokens_asks_bedrock_signed_and_falls_back_to_the_estimate() {
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.headers["x-amux-token-count"], "estimate");
 }
+
+#[tokio::test]
+async fn a_converse_caller_reaches_bedrock_on_the_byte_path() {
+    let mock = BedrockMock::start().await;
+    mock.push(BedrockReply::Json(200, vec![], CONVERSE_ANSWER.into()));
+    let ev = |t: &str, p: Value| Message::event(t, p.to_string());
+    let frames = vec![
+        ev("messageStart", json!({"role": "assistant"})),
+        ev("contentBlockDelta", json!({"contentBlockIndex": 0, "delta": {"text": "Hi"}})),
+        ev("contentBlockStop", json!({"contentBlockIndex": 0})),
+        ev("messageStop", json!({"stopReason": "end_turn"})),
+        ev(
+            "metadata",
+            json!({"usage": {"inputTokens": 7, "outputTokens": 1, "totalTokens": 8}, "metrics": {"latencyMs": 5}}),
+        ),
+    ];
+    mock.push(BedrockReply::Frames(frames.clone()));
+    let gw = start_gateway(&config(&mock)).await;
+    // Guardrails have no form in another dialect; between Bedrock and Bedrock they are carried.
+    let body = r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}],"guardrailConfig":{"guardrailIdentifier":"gr-1","guardrailVersion":"1"}}"#;
+    let a = post(gw.addr, "/bedrock/model/nova/converse", &[], body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body, CONVERSE_ANSWER);
+    let seen = mock.last();
+    seen.signature_ok.unwrap();
+    assert_eq!((seen.path.as_str(), seen.raw.as_str()), ("/model/us.amazon.nova-2-lite-v1%3A0/converse", body));
+    let r = {
+        let req = http::Request::post(format!("http://{}/bedrock/model/nova/converse-stream", gw.addr))
+            .body(http_body_util::Full::new(Bytes::from(body)))
+            .unwrap();
+        let resp = client().request(req).await.unwrap();
+        assert_eq!(resp.headers()["content-type"], eventstream::CONTENT_TYPE);
+        resp.into_body().collect().await.unwrap().to_bytes()
+    };
+    let mut expected = BytesMut::new();
+    for m in &frames {
+        eventstream::encode(m, &mut expected).unwrap();
+    }
+    assert_eq!(r, expected.freeze(), "frames forwarded as they came");
+    let recs = gw.records.wait_for(2).await;
+    assert!(recs.iter().all(|r| r.passthrough));
+    let streamed = recs.iter().find(|r| r.stream).unwrap();
+    assert_eq!((streamed.usage.input_tokens, streamed.usage.output_tokens), (7, 1));
+    assert_eq!(streamed.outcome, amux::usage::Outcome::Success);
+}
