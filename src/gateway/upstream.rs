@@ -74,7 +74,8 @@ pub async fn send(
     out: Outbound<'_>,
 ) -> Result<(Response<Incoming>, Duration), UpstreamError> {
     let Outbound { target, caller, caller_headers, url, body, timeout } = out;
-    let url_text = url.to_string();
+    // Only SigV4 needs the URL as text.
+    let url_text = provider.aws.as_ref().map(|_| url.to_string());
     let mut req = Request::builder().method(Method::POST).uri(url);
     let headers = req.headers_mut().ok_or_else(|| UpstreamError::Transport("request builder".into()))?;
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -111,11 +112,13 @@ pub async fn send(
     // W3C trace context of the current (upstream attempt) span, when traces are exported.
     crate::telemetry::trace::inject(headers);
     // SigV4 last: it signs every header set above and the exact body.
-    if let Some(aws) = &provider.aws {
-        let creds = aws.credentials().await?;
+    if let (Some(aws), Some(url_text)) = (&provider.aws, &url_text) {
+        // Boxed: the AWS credential chain's future is large, and every other call's future
+        // would carry its size (and move it at each await).
+        let creds = Box::pin(aws.credentials()).await?;
         let (region, service) = (aws.region.as_str(), crate::providers::aws::SERVICE);
         let now = std::time::SystemTime::now();
-        crate::providers::aws::sign_request(&creds, (region, service), now, ("POST", &url_text), headers, &body)?;
+        crate::providers::aws::sign_request(&creds, (region, service), now, ("POST", url_text), headers, &body)?;
     }
     let req = req.body(Full::new(Bytes::from(body))).map_err(|e| UpstreamError::Transport(e.to_string()))?;
     let started = Instant::now();
