@@ -435,17 +435,9 @@ mod tests {
     }
 }
 
-/// Refuses a call whose key or team budget is spent (429), before anything is charged.
-#[derive(Clone, Copy, Default)]
-pub struct BudgetLayer;
-
-pub struct BudgetService<S>(S);
-
-impl<S> tower::Layer<S> for BudgetLayer {
-    type Service = BudgetService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        BudgetService(inner)
-    }
+layer! {
+    /// Refuses a call whose key or team budget is spent (429), before anything is charged.
+    BudgetLayer => BudgetService
 }
 
 impl<S: ModelService> ModelService for BudgetService<S> {

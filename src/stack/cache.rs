@@ -305,18 +305,10 @@ mod tests {
     }
 }
 
-/// Answers from the cache when the call wants it and a stored answer exists; on a miss, marks
-/// where the answer is to be stored and lets the call through.
-#[derive(Clone, Copy, Default)]
-pub struct CacheLayer;
-
-pub struct CacheService<S>(S);
-
-impl<S> tower::Layer<S> for CacheLayer {
-    type Service = CacheService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        CacheService(inner)
-    }
+layer! {
+    /// Answers from the cache when the call wants it and a stored answer exists; on a miss, marks
+    /// where the answer is to be stored and lets the call through.
+    CacheLayer => CacheService
 }
 
 impl<S: ModelService> ModelService for CacheService<S> {

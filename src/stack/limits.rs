@@ -257,18 +257,10 @@ pub fn reconcile_on_end(guard: &mut CallGuard, limiter: &Arc<Limiter>, charge: C
     }));
 }
 
-/// Checks and charges RPM and an estimate of TPM per key and per alias (429 with Retry-After
-/// over a limit); the charge goes down with the call to be reconciled when it ends.
-#[derive(Clone, Copy, Default)]
-pub struct RateLimitLayer;
-
-pub struct RateLimitService<S>(S);
-
-impl<S> tower::Layer<S> for RateLimitLayer {
-    type Service = RateLimitService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        RateLimitService(inner)
-    }
+layer! {
+    /// Checks and charges RPM and an estimate of TPM per key and per alias (429 with Retry-After
+    /// over a limit); the charge goes down with the call to be reconciled when it ends.
+    RateLimitLayer => RateLimitService
 }
 
 impl<S: ModelService> ModelService for RateLimitService<S> {

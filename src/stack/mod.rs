@@ -35,6 +35,25 @@
 //! it) and calls the stack. Load shedding and timeouts of whole connections are HTTP concerns and
 //! stay on the axum router.
 
+/// Declares a stack layer (a `tower::Layer`) and the service it wraps the next one in.
+macro_rules! layer {
+    ($(#[$meta:meta])* $layer:ident => $service:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Default)]
+        pub struct $layer;
+
+        #[doc = concat!("The service of [`", stringify!($layer), "`] around the next one.")]
+        pub struct $service<S>(S);
+
+        impl<S> tower::Layer<S> for $layer {
+            type Service = $service<S>;
+            fn layer(&self, inner: S) -> Self::Service {
+                $service(inner)
+            }
+        }
+    };
+}
+
 pub mod auth;
 pub mod budget;
 pub mod cache;

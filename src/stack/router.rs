@@ -248,19 +248,11 @@ mod tests {
     }
 }
 
-/// Tries the alias's deployments in the router's order: skips those over their own RPM/TPM,
-/// retries with backoff (honouring Retry-After), puts failing ones in cooldown, falls back to
-/// the alias's fallbacks (or its larger-context alias on a context overflow).
-#[derive(Clone, Copy, Default)]
-pub struct RouterLayer;
-
-pub struct RouterService<S>(S);
-
-impl<S> tower::Layer<S> for RouterLayer {
-    type Service = RouterService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        RouterService(inner)
-    }
+layer! {
+    /// Tries the alias's deployments in the router's order: skips those over their own RPM/TPM,
+    /// retries with backoff (honouring Retry-After), puts failing ones in cooldown, falls back to
+    /// the alias's fallbacks (or its larger-context alias on a context overflow).
+    RouterLayer => RouterService
 }
 
 impl<S: AttemptService> ModelService for RouterService<S> {

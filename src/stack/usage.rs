@@ -13,16 +13,9 @@ use crate::stack::service::{ModelCall, ModelService};
 use crate::telemetry::trace;
 use crate::usage::{CallGuard, CallRecord};
 
-#[derive(Clone, Copy, Default)]
-pub struct UsageLayer;
-
-pub struct UsageService<S>(S);
-
-impl<S> tower::Layer<S> for UsageLayer {
-    type Service = UsageService<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        UsageService(inner)
-    }
+layer! {
+    /// Gives an admitted call its usage record and the hooks that run when it ends.
+    UsageLayer => UsageService
 }
 
 impl<S: ModelService> ModelService for UsageService<S> {
