@@ -38,8 +38,9 @@ pub struct Inbound<'a> {
 }
 
 impl Inbound<'_> {
-    /// Refuses the call before routing (in `span`, or a span of its own).
-    fn refuse(
+    /// Refuses the call before it is admitted (in `span`, or a span of its own): a `Rejection`,
+    /// not a `CallRecord`.
+    pub(crate) fn refuse(
         &self,
         state: &AppState,
         (model, span): (Option<&str>, Option<&tracing::Span>),

@@ -64,6 +64,34 @@ impl<'a> TopLevel<'a> {
         std::str::from_utf8(&self.body[r]).ok()
     }
 
+    /// A top-level array of strings (`anthropic_beta`); anything else present is a 400 naming it.
+    pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+        self.raw(name)
+            .map(|raw| {
+                serde_json::from_str(raw).map_err(|_| ApiError::invalid_field(name, "must be an array of strings"))
+            })
+            .transpose()
+    }
+
+    /// A new object: the `first` members, then this body's members that `keep` accepts (their
+    /// values as the caller's bytes), then the `last` ones; values are raw JSON.
+    pub fn rebuild(&self, first: &[(&str, &[u8])], keep: impl Fn(&str) -> bool, last: &[(&str, &[u8])]) -> Vec<u8> {
+        let extra: usize = first.iter().chain(last).map(|(k, v)| k.len() + v.len() + 4).sum();
+        let mut out = Vec::with_capacity(self.body.len() + extra);
+        out.push(b'{');
+        let own = self.fields.iter().filter(|(k, _)| keep(k)).map(|(k, r)| (k.as_str(), &self.body[r.clone()]));
+        for (i, (key, value)) in first.iter().copied().chain(own).chain(last.iter().copied()).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(serde_json::to_string(key).unwrap_or_default().as_bytes());
+            out.push(b':');
+            out.extend_from_slice(value);
+        }
+        out.push(b'}');
+        out
+    }
+
     /// A top-level string field; a present non-string is a 400 naming it.
     pub fn string(&self, name: &str) -> Result<Option<String>, ApiError> {
         match self.raw(name) {

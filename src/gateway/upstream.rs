@@ -12,7 +12,7 @@ use crate::config::ProviderKind;
 use crate::dialects::bedrock_converse;
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Provider;
-use crate::providers::client::HttpClient;
+use crate::providers::client::{HttpClient, error_chain};
 use crate::translate;
 
 /// Transport-level failures talking to an upstream.
@@ -124,8 +124,8 @@ pub async fn send(
     let started = Instant::now();
     match tokio::time::timeout(timeout, client.request(req)).await {
         Err(_) => Err(UpstreamError::Timeout(timeout)),
-        Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Connect(source_chain(&e))),
-        Ok(Err(e)) => Err(UpstreamError::Transport(source_chain(&e))),
+        Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Connect(error_chain(&e))),
+        Ok(Err(e)) => Err(UpstreamError::Transport(error_chain(&e))),
         Ok(Ok(resp)) => Ok((resp, started.elapsed())),
     }
 }
@@ -139,22 +139,11 @@ fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: Option<Stri
     }
 }
 
-fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
-
 /// Reads a whole body, with the provider's timeouts.
 pub async fn collect(provider: &Provider, body: Incoming) -> Result<Bytes, UpstreamError> {
     match tokio::time::timeout(provider.response_timeout, body.collect()).await {
         Err(_) => Err(UpstreamError::Timeout(provider.response_timeout)),
-        Ok(Err(e)) => Err(UpstreamError::Transport(source_chain(&e))),
+        Ok(Err(e)) => Err(UpstreamError::Transport(error_chain(&e))),
         Ok(Ok(c)) => Ok(c.to_bytes()),
     }
 }

@@ -132,23 +132,17 @@ impl AwsAuth {
         {
             return Ok(c.clone());
         }
-        let c = self.chain().await.provide_credentials().await.map_err(|e| AwsError::Credentials(chain_text(&e)))?;
+        let c = self
+            .chain()
+            .await
+            .provide_credentials()
+            .await
+            .map_err(|e| AwsError::Credentials(super::client::error_chain(&e)))?;
         if let Ok(mut guard) = self.cached.lock() {
             *guard = Some(c.clone());
         }
         Ok(c)
     }
-}
-
-fn chain_text(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// No credentials anywhere in the chain.

@@ -55,41 +55,19 @@ pub fn invoke_body(
         .map(|b| b.trim().to_string())
         .filter(|b| !b.is_empty())
         .collect();
-    if let Some(raw) = top.raw("anthropic_beta") {
-        let list: Vec<String> = serde_json::from_str(raw)
-            .map_err(|_| ApiError::invalid_field("anthropic_beta", "must be an array of strings"))?;
-        betas.extend(list);
-    }
+    betas.extend(top.strings("anthropic_beta")?.unwrap_or_default());
     let (kept, dropped): (Vec<String>, Vec<String>) =
         betas.into_iter().partition(|b| BEDROCK_BETAS.contains(&b.as_str()));
-    let mut out = Vec::with_capacity(top.body.len() + 64);
-    out.push(b'{');
-    let mut first = true;
-    let mut member = |out: &mut Vec<u8>, key: &str, raw: &[u8]| {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        out.extend_from_slice(Value::String(key.to_string()).to_string().as_bytes());
-        out.push(b':');
-        out.extend_from_slice(raw);
+    let version = Value::String(ANTHROPIC_VERSION.into()).to_string();
+    let kept = (!kept.is_empty()).then(|| Value::from(kept).to_string());
+    let params: Vec<(&str, String)> = params.iter().map(|(k, v)| (k.as_str(), v.to_string())).collect();
+    let mut last: Vec<(&str, &[u8])> = kept.iter().map(|k| ("anthropic_beta", k.as_bytes())).collect();
+    last.extend(params.iter().map(|(k, v)| (*k, v.as_bytes())));
+    let skip = |key: &str| {
+        matches!(key, "model" | "stream" | "anthropic_version" | "anthropic_beta")
+            || params.iter().any(|(k, _)| *k == key)
     };
-    member(&mut out, "anthropic_version", Value::String(ANTHROPIC_VERSION.into()).to_string().as_bytes());
-    for (key, range) in &top.fields {
-        if matches!(key.as_str(), "model" | "stream" | "anthropic_version" | "anthropic_beta")
-            || params.contains_key(key)
-        {
-            continue;
-        }
-        member(&mut out, key, &top.body[range.clone()]);
-    }
-    if !kept.is_empty() {
-        member(&mut out, "anthropic_beta", Value::from(kept).to_string().as_bytes());
-    }
-    for (k, v) in params {
-        member(&mut out, k, v.to_string().as_bytes());
-    }
-    out.push(b'}');
+    let out = top.rebuild(&[("anthropic_version", version.as_bytes())], |k| !skip(k), &last);
     Ok((out, dropped))
 }
 

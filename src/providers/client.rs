@@ -52,3 +52,16 @@ pub fn build(connect_timeout: Duration) -> Result<HttpClient, ClientError> {
         .http2_adaptive_window(true)
         .build(https))
 }
+
+/// An error and its sources, `outer: inner: innermost` (hyper's and the AWS SDK's errors say
+/// what went wrong only in their sources).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

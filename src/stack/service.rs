@@ -15,7 +15,6 @@ use http::Response;
 use crate::gateway::AppState;
 use crate::gateway::attempt::Failure;
 use crate::gateway::call::Inbound;
-use crate::gateway::reject::{Refusal, reject};
 use crate::gateway::splice::TopLevel;
 use crate::gateway::{error_response, respond_overhead};
 use crate::ir::{self, ApiError, ErrorKind};
@@ -89,15 +88,7 @@ impl<'a> ModelCall<'a> {
 
     /// Refuses the call before it is admitted (a `Rejection`, not a `CallRecord`).
     pub fn refuse(&self, err: &ApiError, kind: Option<&'static str>) -> Response<Body> {
-        let r = Refusal {
-            dialect: self.inbound.dialect,
-            principal: self.inbound.principal.as_deref(),
-            model: Some(&self.model),
-            started: self.inbound.started,
-            span: Some(&self.span),
-            headers: Some(self.inbound.headers),
-        };
-        reject(self.state, r, err, kind)
+        self.inbound.refuse(self.state, (Some(&self.model), Some(&self.span)), err, kind)
     }
 
     /// An error of an admitted call before any byte was sent: recorded, answered in the

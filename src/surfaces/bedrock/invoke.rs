@@ -38,36 +38,18 @@ pub fn to_messages(
     stream: Option<bool>,
 ) -> Result<(Vec<u8>, HeaderMap), ApiError> {
     let top = TopLevel::parse(body)?;
-    let mut betas: Vec<String> = Vec::new();
-    if let Some(raw) = top.raw("anthropic_beta") {
-        let list: Vec<String> = serde_json::from_str(raw)
-            .map_err(|_| ApiError::invalid_field("anthropic_beta", "must be an array of strings"))?;
-        betas.extend(list);
-    }
-    let mut out = Vec::with_capacity(body.len() + model.len() + 32);
-    out.push(b'{');
-    let mut first = true;
-    let mut member = |out: &mut Vec<u8>, key: &str, raw: &[u8]| {
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        out.extend_from_slice(Value::String(key.to_string()).to_string().as_bytes());
-        out.push(b':');
-        out.extend_from_slice(raw);
-    };
-    for (key, range) in &top.fields {
-        match key.as_str() {
-            "anthropic_version" | "anthropic_beta" | "model" => {}
-            "stream" if stream.is_some() => {}
-            _ => member(&mut out, key, &body[range.clone()]),
-        }
-    }
-    member(&mut out, "model", Value::String(model.to_string()).to_string().as_bytes());
+    let betas = top.strings("anthropic_beta")?.unwrap_or_default();
+    let model = Value::String(model.to_string()).to_string();
+    let mut last: Vec<(&str, &[u8])> = vec![("model", model.as_bytes())];
     if let Some(s) = stream {
-        member(&mut out, "stream", if s { b"true" } else { b"false" });
+        last.push(("stream", if s { b"true" } else { b"false" }));
     }
-    out.push(b'}');
+    let keep = |key: &str| match key {
+        "anthropic_version" | "anthropic_beta" | "model" => false,
+        "stream" => stream.is_none(),
+        _ => true,
+    };
+    let out = top.rebuild(&[], keep, &last);
     let mut headers = headers.clone();
     if !betas.is_empty() {
         let mut all: Vec<String> =
