@@ -81,21 +81,21 @@ impl Stage for ObserveStage {
     }
 }
 
-/// The upstream body for deployment `d`; also whether the usage chunk must be stripped.
+/// The upstream body for deployment `d`; also whether the usage chunk must be stripped, and
+/// what was left out (as `x-amux-dropped` names it).
 pub fn prepare(
     top: &TopLevel<'_>,
     d: &Deployment,
     dialect: Dialect,
     stream: bool,
     headers: &http::HeaderMap,
-) -> Result<(Vec<u8>, bool), ApiError> {
+) -> Result<(Vec<u8>, bool, Vec<String>), ApiError> {
     if d.provider.preset.kind == ProviderKind::Bedrock && dialect == Dialect::Anthropic {
-        // Claude on Bedrock: the InvokeModel body (betas from the header into the body).
-        let (body, dropped) = bedrock_invoke::invoke_body(top, headers, &d.params)?;
-        if !dropped.is_empty() {
-            tracing::debug!(betas = %dropped.join(","), "betas Bedrock does not take were left out");
-        }
-        return Ok((body, false));
+        // Claude on Bedrock: the InvokeModel body (betas from the header into the body); the
+        // betas Bedrock does not take are advisory, left out and reported.
+        let (body, betas) = bedrock_invoke::invoke_body(top, headers, &d.params)?;
+        let dropped = betas.iter().map(|b| format!("anthropic_beta[{b}]")).collect();
+        return Ok((body, false, dropped));
     }
     let mut replace: Vec<(&str, String)> = Vec::new();
     let mut append: Vec<(&str, String)> = Vec::new();
@@ -126,7 +126,7 @@ pub fn prepare(
     }
     let replace_refs: Vec<(&str, &str)> = replace.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let append_refs: Vec<(&str, &str)> = append.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Ok((top.rewrite(&replace_refs, &append_refs), strip_usage))
+    Ok((top.rewrite(&replace_refs, &append_refs), strip_usage, Vec::new()))
 }
 
 /// The caller's response for a committed same-dialect answer.

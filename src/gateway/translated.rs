@@ -83,7 +83,7 @@ pub fn prepare(
     target: Dialect,
     strict: bool,
 ) -> Result<(Vec<u8>, Vec<String>), ApiError> {
-    let fitted = policy::fit(req, caller, target, d.provider.caps, strict)?;
+    let fitted = policy::fit(req, caller, target, d.caps(), strict)?;
     let body = translate::encode_request(target, &fitted.req, &d.model)?;
     Ok((translate::merge_params(body, &d.params)?, fitted.dropped))
 }

@@ -74,6 +74,21 @@ impl AwsAuth {
         self
     }
 
+    /// The shared-config profile, when one is set.
+    pub fn profile(&self) -> Option<&str> {
+        self.profile.as_deref()
+    }
+
+    /// The static keys from the config, when set.
+    pub fn static_keys(&self) -> Option<&StaticKeys> {
+        self.keys.as_ref()
+    }
+
+    /// The role assumed with the credentials, when set.
+    pub fn role_arn(&self) -> Option<&str> {
+        self.role_arn.as_deref()
+    }
+
     /// Where credentials come from, for the startup log (never the keys themselves).
     pub fn source(&self) -> &'static str {
         match (&self.role_arn, &self.keys, &self.profile) {

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod bedrock_invoke;
+pub mod bedrock_models;
 pub mod client;
 mod endpoint;
 pub mod presets;

@@ -39,6 +39,22 @@ pub struct Provider {
     pub source: &'static str,
     /// AWS region and credentials for SigV4 (`bedrock` without an API key).
     pub aws: Option<Arc<AwsAuth>>,
+    /// The AWS region of a `bedrock` provider (with or without an API key).
+    pub region: Option<String>,
+}
+
+impl Provider {
+    /// The model string this provider is called with for a configured model: on Bedrock a
+    /// Claude API name becomes its inference profile ([`super::bedrock_models`]); elsewhere, and
+    /// for every other name, the model as written.
+    pub fn upstream_model(&self, model: &str) -> String {
+        match &self.region {
+            Some(region) if self.preset.kind == ProviderKind::Bedrock => {
+                super::bedrock_models::upstream_id(model, region)
+            }
+            _ => model.to_string(),
+        }
+    }
 }
 
 /// One upstream model serving an alias.
@@ -80,8 +96,8 @@ impl Alias {
             id: format!("{}/{model}", provider.name),
             params: provider.params.clone(),
             response_timeout: provider.response_timeout,
+            model: provider.upstream_model(model),
             provider,
-            model: model.to_string(),
             weight: 1.0,
             rpm: None,
             tpm: None,
@@ -232,7 +248,7 @@ fn alias_from_config(reg: &Registry, i: usize, m: &ModelAlias) -> Result<Alias, 
         deployments.push(Arc::new(Deployment {
             id: format!("{}/{}", p.name, d.model),
             provider: p.clone(),
-            model: d.model.clone(),
+            model: p.upstream_model(&d.model),
             params,
             weight: d.weight,
             rpm: d.rpm,
@@ -282,6 +298,7 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
         caps: preset.caps,
         source: "env",
         aws: None,
+        region: None,
     })
 }
 
@@ -293,11 +310,11 @@ fn provider_from_config(
     let preset = presets::for_kind(pc.kind);
     let path = format!("providers.{name}");
     let mut errors = Vec::new();
-    let (aws, bedrock_base) = match bedrock_auth(&path, pc, env) {
+    let (aws, bedrock_base, region) = match bedrock_auth(&path, pc, env) {
         Ok(x) => x,
         Err(mut e) => {
             errors.append(&mut e);
-            (None, None)
+            (None, None, None)
         }
     };
     let base = match &pc.base_url {
@@ -383,11 +400,13 @@ fn provider_from_config(
         },
         source: "config",
         aws,
+        region,
     })
 }
 
-/// A `bedrock` provider's SigV4 identity (none when an API key is set) and default base URL.
-type BedrockSide = (Option<Arc<AwsAuth>>, Option<String>);
+/// A `bedrock` provider's SigV4 identity (none when an API key is set), default base URL and
+/// region.
+type BedrockSide = (Option<Arc<AwsAuth>>, Option<String>, Option<String>);
 
 /// A `bedrock` provider's AWS side; `(None, None)` for every other kind, which may not set the
 /// AWS fields.
@@ -410,7 +429,7 @@ fn bedrock_auth(
             .filter(|(_, set)| *set)
             .map(|(f, _)| err(format!("{path}.{f}"), "only applies to kind: bedrock"))
             .collect();
-        return if errors.is_empty() { Ok((None, None)) } else { Err(errors) };
+        return if errors.is_empty() { Ok((None, None, None)) } else { Err(errors) };
     }
     let mut errors = Vec::new();
     let mut expand = |field: &str, v: &Option<String>| -> Option<String> {
@@ -450,8 +469,8 @@ fn bedrock_auth(
     let has_api_key = pc.api_key.is_some()
         || pc.api_key_file.is_some()
         || env("AWS_BEARER_TOKEN_BEDROCK").is_some_and(|t| !t.is_empty());
-    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region, profile, keys).assuming(role_arn)));
-    Ok((auth, Some(base)))
+    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region.clone(), profile, keys).assuming(role_arn)));
+    Ok((auth, Some(base), Some(region)))
 }
 
 #[cfg(test)]
