@@ -110,9 +110,18 @@ pub async fn run(
     let status = resp.status().as_u16();
     trace::upstream_status(&span, Some(status), None);
     let (parts, body) = resp.into_parts();
+    let max = state.config.limits.max_upstream_response_bytes;
     if !(200..300).contains(&status) {
         let t0 = Instant::now();
-        let bytes = upstream::collect(provider, body).await.unwrap_or_default();
+        let bytes = match upstream::collect(provider, body, max).await {
+            Ok(b) => b,
+            Err(e) => {
+                if matches!(e, UpstreamError::TooLarge(_)) {
+                    state.obs.metrics.limit_hit("upstream_response_size");
+                }
+                Bytes::new()
+            }
+        };
         guard.add_upstream_time(t0.elapsed());
         let err = upstream::upstream_error(provider, plan.target, status, &parts.headers, &bytes);
         tracing::info!(deployment = %d.id, status, kind = err.kind.label(), "upstream error");
@@ -133,7 +142,22 @@ pub async fn run(
             }
         }
     } else {
-        let bytes = upstream::collect(provider, body).await.map_err(|e| Failure::of(e.to_api(&provider.name)))?;
+        let bytes = match upstream::collect(provider, body, max).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(deployment = %d.id, error = e.label(), "upstream answer unreadable: {e}");
+                trace::upstream_status(&span, None, Some(e.label()));
+                guard.add_upstream_time(t0.elapsed());
+                return Err(match e {
+                    // Another deployment would most likely answer as large: not retried.
+                    UpstreamError::TooLarge(_) => {
+                        state.obs.metrics.limit_hit("upstream_response_size");
+                        Failure::Fatal(e.to_api(&provider.name))
+                    }
+                    e => Failure::of(e.to_api(&provider.name)),
+                });
+            }
+        };
         guard.add_upstream_time(t0.elapsed());
         Answer::Full(bytes)
     };

@@ -2,6 +2,7 @@
 //! gateway both call [`Gateway::bind`] then [`Gateway::serve`]. The config lives in a snapshot
 //! that a reload swaps ([`Gateway::live`], `watch`); SIGTERM drains it (`shutdown`).
 
+pub mod admission;
 pub mod attempt;
 mod build;
 pub mod call;
