@@ -14,6 +14,7 @@ use tracing::Instrument;
 use super::call::Inbound;
 use super::lifecycle::Drain;
 use super::state::AppState;
+use super::stream::StreamLimits;
 use super::upstream::{self, Outbound, UpstreamError};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Deployment;
@@ -40,6 +41,8 @@ pub struct Committed {
     pub hold: InFlight,
     /// The graceful shutdown's deadline, for a streamed answer.
     pub drain: Drain,
+    /// The limits a streamed answer runs under.
+    pub limits: StreamLimits,
 }
 
 /// Why an attempt failed.
@@ -163,7 +166,14 @@ pub async fn run(
     };
     state.router.success(d, started.elapsed());
     let drain = state.lifecycle.drain();
-    Ok(Committed { headers: parts.headers, answer, deployment: d.clone(), target: plan.target, hold, drain })
+    let l = &state.config.limits;
+    let limits = StreamLimits {
+        max_duration: crate::config::LimitsConfig::secs(l.max_stream_duration_secs),
+        max_event: l.max_stream_event_bytes,
+        metrics: state.obs.metrics.clone(),
+    };
+    let (headers, target) = (parts.headers, plan.target);
+    Ok(Committed { headers, answer, deployment: d.clone(), target, hold, drain, limits })
 }
 
 /// The first data chunk of a stream, within `timeout`.
