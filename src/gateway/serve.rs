@@ -70,7 +70,12 @@ impl ConnLimits {
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves `app` on `listener` until `stop` resolves, then drains (see the module doc).
-pub async fn serve<L>(mut listener: L, app: Router, limits: ConnLimits, stop: impl Future<Output = ()>) -> io::Result<()>
+pub async fn serve<L>(
+    mut listener: L,
+    app: Router,
+    limits: ConnLimits,
+    stop: impl Future<Output = ()>,
+) -> io::Result<()>
 where
     L: Listener,
     L::Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -170,7 +175,12 @@ struct ConnState {
 impl ConnState {
     fn new() -> ConnState {
         // A new connection's first request head is due within the header timeout.
-        ConnState { start: Instant::now(), active: AtomicUsize::new(0), head_started: AtomicU64::new(1), idle_since: AtomicU64::new(1) }
+        ConnState {
+            start: Instant::now(),
+            active: AtomicUsize::new(0),
+            head_started: AtomicU64::new(1),
+            idle_since: AtomicU64::new(1),
+        }
     }
 
     fn now(&self) -> u64 {
@@ -209,7 +219,11 @@ impl ConnState {
             return if waited >= l.header_read { Verdict::HeadTimeout } else { Verdict::Wait(l.header_read - waited) };
         }
         let idle = since(self.idle_since.load(Ordering::Relaxed));
-        if idle >= l.keep_alive_idle { Verdict::Idle } else { Verdict::Wait((l.keep_alive_idle - idle).min(l.header_read)) }
+        if idle >= l.keep_alive_idle {
+            Verdict::Idle
+        } else {
+            Verdict::Wait((l.keep_alive_idle - idle).min(l.header_read))
+        }
     }
 }
 

@@ -13,9 +13,9 @@ use http::Response;
 use http::header::CONTENT_LENGTH;
 use http::request::Parts;
 
+use crate::config::LimitsConfig;
 use crate::gateway::reject::{Refusal, reject};
 use crate::gateway::{AppState, call, count, error_response};
-use crate::config::LimitsConfig;
 use crate::ir::{ApiError, Dialect, ErrorKind};
 
 /// Reads a request body within `limits.max_request_body_bytes` and

@@ -181,7 +181,8 @@ async fn calls_past_max_in_flight_are_shed_with_503_and_retry_after() {
 #[tokio::test]
 async fn an_upstream_answer_over_the_limit_is_502_naming_the_provider() {
     let mock = Mock::start().await;
-    let huge = format!(r#"{{"id":"x","choices":[{{"message":{{"role":"assistant","content":"{}"}}}}]}}"#, "y".repeat(5000));
+    let huge =
+        format!(r#"{{"id":"x","choices":[{{"message":{{"role":"assistant","content":"{}"}}}}]}}"#, "y".repeat(5000));
     mock.always(Reply::ok(huge));
     let gw = gateway(&mock, "max_upstream_response_bytes: 1000").await;
     // Translated (Anthropic caller, OpenAI upstream) and same-dialect.
@@ -240,7 +241,9 @@ async fn an_upstream_event_over_the_limit_ends_the_stream_with_an_error_event() 
 async fn a_stream_past_its_duration_ends_with_an_error_event_in_the_callers_dialect() {
     let mock = Mock::start().await;
     let chunk = |t: &str| {
-        format!("data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-up\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{t}\"}}}}]}}\n\n")
+        format!(
+            "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-up\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{t}\"}}}}]}}\n\n"
+        )
     };
     let pieces = (0..20).map(|i| (Duration::from_millis(100), chunk(&i.to_string()))).collect();
     mock.push(Reply::Sse { pieces });
