@@ -7,6 +7,7 @@
 #   sse-same         OpenAI caller, same upstream: the same-dialect byte path's usage observer
 #   json-translated  Anthropic caller: a non-streamed answer of BODY_MB MB (decoded, re-encoded)
 #   json-same        OpenAI caller: the same answer on the same-dialect path
+#   json-*-chunked   the same answers sent chunked, with no Content-Length
 #
 # Peak RSS is the kernel's VmHWM of the amux process (/proc/PID/status), read after the call;
 # "after" is VmRSS two seconds later; "idle" is VmRSS before the call. The mock upstream
@@ -71,14 +72,16 @@ wait_ready "http://127.0.0.1:$PORT_MOCK/ready" "${PIDS[-1]}" "mock upstream" "$R
     echo "discover_env: false"
     echo "providers:"
     echo "  oai: {kind: openai, base_url: 'http://127.0.0.1:$PORT_MOCK/v1', api_key: sk-probe}"
+    echo "  oai-chunked: {kind: openai, base_url: 'http://127.0.0.1:$PORT_MOCK/chunked/v1', api_key: sk-probe}"
     echo "models:"
     echo "  - {name: m, provider: oai, model: up}"
+    echo "  - {name: mc, provider: oai-chunked, model: up}"
     [[ -n $LIMITS ]] && echo "limits: {$LIMITS}"
 } >"$RUN/amux.yaml"
 
 ROWS=()
-probe() { # NAME PATH STREAM
-    local name=$1 path=$2 stream=$3 pid idle peak after code size tail
+probe() { # NAME PATH STREAM [MODEL]
+    local name=$1 path=$2 stream=$3 model=${4:-m} pid idle peak after code size tail
     RUST_LOG=warn "$AMUX_BIN" serve --config "$RUN/amux.yaml" --listen "127.0.0.1:$PORT_AMUX" \
         >"$RUN/amux-$name.log" 2>&1 &
     pid=$!
@@ -86,7 +89,7 @@ probe() { # NAME PATH STREAM
     wait_ready "http://127.0.0.1:$PORT_AMUX/health/readiness" "$pid" "amux" "$RUN/amux-$name.log"
     idle=$(kb "$pid" VmRSS)
     local body
-    body="{\"model\":\"m\",\"max_tokens\":5,\"stream\":$stream,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
+    body="{\"model\":\"$model\",\"max_tokens\":5,\"stream\":$stream,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
     code=$(curl -s -o "$RUN/answer-$name" -w '%{http_code}' --max-time 600 -H 'content-type: application/json' \
         -H 'anthropic-version: 2023-06-01' --data-binary "$body" "http://127.0.0.1:$PORT_AMUX$path" || true)
     peak=$(kb "$pid" VmHWM)
@@ -103,6 +106,8 @@ probe sse-translated /v1/messages true
 probe sse-same /v1/chat/completions true
 probe json-translated /v1/messages false
 probe json-same /v1/chat/completions false
+probe json-translated-chunked /v1/messages false mc
+probe json-same-chunked /v1/chat/completions false mc
 
 {
     echo "amux: $AMUX_BIN ($("$AMUX_BIN" --version 2>/dev/null || echo '?')); LINE_MB=$LINE_MB BODY_MB=$BODY_MB; limits: {${LIMITS:-defaults}}"

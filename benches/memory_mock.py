@@ -5,7 +5,8 @@ request with a huge answer generated on the fly, never held in memory.
   POST .../chat/completions with "stream": true  -> one normal chunk, then one SSE line of
                                                     LINE_MB megabytes with no newline, then close
   POST .../chat/completions otherwise            -> a JSON answer of BODY_MB megabytes
-                                                    (Content-Length set)
+                                                    (Content-Length set; chunked, with no
+                                                    Content-Length, under /chunked/)
 
 Usage: memory_mock.py PORT LINE_MB BODY_MB
 """
@@ -59,17 +60,24 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def whole(self):
+        chunked = self.path.startswith("/chunked/")
         head = b'{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"'
         tail = b'"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}'
         pieces = BODY_MB * 16
         self.send_response(200)
         self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(head) + pieces * len(PIECE) + len(tail)))
+        if chunked:
+            self.send_header("transfer-encoding", "chunked")
+        else:
+            self.send_header("content-length", str(len(head) + pieces * len(PIECE) + len(tail)))
         self.end_headers()
-        self.wfile.write(head)
+        write = self.chunk if chunked else self.wfile.write
+        write(head)
         for _ in range(pieces):
-            self.wfile.write(PIECE)
-        self.wfile.write(tail)
+            write(PIECE)
+        write(tail)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
 
 
 class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):

@@ -240,6 +240,11 @@ impl StreamObserver {
         self
     }
 
+    /// True when the chunks go to the caller as they came (not rebuilt event by event).
+    pub fn forwards_chunks(&self) -> bool {
+        self.frames.is_none() && !self.strip_usage_chunks
+    }
+
     /// A line or event passed its bound: nothing more is read (the chunks go on being
     /// returned as they are, unless filtering); the stream is to be ended with an error.
     pub fn overflowed(&self) -> bool {

@@ -76,7 +76,7 @@ impl Stage for ObserveStage {
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
         let mut out = self.observer.finish().to_vec();
         guard.set_usage(&self.observer.usage);
-        if self.observer.overflowed() && self.frames_are_sse() {
+        if self.observer.overflowed() && self.observer.forwards_chunks() {
             // The caller got the start of the oversized line: end it, so that the error
             // event is read as an event of its own.
             out.extend_from_slice(b"\n\n");
@@ -90,11 +90,6 @@ impl Stage for ObserveStage {
     }
 }
 
-impl ObserveStage {
-    fn frames_are_sse(&self) -> bool {
-        !self.dialect.event_stream()
-    }
-}
 
 /// The upstream body for deployment `d`; also whether the usage chunk must be stripped.
 pub fn prepare(
@@ -162,11 +157,12 @@ pub fn respond(
             let recorder = store.map(|s| (EventDecoder::new(dialect).max_event(max), Recorder::new(s)));
             let observer = StreamObserver::new(dialect, strip_usage).max_event(max);
             let stage = ObserveStage { dialect, observer, recorder };
-            let hold = Box::new(c.hold);
+            // The deployment's in-flight count lasts as long as the stream.
+            guard.hold(Box::new(c.hold));
             let body = if unframe {
-                stream::body(Some(first), body, Unframed::new(stage), guard, provider, hold, c.drain, c.limits)
+                stream::body(Some(first), body, Unframed::new(stage), guard, provider, c.drain, c.limits)
             } else {
-                stream::body(Some(first), body, stage, guard, provider, hold, c.drain, c.limits)
+                stream::body(Some(first), body, stage, guard, provider, c.drain, c.limits)
             };
             let mut r = Response::new(body);
             respond::stream_headers(r.headers_mut(), dialect);

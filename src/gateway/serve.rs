@@ -66,7 +66,7 @@ impl ConnLimits {
     }
 }
 
-/// How long a connection told to close (idle, or at shutdown) gets before it is dropped.
+/// How long an idle connection told to close gets before it is dropped (when still idle).
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 /// Serves `app` on `listener` until `stop` resolves, then drains (see the module doc).
@@ -107,32 +107,36 @@ where
             tokio::pin!(served);
             let watch = tokio::time::sleep(limits.header_read.min(limits.keep_alive_idle));
             tokio::pin!(watch);
+            // Set when amux closed an idle connection: dropped if still open after the grace.
             let mut closing: Option<tokio::time::Instant> = None;
+            let mut shutting_down = false;
             loop {
                 tokio::select! {
                     _ = served.as_mut() => break,
-                    _ = signal.changed(), if closing.is_none() => {
+                    // Shutdown: calls in flight run on; `gateway::shutdown` owns the deadline.
+                    _ = signal.changed(), if !shutting_down => {
+                        shutting_down = true;
                         served.as_mut().graceful_shutdown();
-                        closing = Some(tokio::time::Instant::now() + CLOSE_GRACE);
-                        watch.as_mut().reset(tokio::time::Instant::now() + CLOSE_GRACE);
                     }
                     () = watch.as_mut() => {
-                        if closing.is_some_and(|at| tokio::time::Instant::now() >= at) {
+                        let now = tokio::time::Instant::now();
+                        if closing.is_some_and(|at| now >= at) && conn.active.load(Ordering::Relaxed) == 0 {
                             break;
                         }
                         match conn.verdict(&limits) {
-                            Verdict::Wait(d) => watch.as_mut().reset(tokio::time::Instant::now() + d),
+                            Verdict::Wait(d) if closing.is_some() => watch.as_mut().reset(now + d.min(CLOSE_GRACE)),
+                            Verdict::Wait(d) => watch.as_mut().reset(now + d),
                             Verdict::HeadTimeout => {
                                 limits.metrics.limit_hit("header_read_timeout");
                                 break;
                             }
-                            Verdict::Idle => {
+                            Verdict::Idle if closing.is_none() => {
                                 limits.metrics.limit_hit("keep_alive_idle");
                                 served.as_mut().graceful_shutdown();
-                                let at = tokio::time::Instant::now() + CLOSE_GRACE;
-                                closing = Some(at);
-                                watch.as_mut().reset(at);
+                                closing = Some(now + CLOSE_GRACE);
+                                watch.as_mut().reset(now + CLOSE_GRACE);
                             }
+                            Verdict::Idle => watch.as_mut().reset(now + CLOSE_GRACE),
                         }
                     }
                 }

@@ -51,8 +51,6 @@ pub trait Stage: Send + 'static {
 struct State<S> {
     /// The first chunk, already read while choosing a deployment.
     first: Option<Bytes>,
-    /// Held until the stream ends (e.g. the deployment's in-flight count).
-    _hold: Box<dyn Send>,
     body: Incoming,
     stage: S,
     guard: CallGuard,
@@ -74,27 +72,14 @@ pub fn body<S: Stage>(
     stage: S,
     guard: CallGuard,
     provider: Arc<Provider>,
-    hold: Box<dyn Send>,
     drain: Drain,
     limits: StreamLimits,
 ) -> Body {
     let idle = provider.idle_timeout;
     let deadline = Box::pin(drain.deadline());
     let end = tokio::time::Instant::now() + limits.max_duration;
-    let state = State {
-        first,
-        _hold: hold,
-        body: upstream,
-        stage,
-        guard,
-        provider,
-        idle,
-        done: false,
-        drain,
-        deadline,
-        end,
-        limits,
-    };
+    let state =
+        State { first, body: upstream, stage, guard, provider, idle, done: false, drain, deadline, end, limits };
     let stream = futures_util::stream::unfold(state, |mut st| async move {
         if let Some(first) = st.first.take() {
             let mut out = st.stage.chunk(first, &mut st.guard);

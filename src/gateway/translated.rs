@@ -107,8 +107,9 @@ pub fn respond(
                 translator: StreamTranslator::new(c.target, caller, req).max_event(c.limits.max_event),
                 recorder: store.map(Recorder::new),
             };
-            let hold = Box::new(c.hold);
-            let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, hold, c.drain, c.limits));
+            // The deployment's in-flight count lasts as long as the stream.
+            guard.hold(Box::new(c.hold));
+            let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, c.drain, c.limits));
             respond::stream_headers(r.headers_mut(), caller);
             r
         }

@@ -306,3 +306,41 @@ async fn limits_are_checked_at_load_and_have_safe_defaults() {
     assert_eq!(d.max_request_body_bytes, 32 * 1024 * 1024);
     assert!(d.max_in_flight > 0 && d.max_connections > d.max_in_flight);
 }
+
+#[tokio::test]
+async fn at_shutdown_a_stream_longer_than_the_idle_close_grace_still_drains() {
+    let mock = Mock::start().await;
+    let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-up\",\"content\":[],\"usage\":{\"input_tokens\":1,\"output_tokens\":0}}}\n\n";
+    let mut pieces = vec![(Duration::ZERO, start.to_string())];
+    for _ in 0..7 {
+        pieces.push((Duration::from_secs(1), ": still going\n\n".to_string()));
+    }
+    pieces.push((Duration::ZERO, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n".to_string()));
+    mock.push(Reply::Sse { pieces });
+    let text = mock_config(&mock, "lifecycle: {shutdown_delay_secs: 0, drain_timeout_secs: 30}\n");
+    let config = amux::config::parse_str(&text).unwrap();
+    let sinks = amux::usage::UsageSinks::new(vec![]);
+    let gw = amux::gateway::Gateway::bind(&config, "127.0.0.1:0".parse().unwrap(), &|_| None, sinks).await.unwrap();
+    let addr = gw.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gw.serve(async move {
+        let _ = stopped.await;
+    }));
+    let call = tokio::spawn(post_slow(addr));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.send(()).unwrap();
+    let body = call.await.unwrap();
+    assert!(body.contains("message_stop"), "the stream ran to its end: {body}");
+    tokio::time::timeout(Duration::from_secs(5), server).await.expect("served to the end").unwrap().unwrap();
+}
+
+/// A streamed call read to its end, however long it takes.
+async fn post_slow(addr: SocketAddr) -> String {
+    let mut sock = TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{ANTH_STREAM}",
+        ANTH_STREAM.len()
+    );
+    sock.write_all(req.as_bytes()).await.unwrap();
+    String::from_utf8_lossy(&read_to_close(&mut sock, Duration::from_secs(20)).await.unwrap()).into_owned()
+}
