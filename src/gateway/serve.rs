@@ -132,7 +132,9 @@ where
                             }
                             Verdict::Idle if closing.is_none() => {
                                 limits.metrics.limit_hit("keep_alive_idle");
-                                served.as_mut().graceful_shutdown();
+                                if !shutting_down {
+                                    served.as_mut().graceful_shutdown();
+                                }
                                 closing = Some(now + CLOSE_GRACE);
                                 watch.as_mut().reset(now + CLOSE_GRACE);
                             }
