@@ -60,7 +60,7 @@ impl Default for LimitsConfig {
             keep_alive_idle_secs: 120.0,
             client_write_stall_secs: 60.0,
             max_connections: 4096,
-            max_in_flight: 512,
+            max_in_flight: 256,
             shed_retry_after_secs: 1,
             max_request_body_bytes: 32 * 1024 * 1024,
             request_body_timeout_secs: 120.0,
