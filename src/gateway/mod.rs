@@ -2,6 +2,7 @@
 //! gateway both call [`Gateway::bind`] then [`Gateway::serve`]. The config lives in a snapshot
 //! that a reload swaps ([`Gateway::live`], `watch`); SIGTERM drains it (`shutdown`).
 
+pub mod admission;
 pub mod attempt;
 mod build;
 pub mod call;
@@ -12,6 +13,7 @@ mod observe;
 mod passthrough;
 pub mod reject;
 mod respond;
+pub mod serve;
 mod shutdown;
 pub mod signals;
 pub mod splice;
@@ -177,14 +179,16 @@ impl Gateway {
             tokio::spawn(async move { axum::serve(l, app).await })
         });
         let app = crate::surfaces::router(state);
+        let current = self.live.current();
+        let limits = serve::ConnLimits::new(&current.config.limits, current.obs.metrics.clone());
+        drop(current);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let stopped = async move {
             let _ = stopped.await;
         };
         let result = match self.tls {
             Some(acceptor) => {
-                let server =
-                    axum::serve(tls::TlsListener::new(self.listener, acceptor)?, app).with_graceful_shutdown(stopped);
+                let server = serve::serve(tls::TlsListener::new(self.listener, acceptor)?, app, limits, stopped);
                 shutdown::run(&self.live, server, stop, shutdown, hurry).await
             }
             None => {
@@ -196,7 +200,7 @@ impl Gateway {
                         tracing::debug!(error = %e, "could not set TCP_NODELAY");
                     }
                 });
-                let server = axum::serve(listener, app).with_graceful_shutdown(stopped);
+                let server = serve::serve(listener, app, limits, stopped);
                 shutdown::run(&self.live, server, stop, shutdown, hurry).await
             }
         };

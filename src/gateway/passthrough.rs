@@ -76,8 +76,17 @@ impl Stage for ObserveStage {
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
         let mut out = self.observer.finish().to_vec();
         guard.set_usage(&self.observer.usage);
+        if self.observer.overflowed() && self.observer.forwards_chunks() {
+            // The caller got the start of the oversized line: end it, so that the error
+            // event is read as an event of its own.
+            out.extend_from_slice(b"\n\n");
+        }
         out.extend_from_slice(&translate::encode_stream_error(self.dialect, err));
         Bytes::from(out)
+    }
+
+    fn overflowed(&self) -> bool {
+        self.observer.overflowed()
     }
 }
 
@@ -143,13 +152,16 @@ pub fn respond(
     let unframe = provider.preset.kind == ProviderKind::Bedrock && dialect == Dialect::Anthropic;
     let mut out = match c.answer {
         Answer::Stream { first, body } => {
-            let recorder = store.map(|s| (EventDecoder::new(dialect), Recorder::new(s)));
-            let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage), recorder };
-            let hold = Box::new(c.hold);
+            let max = c.limits.max_event;
+            let recorder = store.map(|s| (EventDecoder::new(dialect).max_event(max), Recorder::new(s)));
+            let observer = StreamObserver::new(dialect, strip_usage).max_event(max);
+            let stage = ObserveStage { dialect, observer, recorder };
+            // The deployment's in-flight count lasts as long as the stream.
+            guard.hold(Box::new(c.hold));
             let body = if unframe {
-                stream::body(Some(first), body, Unframed::new(stage), guard, provider, hold, c.drain)
+                stream::body(Some(first), body, Unframed::new(stage), guard, provider, c.drain, c.limits)
             } else {
-                stream::body(Some(first), body, stage, guard, provider, hold, c.drain)
+                stream::body(Some(first), body, stage, guard, provider, c.drain, c.limits)
             };
             let mut r = Response::new(body);
             respond::stream_headers(r.headers_mut(), dialect);
