@@ -100,7 +100,7 @@ pub fn respond(
     match c.answer {
         Answer::Stream { first, body } => {
             let stage = TranslateStage {
-                translator: StreamTranslator::new(c.target, caller, req),
+                translator: StreamTranslator::new(c.target, caller, req).redacting(provider.redact.clone()),
                 recorder: store.map(Recorder::new),
             };
             let mut r =

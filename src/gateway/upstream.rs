@@ -39,7 +39,8 @@ impl UpstreamError {
         }
     }
 
-    /// The caller-facing error: 503 when unreachable, 504 on timeout, 502 otherwise.
+    /// The caller-facing error: 503 when unreachable, 504 on timeout, 502 otherwise. Its text is
+    /// scrubbed of credential shapes (the transport's own words; no upstream body is in it).
     pub fn to_api(&self, provider: &str) -> ApiError {
         let kind = match self {
             UpstreamError::Connect(_) => ErrorKind::Unavailable,
@@ -48,7 +49,7 @@ impl UpstreamError {
             // amux's own AWS setup failed (no credentials): not the caller's fault.
             UpstreamError::Aws(_) => ErrorKind::Api,
         };
-        ApiError::new(kind, format!("provider {provider}: {self}"))
+        ApiError::new(kind, crate::redact::redact_shapes(&format!("provider {provider}: {self}")).into_owned())
     }
 }
 
@@ -149,7 +150,10 @@ pub async fn collect(provider: &Provider, body: Incoming) -> Result<Bytes, Upstr
 }
 
 /// Turns an upstream non-2xx answer into an [`ApiError`]: the body decoded in the upstream's
-/// dialect, Retry-After kept, 5xx reworded to name the provider (502/503/504).
+/// dialect, its text scrubbed of credentials (some servers echo the key they were sent),
+/// Retry-After kept, 5xx reworded to name the provider (502/503/504). A 401/403 is about the
+/// gateway's own credentials for the provider (the caller's never go upstream): a 502
+/// `provider_auth` naming the provider, never the caller's 401.
 pub fn upstream_error(
     provider: &Provider,
     dialect: Dialect,
@@ -166,6 +170,17 @@ pub fn upstream_error(
         }
         _ => translate::decode_error(dialect, status, body),
     };
+    provider.redact.scrub(&mut err);
+    if status == 401 || status == 403 {
+        return ApiError::new(
+            ErrorKind::ProviderAuth,
+            format!(
+                "provider {} rejected the gateway's credentials for it (upstream {status}): {}; \
+                 the gateway's configuration must be fixed, not the caller's key",
+                provider.name, err.message
+            ),
+        );
+    }
     // For 4xx the upstream's HTTP status is authoritative; the body's error type only refines it
     // (a 429 whose body says `api_error` is still a rate limit).
     if (400..500).contains(&status) && err.kind != ErrorKind::ContextOverflow {

@@ -17,6 +17,7 @@ use crate::config::{
 };
 use crate::ir::Dialect;
 use crate::policy::Caps;
+use crate::redact::Redactor;
 
 /// One upstream API, ready to call.
 #[derive(Debug)]
@@ -39,6 +40,32 @@ pub struct Provider {
     pub source: &'static str,
     /// AWS region and credentials for SigV4 (`bedrock` without an API key).
     pub aws: Option<Arc<AwsAuth>>,
+    /// Scrubs every configured provider credential out of upstream error text (shared by all
+    /// providers of a registry: [`Registry::build`] fills it in).
+    pub redact: Arc<Redactor>,
+}
+
+impl Provider {
+    /// The credentials this provider sends (or signs with): its key, credential-like headers,
+    /// static AWS keys.
+    pub fn credentials(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.api_key.iter().map(|k| k.expose().to_string()).collect();
+        for (name, value) in &self.headers {
+            let n = name.as_str();
+            let credential = ["auth", "key", "token", "secret", "password", "cookie"].iter().any(|w| n.contains(w));
+            if let (true, Ok(v)) = (credential, value.to_str()) {
+                out.push(v.to_string());
+                // `Bearer x`: the value alone too.
+                if let Some((_, rest)) = v.split_once(' ') {
+                    out.push(rest.trim().to_string());
+                }
+            }
+        }
+        if let Some(aws) = &self.aws {
+            out.extend(aws.static_secrets());
+        }
+        out
+    }
 }
 
 /// One upstream model serving an alias.
@@ -108,6 +135,8 @@ pub struct Registry {
     pub aliases: BTreeMap<String, Arc<Alias>>,
     /// The gateway's `translation` mode (aliases and requests may make it strict).
     pub translation: TranslationMode,
+    /// Every provider's credentials, to scrub from upstream error text.
+    pub redact: Arc<Redactor>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -165,6 +194,14 @@ impl Registry {
                 if let Some(p) = provider_from_env(preset, env) {
                     reg.providers.insert(preset.name.to_string(), Arc::new(p));
                 }
+            }
+        }
+        // One redactor with every provider's credentials, shared by all of them (the providers
+        // were just built: nothing else holds them yet).
+        reg.redact = Arc::new(Redactor::new(reg.providers.values().flat_map(|p| p.credentials())));
+        for p in reg.providers.values_mut() {
+            if let Some(p) = Arc::get_mut(p) {
+                p.redact = reg.redact.clone();
             }
         }
         for (i, m) in config.models.iter().enumerate() {
@@ -282,6 +319,7 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
         caps: preset.caps,
         source: "env",
         aws: None,
+        redact: Arc::default(),
     })
 }
 
@@ -383,6 +421,7 @@ fn provider_from_config(
         },
         source: "config",
         aws,
+        redact: Arc::default(),
     })
 }
 
