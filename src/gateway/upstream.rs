@@ -153,7 +153,8 @@ pub async fn collect(provider: &Provider, body: Incoming) -> Result<Bytes, Upstr
 /// dialect, its text scrubbed of credentials (some servers echo the key they were sent),
 /// Retry-After kept, 5xx reworded to name the provider (502/503/504). A 401/403 is about the
 /// gateway's own credentials for the provider (the caller's never go upstream): a 502
-/// `provider_auth` naming the provider, never the caller's 401.
+/// `provider_auth` naming the provider, never the caller's 401 (so is Gemini's 400
+/// `API_KEY_INVALID`).
 pub fn upstream_error(
     provider: &Provider,
     dialect: Dialect,
@@ -171,7 +172,11 @@ pub fn upstream_error(
         _ => translate::decode_error(dialect, status, body),
     };
     provider.redact.scrub(&mut err);
-    if status == 401 || status == 403 {
+    // Gemini refuses a bad API key with a 400 whose reason is API_KEY_INVALID.
+    let gemini_key = status == 400
+        && dialect == Dialect::Gemini
+        && body.windows(b"API_KEY_INVALID".len()).any(|w| w == b"API_KEY_INVALID");
+    if status == 401 || status == 403 || gemini_key {
         return ApiError::new(
             ErrorKind::ProviderAuth,
             format!(

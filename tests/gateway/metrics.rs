@@ -330,3 +330,17 @@ async fn exposition_passes_promtool_and_dashboard_and_rules_use_only_real_metric
     let (ok, out) = promtool(&["check", "rules", rules.to_str().unwrap()], None);
     assert!(ok, "promtool check rules:\n{out}");
 }
+
+#[tokio::test]
+async fn metrics_behind_a_key() {
+    let mock = Mock::start().await;
+    let key = "scrape-key-0123456789";
+    let gw = start_gateway(&mock_config(&mock, &format!("metrics: {{key: {key}}}\n"))).await;
+    assert_eq!(get(gw.addr, "/metrics", &[]).await.status, 401);
+    assert_eq!(get(gw.addr, "/metrics", &[("authorization", "Bearer wrong-key-0123456789")]).await.status, 403);
+    let bearer = format!("Bearer {key}");
+    let ok = get(gw.addr, "/metrics", &[("authorization", bearer.as_str())]).await;
+    assert_eq!(ok.status, 200);
+    assert!(ok.body.contains("amux_build_info"), "{}", ok.body);
+    assert_eq!(get(gw.addr, "/metrics", &[("x-api-key", key)]).await.status, 200);
+}
