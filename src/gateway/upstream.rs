@@ -53,6 +53,9 @@ impl UpstreamError {
     }
 }
 
+/// Longest upstream error message passed on (characters).
+const MAX_ERROR_MESSAGE: usize = 8192;
+
 /// Caller headers forwarded to an upstream of the same dialect. Auth headers never are.
 const FORWARD_ANTHROPIC: &[&str] = &["anthropic-version", "anthropic-beta"];
 
@@ -171,6 +174,11 @@ pub fn upstream_error(
         }
         _ => translate::decode_error(dialect, status, body),
     };
+    // An upstream may send a huge error message: callers and logs get its head.
+    if let Some((cut, _)) = err.message.char_indices().nth(MAX_ERROR_MESSAGE) {
+        err.message.truncate(cut);
+        err.message.push_str(" [truncated]");
+    }
     provider.redact.scrub(&mut err);
     // Gemini refuses a bad API key with a 400 whose reason is API_KEY_INVALID.
     let gemini_key = status == 400

@@ -24,7 +24,8 @@ pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
     let deployments: Vec<_> = state.registry.aliases.values().flat_map(|a| a.deployments.iter().cloned()).collect();
     let cooling: Vec<(&str, &str, bool)> =
         deployments.iter().map(|d| (d.provider.name.as_str(), d.model.as_str(), state.router.in_cooldown(d))).collect();
-    let text = state.obs.metrics.render(cooling.into_iter());
+    let redis_up = state.limiter.redis_connection().map(|r| r.is_up());
+    let text = state.obs.metrics.render(cooling.into_iter(), redis_up);
     let mut resp = Response::new(Body::from(text));
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

@@ -237,6 +237,7 @@ async fn redis_going_away_mid_run_costs_milliseconds_and_comes_back() {
         assert!(times.iter().all(|t| *t < std::time::Duration::from_millis(150)), "{mode}: {times:?}");
         times.sort();
         assert!(times[5] < std::time::Duration::from_millis(30), "{mode}: median {:?} ({times:?})", times[5]);
+        assert!(get(gw.addr, "/metrics", &[]).await.body.contains("amux_redis_up 0"), "{mode}");
         // Back (empty): within a few probe intervals the limit is enforced through Redis again
         // (fail-open alone would admit every call; two per minute are allowed).
         redis.restart().await;
@@ -250,6 +251,7 @@ async fn redis_going_away_mid_run_costs_milliseconds_and_comes_back() {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         assert!(refused, "{mode}: the limiter uses redis again once it is back");
+        assert!(get(gw.addr, "/metrics", &[]).await.body.contains("amux_redis_up 1"), "{mode}");
         let _ = mock.replies_left();
     }
 }
