@@ -90,8 +90,9 @@ impl Redactor {
         }
     }
 
-    /// Whether `text` holds none of the configured credentials (for tests and assertions).
-    pub fn is_clean(&self, text: &str) -> bool {
+    /// Whether `text` holds none of the configured credentials.
+    #[cfg(test)]
+    fn is_clean(&self, text: &str) -> bool {
         self.secrets.iter().all(|s| !text.contains(s.as_str()))
     }
 }
@@ -160,7 +161,7 @@ fn scrub_tokens(text: &str, secrets: &[String]) -> Option<String> {
     for (s, e) in tokens(text) {
         let tok = &text[s..e];
         let scheme = SCHEMES.iter().any(|w| tok.eq_ignore_ascii_case(w));
-        let hit = tok != MASK.trim_matches(['[', ']']) && (secretish(tok, secrets) || after_key_word(text, s, prev));
+        let hit = secretish(tok, secrets) || after_key_word(text, s, prev);
         if hit && !scheme {
             let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
             o.push_str(&text[copied..s]);

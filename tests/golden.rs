@@ -370,3 +370,18 @@ fn stream_fuzz_findings_stay_fixed() {
     }
     assert!(n >= 1);
 }
+
+/// Inputs the splice fuzz target found: refused, or spliced into JSON whose `model` is the new one.
+#[test]
+fn splice_fuzz_findings_stay_fixed() {
+    let cases = cases(&root().join("fuzz/splice"), "json");
+    assert!(!cases.is_empty());
+    for case in cases {
+        let body = std::fs::read(&case).unwrap();
+        if let Ok(top) = amux::gateway::splice::TopLevel::parse(&body) {
+            let out = top.rewrite(&[("model", "\"spliced\"")], &[]);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v["model"], "spliced", "{}", case.display());
+        }
+    }
+}
