@@ -152,6 +152,24 @@ pub struct ProviderConfig {
     /// credentials found otherwise.
     #[serde(default)]
     pub aws_role_arn: Option<String>,
+    /// For `vertex`: the Google Cloud project (default: `GOOGLE_CLOUD_PROJECT`, then
+    /// `ANTHROPIC_VERTEX_PROJECT_ID`, then `CLOUDSDK_CORE_PROJECT`).
+    #[serde(default)]
+    pub project: Option<String>,
+    /// For `vertex`: the location, a region (`us-east5`) or `global` (default:
+    /// `GOOGLE_CLOUD_LOCATION`, then `CLOUD_ML_REGION`, then `global`). The base URL defaults to
+    /// `https://{location}-aiplatform.googleapis.com` (`https://aiplatform.googleapis.com` for
+    /// `global`).
+    #[serde(default)]
+    pub location: Option<String>,
+    /// For `vertex`: a service-account key file (JSON) to take tokens from, instead of
+    /// Application Default Credentials.
+    #[serde(default)]
+    pub credentials_file: Option<String>,
+    /// Raw passthrough (`/passthrough/{provider}/{path}`): the path prefixes callers may reach
+    /// under the base URL (e.g. `["/v1/files", "/v1/batches"]`). Unset: any path; empty: none.
+    #[serde(default)]
+    pub passthrough_paths: Option<Vec<String>>,
 }
 
 /// Parameters a provider takes (unset: the preset's answer).
@@ -249,6 +267,11 @@ pub enum ProviderKind {
     Vllm,
     Lmstudio,
     Bedrock,
+    /// Google Vertex AI: Gemini, Claude by rawPredict, and its OpenAI-compatible endpoint.
+    Vertex,
+    Databricks,
+    Cloudflare,
+    Cohere,
 }
 
 /// A model name callers may send: one upstream model (`provider` + `model`) or several

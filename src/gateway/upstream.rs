@@ -26,6 +26,8 @@ pub enum UpstreamError {
     Transport(String),
     #[error(transparent)]
     Aws(#[from] crate::providers::aws::AwsError),
+    #[error(transparent)]
+    Gcp(#[from] crate::providers::gcp::GcpError),
 }
 
 impl UpstreamError {
@@ -36,6 +38,7 @@ impl UpstreamError {
             UpstreamError::Timeout(_) => "timeout",
             UpstreamError::Transport(_) => "transport",
             UpstreamError::Aws(e) => e.label(),
+            UpstreamError::Gcp(_) => "gcp_credentials",
         }
     }
 
@@ -46,7 +49,7 @@ impl UpstreamError {
             UpstreamError::Timeout(_) => ErrorKind::Timeout,
             UpstreamError::Transport(_) => ErrorKind::BadGateway,
             // amux's own AWS setup failed (no credentials): not the caller's fault.
-            UpstreamError::Aws(_) => ErrorKind::Api,
+            UpstreamError::Aws(_) | UpstreamError::Gcp(_) => ErrorKind::Api,
         };
         ApiError::new(kind, format!("provider {provider}: {self}"))
     }
@@ -87,6 +90,15 @@ pub async fn send(
         Dialect::Anthropic if provider.preset.kind == ProviderKind::Bedrock => {
             insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
         }
+        // Claude on Vertex: the version is in the body; betas Vertex takes go as the header.
+        Dialect::Anthropic if provider.vertex.is_some() => {
+            if caller == Dialect::Anthropic
+                && let Some(b) = crate::providers::vertex::betas(caller_headers)
+                && let Ok(v) = HeaderValue::from_str(&b)
+            {
+                headers.insert("anthropic-beta", v);
+            }
+        }
         Dialect::Anthropic => {
             if caller == Dialect::Anthropic {
                 for name in FORWARD_ANTHROPIC {
@@ -105,6 +117,11 @@ pub async fn send(
             insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
         }
         Dialect::Gemini => insert_secret(headers, "x-goog-api-key", key.map(str::to_string)),
+    }
+    // Vertex: a Google access token for the cloud-platform scope (boxed like the AWS future).
+    if let Some(gcp) = &provider.gcp {
+        let token = Box::pin(gcp.token()).await?;
+        insert_secret(headers, "authorization", Some(format!("Bearer {}", token.expose())));
     }
     for (k, v) in &provider.headers {
         headers.insert(k.clone(), v.clone());

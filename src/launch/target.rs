@@ -281,6 +281,10 @@ fn in_process_config(
         aws_secret_access_key: None,
         aws_session_token: None,
         aws_role_arn: None,
+        project: None,
+        location: None,
+        credentials_file: None,
+        passthrough_paths: None,
     });
     entry.params.extend(params);
     config.models.retain(|m| m.name != model);

@@ -5,10 +5,12 @@ pub mod aws;
 pub mod bedrock_invoke;
 pub mod client;
 mod endpoint;
+pub mod gcp;
 pub mod presets;
 mod registry;
 mod route;
 mod secret;
+pub mod vertex;
 
 pub use endpoint::{check_bedrock_model, check_path_model};
 pub use registry::{Alias, Deployment, Provider, Registry, expand_env};

@@ -19,6 +19,7 @@ mod gemini;
 mod health;
 mod messages;
 mod models;
+mod vertex;
 
 use std::sync::Arc;
 
@@ -64,6 +65,7 @@ pub fn router(state: LiveState) -> Router {
         .route("/v1beta/models/{*rest}", post(gemini::call).get(gemini::get_one))
         .route("/bedrock/model/{model_id}/{op}", post(bedrock::call))
         .route("/bedrock/inference-profiles", get(bedrock::inference_profiles))
+        .route("/vertex/{*rest}", post(vertex::call))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get_one))
         .route("/health/liveness", get(health::liveness))

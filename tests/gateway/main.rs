@@ -19,3 +19,4 @@ mod stack;
 mod surfaces;
 mod tls;
 mod translate;
+mod vertex_upstream;
