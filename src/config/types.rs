@@ -10,7 +10,7 @@ pub use super::lifecycle::LifecycleConfig;
 pub use super::observe::{
     AdminConfig, BudgetConfig, LongContextPrice, MetricsConfig, PriceConfig, TeamConfig, TracingConfig,
 };
-pub use super::team::{CacheBackend, CacheConfig, FailMode, KeyConfig, RedisConfig, RouterConfig};
+pub use super::team::{CacheBackend, CacheConfig, FailMode, KeyConfig, Permission, RedisConfig, RouterConfig};
 
 /// amux gateway configuration (YAML or JSON).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

@@ -24,7 +24,7 @@ mod vertex;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use http::header::{AUTHORIZATION, HeaderName};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -34,6 +34,15 @@ use crate::gateway::LiveState;
 
 /// Largest request body accepted (Anthropic's own limit for Messages is 32 MB).
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// `/passthrough/{provider}/{path...}`, any method: [`crate::gateway::raw`].
+async fn passthrough(
+    axum::extract::State(state): axum::extract::State<Arc<crate::gateway::AppState>>,
+    axum::extract::Path((provider, _path)): axum::extract::Path<(String, String)>,
+    req: axum::extract::Request,
+) -> http::Response<axum::body::Body> {
+    crate::gateway::raw::handle(state, provider, req).await
+}
 
 /// The router of the separate metrics port.
 pub fn metrics_router(state: LiveState) -> Router {
@@ -66,6 +75,7 @@ pub fn router(state: LiveState) -> Router {
         .route("/bedrock/model/{model_id}/{op}", post(bedrock::call))
         .route("/bedrock/inference-profiles", get(bedrock::inference_profiles))
         .route("/vertex/{*rest}", post(vertex::call))
+        .route("/passthrough/{provider}/{*path}", any(passthrough))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get_one))
         .route("/health/liveness", get(health::liveness))

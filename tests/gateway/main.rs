@@ -14,6 +14,7 @@ mod matrix_upstream;
 mod metrics;
 mod passthrough;
 mod policy;
+mod raw_passthrough;
 mod router;
 mod stack;
 mod surfaces;
