@@ -380,6 +380,18 @@ async fn metadata_server_tokens_and_counting() {
     assert!(s[1].path.ends_with("/publishers/google/models/gemini-2.5-flash:countTokens"), "{}", s[1].path);
     assert!(s[1].body.get("contents").is_some(), "{}", s[1].body);
 
+    // Raw passthrough to Vertex carries a token too (and never the caller's credentials).
+    g.reply(200, "application/json", r#"{"publisherModels":[]}"#);
+    let r = post(
+        addr,
+        "/passthrough/vx/v1/projects/proj-1/locations/us-east5/publishers/google/models/gemini-2.5-flash:countTokens",
+        &[("authorization", "Bearer caller-key")],
+        r#"{"contents":[]}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{} {:?}", r.body, g.refused.lock().unwrap());
+    assert_eq!(g.seen()[2].token, "ya29.mock-1");
+
     // Vertex's own errors come back in the caller's shape, the status kept.
     g.reply(
         429,
