@@ -166,6 +166,16 @@ pub struct ProviderConfig {
     /// Application Default Credentials.
     #[serde(default)]
     pub credentials_file: Option<String>,
+    /// For `azure` and `foundry`: the resource name; the base URL becomes
+    /// `https://{resource}.openai.azure.com` (`azure`) or `https://{resource}.services.ai.azure.com`
+    /// (`foundry`).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// For `azure`: the API version of the deployment paths (`2024-10-21`; default:
+    /// `OPENAI_API_VERSION`). Unset: the v1 API (`/openai/v1/...`, the deployment as `model`). For
+    /// `foundry`: the model-inference API version (default `2024-05-01-preview`).
+    #[serde(default)]
+    pub api_version: Option<String>,
     /// Raw passthrough (`/passthrough/{provider}/{path}`): the path prefixes callers may reach
     /// under the base URL (e.g. `["/v1/files", "/v1/batches"]`). Unset: any path; empty: none.
     #[serde(default)]
@@ -269,6 +279,10 @@ pub enum ProviderKind {
     Bedrock,
     /// Google Vertex AI: Gemini, Claude by rawPredict, and its OpenAI-compatible endpoint.
     Vertex,
+    /// Azure OpenAI: deployments, `api-key` or Microsoft Entra ID.
+    Azure,
+    /// Azure AI Foundry: chat models, and Claude by the Anthropic API.
+    Foundry,
     Databricks,
     Cloudflare,
     Cohere,

@@ -287,6 +287,9 @@ async fn send(
             ProviderKind::Gemini => {
                 headers.insert("x-goog-api-key", secret(k)?);
             }
+            ProviderKind::Azure | ProviderKind::Foundry => {
+                headers.insert("api-key", secret(k)?);
+            }
             _ => {
                 headers.insert(header::AUTHORIZATION, secret(&format!("Bearer {k}"))?);
             }
@@ -296,6 +299,10 @@ async fn send(
         let token = Box::pin(gcp.token())
             .await
             .map_err(|e| ApiError::new(ErrorKind::Api, format!("provider {}: {e}", p.name)))?;
+        headers.insert(header::AUTHORIZATION, secret(&format!("Bearer {}", token.expose()))?);
+    }
+    if let Some(azure) = &p.azure {
+        let token = Box::pin(azure.token()).await.map_err(|e| ApiError::new(ErrorKind::Api, format!("provider {}: {e}", p.name)))?;
         headers.insert(header::AUTHORIZATION, secret(&format!("Bearer {}", token.expose()))?);
     }
     for (k, v) in &p.headers {

@@ -28,6 +28,8 @@ pub enum UpstreamError {
     Aws(#[from] crate::providers::aws::AwsError),
     #[error(transparent)]
     Gcp(#[from] crate::providers::gcp::GcpError),
+    #[error(transparent)]
+    Azure(#[from] crate::providers::azure::AzureError),
 }
 
 impl UpstreamError {
@@ -39,6 +41,7 @@ impl UpstreamError {
             UpstreamError::Transport(_) => "transport",
             UpstreamError::Aws(e) => e.label(),
             UpstreamError::Gcp(_) => "gcp_credentials",
+            UpstreamError::Azure(_) => "azure_credentials",
         }
     }
 
@@ -49,7 +52,7 @@ impl UpstreamError {
             UpstreamError::Timeout(_) => ErrorKind::Timeout,
             UpstreamError::Transport(_) => ErrorKind::BadGateway,
             // amux's own AWS setup failed (no credentials): not the caller's fault.
-            UpstreamError::Aws(_) | UpstreamError::Gcp(_) => ErrorKind::Api,
+            UpstreamError::Aws(_) | UpstreamError::Gcp(_) | UpstreamError::Azure(_) => ErrorKind::Api,
         };
         ApiError::new(kind, format!("provider {provider}: {self}"))
     }
@@ -112,6 +115,12 @@ pub async fn send(
             }
             insert_secret(headers, "x-api-key", key.map(str::to_string));
         }
+        // Azure OpenAI and Foundry's model inference take their key as `api-key`.
+        Dialect::OpenAiChat | Dialect::OpenAiResponses
+            if matches!(provider.preset.kind, ProviderKind::Azure | ProviderKind::Foundry) =>
+        {
+            insert_secret(headers, "api-key", key.map(str::to_string));
+        }
         // A Bedrock API key is a bearer token (what `AWS_BEARER_TOKEN_BEDROCK` holds).
         Dialect::OpenAiChat | Dialect::OpenAiResponses | Dialect::BedrockConverse => {
             insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
@@ -121,6 +130,11 @@ pub async fn send(
     // Vertex: a Google access token for the cloud-platform scope (boxed like the AWS future).
     if let Some(gcp) = &provider.gcp {
         let token = Box::pin(gcp.token()).await?;
+        insert_secret(headers, "authorization", Some(format!("Bearer {}", token.expose())));
+    }
+    // Azure and Foundry without a key: a Microsoft Entra ID token.
+    if let Some(azure) = &provider.azure {
+        let token = Box::pin(azure.token()).await?;
         insert_secret(headers, "authorization", Some(format!("Bearer {}", token.expose())));
     }
     for (k, v) in &provider.headers {

@@ -78,6 +78,33 @@ pub fn provider_params(args: &[String]) -> Result<Map<String, Value>, LaunchErro
     Ok(m)
 }
 
+/// Checks, before the harness starts, that a cloud provider can be called: a Google token can be
+/// had (`vertex`), an Entra token can be had (keyless `azure` / `foundry`), and the model names
+/// a deployment or model the provider takes.
+pub async fn cloud_preflight(p: &Provider, model: &str) -> Result<(), LaunchError> {
+    let fail = |detail: String| LaunchError::CloudCredentials { provider: p.name.clone(), detail };
+    if let Some(g) = &p.gcp {
+        g.token().await.map_err(|e| {
+            fail(format!(
+                "{e} (run `gcloud auth application-default login`, set GOOGLE_APPLICATION_CREDENTIALS to a \
+                 service-account key, or configure credentials_file)"
+            ))
+        })?;
+    }
+    if let Some(a) = &p.azure {
+        a.token().await.map_err(|e| {
+            fail(format!("{e} (set an api_key, AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, or run `az login`)"))
+        })?;
+    }
+    if matches!(p.preset.kind, ProviderKind::Azure | ProviderKind::Foundry) && model.trim().is_empty() {
+        return Err(fail("--model must name a deployment".into()));
+    }
+    if p.preset.kind == ProviderKind::Azure && p.api_version.is_none() {
+        tracing::debug!(provider = %p.name, "no api_version: the v1 API");
+    }
+    Ok(())
+}
+
 /// The base URL a client of `dialect` takes for a gateway at `url`.
 pub fn gateway_base(url: &str, dialect: Dialect) -> String {
     let u = url.trim().trim_end_matches('/');
@@ -177,8 +204,11 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
             Err(e) => return Err(LaunchError::ModelNotRoutable { model: model.clone(), detail: e.message }),
         },
     };
-    // A `bedrock` provider without an API key signs with AWS credentials found at call time.
-    if provider.api_key.is_none() && provider.aws.is_none() && !provider.preset.keyless {
+    // A `bedrock` provider without an API key signs with AWS credentials found at call time;
+    // `vertex` takes Google tokens, keyless `azure` / `foundry` Entra tokens (checked by
+    // `cloud_preflight` before the harness starts).
+    let cloud_auth = provider.aws.is_some() || provider.gcp.is_some() || provider.azure.is_some();
+    if provider.api_key.is_none() && !cloud_auth && !provider.preset.keyless {
         return Err(LaunchError::MissingCredentials {
             provider: provider.name.clone(),
             vars: provider.preset.key_vars.join(" or "),
@@ -190,6 +220,10 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
         Some("--with-gateway".to_string())
     } else if !params.is_empty() {
         Some("--provider-arg needs a gateway to apply it".to_string())
+    } else if matches!(provider.preset.kind, ProviderKind::Vertex | ProviderKind::Azure | ProviderKind::Foundry) {
+        // Their paths, api-versions and tokens are amux's to handle: harnesses' own cloud modes
+        // (Claude Code's Vertex and Foundry modes, Codex's Azure provider) point at amux instead.
+        Some(format!("{} ({}) is reached through amux, which holds its credentials", provider.name, provider.preset.name))
     } else if common.is_none() {
         Some(format!(
             "{} speaks {}, {} speaks {}",
@@ -285,6 +319,8 @@ fn in_process_config(
         location: None,
         credentials_file: None,
         passthrough_paths: None,
+        resource: None,
+        api_version: None,
     });
     entry.params.extend(params);
     config.models.retain(|m| m.name != model);

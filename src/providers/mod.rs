@@ -2,6 +2,7 @@
 //! name routes to one of them, and the shared HTTP client.
 
 pub mod aws;
+pub mod azure;
 pub mod bedrock_invoke;
 pub mod client;
 mod endpoint;

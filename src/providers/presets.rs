@@ -157,6 +157,30 @@ pub const PRESETS: &[Preset] = &[
         keyless: false,
         caps: Caps::of(Dialect::Gemini),
     },
+    // Azure OpenAI: AZURE_OPENAI_ENDPOINT (`https://{resource}.openai.azure.com`) and its key; the
+    // API version from OPENAI_API_VERSION, else the v1 API.
+    Preset {
+        name: "azure",
+        kind: ProviderKind::Azure,
+        dialects: &[Dialect::OpenAiChat, Dialect::OpenAiResponses],
+        base_url: "",
+        key_vars: &["AZURE_OPENAI_API_KEY"],
+        base_url_var: Some("AZURE_OPENAI_ENDPOINT"),
+        keyless: false,
+        caps: Caps::of(Dialect::OpenAiResponses),
+    },
+    // Azure AI Foundry: the resource Claude Code's Foundry mode names (ANTHROPIC_FOUNDRY_RESOURCE,
+    // or a URL), chat models by model inference and Claude by the Anthropic API.
+    Preset {
+        name: "foundry",
+        kind: ProviderKind::Foundry,
+        dialects: &[Dialect::OpenAiChat, Dialect::Anthropic],
+        base_url: "",
+        key_vars: &["AZURE_FOUNDRY_API_KEY", "ANTHROPIC_FOUNDRY_API_KEY"],
+        base_url_var: Some("ANTHROPIC_FOUNDRY_RESOURCE"),
+        keyless: false,
+        caps: STRICT,
+    },
     // Databricks Model Serving: `{DATABRICKS_HOST}/serving-endpoints` (OpenAI Chat).
     Preset {
         name: "databricks",
@@ -214,6 +238,8 @@ pub fn base_url_from_env(preset: &Preset, value: &str) -> String {
             let url = if v.contains("://") { v.to_string() } else { format!("https://{v}") };
             return format!("{url}/serving-endpoints");
         }
+        // A Foundry resource name, or its URL.
+        ProviderKind::Foundry if !v.contains("://") => return format!("https://{v}.services.ai.azure.com"),
         // CLOUDFLARE_ACCOUNT_ID is the account the Workers AI endpoint belongs to.
         ProviderKind::Cloudflare => return format!("https://api.cloudflare.com/client/v4/accounts/{v}/ai/v1"),
         _ => return v.to_string(),

@@ -9,6 +9,7 @@ use http::{HeaderName, HeaderValue, Uri};
 use serde_json::{Map, Value};
 
 use super::aws::{AwsAuth, StaticKeys};
+use super::azure::AzureAuth;
 use super::gcp::{self, GcpAuth};
 use super::presets::{self, Preset};
 use super::secret::Secret;
@@ -47,6 +48,10 @@ pub struct Provider {
     pub vertex: Option<Site>,
     /// Path prefixes raw passthrough may reach (`None`: any).
     pub passthrough_paths: Option<Vec<String>>,
+    /// Microsoft Entra ID tokens (`azure` / `foundry` without an API key).
+    pub azure: Option<Arc<AzureAuth>>,
+    /// The API version (`azure` deployment paths, `foundry` model inference).
+    pub api_version: Option<String>,
 }
 
 /// One upstream model serving an alias.
@@ -299,6 +304,8 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
         gcp: None,
         vertex: None,
         passthrough_paths: None,
+        azure: None,
+        api_version: (preset.kind == ProviderKind::Azure).then(|| env("OPENAI_API_VERSION")).flatten().filter(|v| !v.is_empty()),
     })
 }
 
@@ -324,10 +331,51 @@ fn provider_from_config(
             (None, None)
         }
     };
-    let cloud_base = bedrock_base.or_else(|| site.as_ref().map(Site::default_base));
+    let azure_kind = matches!(pc.kind, ProviderKind::Azure | ProviderKind::Foundry);
+    for (f, set) in [("resource", pc.resource.is_some()), ("api_version", pc.api_version.is_some())] {
+        if set && !azure_kind {
+            errors.push(err(format!("{path}.{f}"), "only applies to kind: azure or foundry"));
+        }
+    }
+    let resource_base = match &pc.resource {
+        Some(r) if azure_kind => match expand_env(r, env) {
+            Ok(r) if vertex::check_segment("resource", &r).is_ok() => Some(if pc.kind == ProviderKind::Azure {
+                format!("https://{r}.openai.azure.com")
+            } else {
+                format!("https://{r}.services.ai.azure.com")
+            }),
+            Ok(r) => {
+                errors.push(err(format!("{path}.resource"), format!("\"{r}\" is not a resource name")));
+                None
+            }
+            Err(e) => {
+                errors.push(err(format!("{path}.resource"), e));
+                None
+            }
+        },
+        _ => None,
+    };
+    let api_version = match &pc.api_version {
+        Some(v) => expand_env(v, env).map_err(|e| errors.push(err(format!("{path}.api_version"), e))).ok(),
+        None if pc.kind == ProviderKind::Azure => env("OPENAI_API_VERSION").filter(|v| !v.is_empty()),
+        None => None,
+    };
+    if let Some(v) = &api_version
+        && !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        errors.push(err(format!("{path}.api_version"), format!("\"{v}\" is not an API version")));
+    }
+    let cloud_base = bedrock_base.or_else(|| site.as_ref().map(Site::default_base)).or(resource_base);
     let base = match &pc.base_url {
         Some(b) => expand_env(b, env).map_err(|e| errors.push(err(format!("{path}.base_url"), e))).ok(),
         None if cloud_base.is_some() => cloud_base,
+        None if azure_kind => match preset.base_url_var.and_then(|v| env(v).filter(|s| !s.is_empty())) {
+            Some(v) => Some(presets::base_url_from_env(preset, &v)),
+            None => {
+                errors.push(err(format!("{path}.base_url"), "set base_url or resource (or the preset's variable)"));
+                None
+            }
+        },
         None => Some(
             preset
                 .base_url_var
@@ -388,6 +436,8 @@ fn provider_from_config(
     let Some(base_url) = base else {
         return Err(vec![err(format!("{path}.base_url"), "invalid")]);
     };
+    // Without a key, Azure and Foundry take Entra ID tokens.
+    let entra = (azure_kind && api_key.is_none()).then(|| Arc::new(AzureAuth::default()));
     Ok(Provider {
         name: name.to_string(),
         preset,
@@ -411,6 +461,8 @@ fn provider_from_config(
         gcp,
         vertex: site,
         passthrough_paths: pc.passthrough_paths.clone(),
+        azure: entra,
+        api_version,
     })
 }
 
@@ -533,6 +585,8 @@ fn cloud_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>)
         gcp,
         vertex: site,
         passthrough_paths: None,
+        azure: None,
+        api_version: None,
     })
 }
 

@@ -14,6 +14,7 @@
 //! `metrics.enabled` is false) and `GET /admin/spend`.
 
 mod admin;
+mod azure;
 mod bedrock;
 mod gemini;
 mod health;
@@ -76,6 +77,13 @@ pub fn router(state: LiveState) -> Router {
         .route("/bedrock/inference-profiles", get(bedrock::inference_profiles))
         .route("/vertex/{*rest}", post(vertex::call))
         .route("/passthrough/{provider}/{*path}", any(passthrough))
+        .route("/openai/deployments/{deployment}/{*op}", post(azure::deployment))
+        .route("/openai/responses", post(messages::responses))
+        .route("/openai/v1/chat/completions", post(messages::openai_chat))
+        .route("/openai/v1/responses", post(messages::responses))
+        .route("/models/chat/completions", post(messages::openai_chat))
+        .route("/anthropic/v1/messages", post(messages::anthropic))
+        .route("/anthropic/v1/messages/count_tokens", post(messages::anthropic_count))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get_one))
         .route("/health/liveness", get(health::liveness))

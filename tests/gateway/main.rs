@@ -6,6 +6,7 @@ mod support;
 mod bedrock;
 mod bedrock_chain;
 mod bedrock_upstream;
+mod azure_upstream;
 mod budget;
 mod cache;
 mod errors;
