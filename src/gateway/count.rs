@@ -83,13 +83,22 @@ fn upstream_request(
     let model_json = Value::String(model.to_string()).to_string();
     let same = |d: Dialect| caller == d && top.raw("model").is_some();
     let (dialect, url, body) = match provider.preset.kind {
-        ProviderKind::Anthropic => {
+        // Anthropic, and Claude in Foundry (its Anthropic API under /anthropic).
+        ProviderKind::Anthropic | ProviderKind::Foundry
+            if provider.preset.kind == ProviderKind::Anthropic
+                || crate::providers::azure::foundry_dialect(model) == Dialect::Anthropic =>
+        {
             let body = if same(Dialect::Anthropic) {
                 top.rewrite(&[("model", &model_json)], &[])
             } else {
                 translate::encode_request(Dialect::Anthropic, req, model)?
             };
-            (Dialect::Anthropic, format!("{base}/v1/messages/count_tokens"), keep_fields(&body, ANTHROPIC_FIELDS)?)
+            let prefix = if provider.preset.kind == ProviderKind::Foundry { "/anthropic" } else { "" };
+            (
+                Dialect::Anthropic,
+                format!("{base}{prefix}/v1/messages/count_tokens"),
+                keep_fields(&body, ANTHROPIC_FIELDS)?,
+            )
         }
         ProviderKind::Openai if has_responses_counter(provider) => {
             let body = if same(Dialect::OpenAiResponses) {

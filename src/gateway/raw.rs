@@ -120,6 +120,20 @@ pub fn join(base: &str, path: &str, query: Option<&str>) -> Result<Uri, String> 
     Ok(uri)
 }
 
+/// A bounded label for a path (metrics, logs): word segments and versions kept, ids and model
+/// names as `*`, at most four segments (`/v1/files/file-abc/content` -> `/v1/files/*/content`).
+pub fn route_label(path: &str) -> String {
+    let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
+    let version = |s: &str| {
+        s.strip_prefix('v').is_some_and(|r| {
+            r.starts_with(|c: char| c.is_ascii_digit()) && r.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+    };
+    let segs: Vec<&str> =
+        path.split('/').skip(1).take(4).map(|s| if word(s) || version(s) { s } else { "*" }).collect();
+    format!("/{}", segs.join("/"))
+}
+
 /// The dialect whose usage an upstream path's answer carries, when amux knows the path.
 pub fn dialect_of_path(path: &str) -> Option<Dialect> {
     let last = path.rsplit('/').next().unwrap_or("");
@@ -202,7 +216,7 @@ pub async fn handle(state: Arc<AppState>, provider: String, req: Request) -> Res
     rec.raw = true;
     let mut guard = CallGuard::new(state.sinks.clone(), rec, started);
     reconcile_on_end(&mut guard, &state.limiter, charge);
-    guard.route(&p.name, path, true);
+    guard.route(&p.name, &route_label(path), true);
     let (parts, body) = req.into_parts();
     let sent = send(&p, parts.method, url, &parts.headers, body).await;
     let resp = match sent {
@@ -302,7 +316,9 @@ async fn send(
         headers.insert(header::AUTHORIZATION, secret(&format!("Bearer {}", token.expose()))?);
     }
     if let Some(azure) = &p.azure {
-        let token = Box::pin(azure.token()).await.map_err(|e| ApiError::new(ErrorKind::Api, format!("provider {}: {e}", p.name)))?;
+        let token = Box::pin(azure.token())
+            .await
+            .map_err(|e| ApiError::new(ErrorKind::Api, format!("provider {}: {e}", p.name)))?;
         headers.insert(header::AUTHORIZATION, secret(&format!("Bearer {}", token.expose()))?);
     }
     for (k, v) in &p.headers {
@@ -527,6 +543,14 @@ mod tests {
         assert!(join("https://api.x.com/v1", "@evil.com/x", None).is_err());
         assert!(join("https://api.x.com/v1", ".evil.com/x", None).is_err());
         assert!(join("https://api.x.com/v1", ":8443/x", None).is_err());
+    }
+
+    #[test]
+    fn route_labels_are_bounded() {
+        assert_eq!(route_label("/v1/messages"), "/v1/messages");
+        assert_eq!(route_label("/v1/files/file-abc123/content"), "/v1/files/*/content");
+        assert_eq!(route_label("/v1beta/models/gemini-2.5-flash:countTokens"), "/v1beta/models/*");
+        assert_eq!(route_label("/a/b/c/d/e/f"), "/a/b/c/d");
     }
 
     #[test]

@@ -93,7 +93,9 @@ pub async fn cloud_preflight(p: &Provider, model: &str) -> Result<(), LaunchErro
     }
     if let Some(a) = &p.azure {
         a.token().await.map_err(|e| {
-            fail(format!("{e} (set an api_key, AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, or run `az login`)"))
+            fail(format!(
+                "{e} (set an api_key, AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, or run `az login`)"
+            ))
         })?;
     }
     if matches!(p.preset.kind, ProviderKind::Azure | ProviderKind::Foundry) && model.trim().is_empty() {
@@ -223,7 +225,10 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
     } else if matches!(provider.preset.kind, ProviderKind::Vertex | ProviderKind::Azure | ProviderKind::Foundry) {
         // Their paths, api-versions and tokens are amux's to handle: harnesses' own cloud modes
         // (Claude Code's Vertex and Foundry modes, Codex's Azure provider) point at amux instead.
-        Some(format!("{} ({}) is reached through amux, which holds its credentials", provider.name, provider.preset.name))
+        Some(format!(
+            "{} ({}) is reached through amux, which holds its credentials",
+            provider.name, provider.preset.name
+        ))
     } else if common.is_none() {
         Some(format!(
             "{} speaks {}, {} speaks {}",

@@ -124,7 +124,9 @@ impl AzureAuth {
 /// The first credential the environment configures.
 #[cfg(feature = "azure")]
 fn chain() -> Result<std::sync::Arc<dyn azure_core::credentials::TokenCredential>, AzureError> {
-    use azure_identity::{AzureCliCredential, ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential};
+    use azure_identity::{
+        AzureCliCredential, ClientSecretCredential, ManagedIdentityCredential, WorkloadIdentityCredential,
+    };
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let err = |e: azure_core::Error| AzureError(super::client::error_chain(&e));
     if let (Some(tenant), Some(client), Some(secret)) =
@@ -135,7 +137,10 @@ fn chain() -> Result<std::sync::Arc<dyn azure_core::credentials::TokenCredential
     if var("AZURE_FEDERATED_TOKEN_FILE").is_some() {
         return Ok(WorkloadIdentityCredential::new(None).map_err(err)?);
     }
-    if var("IDENTITY_ENDPOINT").is_some() || var("MSI_ENDPOINT").is_some() || var("AZURE_USE_MANAGED_IDENTITY").is_some() {
+    if var("IDENTITY_ENDPOINT").is_some()
+        || var("MSI_ENDPOINT").is_some()
+        || var("AZURE_USE_MANAGED_IDENTITY").is_some()
+    {
         return Ok(ManagedIdentityCredential::new(None).map_err(err)?);
     }
     Ok(AzureCliCredential::new(None).map_err(err)?)
@@ -152,7 +157,10 @@ mod tests {
             azure_url(b, Some("2024-10-21"), Dialect::OpenAiChat, "gpt-4o-prod").unwrap(),
             "https://r.openai.azure.com/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
         );
-        assert_eq!(azure_url(b, None, Dialect::OpenAiResponses, "x").unwrap(), "https://r.openai.azure.com/openai/v1/responses");
+        assert_eq!(
+            azure_url(b, None, Dialect::OpenAiResponses, "x").unwrap(),
+            "https://r.openai.azure.com/openai/v1/responses"
+        );
         assert!(azure_url(b, Some("v"), Dialect::OpenAiChat, "../x").is_err());
         let f = "https://r.services.ai.azure.com";
         assert_eq!(foundry_url(f, None, Dialect::Anthropic), "https://r.services.ai.azure.com/anthropic/v1/messages");

@@ -305,7 +305,10 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
         vertex: None,
         passthrough_paths: None,
         azure: None,
-        api_version: (preset.kind == ProviderKind::Azure).then(|| env("OPENAI_API_VERSION")).flatten().filter(|v| !v.is_empty()),
+        api_version: (preset.kind == ProviderKind::Azure)
+            .then(|| env("OPENAI_API_VERSION"))
+            .flatten()
+            .filter(|v| !v.is_empty()),
     })
 }
 

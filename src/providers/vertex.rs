@@ -167,7 +167,7 @@ mod tests {
         let body = br#"{"model":"claude-x","stream":true,"messages":[{"role":"user","content":[{"type":"thinking","thinking":"t","signature":"EqQB\u00e9=="}]}],"x_new" : 1}"#;
         assert_eq!(
             String::from_utf8(anthropic_body(body, false).unwrap()).unwrap(),
-            r#"{"anthropic_version":"vertex-2023-10-16","stream":true,"messages":[{"role":"user","content":[{"type":"thinking","thinking":"t","signature":"EqQB\u00e9=="}]}],"x_new" : 1}"#
+            r#"{"anthropic_version":"vertex-2023-10-16","stream":true,"messages":[{"role":"user","content":[{"type":"thinking","thinking":"t","signature":"EqQB\u00e9=="}]}],"x_new":1}"#
         );
         let mut h = http::HeaderMap::new();
         h.insert("anthropic-beta", "claude-code-20250219, interleaved-thinking-2025-05-14".parse().unwrap());

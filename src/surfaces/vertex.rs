@@ -237,7 +237,7 @@ mod tests {
         let body = br#"{"anthropic_version":"vertex-2023-10-16","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}], "x" : 1}"#;
         assert_eq!(
             String::from_utf8(to_messages(body, Some("claude-x"), Some(true)).unwrap()).unwrap(),
-            r#"{"max_tokens":5,"messages":[{"role":"user","content":"hi"}],"x" : 1,"model":"claude-x","stream":true}"#
+            r#"{"max_tokens":5,"messages":[{"role":"user","content":"hi"}],"x":1,"model":"claude-x","stream":true}"#
         );
         let count = br#"{"anthropic_version":"vertex-2023-10-16","model":"claude-x","messages":[]}"#;
         assert_eq!(

@@ -67,7 +67,10 @@ impl AzureMock {
             t.insert(token.clone());
             let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
             let body = json!({"access_token": token, "expires_on": exp.to_string(), "resource": "https://cognitiveservices.azure.com", "token_type": "Bearer"});
-            return Response::builder().header("content-type", "application/json").body(Body::from(body.to_string())).unwrap();
+            return Response::builder()
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
         }
         let bearer = h("authorization").and_then(|a| a.strip_prefix("Bearer ").map(str::to_string));
         let key_ok = h("api-key").as_deref() == Some(KEY) || h("x-api-key").as_deref() == Some(KEY);
@@ -124,13 +127,25 @@ async fn keys_and_paths() {
     assert_eq!(m.last().path, "/openai/v1/chat/completions");
     assert_eq!(m.last().body["model"], "gpt-4o-prod");
     // Foundry: Claude by the Anthropic API (x-api-key), bytes spliced; other models by inference.
-    let r = post(gw.addr, "/v1/messages", &[], r#"{"model":"claude-fd","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"x_new":1}"#).await;
+    let r = post(
+        gw.addr,
+        "/v1/messages",
+        &[],
+        r#"{"model":"claude-fd","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"x_new":1}"#,
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let s = m.last();
     assert_eq!(s.path, "/anthropic/v1/messages");
     assert_eq!(s.headers["x-api-key"], KEY);
     assert_eq!((s.body["model"].as_str(), s.body["x_new"].as_i64()), (Some("claude-sonnet-4-5"), Some(1)));
-    let r = post(gw.addr, "/v1/messages", &[], r#"{"model":"llama-fd","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#).await;
+    let r = post(
+        gw.addr,
+        "/v1/messages",
+        &[],
+        r#"{"model":"llama-fd","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}"#,
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["content"][0]["text"], "from azure");
     let s = m.last();

@@ -3,10 +3,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod azure_upstream;
 mod bedrock;
 mod bedrock_chain;
 mod bedrock_upstream;
-mod azure_upstream;
 mod budget;
 mod cache;
 mod errors;
