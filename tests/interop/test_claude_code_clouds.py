@@ -1,8 +1,12 @@
-"""Real Claude Code in Vertex mode pointed at amux's Vertex surface: `CLAUDE_CODE_USE_VERTEX=1`,
-`ANTHROPIC_VERTEX_BASE_URL=<amux>/vertex/v1`, `ANTHROPIC_VERTEX_PROJECT_ID`, `CLOUD_ML_REGION`
-and `CLAUDE_CODE_SKIP_VERTEX_AUTH=1` (an open gateway), headless (`claude -p`), to an upstream of
-another dialect (the OpenAI Chat mock behind `gpt-mock`): plain, and a tool round trip (the mock
-asks for the Read tool; the file's content comes back under the same call id).
+"""Real Claude Code in its cloud modes pointed at amux, headless (`claude -p`), to an upstream of
+another dialect (the OpenAI Chat mock): plain, and a tool round trip (the mock asks for the Read
+tool; the file's content comes back under the same call id).
+
+- Vertex mode: `CLAUDE_CODE_USE_VERTEX=1`, `ANTHROPIC_VERTEX_BASE_URL=<amux>/vertex/v1`,
+  `ANTHROPIC_VERTEX_PROJECT_ID`, `CLOUD_ML_REGION`, `CLAUDE_CODE_SKIP_VERTEX_AUTH=1` (an open
+  gateway): streamRawPredict on amux's Vertex surface.
+- Foundry mode: `CLAUDE_CODE_USE_FOUNDRY=1`, `ANTHROPIC_FOUNDRY_BASE_URL=<amux>/anthropic`,
+  `ANTHROPIC_FOUNDRY_API_KEY=<amux key>`: Messages on amux's Foundry path.
 
 The model is named as Vertex names Claude (`claude-sonnet-4-5@20250929`): amux reads `@` as `-`
 and routes the Claude API name, which this gateway serves by an alias to the Chat mock.
@@ -64,7 +68,12 @@ def vertex_gateway(mock_server: mu.MockServer) -> Iterator[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_claude(gateway: str, prompt: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+FOUNDRY = {"CLAUDE_CODE_USE_FOUNDRY": "1", "ANTHROPIC_FOUNDRY_API_KEY": "amux-foundry-key"}
+
+
+def run_claude(
+    gateway: str, prompt: str, *args: str, cwd: Path | None = None, foundry: bool = False
+) -> subprocess.CompletedProcess:
     binary = claude_bin()
     if binary is None:
         pytest.skip("Claude Code is not installed (scripts/test.sh installs it)")
@@ -88,6 +97,11 @@ def run_claude(gateway: str, prompt: str, *args: str, cwd: Path | None = None) -
             "API_TIMEOUT_MS": str((TIMEOUT_S - 20) * 1000),
         }
     )
+    if foundry:
+        for k in ("CLAUDE_CODE_USE_VERTEX", "ANTHROPIC_VERTEX_BASE_URL", "CLAUDE_CODE_SKIP_VERTEX_AUTH"):
+            env.pop(k)
+        env.update(FOUNDRY, ANTHROPIC_FOUNDRY_BASE_URL=gateway + "/anthropic")
+        env["ANTHROPIC_MODEL"] = env["ANTHROPIC_SMALL_FAST_MODEL"] = "claude-sonnet-4-5-20250929"
     try:
         return subprocess.run(
             [str(binary), "-p", prompt, *args],
@@ -128,3 +142,19 @@ def test_claude_code_vertex_mode_tool_round_trip(vertex_gateway, mock, tmp_path)
     call_ids = [c["id"] for m in final if m["role"] == "assistant" for c in m.get("tool_calls") or []]
     result_ids = [m["tool_call_id"] for m in final if m["role"] == "tool"]
     assert call_ids and result_ids == call_ids
+
+
+def test_claude_code_foundry_mode_to_chat(vertex_gateway, mock):
+    r = run_claude(vertex_gateway, "Say hello", foundry=True)
+    assert r.returncode == 0, r.stderr[-2000:] + r.stdout[-2000:]
+    assert mm.OPENAI_TEXT in r.stdout
+    assert chat_calls(mock)
+
+
+def test_claude_code_foundry_mode_tool_round_trip(vertex_gateway, mock, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("foundry-marker-9090\n")
+    prompt = f'Please call the Read tool with {{"file_path": "{notes}"}}'
+    r = run_claude(vertex_gateway, prompt, "--allowedTools", "Read", cwd=tmp_path, foundry=True)
+    assert r.returncode == 0, r.stderr[-2000:] + r.stdout[-2000:]
+    assert "foundry-marker-9090" in r.stdout, r.stdout
