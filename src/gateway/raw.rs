@@ -216,12 +216,16 @@ pub async fn handle(state: Arc<AppState>, provider: String, req: Request) -> Res
     rec.raw = true;
     let mut guard = CallGuard::new(state.sinks.clone(), rec, started);
     reconcile_on_end(&mut guard, &state.limiter, charge);
-    guard.route(&p.name, &route_label(path), true);
+    let label = route_label(path);
+    guard.route(&p.name, &label, true);
     let (parts, body) = req.into_parts();
-    let sent = send(&p, parts.method, url, &parts.headers, body).await;
+    // A trace span like a model call's upstream attempt (the model is the route).
+    let span = crate::telemetry::trace::upstream_span(&p.name, p.preset.name, &label, url.host());
+    let sent = tracing::Instrument::instrument(send(&p, parts.method, url, &parts.headers, body), span.clone()).await;
     let resp = match sent {
         Ok(r) => r,
         Err(e) => {
+            crate::telemetry::trace::upstream_status(&span, None, Some(e.kind.label()));
             guard.set_error(e.status, e.kind.label());
             guard.mark_complete();
             return refuse(&e);
@@ -229,6 +233,7 @@ pub async fn handle(state: Arc<AppState>, provider: String, req: Request) -> Res
     };
     guard.add_upstream_time(started.elapsed());
     let status = resp.status();
+    crate::telemetry::trace::upstream_status(&span, Some(status.as_u16()), None);
     if !status.is_success() {
         guard.set_error(status.as_u16(), ErrorKind::from_status(status.as_u16()).label());
     }
@@ -245,7 +250,16 @@ pub async fn handle(state: Arc<AppState>, provider: String, req: Request) -> Res
         Some(d) => Watch::Whole(d, BytesMut::new()),
         None => Watch::Nothing,
     };
-    let body = Observed { inner: body, watch, guard: Some(guard), idle: p.idle_timeout, sleep: None };
+    let looking = observed.is_some();
+    let body = Observed {
+        inner: body,
+        watch,
+        guard: Some(guard),
+        idle: p.idle_timeout,
+        sleep: None,
+        provider: p.name.clone(),
+        model_seen: if looking { 0 } else { usize::MAX },
+    };
     Response::from_parts(parts, Body::new(body))
 }
 
@@ -389,6 +403,29 @@ struct Observed {
     guard: Option<CallGuard>,
     idle: Duration,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    provider: String,
+    /// Bytes searched so far for the answer's model name (`usize::MAX`: found, or not looked for).
+    model_seen: usize,
+}
+
+/// Searched for the model name at most this far into an answer.
+const MODEL_SEARCH: usize = 64 * 1024;
+
+/// The first `"model":"..."` (or Gemini's `"modelVersion":"..."`) value in a piece of JSON or SSE.
+pub fn find_model(chunk: &[u8]) -> Option<String> {
+    for key in [&b"\"model\":"[..], &b"\"modelVersion\":"[..]] {
+        if let Some(i) = memchr::memmem::find(chunk, key) {
+            let rest = &chunk[i + key.len()..];
+            let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+            let rest = rest.get(start..)?.strip_prefix(b"\"")?;
+            let end = rest.iter().position(|b| *b == b'"' || *b == b'\\')?;
+            let m = std::str::from_utf8(&rest[..end]).ok()?;
+            if !m.is_empty() && m.len() <= 200 {
+                return Some(m.to_string());
+            }
+        }
+    }
+    None
 }
 
 impl Observed {
@@ -450,6 +487,14 @@ impl hyper::body::Body for Observed {
                 this.sleep = None;
                 if let (Some(data), Some(g)) = (frame.data_ref(), this.guard.as_mut()) {
                     g.first_byte();
+                    // The answer's model names the upstream model, so the call is priced.
+                    if this.model_seen < MODEL_SEARCH {
+                        this.model_seen += data.len();
+                        if let Some(m) = find_model(data) {
+                            g.route(&this.provider, &m, true);
+                            this.model_seen = usize::MAX;
+                        }
+                    }
                     match &mut this.watch {
                         Watch::Stream(o) => {
                             o.chunk(data.clone());
@@ -543,6 +588,13 @@ mod tests {
         assert!(join("https://api.x.com/v1", "@evil.com/x", None).is_err());
         assert!(join("https://api.x.com/v1", ".evil.com/x", None).is_err());
         assert!(join("https://api.x.com/v1", ":8443/x", None).is_err());
+    }
+
+    #[test]
+    fn models_are_found_in_answers() {
+        assert_eq!(find_model(br#"{"id":"m","model": "claude-up","usage":{}}"#).as_deref(), Some("claude-up"));
+        assert_eq!(find_model(b"data: {\"modelVersion\":\"gemini-2.5-flash\"}").as_deref(), Some("gemini-2.5-flash"));
+        assert_eq!(find_model(br#"{"object":"list"}"#), None);
     }
 
     #[test]

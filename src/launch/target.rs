@@ -406,6 +406,33 @@ mod tests {
     }
 
     #[test]
+    fn clouds_go_through_the_gateway() {
+        let e = env(&[("GOOGLE_CLOUD_PROJECT", "p-1"), ("CLOUD_ML_REGION", "us-east5")]);
+        let r = route("claude", &args("claude", Some("vertex"), "claude-sonnet-4-5@20250929"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess, "{}", r.why);
+        assert!(r.why.contains("vertex") && r.why.contains("credentials"), "{}", r.why);
+        let e = env(&[("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com"), ("AZURE_OPENAI_API_KEY", "k")]);
+        let r = route("codex", &args("codex", Some("azure"), "gpt-4o-prod"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess, "{}", r.why);
+        // Not configured and no variables: the error names what to set.
+        let err = route("claude", &args("claude", Some("foundry"), "claude-opus-4-1"), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("ANTHROPIC_FOUNDRY_API_KEY"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn cloud_preflight_fails_before_the_harness_starts() {
+        let e = env(&[("GOOGLE_CLOUD_PROJECT", "p-1"), ("GCE_METADATA_HOST", "127.0.0.1:1")]);
+        let r = route("gemini", &args("gemini", Some("vertex"), "gemini-2.5-pro"), &e).unwrap();
+        let err = cloud_preflight(r.provider.as_ref().unwrap(), &r.upstream_model).await.unwrap_err();
+        assert_eq!(err.label(), "cloud_credentials");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("no Google credentials") && msg.contains("gcloud auth application-default login"),
+            "{msg}"
+        );
+    }
+
+    #[test]
     fn no_gateway_names_both_dialects() {
         let mut a = args("claude", Some("ollama"), "qwen3:32b");
         a.no_gateway = true;

@@ -241,7 +241,9 @@ async fn usage_is_observed_on_paths_amux_knows() {
     assert!(r.body.contains("[DONE]"), "{}", r.body);
     let recs = gw.records.wait_for(2).await;
     assert_eq!((recs[0].usage.input_tokens, recs[0].usage.output_tokens), (11, 4), "{:?}", recs[0]);
-    assert_eq!(recs[0].upstream_model, "/v1/messages");
+    // The answer's model is the upstream model, so the call is priced like any other.
+    assert_eq!(recs[0].upstream_model, "claude-up");
+    assert_eq!(recs[1].upstream_model, "/chat/completions", "no model in that answer's chunks");
     assert_eq!((recs[1].usage.input_tokens, recs[1].usage.output_tokens), (7, 2), "{:?}", recs[1]);
     assert!(recs.iter().all(|r| r.raw && r.outcome == amux::usage::Outcome::Success));
 }
