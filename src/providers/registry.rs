@@ -469,13 +469,16 @@ fn provider_from_config(
     })
 }
 
+/// A `vertex` provider's token source and site.
+type VertexSide = (Option<Arc<GcpAuth>>, Option<Site>);
+
 /// A `vertex` provider's Google side: where tokens come from, project and location; `(None,
 /// None)` for every other kind, which may not set these fields.
 fn vertex_side(
     path: &str,
     pc: &ProviderConfig,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(Option<Arc<GcpAuth>>, Option<Site>), Vec<ConfigError>> {
+) -> Result<VertexSide, Vec<ConfigError>> {
     let fields = [
         ("project", pc.project.is_some()),
         ("location", pc.location.is_some()),

@@ -37,6 +37,9 @@ struct Seen {
     headers: http::HeaderMap,
 }
 
+/// A scripted answer: status, content type, body.
+type Scripted = (u16, &'static str, String);
+
 /// The mock Google: token endpoint, metadata server and Vertex in one server.
 #[derive(Clone)]
 struct Google {
@@ -45,7 +48,7 @@ struct Google {
     issued: Arc<Mutex<HashMap<String, Instant>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
     refused: Arc<Mutex<Vec<String>>>,
-    replies: Arc<Mutex<Vec<(u16, &'static str, String)>>>,
+    replies: Arc<Mutex<Vec<Scripted>>>,
     lifetime: Duration,
 }
 
