@@ -16,7 +16,7 @@
 //! Tokens are cached and fetched again [`REFRESH_BEFORE`] before they expire (`gcp_auth` keeps
 //! its own cache with the same margin). Tokens never reach a log.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use super::Secret;
@@ -47,7 +47,7 @@ pub enum Source {
 pub struct GcpAuth {
     source: Source,
     #[cfg(feature = "gcp")]
-    provider: tokio::sync::OnceCell<Arc<dyn gcp_auth::TokenProvider>>,
+    provider: tokio::sync::OnceCell<std::sync::Arc<dyn gcp_auth::TokenProvider>>,
     cached: Mutex<Option<(Secret, SystemTime)>>,
 }
 
@@ -102,7 +102,7 @@ impl GcpAuth {
             .get_or_try_init(|| async {
                 match &self.source {
                     Source::KeyFile(path) => gcp_auth::CustomServiceAccount::from_file(path)
-                        .map(|p| Arc::new(p) as Arc<dyn gcp_auth::TokenProvider>)
+                        .map(|p| std::sync::Arc::new(p) as std::sync::Arc<dyn gcp_auth::TokenProvider>)
                         .map_err(|e| GcpError(format!("{path}: {}", super::client::error_chain(&e)))),
                     _ => gcp_auth::provider().await.map_err(|e| GcpError(super::client::error_chain(&e))),
                 }
