@@ -30,6 +30,8 @@ struct Seen {
 
 #[derive(Clone, Default)]
 struct AzureMock {
+    /// Seconds the issued tokens live (3600 unless set).
+    lifetime: Arc<Mutex<Option<u64>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
     tokens: Arc<Mutex<HashSet<String>>>,
     refused: Arc<Mutex<Vec<String>>>,
@@ -65,7 +67,8 @@ impl AzureMock {
             let mut t = self.tokens.lock().unwrap();
             let token = format!("entra-{}", t.len() + 1);
             t.insert(token.clone());
-            let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
+            let life = self.lifetime.lock().unwrap().unwrap_or(3600);
+            let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + life;
             let body = json!({"access_token": token, "expires_on": exp.to_string(), "resource": "https://cognitiveservices.azure.com", "token_type": "Bearer"});
             return Response::builder()
                 .header("content-type", "application/json")
@@ -172,4 +175,24 @@ async fn entra_tokens_from_managed_identity() {
     assert!(s.headers.get("api-key").is_none());
     assert_eq!(m.tokens.lock().unwrap().len(), 1);
     assert!(m.refused.lock().unwrap().is_empty(), "{:?}", m.refused.lock().unwrap());
+}
+
+#[tokio::test]
+async fn entra_tokens_near_expiry_are_renewed() {
+    let (m, addr) = AzureMock::start().await;
+    // Tokens that live 200 s are inside the 300 s renewal margin from the start: every call
+    // asks for a new one (amux's cache and azure_identity's both renew 300 s ahead).
+    *m.lifetime.lock().unwrap() = Some(200);
+    unsafe {
+        std::env::set_var("IDENTITY_ENDPOINT", format!("http://{addr}/msi/token"));
+        std::env::set_var("IDENTITY_HEADER", "msi-secret");
+    }
+    let gw = start_gateway(&config(addr, "")).await;
+    let mut used = Vec::new();
+    for _ in 0..2 {
+        let r = post(gw.addr, "/v1/chat/completions", &[], &ASK_CHAT.replace("MODEL", "gpt-az")).await;
+        assert_eq!(r.status, 200, "{} {:?}", r.body, m.refused.lock().unwrap());
+        used.push(m.last().headers["authorization"].to_str().unwrap().to_string());
+    }
+    assert_eq!(used, ["Bearer entra-1", "Bearer entra-2"]);
 }
