@@ -26,6 +26,18 @@ pub struct KeyConfig {
     /// Spending cap of this key.
     #[serde(default)]
     pub budget: Option<super::observe::BudgetConfig>,
+    /// What else the key may do: `passthrough` (raw `/passthrough/{provider}/...` calls with the
+    /// provider's credentials).
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+}
+
+/// A permission a key can be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Raw passthrough to providers' APIs (`/passthrough/{provider}/{path}`).
+    Passthrough,
 }
 
 /// Retries, backoff, cooldown, stream fallback.

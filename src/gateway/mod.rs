@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod live;
 mod observe;
 mod passthrough;
+pub mod raw;
 pub mod reject;
 mod respond;
 pub mod serve;

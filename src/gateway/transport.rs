@@ -52,6 +52,12 @@ impl AttemptService for Transport {
             dropped = lost;
             (body, false)
         };
+        // Claude on Vertex (rawPredict): the model is in the path, the version in the body.
+        let body = if target == Dialect::Anthropic && d.provider.vertex.is_some() {
+            crate::providers::vertex::anthropic_body(&body, false).map_err(Failure::Fatal)?
+        } else {
+            body
+        };
         let first_byte_timeout =
             std::time::Duration::from_secs_f64(state.router.config.first_byte_timeout_secs.max(0.001));
         let plan = Plan { deployment: d, target, url, body, stream: call.stream, first_byte_timeout };
@@ -87,6 +93,7 @@ fn url_for(d: &Deployment, target: Dialect, inbound: &Inbound<'_>, stream: bool)
     if inbound.dialect == Dialect::Anthropic
         && target == Dialect::Anthropic
         && d.provider.preset.kind != crate::config::ProviderKind::Bedrock
+        && d.provider.vertex.is_none()
         && let Some(q) = inbound.query.filter(|q| !q.is_empty())
         && let Ok(u) = format!("{url}?{q}").parse()
     {

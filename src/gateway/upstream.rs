@@ -28,6 +28,10 @@ pub enum UpstreamError {
     Aws(#[from] crate::providers::aws::AwsError),
     #[error("answer larger than {0} bytes (limits.max_upstream_response_bytes)")]
     TooLarge(usize),
+    #[error(transparent)]
+    Gcp(#[from] crate::providers::gcp::GcpError),
+    #[error(transparent)]
+    Azure(#[from] crate::providers::azure::AzureError),
 }
 
 impl UpstreamError {
@@ -39,6 +43,8 @@ impl UpstreamError {
             UpstreamError::Transport(_) => "transport",
             UpstreamError::Aws(e) => e.label(),
             UpstreamError::TooLarge(_) => "too_large",
+            UpstreamError::Gcp(_) => "gcp_credentials",
+            UpstreamError::Azure(_) => "azure_credentials",
         }
     }
 
@@ -50,7 +56,7 @@ impl UpstreamError {
             UpstreamError::Timeout(_) => ErrorKind::Timeout,
             UpstreamError::Transport(_) | UpstreamError::TooLarge(_) => ErrorKind::BadGateway,
             // amux's own AWS setup failed (no credentials): not the caller's fault.
-            UpstreamError::Aws(_) => ErrorKind::Api,
+            UpstreamError::Aws(_) | UpstreamError::Gcp(_) | UpstreamError::Azure(_) => ErrorKind::Api,
         };
         ApiError::new(kind, crate::redact::redact_shapes(&format!("provider {provider}: {self}")).into_owned())
     }
@@ -94,6 +100,15 @@ pub async fn send(
         Dialect::Anthropic if provider.preset.kind == ProviderKind::Bedrock => {
             insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
         }
+        // Claude on Vertex: the version is in the body; betas Vertex takes go as the header.
+        Dialect::Anthropic if provider.vertex.is_some() => {
+            if caller == Dialect::Anthropic
+                && let Some(b) = crate::providers::vertex::betas(caller_headers)
+                && let Ok(v) = HeaderValue::from_str(&b)
+            {
+                headers.insert("anthropic-beta", v);
+            }
+        }
         Dialect::Anthropic => {
             if caller == Dialect::Anthropic {
                 for name in FORWARD_ANTHROPIC {
@@ -107,11 +122,27 @@ pub async fn send(
             }
             insert_secret(headers, "x-api-key", key.map(str::to_string));
         }
+        // Azure OpenAI and Foundry's model inference take their key as `api-key`.
+        Dialect::OpenAiChat | Dialect::OpenAiResponses
+            if matches!(provider.preset.kind, ProviderKind::Azure | ProviderKind::Foundry) =>
+        {
+            insert_secret(headers, "api-key", key.map(str::to_string));
+        }
         // A Bedrock API key is a bearer token (what `AWS_BEARER_TOKEN_BEDROCK` holds).
         Dialect::OpenAiChat | Dialect::OpenAiResponses | Dialect::BedrockConverse => {
             insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
         }
         Dialect::Gemini => insert_secret(headers, "x-goog-api-key", key.map(str::to_string)),
+    }
+    // Vertex: a Google access token for the cloud-platform scope (boxed like the AWS future).
+    if let Some(gcp) = &provider.gcp {
+        let token = Box::pin(gcp.token()).await?;
+        insert_secret(headers, "authorization", Some(format!("Bearer {}", token.expose())));
+    }
+    // Azure and Foundry without a key: a Microsoft Entra ID token.
+    if let Some(azure) = &provider.azure {
+        let token = Box::pin(azure.token()).await?;
+        insert_secret(headers, "authorization", Some(format!("Bearer {}", token.expose())));
     }
     for (k, v) in &provider.headers {
         headers.insert(k.clone(), v.clone());

@@ -115,6 +115,12 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let rt = runtime()?;
     let mut notes = Vec::new();
+    // Vertex, Azure and Foundry: a token must be obtainable before the harness starts.
+    if let (false, Some(p)) = (args.dry_run, &res.provider)
+        && res.route != Route::Team
+    {
+        rt.block_on(target::cloud_preflight(p, &res.upstream_model))?;
+    }
     if program.is_none() {
         notes.push(format!("{} is not installed; install it with: {}", h.binary(), h.install()));
     }

@@ -78,6 +78,35 @@ pub fn provider_params(args: &[String]) -> Result<Map<String, Value>, LaunchErro
     Ok(m)
 }
 
+/// Checks, before the harness starts, that a cloud provider can be called: a Google token can be
+/// had (`vertex`), an Entra token can be had (keyless `azure` / `foundry`), and the model names
+/// a deployment or model the provider takes.
+pub async fn cloud_preflight(p: &Provider, model: &str) -> Result<(), LaunchError> {
+    let fail = |detail: String| LaunchError::CloudCredentials { provider: p.name.clone(), detail };
+    if let Some(g) = &p.gcp {
+        g.token().await.map_err(|e| {
+            fail(format!(
+                "{e} (run `gcloud auth application-default login`, set GOOGLE_APPLICATION_CREDENTIALS to a \
+                 service-account key, or configure credentials_file)"
+            ))
+        })?;
+    }
+    if let Some(a) = &p.azure {
+        a.token().await.map_err(|e| {
+            fail(format!(
+                "{e} (set an api_key, AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, or run `az login`)"
+            ))
+        })?;
+    }
+    if matches!(p.preset.kind, ProviderKind::Azure | ProviderKind::Foundry) && model.trim().is_empty() {
+        return Err(fail("--model must name a deployment".into()));
+    }
+    if p.preset.kind == ProviderKind::Azure && p.api_version.is_none() {
+        tracing::debug!(provider = %p.name, "no api_version: the v1 API");
+    }
+    Ok(())
+}
+
 /// The base URL a client of `dialect` takes for a gateway at `url`.
 pub fn gateway_base(url: &str, dialect: Dialect) -> String {
     let u = url.trim().trim_end_matches('/');
@@ -135,6 +164,12 @@ fn bare_provider(kind: ProviderKind) -> ProviderConfig {
         aws_secret_access_key: None,
         aws_session_token: None,
         aws_role_arn: None,
+        project: None,
+        location: None,
+        credentials_file: None,
+        passthrough_paths: None,
+        resource: None,
+        api_version: None,
     }
 }
 
@@ -235,8 +270,11 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
             Err(e) => return Err(LaunchError::ModelNotRoutable { model: model.clone(), detail: e.message }),
         },
     };
-    // A `bedrock` provider without an API key signs with AWS credentials found at call time.
-    if provider.api_key.is_none() && provider.aws.is_none() && !provider.preset.keyless {
+    // A `bedrock` provider without an API key signs with AWS credentials found at call time;
+    // `vertex` takes Google tokens, keyless `azure` / `foundry` Entra tokens (checked by
+    // `cloud_preflight` before the harness starts).
+    let cloud_auth = provider.aws.is_some() || provider.gcp.is_some() || provider.azure.is_some();
+    if provider.api_key.is_none() && !cloud_auth && !provider.preset.keyless {
         return Err(LaunchError::MissingCredentials {
             provider: provider.name.clone(),
             vars: provider.preset.key_vars.join(" or "),
@@ -278,6 +316,13 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
         Some("--provider-arg needs a gateway to apply it".to_string())
     } else if let Some(why) = bedrock_why.filter(|_| common.is_none()) {
         Some(why)
+    } else if matches!(provider.preset.kind, ProviderKind::Vertex | ProviderKind::Azure | ProviderKind::Foundry) {
+        // Their paths, api-versions and tokens are amux's to handle: harnesses' own cloud modes
+        // (Claude Code's Vertex and Foundry modes, Codex's Azure provider) point at amux instead.
+        Some(format!(
+            "{} ({}) is reached through amux, which holds its credentials",
+            provider.name, provider.preset.name
+        ))
     } else if common.is_none() {
         Some(format!(
             "{} speaks {}, {} speaks {}",
@@ -488,6 +533,33 @@ mod tests {
         assert_eq!(r.endpoint.base_url, "https://bedrock-runtime.us-west-2.amazonaws.com");
         let err = route("claude", &args("claude", Some("bedrock"), "claude-haiku-4-5"), &env(&[])).unwrap_err();
         assert!(err.to_string().contains("region"), "{err}");
+    }
+
+    #[test]
+    fn clouds_go_through_the_gateway() {
+        let e = env(&[("GOOGLE_CLOUD_PROJECT", "p-1"), ("CLOUD_ML_REGION", "us-east5")]);
+        let r = route("claude", &args("claude", Some("vertex"), "claude-sonnet-4-5@20250929"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess, "{}", r.why);
+        assert!(r.why.contains("vertex") && r.why.contains("credentials"), "{}", r.why);
+        let e = env(&[("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com"), ("AZURE_OPENAI_API_KEY", "k")]);
+        let r = route("codex", &args("codex", Some("azure"), "gpt-4o-prod"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess, "{}", r.why);
+        // Not configured and no variables: the error names what to set.
+        let err = route("claude", &args("claude", Some("foundry"), "claude-opus-4-1"), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("ANTHROPIC_FOUNDRY_API_KEY"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn cloud_preflight_fails_before_the_harness_starts() {
+        let e = env(&[("GOOGLE_CLOUD_PROJECT", "p-1"), ("GCE_METADATA_HOST", "127.0.0.1:1")]);
+        let r = route("gemini", &args("gemini", Some("vertex"), "gemini-2.5-pro"), &e).unwrap();
+        let err = cloud_preflight(r.provider.as_ref().unwrap(), &r.upstream_model).await.unwrap_err();
+        assert_eq!(err.label(), "cloud_credentials");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("no Google credentials") && msg.contains("gcloud auth application-default login"),
+            "{msg}"
+        );
     }
 
     #[test]

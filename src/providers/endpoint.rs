@@ -49,6 +49,16 @@ impl Provider {
     pub fn url(&self, dialect: Dialect, model: &str, stream: bool) -> Result<Uri, ApiError> {
         let base = &self.base_url;
         let url = match dialect {
+            _ if self.preset.kind == ProviderKind::Azure => {
+                super::azure::azure_url(base, self.api_version.as_deref(), dialect, model)?
+            }
+            _ if self.preset.kind == ProviderKind::Foundry => {
+                super::azure::foundry_url(base, self.api_version.as_deref(), dialect)
+            }
+            _ if self.vertex.is_some() => {
+                let site = self.vertex.as_ref().ok_or_else(|| ApiError::invalid_field("model", "no site"))?;
+                super::vertex::url(site, base, dialect, model, super::vertex::Op::Generate(stream))?
+            }
             // Claude on Bedrock by InvokeModel.
             Dialect::Anthropic if self.preset.kind == ProviderKind::Bedrock => {
                 let m = check_bedrock_model(model)?;
@@ -102,6 +112,15 @@ impl Deployment {
     /// The dialect to call this deployment in: its provider's choice, except that on Bedrock only
     /// Claude models take Anthropic bodies (InvokeModel); other families go through Converse.
     pub fn dialect_for(&self, caller: Dialect) -> Dialect {
+        // On Vertex the model's family decides: Claude by rawPredict, `publisher/model` by the
+        // OpenAI-compatible endpoint, the rest (Gemini) by generateContent.
+        if self.provider.preset.kind == ProviderKind::Vertex {
+            return super::vertex::dialect_of(&self.model);
+        }
+        // On Foundry, Claude by the Anthropic API, every other model by model inference (Chat).
+        if self.provider.preset.kind == ProviderKind::Foundry {
+            return super::azure::foundry_dialect(&self.model);
+        }
         let d = self.provider.dialect_for(caller);
         if d == Dialect::Anthropic && self.provider.preset.kind == ProviderKind::Bedrock && !is_claude(&self.model) {
             Dialect::BedrockConverse

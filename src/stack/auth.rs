@@ -8,7 +8,7 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use http::HeaderMap;
 
-use crate::config::{AdminConfig, BudgetConfig, ConfigError, ConfigErrors, KeyConfig};
+use crate::config::{AdminConfig, BudgetConfig, ConfigError, ConfigErrors, KeyConfig, Permission};
 use crate::ir::{ApiError, ErrorKind};
 use crate::providers::expand_env;
 
@@ -23,6 +23,8 @@ pub struct Principal {
     pub tpm: Option<u64>,
     /// Spending cap of this key.
     pub budget: Option<BudgetConfig>,
+    /// Permissions beyond model calls (`passthrough`).
+    pub permissions: Vec<Permission>,
 }
 
 impl Principal {
@@ -118,8 +120,15 @@ impl Keys {
                 });
                 continue;
             };
-            let p =
-                Principal { name: k.name, team: k.team, models: k.models, rpm: k.rpm, tpm: k.tpm, budget: k.budget };
+            let p = Principal {
+                name: k.name,
+                team: k.team,
+                models: k.models,
+                rpm: k.rpm,
+                tpm: k.tpm,
+                budget: k.budget,
+                permissions: k.permissions,
+            };
             entries.push((hash, Arc::new(p)));
         }
         if errors.is_empty() { Ok(Keys { entries }) } else { Err(ConfigErrors(errors)) }
@@ -253,6 +262,7 @@ mod tests {
             rpm: Some(5),
             tpm: None,
             budget: None,
+            permissions: vec![],
         };
         Keys::from_config(&[k], None, &|_| None).unwrap()
     }

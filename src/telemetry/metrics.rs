@@ -231,6 +231,7 @@ impl UsageSink for Metrics {
         let stream = if r.stream { "true" } else { "false" };
         let status_class = r.outcome.status_class();
         let path = match (r.cache, r.passthrough, r.provider.is_empty()) {
+            _ if r.raw => "passthrough",
             (Some(true), _, _) => "cache",
             (_, _, true) => NONE,
             (_, true, _) => "bytes",

@@ -367,3 +367,22 @@ async fn a_converse_caller_reaches_bedrock_on_the_byte_path() {
     assert_eq!((streamed.usage.input_tokens, streamed.usage.output_tokens), (7, 1));
     assert_eq!(streamed.outcome, amux::usage::Outcome::Success);
 }
+
+#[tokio::test]
+async fn raw_passthrough_to_bedrock_is_signed() {
+    let mock = BedrockMock::start().await;
+    mock.push(BedrockReply::Json(200, vec![], CONVERSE_ANSWER.into()));
+    let gw = start_gateway(&config(&mock)).await;
+    // The caller's own SigV4 headers are dropped; amux signs the exact request it sends.
+    let headers = [("authorization", "AWS4-HMAC-SHA256 Credential=caller/x"), ("x-amz-date", "20200101T000000Z")];
+    let body = r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}]}"#;
+    let a = post(gw.addr, "/passthrough/aws/model/us.amazon.nova-2-lite-v1%3A0/converse", &headers, body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let seen = mock.last();
+    seen.signature_ok.unwrap();
+    assert_eq!(seen.path, "/model/us.amazon.nova-2-lite-v1%3A0/converse");
+    assert_eq!(seen.raw, body);
+    let recs = gw.records.wait_for(1).await;
+    assert!(recs[0].raw);
+    assert_eq!(recs[0].usage.output_tokens, 4, "Converse usage observed");
+}

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod azure_upstream;
 mod bedrock;
 mod bedrock_chain;
 mod bedrock_upstream;
@@ -16,8 +17,10 @@ mod matrix_upstream;
 mod metrics;
 mod passthrough;
 mod policy;
+mod raw_passthrough;
 mod router;
 mod stack;
 mod surfaces;
 mod tls;
 mod translate;
+mod vertex_upstream;

@@ -25,10 +25,10 @@ def codex() -> Path:
     return b
 
 
-def codex_argv(codex: Path, amux_url: str, model: str, prompt: str) -> list[str]:
+def codex_argv(codex: Path, amux_url: str, model: str, prompt: str, azure: bool = False) -> list[str]:
     overrides = {
         "model_providers.amux.name": '"amux"',
-        "model_providers.amux.base_url": json.dumps(f"{amux_url}/v1"),
+        "model_providers.amux.base_url": json.dumps(f"{amux_url}/openai" if azure else f"{amux_url}/v1"),
         "model_providers.amux.env_key": '"AMUX_API_KEY"',
         "model_providers.amux.wire_api": '"responses"',
         "model_providers.amux.request_max_retries": "0",
@@ -39,6 +39,10 @@ def codex_argv(codex: Path, amux_url: str, model: str, prompt: str) -> list[str]
         "analytics.enabled": "false",
         "check_for_update_on_startup": "false",
     }
+    if azure:
+        # Codex's documented Azure provider: base_url ending in /openai, the api-version as a
+        # query parameter; amux serves /openai/responses.
+        overrides["model_providers.amux.query_params"] = '{"api-version"="2025-04-01-preview"}'
     argv = [str(codex), "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never", "-s", "read-only"]
     for k, v in overrides.items():
         argv += ["-c", f"{k}={v}"]
@@ -97,3 +101,14 @@ def test_codex_default_tools(codex, gateway, mock, tmp_path):
     types = {t.get("type") for t in tools}
     assert "web_search_20250305" in types, r.detail
     assert any(t["name"].startswith("multi_agent_v1__") for t in tools if t.get("type") is None), r.detail
+
+
+def test_codex_azure_provider(codex, gateway, mock, tmp_path):
+    """Codex with an Azure OpenAI provider (`/openai/responses?api-version=...`) pointed at amux."""
+    (tmp_path / "project").mkdir(parents=True)
+    (tmp_path / "project" / "notes.txt").write_text("codex-azure-marker-3131\n")
+    prompt = 'Please call the exec_command tool with {"cmd": "cat notes.txt"}'
+    r = run_codex(codex, gateway, mock, tmp_path, ANTHROPIC_ALIAS, prompt, azure=True)
+    assert r.returncode == 0, r.detail
+    assert mu.TOOL_RESULT_PREFIX in r.stdout and "codex-azure-marker-3131" in r.stdout, r.detail
+    assert r.calls and all(c["path"] == "/v1/messages" for c in r.calls), r.detail
