@@ -4,6 +4,10 @@
 
 use amux::ir::Dialect;
 
+#[path = "../../tests/support/canonical.rs"]
+mod canonical;
+use canonical::canonical_ids;
+
 /// A dialect chosen by a byte.
 pub fn dialect(b: u8) -> Dialect {
     Dialect::ALL[b as usize % Dialect::ALL.len()]
@@ -24,38 +28,6 @@ pub fn translate(from: Dialect, to: Dialect, data: &[u8], piece: usize) -> Strin
     }
     out.extend_from_slice(&t.finish(&mut |e| events.push(format!("{e:?}"))));
     canonical_ids(&format!("{}\n--- events\n{}", blank_times(&String::from_utf8_lossy(&out)), events.join("\n")))
-}
-
-/// Generated ids (24 letters and digits) replaced by `ID<n>` in order of first appearance: the
-/// order in which the decoder and the encoder draw them depends on how far each got, not their
-/// use, so two runs are compared up to a renaming of ids.
-fn canonical_ids(text: &str) -> String {
-    let b = text.as_bytes();
-    let (mut out, mut seen, mut i) = (String::with_capacity(text.len()), Vec::<&str>::new(), 0);
-    while i < b.len() {
-        let mut j = i;
-        while j < b.len() && b[j].is_ascii_alphanumeric() {
-            j += 1;
-        }
-        if j == i {
-            let c = text[i..].chars().next().unwrap();
-            out.push(c);
-            i += c.len_utf8();
-            continue;
-        }
-        let word = &text[i..j];
-        if word.len() == 24 && word.bytes().any(|c| c.is_ascii_digit()) {
-            let n = seen.iter().position(|w| *w == word).unwrap_or_else(|| {
-                seen.push(word);
-                seen.len() - 1
-            });
-            out.push_str(&format!("ID{n}"));
-        } else {
-            out.push_str(word);
-        }
-        i = j;
-    }
-    out
 }
 
 /// `"created": <digits>` and `"created_at": <digits>` with the digits removed.
