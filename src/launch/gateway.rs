@@ -9,7 +9,8 @@ use super::error::LaunchError;
 use crate::config::Config;
 use crate::gateway::{Gateway, GatewayOptions};
 use crate::stack::auth::Principal;
-use crate::usage::UsageSinks;
+use crate::stack::budget::SessionBudget;
+use crate::usage::{UsageSink, UsageSinks};
 
 /// A 256-bit random token, hex, from the operating system's generator.
 pub fn session_token() -> Result<String, LaunchError> {
@@ -29,11 +30,15 @@ pub fn session_token() -> Result<String, LaunchError> {
 }
 
 /// Options of the in-process gateway beyond its config.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct InProcessOptions {
     /// The token the harness is given as its key; the gateway accepts it as one more key (with
     /// access to every model), alongside any keys of the user's config.
     pub session_token: Option<String>,
+    /// More usage sinks (the `--observe` recorder).
+    pub sinks: Vec<Arc<dyn UsageSink>>,
+    /// The session's cap (`--max-budget-usd`); charged as one more sink.
+    pub session_budget: Option<Arc<SessionBudget>>,
 }
 
 /// A running in-process gateway; stopped by [`InProcessGateway::stop`] or on drop.
@@ -56,12 +61,23 @@ impl InProcessGateway {
         let env = env.clone();
         let env_fn = move |k: &str| env.owned(k);
         let listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        let sinks = UsageSinks::new(vec![Arc::new(crate::usage::LogSink::default())]);
+        let mut sinks: Vec<Arc<dyn UsageSink>> = vec![Arc::new(crate::usage::LogSink::default())];
+        sinks.extend(options.sinks.iter().cloned());
+        if let Some(b) = &options.session_budget {
+            sinks.push(b.clone());
+        }
+        let sinks = UsageSinks::new(sinks);
         let extra_key = options.session_token.clone().map(|t| {
             let principal = Principal { name: "amux-launch".into(), ..Principal::default() };
             (t, principal)
         });
-        let gateway = rt.block_on(Gateway::bind_with(config, listen, &env_fn, sinks, GatewayOptions { extra_key }))?;
+        let gateway = rt.block_on(Gateway::bind_with(
+            config,
+            listen,
+            &env_fn,
+            sinks,
+            GatewayOptions { extra_key, session_budget: options.session_budget.clone() },
+        ))?;
         let addr = gateway.local_addr().map_err(|e| LaunchError::io("reading the gateway's address", e))?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = rt.spawn(gateway.serve(async move {

@@ -7,4 +7,5 @@ mod fake;
 mod harnesses;
 mod lifecycle;
 mod mock_ollama;
+mod observe;
 mod process;

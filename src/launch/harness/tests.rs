@@ -44,6 +44,8 @@ fn plan_with(
         user_args: &user,
         env: e,
         temp_dir: "/tmp/amux-run".into(),
+        max_turns: None,
+        max_budget_usd: None,
     };
     harness.plan(&ctx).unwrap()
 }
@@ -176,6 +178,8 @@ fn unsupported_session_flags_are_refused_clearly() {
         user_args: &user,
         env: &e,
         temp_dir: "/t".into(),
+        max_turns: None,
+        max_budget_usd: None,
     };
     let err = h.plan(&ctx).unwrap_err();
     assert_eq!(err.label(), "unsupported_flag");
