@@ -206,6 +206,7 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
         user_args: &args.harness_args,
         env,
         temp_dir: temp_path.clone(),
+        responses_websocket: res.route == Route::InProcess,
         max_turns: args.max_turns,
         max_budget_usd: harness_budget,
     };

@@ -54,6 +54,8 @@ pub struct Ctx<'a> {
     pub env: &'a Env,
     /// The run's own temporary directory (removed when it ends).
     pub temp_dir: PathBuf,
+    /// The gateway in between serves the Responses API over WebSocket (amux's in-process one).
+    pub responses_websocket: bool,
     /// `--max-turns`, for harnesses with a turn limit of their own.
     pub max_turns: Option<u32>,
     /// `--max-budget-usd` when the harness must apply it itself (no amux gateway in between).

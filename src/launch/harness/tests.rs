@@ -44,6 +44,7 @@ fn plan_with(
         user_args: &user,
         env: e,
         temp_dir: "/tmp/amux-run".into(),
+        responses_websocket: false,
         max_turns: None,
         max_budget_usd: None,
     };
@@ -178,6 +179,7 @@ fn unsupported_session_flags_are_refused_clearly() {
         user_args: &user,
         env: &e,
         temp_dir: "/t".into(),
+        responses_websocket: false,
         max_turns: None,
         max_budget_usd: None,
     };
