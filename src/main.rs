@@ -54,7 +54,7 @@ enum Command {
     /// Examples: `amux launch claude ollama --model qwen3:32b`,
     /// `amux launch codex --model claude-sonnet-4-5 --prompt "fix the tests"`,
     /// `amux launch --restore opencode`.
-    Launch(amux::launch::LaunchArgs),
+    Launch(Box<amux::launch::LaunchArgs>),
     /// The sessions `amux launch --observe` recorded, with their totals.
     Sessions(amux::launch::observe::sessions::SessionsArgs),
     /// Config file tools.
@@ -101,7 +101,7 @@ fn main() -> ExitCode {
         Command::Serve { config, listen, log_format, no_auth } => serve(config, listen, log_format, no_auth),
         Command::Keys { command: KeysCommand::New { name, team } } => new_key(&name, team.as_deref()),
         Command::Launch(args) => {
-            let code = amux::launch::main(args, amux::launch::Env::from_process());
+            let code = amux::launch::main(*args, amux::launch::Env::from_process());
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         Command::Sessions(args) => {
