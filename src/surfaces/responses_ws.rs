@@ -145,9 +145,20 @@ fn invalid(code: &str, message: &str) -> String {
 
 impl Session {
     async fn run(mut self, mut socket: WebSocket) {
+        let lifecycle = self.live.0.current().lifecycle.clone();
+        let _open = lifecycle.socket();
+        let draining = lifecycle.draining_started();
+        tokio::pin!(draining);
         let mut turn: Option<Turn> = None;
         loop {
             tokio::select! {
+                // At a graceful shutdown an idle socket closes ("going away"); a turn in flight
+                // runs to its end (or to the drain deadline) first.
+                () = &mut draining, if turn.is_none() => {
+                    let bye = CloseFrame { code: 1001, reason: "amux is shutting down; reconnect".into() };
+                    let _ = socket.send(Message::Close(Some(bye))).await;
+                    break;
+                }
                 msg = socket.recv() => {
                     let msg = match msg {
                         Some(Ok(m)) => m,
@@ -253,6 +264,9 @@ impl Session {
                     &format!("unsupported message type \"{other}\"; expected \"response.create\""),
                 ));
             }
+        }
+        if self.live.0.current().lifecycle.is_draining() {
+            return Some(error_event(503, "server_error", Some("shutting_down"), "amux is shutting down; reconnect"));
         }
         if turn.is_some() {
             return Some(error_event(

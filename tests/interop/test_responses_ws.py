@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CHAT_ALIAS, GEMINI_ALIAS, amux_binary, config_yaml, free_port, _ready
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 KEY = "ws-interop-key"
@@ -160,6 +160,7 @@ def keyed(tmp_path: Path, mock_server):
     base_url: "http://127.0.0.1:{slow.server_address[1]}/v1"
     api_key: x
 """, 1) + "  - {name: slow-mock, provider: slow, model: slow}\n"
+    base += "lifecycle: {shutdown_delay_secs: 0, drain_timeout_secs: 2}\n"
     config.write_text(base + keys)
     port = free_port()
     log = tmp_path / "amux.log"
@@ -173,15 +174,40 @@ def keyed(tmp_path: Path, mock_server):
         assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
         time.sleep(0.05)
     try:
-        yield url, config, base, log
+        yield url, config, base, log, proc
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
         slow.shutdown()
 
 
+def test_graceful_shutdown_closes_idle_sockets_and_cuts_turns_at_the_deadline(keyed):
+    """SIGTERM: an idle socket closes at once (1001); a turn in flight runs until the drain
+    deadline (2 s here), then ends with `response.failed` (the stream's own error event); then the
+    process exits."""
+    url, _, _, log, proc = keyed
+    SlowChat.started.clear()
+    auth = {"authorization": f"Bearer {KEY}"}
+    with connect(ws_url(url), open_timeout=TIMEOUT, additional_headers=auth) as idle, \
+            connect(ws_url(url), open_timeout=TIMEOUT, additional_headers=auth) as busy:
+        busy.send(create("slow-mock"))
+        assert json.loads(busy.recv(timeout=TIMEOUT))["type"] == "response.created"
+        assert SlowChat.started.wait(TIMEOUT)
+        proc.terminate()
+        with pytest.raises(ConnectionClosed) as closed:
+            idle.recv(timeout=5)
+        assert closed.value.rcvd.code == 1001, closed.value
+        events = []
+        with pytest.raises(ConnectionClosed):
+            while True:
+                events.append(json.loads(busy.recv(timeout=10)))
+        assert events and events[-1]["type"] == "response.failed" and "shutting down" in json.dumps(events[-1]), events
+    assert proc.wait(timeout=10) == 0, log.read_text()
+
+
 def test_key_checked_at_upgrade_and_per_turn(keyed):
-    url, config, base, log = keyed
+    url, config, base, log, _ = keyed
     with pytest.raises(InvalidStatus) as e:
         connect(ws_url(url), open_timeout=TIMEOUT, additional_headers={"authorization": "Bearer wrong"})
     assert e.value.response.status_code == 401
@@ -199,7 +225,7 @@ def test_key_checked_at_upgrade_and_per_turn(keyed):
 
 
 def test_dropped_socket_cancels_the_turn_upstream(keyed):
-    url, _, _, log = keyed
+    url, _, _, log, _ = keyed
     SlowChat.disconnected.clear()
     SlowChat.started.clear()
     with connect(ws_url(url), open_timeout=TIMEOUT, additional_headers={"authorization": f"Bearer {KEY}"}) as ws:
