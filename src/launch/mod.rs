@@ -206,7 +206,14 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
         user_args: &args.harness_args,
         env,
         temp_dir: temp_path.clone(),
-        responses_websocket: res.route == Route::InProcess,
+        responses_websocket: match res.route {
+            Route::InProcess => true,
+            // A team gateway: asked with a WebSocket handshake (Codex only; never in a dry run).
+            Route::Team if h.name() == "codex" && !args.dry_run => {
+                gateway::serves_responses_websocket(&res.endpoint.base_url, &res.endpoint.key)
+            }
+            _ => false,
+        },
         max_turns: args.max_turns,
         max_budget_usd: harness_budget,
     };

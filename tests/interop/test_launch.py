@@ -388,10 +388,15 @@ def test_launch_observe_direct_claude_stream_json(world, mock):
 
 def test_launch_observe_team_gateway_codex_json(world, mock, amux):
     """Codex through a team gateway (`--gateway`, whose records amux cannot read): amux reads
-    `codex exec --json`'s per-turn usage."""
+    `codex exec --json`'s per-turn usage. The gateway answers the WebSocket handshake, so Codex
+    is told to use it."""
     case = CASES["codex"]
     route = ["--gateway", amux.url, "--key", "any-key"]
+    opened = amux.log_path.read_text(errors="replace").count("responses websocket opened")
     r, s = observe_case(case, world, mock, None, "claude-mock", ["--json"], route=route)
+    assert "model_providers.amux.supports_websockets=true" in r.stderr, r.detail
+    # The probe and Codex's own socket.
+    assert amux.log_path.read_text(errors="replace").count("responses websocket opened") >= opened + 2, r.detail
     summary = s["summary"]
     assert summary["source"] == "codex exec --json", (summary, r.detail)
     assert summary["turns"] == 1 and summary["calls"] is None, summary
