@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 
 # Pinned versions of what the interop tests install.
-PY_PACKAGES=(openai==3.51.0 anthropic==2.10.0 google-genai==3.3.0 boto3==1.43.11 pydantic==2.14.3 pytest==9.2.0 pytest-timeout==2.4.0)
+PY_PACKAGES=(openai==3.51.0 anthropic==2.10.0 google-genai==3.3.0 boto3==1.43.11 pydantic==2.14.3 websockets==17.4 pytest==9.2.0 pytest-timeout==2.4.0)
 CLAUDE_CODE_VERSION=2.1.328
 CODEX_VERSION=0.169.0
 GEMINI_CLI_VERSION=0.61.0

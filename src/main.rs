@@ -54,7 +54,9 @@ enum Command {
     /// Examples: `amux launch claude ollama --model qwen3:32b`,
     /// `amux launch codex --model claude-sonnet-4-5 --prompt "fix the tests"`,
     /// `amux launch --restore opencode`.
-    Launch(amux::launch::LaunchArgs),
+    Launch(Box<amux::launch::LaunchArgs>),
+    /// The sessions `amux launch --observe` recorded, with their totals.
+    Sessions(amux::launch::observe::sessions::SessionsArgs),
     /// Config file tools.
     Config {
         #[command(subcommand)]
@@ -99,7 +101,11 @@ fn main() -> ExitCode {
         Command::Serve { config, listen, log_format, no_auth } => serve(config, listen, log_format, no_auth),
         Command::Keys { command: KeysCommand::New { name, team } } => new_key(&name, team.as_deref()),
         Command::Launch(args) => {
-            let code = amux::launch::main(args, amux::launch::Env::from_process());
+            let code = amux::launch::main(*args, amux::launch::Env::from_process());
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+        Command::Sessions(args) => {
+            let code = amux::launch::observe::sessions::main(args, &amux::launch::Env::from_process());
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         Command::Config { command: ConfigCommand::Check { file } } => check(&file),

@@ -16,7 +16,7 @@ use crate::config::{CacheBackend, Config, ConfigError, ConfigErrors, FailMode};
 use crate::providers::client::{self, HttpClient};
 use crate::providers::{Registry, expand_env};
 use crate::stack::auth::{AdminKey, Keys, Principal};
-use crate::stack::budget::Budgets;
+use crate::stack::budget::{Budgets, SessionBudget};
 use crate::stack::cache::Cache;
 use crate::stack::limits::Limiter;
 use crate::stack::router::Router;
@@ -31,6 +31,9 @@ pub struct Base {
     pub sinks: UsageSinks,
     /// One more key, e.g. the launcher's session token.
     pub extra_key: Option<(String, Principal)>,
+    /// A cap on the whole gateway's spend (the launcher's `--max-budget-usd`); it must also be
+    /// one of `sinks` to be charged.
+    pub session_budget: Option<Arc<SessionBudget>>,
 }
 
 /// The parts made once per process and carried from snapshot to snapshot.
@@ -144,7 +147,16 @@ fn assemble(
     let more: Vec<Arc<dyn UsageSink>> =
         vec![metrics.clone(), Arc::new(BudgetSink { budgets: budgets.clone(), metrics: metrics.clone() })];
     let sinks = base.sinks.extended(more, prices.clone());
-    let obs = Observability { metrics, metrics_config: kept.metrics_config, prices, budgets, admin, metrics_key };
+    let session_budget = base.session_budget.clone();
+    let obs = Observability {
+        metrics,
+        metrics_config: kept.metrics_config,
+        prices,
+        budgets,
+        session_budget,
+        admin,
+        metrics_key,
+    };
     Ok(AppState {
         config: Arc::new(config),
         registry,
@@ -208,7 +220,7 @@ mod tests {
     }
 
     fn base() -> Base {
-        Base { sinks: UsageSinks::default(), extra_key: None }
+        Base { sinks: UsageSinks::default(), extra_key: None, session_budget: None }
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio_util::sync::CancellationToken;
 
@@ -17,13 +17,59 @@ pub const SHUTDOWN_KIND: &str = "shutdown";
 /// Shutdown state of one gateway.
 pub struct Lifecycle {
     draining: AtomicBool,
+    /// Cancelled when shutdown begins (open WebSockets close once idle).
+    drain_started: CancellationToken,
     deadline: CancellationToken,
     metrics: Arc<Metrics>,
+    /// Open WebSockets: upgraded connections, which the HTTP server's graceful shutdown no
+    /// longer tracks, so the drain waits for them here.
+    sockets: AtomicUsize,
+    sockets_idle: tokio::sync::Notify,
+}
+
+/// Counts one open WebSocket until dropped.
+pub struct SocketGuard(Arc<Lifecycle>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        if self.0.sockets.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.sockets_idle.notify_waiters();
+        }
+    }
 }
 
 impl Lifecycle {
     pub fn new(metrics: Arc<Metrics>) -> Lifecycle {
-        Lifecycle { draining: AtomicBool::new(false), deadline: CancellationToken::new(), metrics }
+        Lifecycle {
+            draining: AtomicBool::new(false),
+            drain_started: CancellationToken::new(),
+            deadline: CancellationToken::new(),
+            metrics,
+            sockets: AtomicUsize::new(0),
+            sockets_idle: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Counts an open WebSocket until the guard is dropped.
+    pub fn socket(self: &Arc<Self>) -> SocketGuard {
+        self.sockets.fetch_add(1, Ordering::AcqRel);
+        SocketGuard(self.clone())
+    }
+
+    /// Resolves when no WebSocket is open.
+    pub async fn sockets_closed(&self) {
+        loop {
+            let idle = self.sockets_idle.notified();
+            if self.sockets.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+
+    /// Resolves when shutdown begins.
+    pub fn draining_started(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.drain_started.clone().cancelled_owned()
     }
 
     /// True once shutdown began: readiness fails.
@@ -34,6 +80,7 @@ impl Lifecycle {
     /// Shutdown began.
     pub fn start_draining(&self) {
         self.draining.store(true, Ordering::Relaxed);
+        self.drain_started.cancel();
         self.metrics.draining();
     }
 

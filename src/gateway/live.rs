@@ -68,3 +68,13 @@ impl Live {
         }
     }
 }
+
+#[cfg(test)]
+impl Live {
+    /// A gateway of an empty config (no providers, no keys).
+    pub(crate) async fn for_tests() -> Live {
+        let base = Base { sinks: Default::default(), extra_key: None, session_budget: None };
+        let first = build::first(Config::default(), &|_| None, &base).await.expect("an empty config builds");
+        Live::new(first, base)
+    }
+}

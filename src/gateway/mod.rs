@@ -83,6 +83,9 @@ impl StartError {
 pub struct GatewayOptions {
     /// One more key (and its principal), e.g. the launcher's random session token.
     pub extra_key: Option<(String, Principal)>,
+    /// A cap on everything this gateway spends (the launcher's `--max-budget-usd`); the caller
+    /// also adds it to the usage sinks so that calls are charged to it.
+    pub session_budget: Option<Arc<crate::stack::budget::SessionBudget>>,
 }
 
 /// A bound, not yet serving, gateway.
@@ -121,7 +124,7 @@ impl Gateway {
             None => None,
         };
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
-        let base = Base { sinks, extra_key: options.extra_key };
+        let base = Base { sinks, extra_key: options.extra_key, session_budget: options.session_budget };
         let first = build::first(config.clone(), env, &base).await?;
         let live = Arc::new(Live::new(first, base));
         let listener =

@@ -7,6 +7,9 @@
 //!    in their caller's dialect (an error event for streams, counted in
 //!    `amux_shutdown_cut_total`), and after a short grace for those to be written, serving ends.
 //!
+//! Open WebSockets (Responses over WebSocket) are counted in the lifecycle: they close once their
+//! turn in flight ends, and the drain waits for them like for other calls.
+//!
 //! A second signal (`hurry`) jumps to step 3.
 
 use std::future::{Future, IntoFuture};
@@ -58,7 +61,18 @@ where
     if !hurried {
         tokio::select! {
             r = &mut server => {
-                tracing::info!(secs = started.elapsed().as_secs_f64(), "drained");
+                // WebSockets left the HTTP server's tracking when they upgraded: wait for them.
+                tokio::select! {
+                    () = state.lifecycle.sockets_closed() => {
+                        tracing::info!(secs = started.elapsed().as_secs_f64(), "drained");
+                        return r;
+                    }
+                    () = sleep_until(deadline) => {}
+                    () = &mut hurry => {}
+                }
+                tracing::warn!("drain deadline: ending the WebSocket turns still running with an error");
+                state.lifecycle.reach_deadline();
+                let _ = tokio::time::timeout(DEADLINE_GRACE, state.lifecycle.sockets_closed()).await;
                 return r;
             }
             () = sleep_until(deadline) => {}
@@ -67,11 +81,13 @@ where
     }
     tracing::warn!("drain deadline: ending the calls and streams still running with an error");
     state.lifecycle.reach_deadline();
-    match tokio::time::timeout(DEADLINE_GRACE, &mut server).await {
+    let r = match tokio::time::timeout(DEADLINE_GRACE, &mut server).await {
         Ok(r) => r,
         Err(_) => {
             tracing::warn!("connections still open after the deadline's grace: closing them");
             Ok(())
         }
-    }
+    };
+    let _ = tokio::time::timeout(DEADLINE_GRACE, state.lifecycle.sockets_closed()).await;
+    r
 }

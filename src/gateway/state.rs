@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::config::{Config, MetricsConfig};
 use crate::stack::auth::{AdminKey, Keys};
-use crate::stack::budget::Budgets;
+use crate::stack::budget::{Budgets, SessionBudget};
 use crate::stack::cache::Cache;
 use crate::stack::limits::Limiter;
 use crate::stack::router::Router;
@@ -27,6 +27,8 @@ pub struct Observability {
     pub metrics_config: MetricsConfig,
     pub prices: Arc<PriceBook>,
     pub budgets: Arc<Budgets>,
+    /// The launcher's per-session cap (`--max-budget-usd`), when set.
+    pub session_budget: Option<Arc<SessionBudget>>,
     pub admin: Option<AdminKey>,
     /// The key `/metrics` asks for (`metrics.key`), if any.
     pub metrics_key: Option<AdminKey>,

@@ -47,6 +47,18 @@ pub struct LaunchArgs {
     /// Put back the files a previous launch of <harness> edited (after a crash).
     #[arg(long)]
     pub restore: bool,
+    /// Record the session: every model call as JSON lines (and, with --prompt, the harness's raw
+    /// output) in DIR [default: $XDG_STATE_HOME/amux/sessions], and a summary on stderr at the
+    /// end. Give DIR as --observe=DIR.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true)]
+    pub observe: Option<Option<PathBuf>>,
+    /// Stop answering the session's model calls once they have cost this many USD (through
+    /// amux's gateway; a direct harness needs a budget flag of its own).
+    #[arg(long, value_name = "USD")]
+    pub max_budget_usd: Option<f64>,
+    /// The harness's own turn limit (refused for harnesses without one).
+    #[arg(long, value_name = "N")]
+    pub max_turns: Option<u32>,
     /// Config file for the providers (as for `amux serve`).
     #[arg(long, short, env = "AMUX_CONFIG")]
     pub config: Option<PathBuf>,

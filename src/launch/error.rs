@@ -35,6 +35,8 @@ pub enum LaunchError {
     ConflictingArg { harness: &'static str, arg: String, reason: &'static str },
     #[error("{harness} has no way to {what}; amux cannot translate {flag}")]
     UnsupportedFlag { harness: &'static str, flag: &'static str, what: &'static str },
+    #[error("{flag}: {harness}: {reason}")]
+    LimitRefused { harness: &'static str, flag: &'static str, reason: String },
     #[error("--provider-arg {arg}: {detail}")]
     BadProviderArg { arg: String, detail: &'static str },
     #[error("config: {0}")]
@@ -77,6 +79,7 @@ impl LaunchError {
             LaunchError::ConflictingArg { .. } => "conflicting_arg",
             LaunchError::UnsupportedFlag { .. } => "unsupported_flag",
             LaunchError::BadProviderArg { .. } => "bad_provider_arg",
+            LaunchError::LimitRefused { .. } => "limit_refused",
             LaunchError::Config(_) => "config",
             LaunchError::Gateway(e) => e.label(),
             LaunchError::FileEdit { .. } => "file_edit",

@@ -16,6 +16,7 @@ pub mod error;
 pub mod files;
 pub mod gateway;
 pub mod harness;
+pub mod observe;
 pub mod ollama;
 pub mod plan;
 pub mod preflight;
@@ -26,6 +27,7 @@ mod signals;
 pub mod target;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use args::{LaunchArgs, Session};
@@ -33,6 +35,7 @@ pub use env::Env;
 pub use error::LaunchError;
 
 use crate::config::ProviderKind;
+use crate::stack::budget::SessionBudget;
 use harness::{Ctx, origin_of};
 use target::{Route, dialect_name, gateway_base};
 
@@ -112,6 +115,36 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
         preflight::version(h, p, env)?;
     }
     let mut res = target::resolve(args, h, env)?;
+    if let Some(n) = args.max_budget_usd
+        && !(n.is_finite() && n > 0.0)
+    {
+        return Err(LaunchError::Usage(format!("--max-budget-usd {n}: expected a positive number of USD")));
+    }
+    // Through amux's own gateway the budget is the gateway's; otherwise the harness must apply it.
+    let session_budget = match (res.route, args.max_budget_usd) {
+        (Route::InProcess, Some(n)) => Some(Arc::new(SessionBudget::new(n))),
+        _ => None,
+    };
+    let harness_budget = args.max_budget_usd.filter(|_| res.route != Route::InProcess);
+    let observe_dir = match &args.observe {
+        Some(None) => Some(observe::default_dir(env)?),
+        Some(Some(d)) => Some(d.clone()),
+        None => None,
+    };
+    let recorder = match (&observe_dir, args.dry_run) {
+        (Some(dir), false) => {
+            let meta = observe::SessionFile {
+                harness: h.name().to_string(),
+                route: res.route.label().to_string(),
+                provider: res.provider.as_ref().map(|p| p.name.clone()),
+                model: res.upstream_model.clone(),
+                prompt: args.prompt.is_some(),
+                ..Default::default()
+            };
+            Some(Discard(Some(observe::Recorder::start(dir, meta, session_budget.clone())?)))
+        }
+        _ => None,
+    };
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let rt = runtime()?;
     let mut notes = Vec::new();
@@ -157,7 +190,15 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
             "http://127.0.0.1:<port>".to_string()
         } else {
             let cfg = res.gateway_config.as_ref().ok_or_else(|| LaunchError::Usage("no gateway config".into()))?;
-            let opts = gateway::InProcessOptions { session_token: Some(token.clone()) };
+            let sinks: Vec<Arc<dyn crate::usage::UsageSink>> = match &recorder {
+                Some(Discard(Some(r))) => vec![r.clone()],
+                _ => Vec::new(),
+            };
+            let opts = gateway::InProcessOptions {
+                session_token: Some(token.clone()),
+                sinks,
+                session_budget: session_budget.clone(),
+            };
             let g = gateway::InProcessGateway::start(&rt, cfg, env, opts)?;
             let url = g.url();
             gw = Some(g);
@@ -177,10 +218,31 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
         user_args: &args.harness_args,
         env,
         temp_dir: temp_path.clone(),
+        responses_websocket: match res.route {
+            Route::InProcess => true,
+            // A team gateway: asked with a WebSocket handshake (Codex only; never in a dry run).
+            Route::Team if h.name() == "codex" && !args.dry_run => {
+                gateway::serves_responses_websocket(&res.endpoint.base_url, &res.endpoint.key)
+            }
+            _ => false,
+        },
+        max_turns: args.max_turns,
+        max_budget_usd: harness_budget,
     };
     let mut plan = h.plan(&ctx)?;
+    check_limits(args, h.name(), &res, &plan)?;
     plan.notes.splice(0..0, notes);
-    let header = header(&res, context_window);
+    let mut header = header(&res, context_window);
+    if let Some(n) = args.max_budget_usd {
+        let by = if session_budget.is_some() { "the in-process gateway" } else { h.name() };
+        header.push(("budget".into(), format!("${} for the session, enforced by {by}", observe::usd(n))));
+    }
+    if let Some(n) = args.max_turns {
+        header.push(("max turns".into(), format!("{n} (the harness's own limit)")));
+    }
+    if let Some(d) = &observe_dir {
+        header.push(("observe".into(), d.display().to_string()));
+    }
     if args.dry_run {
         if args.json {
             let h: serde_json::Map<String, serde_json::Value> =
@@ -208,14 +270,129 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
     } else if args.prompt.is_none() {
         eprintln!("amux: {} -> {} ({})", h.name(), res.endpoint.base_url, res.route.label());
     }
-    let code = process::run(&plan, &program, &vars, &rt);
+    let recorder = recorder.and_then(|mut d| d.0.take());
+    let capture = match &recorder {
+        Some(r) if !plan.interactive => {
+            let c = process::Capture { stdout: r.path("stdout.log"), stderr: r.path("stderr.log") };
+            r.add_file("stdout", &c.stdout);
+            r.add_file("stderr", &c.stderr);
+            Some(c)
+        }
+        _ => None,
+    };
+    let code = process::run(&plan, &program, &vars, &rt, capture.as_ref());
     if let Err(e) = applied.restore() {
         eprintln!("amux: restoring files failed: {e}; run `amux launch --restore {}`", h.name());
     }
     if let Some(mut g) = gw {
         g.stop();
     }
+    if let Some(r) = recorder {
+        let summary = finish_observing(&r, args, h.name(), &res, capture.as_ref(), code.as_ref().ok().copied());
+        if args.json {
+            let v =
+                serde_json::json!({"session": {"id": r.id, "dir": r.dir, "calls": r.calls_path(), "summary": summary}});
+            eprintln!("{v}");
+        } else {
+            eprint!("{}", summary.to_text(&r.id, &r.calls_path()));
+        }
+    }
     code
+}
+
+/// Removes a session's files unless the launch got as far as running the harness.
+struct Discard(Option<Arc<observe::Recorder>>);
+
+impl Drop for Discard {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            for suffix in ["calls.jsonl", "session.json"] {
+                let _ = std::fs::remove_file(r.path(suffix));
+            }
+        }
+    }
+}
+
+/// Refuses `--max-turns` / `--max-budget-usd` that neither the gateway nor the harness applies.
+fn check_limits(
+    args: &LaunchArgs,
+    harness: &'static str,
+    res: &target::Resolution,
+    plan: &plan::Plan,
+) -> Result<(), LaunchError> {
+    if args.max_turns.is_some() && !plan.limits.contains(&"--max-turns") {
+        return Err(LaunchError::LimitRefused {
+            harness,
+            flag: "--max-turns",
+            reason: "it has no turn limit amux can set (claude with --prompt, gemini and qwen have one)".into(),
+        });
+    }
+    if args.max_budget_usd.is_some() && res.route != Route::InProcess && !plan.limits.contains(&"--max-budget-usd") {
+        let way = match res.route {
+            Route::Team => "its calls go through the gateway at --gateway, which keeps its own budgets",
+            _ => "its calls go direct to the provider, so amux cannot count their cost",
+        };
+        return Err(LaunchError::LimitRefused {
+            harness,
+            flag: "--max-budget-usd",
+            reason: format!("{way}, and it has no budget flag of its own; add --with-gateway to run amux's gateway"),
+        });
+    }
+    Ok(())
+}
+
+/// The session's summary: from the gateway's records, or from the harness's own output.
+fn finish_observing(
+    r: &observe::Recorder,
+    args: &LaunchArgs,
+    harness: &str,
+    res: &target::Resolution,
+    capture: Option<&process::Capture>,
+    code: Option<i32>,
+) -> observe::Summary {
+    use observe::parse;
+    if res.route == Route::InProcess {
+        return r.finish(code, |_| {});
+    }
+    let kind = parse::format_asked(harness, &args.harness_args);
+    let out = capture.and_then(|c| std::fs::read_to_string(&c.stdout).ok());
+    if let (Some(kind), Some(out)) = (kind, out)
+        && let Some(p) = parse::parse(kind, &out)
+    {
+        r.set_source(p.source);
+        for l in &p.lines {
+            r.line(l);
+        }
+        return r.finish(code, |s| {
+            if let Some(t) = p.totals {
+                let budget = s.budget;
+                *s = t;
+                s.budget = budget;
+            }
+            if !p.model_costs.is_empty() {
+                for (m, c) in &p.model_costs {
+                    let e = s.by_model.entry(m.clone()).or_default();
+                    e.cost_usd = Some(*c);
+                    e.unpriced_calls = 0;
+                }
+                s.cost_usd = Some(s.by_model.values().filter_map(|m| m.cost_usd).sum());
+            }
+            s.unknown.extend(p.unknown);
+        });
+    }
+    let way = match res.route {
+        Route::Team => "went through the gateway at --gateway",
+        _ => "went direct to the provider",
+    };
+    let how = match (args.prompt.is_some(), parse::how_to_ask(harness)) {
+        (true, Some(flags)) => format!("; add `{flags}` for the harness's own usage report, or --with-gateway"),
+        _ => "; use --with-gateway to record every call".to_string(),
+    };
+    r.finish(code, |s| {
+        s.source = "none".into();
+        s.calls = None;
+        s.unknown.push(format!("every call: they {way}, and amux read no usage report from {harness}{how}"));
+    })
 }
 
 fn header(res: &target::Resolution, context_window: Option<u64>) -> Vec<(String, String)> {

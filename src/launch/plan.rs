@@ -62,6 +62,8 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// Values never printed (keys, tokens).
     pub secrets: Vec<String>,
+    /// The launcher's limits this harness applies itself (`--max-turns`, `--max-budget-usd`).
+    pub limits: Vec<&'static str>,
 }
 
 impl Plan {

@@ -424,6 +424,26 @@ mod tests {
         assert!(team.check(Some("bob"), None).await.is_ok());
     }
 
+    #[test]
+    fn session_budget_refuses_once_reached_and_counts_unpriced_calls() {
+        let b = SessionBudget::new(0.01);
+        b.check().unwrap();
+        b.charge(Some(0.004));
+        b.charge(None);
+        b.check().unwrap();
+        b.charge(Some(0.006));
+        let e = b.check().unwrap_err();
+        assert_eq!(e.status, 403);
+        assert!(
+            e.message.starts_with("budget exceeded: this amux session has spent $0.01 of its $0.01"),
+            "{}",
+            e.message
+        );
+        let r = b.report();
+        assert_eq!((r.refused, r.unpriced_calls, r.reached), (1, 1, true));
+        assert!((r.spent_usd - 0.01).abs() < 1e-12);
+    }
+
     #[tokio::test]
     async fn report_lists_every_key_and_team() {
         let b = budgets(None, Some(BudgetConfig { daily_usd: Some(2.0), monthly_usd: None }));
@@ -437,8 +457,93 @@ mod tests {
     }
 }
 
+/// A cap on what one session may spend in USD (`amux launch --max-budget-usd`): every priced
+/// call is charged when it ends; once the spend reaches the cap, further calls are refused with a
+/// 403 (a permission error: harnesses retry 429s, and waiting would not help). Calls whose price
+/// is unknown are not charged, and are counted.
+#[derive(Debug)]
+pub struct SessionBudget {
+    limit: f64,
+    state: Mutex<SessionSpend>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct SessionSpend {
+    spent: f64,
+    refused: u64,
+    unpriced: u64,
+}
+
+/// What a session budget saw.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SessionBudgetReport {
+    pub limit_usd: f64,
+    pub spent_usd: f64,
+    /// Calls refused because the budget was reached.
+    pub refused: u64,
+    /// Calls that ended without a known price (not charged).
+    pub unpriced_calls: u64,
+    pub reached: bool,
+}
+
+impl SessionBudget {
+    pub fn new(limit_usd: f64) -> SessionBudget {
+        SessionBudget { limit: limit_usd, state: Mutex::new(SessionSpend::default()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SessionSpend> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Refuses once the spend has reached the limit.
+    pub fn check(&self) -> Result<(), ApiError> {
+        let mut s = self.lock();
+        if s.spent >= self.limit {
+            s.refused += 1;
+            return Err(ApiError::new(
+                ErrorKind::Permission,
+                format!(
+                    "budget exceeded: this amux session has spent ${} of its ${} budget \
+                     (amux launch --max-budget-usd); no further model calls are answered",
+                    usd(s.spent),
+                    usd(self.limit)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Charges a finished call.
+    pub fn charge(&self, cost: Option<f64>) {
+        let mut s = self.lock();
+        match cost {
+            Some(c) if c.is_finite() && c > 0.0 => s.spent += c,
+            Some(_) => {}
+            None => s.unpriced += 1,
+        }
+    }
+
+    pub fn report(&self) -> SessionBudgetReport {
+        let s = *self.lock();
+        SessionBudgetReport {
+            limit_usd: self.limit,
+            spent_usd: s.spent,
+            refused: s.refused,
+            unpriced_calls: s.unpriced,
+            reached: s.spent >= self.limit,
+        }
+    }
+}
+
+impl crate::usage::UsageSink for SessionBudget {
+    fn record(&self, rec: &crate::usage::CallRecord) {
+        self.charge(rec.cost);
+    }
+}
+
 layer! {
-    /// Refuses a call whose key or team budget is spent (429), before anything is charged.
+    /// Refuses a call whose session, key or team budget is spent (403 for the session, 429 for
+    /// key and team), before anything is charged.
     BudgetLayer => BudgetService
 }
 
@@ -446,6 +551,11 @@ impl<S: ModelService> ModelService for BudgetService<S> {
     async fn call<'a, 'c: 'a>(&'a self, call: &'a mut ModelCall<'c>) -> Response<Body> {
         let p = call.inbound.principal.as_deref();
         let (key, team) = (p.map(|p| p.name.as_str()), p.and_then(|p| p.team.as_deref()));
+        if let Some(session) = &call.state.obs.session_budget
+            && let Err(e) = session.check()
+        {
+            return call.refuse(&e, Some("budget"));
+        }
         if let Err(e) = call.state.obs.budgets.check(key, team).await {
             let kind = (e.kind == ErrorKind::RateLimit).then_some("budget");
             return call.refuse(&e, kind);

@@ -11,6 +11,9 @@
 //!    `limits.max_in_flight` are shed with 503 first, see `gateway::admission`),
 //!    then [`crate::gateway::call::handle`]: route, same-dialect bytes or translation, provider.
 //!
+//! `GET /v1/responses` with a WebSocket upgrade is the Responses WebSocket transport
+//! ([`responses_ws`]): each turn is one more call through the same handler as the POST.
+//!
 //! Keys, budgets, rate limits, cache and routing are steps of `gateway::call` (see `stack`).
 //! Operator routes: `GET /metrics` (unless `metrics.listen` moves it to its own port, or
 //! `metrics.enabled` is false) and `GET /admin/spend`.
@@ -22,6 +25,7 @@ mod gemini;
 mod health;
 mod messages;
 mod models;
+pub mod responses_ws;
 mod vertex;
 
 use std::sync::Arc;
@@ -67,8 +71,8 @@ pub fn router(state: LiveState) -> Router {
         .route("/v1/messages/count_tokens", post(messages::anthropic_count))
         .route("/v1/chat/completions", post(messages::openai_chat))
         .route("/chat/completions", post(messages::openai_chat))
-        .route("/v1/responses", post(messages::responses))
-        .route("/responses", post(messages::responses))
+        .route("/v1/responses", post(messages::responses).get(responses_ws::upgrade))
+        .route("/responses", post(messages::responses).get(responses_ws::upgrade))
         .route("/v1/responses/input_tokens", post(messages::responses_count))
         .route("/v1beta/models", get(gemini::list))
         .route("/v1beta/models/{*rest}", post(gemini::call).get(gemini::get_one))

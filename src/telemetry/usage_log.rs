@@ -209,7 +209,7 @@ fn json_str(out: &mut String, s: &str) {
 }
 
 /// RFC 3339 UTC with microseconds (`2026-12-04T14:37:36.856753Z`), as the rest of the log.
-fn timestamp(out: &mut String, now: SystemTime) {
+pub(crate) fn timestamp(out: &mut String, now: SystemTime) {
     let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);

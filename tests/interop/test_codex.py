@@ -14,7 +14,7 @@ from pathlib import Path
 import harness
 import mock_upstream as mu
 import pytest
-from conftest import ANTHROPIC_ALIAS, GEMINI_ALIAS
+from conftest import ANTHROPIC_ALIAS, CHAT_ALIAS, GEMINI_ALIAS, RESPONSES_ALIAS
 
 
 @pytest.fixture
@@ -25,7 +25,9 @@ def codex() -> Path:
     return b
 
 
-def codex_argv(codex: Path, amux_url: str, model: str, prompt: str, azure: bool = False) -> list[str]:
+def codex_argv(
+    codex: Path, amux_url: str, model: str, prompt: str, azure: bool = False, websockets: bool = False
+) -> list[str]:
     overrides = {
         "model_providers.amux.name": '"amux"',
         "model_providers.amux.base_url": json.dumps(f"{amux_url}/openai" if azure else f"{amux_url}/v1"),
@@ -43,6 +45,9 @@ def codex_argv(codex: Path, amux_url: str, model: str, prompt: str, azure: bool 
         # Codex's documented Azure provider: base_url ending in /openai, the api-version as a
         # query parameter; amux serves /openai/responses.
         overrides["model_providers.amux.query_params"] = '{"api-version"="2025-04-01-preview"}'
+    if websockets:
+        # Responses over WebSocket (GET /v1/responses upgrade, one response.create per turn).
+        overrides["model_providers.amux.supports_websockets"] = "true"
     argv = [str(codex), "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never", "-s", "read-only"]
     for k, v in overrides.items():
         argv += ["-c", f"{k}={v}"]
@@ -112,3 +117,47 @@ def test_codex_azure_provider(codex, gateway, mock, tmp_path):
     assert r.returncode == 0, r.detail
     assert mu.TOOL_RESULT_PREFIX in r.stdout and "codex-azure-marker-3131" in r.stdout, r.detail
     assert r.calls and all(c["path"] == "/v1/messages" for c in r.calls), r.detail
+
+
+def ws_opened(gateway) -> int:
+    return gateway.log_path.read_text(errors="replace").count("responses websocket opened")
+
+
+@pytest.mark.parametrize(
+    "alias,path,text",
+    [
+        (ANTHROPIC_ALIAS, "/v1/messages", mu.ANTHROPIC_TEXT),
+        (GEMINI_ALIAS, ":streamGenerateContent", mu.GEMINI_TEXT),
+        (CHAT_ALIAS, "/v1/chat/completions", mu.OPENAI_TEXT),
+        (RESPONSES_ALIAS, "/v1/responses", mu.RESPONSES_TEXT),
+    ],
+    ids=["anthropic", "gemini", "chat", "responses"],
+)
+def test_codex_over_websocket(codex, gateway, mock, tmp_path, alias, path, text):
+    """Codex with `supports_websockets`: its turns reach amux over one WebSocket and go to an
+    upstream of each dialect (OpenAI's Responses by HTTP)."""
+    before = ws_opened(gateway)
+    r = run_codex(codex, gateway, mock, tmp_path, alias, "Reply with a short greeting.", websockets=True)
+    assert r.returncode == 0, r.detail
+    assert ws_opened(gateway) > before, "Codex did not use the WebSocket\n" + r.detail
+    assert r.calls and all(c["path"].endswith(path) for c in r.calls), r.detail
+    if text:
+        assert text in r.stdout, r.detail
+
+
+def test_codex_tool_loop_over_websocket(codex, gateway, mock, tmp_path):
+    """A tool round trip over the socket: the second turn names the first with
+    previous_response_id and sends only the tool output; amux rebuilds the whole input."""
+    (tmp_path / "project").mkdir(parents=True)
+    (tmp_path / "project" / "notes.txt").write_text("codex-marker-4242\n")
+    prompt = 'Please call the exec_command tool with {"cmd": "cat notes.txt"}'
+    before = ws_opened(gateway)
+    r = run_codex(codex, gateway, mock, tmp_path, ANTHROPIC_ALIAS, prompt, websockets=True)
+    assert r.returncode == 0, r.detail
+    assert ws_opened(gateway) > before, "Codex did not use the WebSocket\n" + r.detail
+    assert mu.TOOL_RESULT_PREFIX in r.stdout and "codex-marker-4242" in r.stdout, r.detail
+    assert len(r.calls) >= 2, r.detail
+    assistant, results = r.calls[-1]["body"]["messages"][-2:]
+    call_ids = [b["id"] for b in assistant["content"] if b["type"] == "tool_use"]
+    result_ids = [b["tool_use_id"] for b in results["content"] if b["type"] == "tool_result"]
+    assert call_ids and result_ids == call_ids, r.detail

@@ -339,3 +339,65 @@ def test_launch_dry_run_json_masks_secrets(name, provider, route, secret, world)
     # A dry run changes nothing.
     for made in (".amux", ".codex", ".local"):
         assert not (world / "home" / made).exists(), r.detail
+
+
+def observe_case(case: Case, world: Path, mock, provider: str | None, model: str, extra: list[str], route=None):
+    """`amux launch ... --observe=DIR --json`: the run, and its `{"session": ...}` line."""
+    config = world / "amux.yaml"
+    config.write_text(config_yaml(mock.port))
+    env = launch_env(world, case, harness_bin(case))
+    where = route or [provider, "--config", str(config)]
+    argv = [case.harness, *where, "--model", model, "--prompt"]
+    argv += ["Reply with a short greeting.", f"--observe={world / 'sessions'}", "--json", "--"]
+    argv += [*HARNESS_ARGS[case.harness], *extra]
+    r = launch(world, env, argv, mock)
+    assert r.returncode == 0, r.detail
+    lines = [json.loads(x) for x in r.stderr.splitlines() if x.startswith('{"session"')]
+    assert lines, r.detail
+    return r, lines[0]["session"]
+
+
+def test_launch_observe_codex_through_the_gateway_over_websocket(world, mock):
+    """Codex through the in-process gateway (which it reaches over a WebSocket): every call is
+    in the session's calls file from the gateway's own records, its raw output beside it."""
+    case = CASES["codex"]
+    r, s = observe_case(case, world, mock, case.provider, case.model, [])
+    assert case.text in r.stdout, r.detail
+    summary = s["summary"]
+    assert summary["source"] == "gateway" and summary["calls"] == len(r.calls) >= 1, (summary, r.detail)
+    assert summary["tokens"]["input"] > 0 and summary["tokens"]["output"] > 0, summary
+    assert summary["waiting_ms"] > 0, summary
+    calls = [json.loads(x) for x in Path(s["calls"]).read_text().splitlines()]
+    assert all(c["provider"] == case.provider and c["stream"] is True for c in calls), calls
+    sessions = json.loads(subprocess.run([str(amux_binary()), "sessions", "--json", "--dir", str(world / "sessions")],
+                                         capture_output=True, text=True, check=True).stdout)
+    (only,) = sessions["sessions"]
+    assert case.text in Path(only["files"]["stdout"]).read_text()
+
+
+def test_launch_observe_direct_claude_stream_json(world, mock):
+    """Claude Code direct to an Anthropic provider: amux reads its own stream-json report."""
+    case = CASES["claude"]
+    r, s = observe_case(case, world, mock, "up-anthropic", "mock-claude", ["--output-format", "stream-json", "--verbose"])
+    summary = s["summary"]
+    assert summary["source"] == "claude stream-json", (summary, r.detail)
+    assert summary["calls"] == len(r.calls) >= 1, (summary, r.detail)
+    assert summary["tokens"]["input"] > 0 and summary["tokens"]["output"] > 0, summary
+    assert summary["waiting_ms"] is None, summary  # not reported: unknown, not guessed
+
+
+def test_launch_observe_team_gateway_codex_json(world, mock, amux):
+    """Codex through a team gateway (`--gateway`, whose records amux cannot read): amux reads
+    `codex exec --json`'s per-turn usage. The gateway answers the WebSocket handshake, so Codex
+    is told to use it."""
+    case = CASES["codex"]
+    route = ["--gateway", amux.url, "--key", "any-key"]
+    opened = amux.log_path.read_text(errors="replace").count("responses websocket opened")
+    r, s = observe_case(case, world, mock, None, "claude-mock", ["--json"], route=route)
+    assert "model_providers.amux.supports_websockets=true" in r.stderr, r.detail
+    # The probe and Codex's own socket.
+    assert amux.log_path.read_text(errors="replace").count("responses websocket opened") >= opened + 2, r.detail
+    summary = s["summary"]
+    assert summary["source"] == "codex exec --json", (summary, r.detail)
+    assert summary["turns"] == 1 and summary["calls"] is None, summary
+    assert summary["tokens"]["output"] > 0, summary

@@ -27,17 +27,29 @@ for port in $(env | grep -o '127\.0\.0\.1:[0-9][0-9]*' | cut -d: -f2 | sort -u);
 done
 if [ -n "$FAKE_CALL" ]; then
   python3 - "$out/response" <<'PY'
-import json, os, sys, urllib.request
+import json, os, sys, urllib.error, urllib.request
 base = os.environ["ANTHROPIC_BASE_URL"]
-req = urllib.request.Request(base + "/v1/messages", method="POST",
-    data=json.dumps({"model": os.environ["ANTHROPIC_MODEL"], "max_tokens": 64,
-                     "messages": [{"role": "user", "content": "hi"}]}).encode(),
-    headers={"content-type": "application/json", "anthropic-version": "2023-06-01",
-             "authorization": "Bearer " + os.environ["ANTHROPIC_AUTH_TOKEN"]})
-with urllib.request.urlopen(req, timeout=20) as r:
-    open(sys.argv[1], "w").write(r.read().decode())
+# FAKE_CALL=N makes N calls; the first answer goes to `response`, every status and body to `responses`.
+n = int(os.environ["FAKE_CALL"])
+for i in range(n):
+    req = urllib.request.Request(base + "/v1/messages", method="POST",
+        data=json.dumps({"model": os.environ["ANTHROPIC_MODEL"], "max_tokens": 64,
+                         "messages": [{"role": "user", "content": "hi"}]}).encode(),
+        headers={"content-type": "application/json", "anthropic-version": "2023-06-01",
+                 "authorization": "Bearer " + os.environ["ANTHROPIC_AUTH_TOKEN"]})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            status, body = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read().decode()
+    if i == 0:
+        open(sys.argv[1], "w").write(body)
+    with open(sys.argv[1] + "s", "a") as f:
+        f.write(f"{status} {body}\n")
+print("fake harness done")
 PY
 fi
+if [ -n "$FAKE_STDOUT" ]; then printf '%s\n' "$FAKE_STDOUT"; fi
 if [ -n "$FAKE_SLEEP" ]; then sleep "$FAKE_SLEEP"; fi
 exit "${FAKE_EXIT:-0}"
 "#;

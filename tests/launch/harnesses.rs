@@ -79,6 +79,9 @@ fn codex_gets_a_profile_overrides_and_a_catalog_entry() {
     let prof = w.recorded("codex", "amux.config.toml");
     assert!(prof.contains("wire_api = \"responses\"") && prof.contains("model = \"qwen3:8b\""), "{prof}");
     assert!(prof.contains("model_context_window = 40960"), "{prof}");
+    // The in-process gateway serves Responses over WebSocket: Codex is told so.
+    assert!(prof.contains("supports_websockets = true"), "{prof}");
+    assert!(args[..exec].iter().any(|a| a == "model_providers.amux.supports_websockets=true"), "{args:?}");
     let cat = w.json("codex", "amux-model-catalog.json");
     assert_eq!(cat["models"][0]["slug"], json!(MODEL));
     assert_eq!(cat["models"][0]["context_window"], json!(40960));

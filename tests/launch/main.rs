@@ -8,6 +8,7 @@ mod fake;
 mod harnesses;
 mod lifecycle;
 mod mock_ollama;
+mod observe;
 mod process;
 #[path = "../support/sigv4.rs"]
 mod sigv4;

@@ -34,11 +34,17 @@ impl Harness for Claude {
 
     fn plan(&self, ctx: &Ctx) -> Result<Plan, LaunchError> {
         refuse_args(self, ctx.user_args, &["--model", "-p", "--print"], "amux sets the model and the prompt")?;
+        if ctx.max_turns.is_some() {
+            refuse_args(self, ctx.user_args, &["--max-turns"], "amux sets it from --max-turns")?;
+        }
+        if ctx.max_budget_usd.is_some() {
+            refuse_args(self, ctx.user_args, &["--max-budget-usd"], "amux sets it from --max-budget-usd")?;
+        }
         let mut p = ctx.plan(self);
         let model = &ctx.endpoint.model;
         if let Some(Cloud::Bedrock(mode)) = &ctx.endpoint.cloud {
             bedrock(&mut p, mode, model, ctx);
-            session_and_prompt(&mut p, ctx);
+            session_and_prompt(&mut p, ctx, self.name())?;
             return Ok(p);
         }
         p.env("ANTHROPIC_BASE_URL", ctx.origin());
@@ -67,12 +73,13 @@ impl Harness for Claude {
         for v in ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY"] {
             p.remove_env(v);
         }
-        session_and_prompt(&mut p, ctx);
+        session_and_prompt(&mut p, ctx, self.name())?;
         Ok(p)
     }
 }
 
-fn session_and_prompt(p: &mut Plan, ctx: &Ctx) {
+/// The session to resume, Claude Code's own session limits, the user's arguments and the prompt.
+fn session_and_prompt(p: &mut Plan, ctx: &Ctx, harness: &'static str) -> Result<(), LaunchError> {
     match &ctx.session {
         Session::New => {}
         Session::Last => {
@@ -82,10 +89,42 @@ fn session_and_prompt(p: &mut Plan, ctx: &Ctx) {
             p.args(["--resume", id.as_str()]);
         }
     }
+    // Claude Code's own limits work in headless (`-p`) runs only (`claude --help`).
+    match (ctx.max_turns, ctx.prompt) {
+        (Some(n), Some(_)) => {
+            p.args(["--max-turns".to_string(), n.to_string()]);
+            p.limits.push("--max-turns");
+        }
+        (Some(_), None) => {
+            return Err(LaunchError::LimitRefused {
+                harness,
+                flag: "--max-turns",
+                reason: "Claude Code applies a turn limit only in headless runs (--prompt)".into(),
+            });
+        }
+        _ => {}
+    }
+    match (ctx.max_budget_usd, ctx.prompt) {
+        (Some(usd), Some(_)) => {
+            p.args(["--max-budget-usd".to_string(), usd.to_string()]);
+            p.limits.push("--max-budget-usd");
+        }
+        (Some(_), None) => {
+            return Err(LaunchError::LimitRefused {
+                harness,
+                flag: "--max-budget-usd",
+                reason: "going direct, only Claude Code can count the cost, and its --max-budget-usd works \
+                         only in headless runs (--prompt); or add --with-gateway"
+                    .into(),
+            });
+        }
+        _ => {}
+    }
     p.args(ctx.user_args.iter().cloned());
     if let Some(prompt) = ctx.prompt {
         p.args(["-p", prompt]);
     }
+    Ok(())
 }
 
 /// Claude Code's own Bedrock mode: it signs with the AWS credentials it finds (the same chain

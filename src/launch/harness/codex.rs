@@ -132,6 +132,10 @@ impl Harness for Codex {
             toml_str(&base),
             toml_str(KEY_VAR)
         ));
+        // amux's gateway serves Responses over WebSocket: one socket per conversation.
+        if ctx.responses_websocket {
+            profile.push_str("supports_websockets = true\n");
+        }
         p.file(FileEdit::Owned { path: home.join(format!("{PROFILE}.config.toml")), contents: profile });
         p.env(KEY_VAR, ctx.endpoint.key.clone());
         p.args(["--profile", PROFILE]);
@@ -144,6 +148,9 @@ impl Harness for Codex {
         ];
         if let Some(c) = &catalog {
             overrides.push(format!("model_catalog_json={}", toml_str(&c.display().to_string())));
+        }
+        if ctx.responses_websocket {
+            overrides.push(format!("model_providers.{PROFILE}.supports_websockets=true"));
         }
         for o in overrides {
             p.args(["-c".to_string(), o]);

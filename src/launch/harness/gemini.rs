@@ -46,10 +46,16 @@ impl Harness for Gemini {
             Ok(text) => doc::parse(Format::Json, &text).map_err(|e| LaunchError::file(&system, e))?,
             Err(_) => json!({}),
         };
-        for op in [
+        let mut ops = vec![
             Op::Set { path: path("security.auth.selectedType"), value: json!("gemini-api-key") },
             Op::Set { path: path("model.name"), value: Value::String(model.clone()) },
-        ] {
+        ];
+        if let Some(n) = ctx.max_turns {
+            // `model.maxSessionTurns`: Gemini CLI's cap on user/model/tool turns (-1 unlimited).
+            ops.push(Op::Set { path: path("model.maxSessionTurns"), value: json!(n) });
+            p.limits.push("--max-turns");
+        }
+        for op in ops {
             doc::apply(&mut settings, &op).map_err(|e| LaunchError::file(&system, e))?;
         }
         let file = ctx.temp_dir.join("gemini-system-settings.json");

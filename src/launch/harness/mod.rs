@@ -56,6 +56,12 @@ pub struct Ctx<'a> {
     pub env: &'a Env,
     /// The run's own temporary directory (removed when it ends).
     pub temp_dir: PathBuf,
+    /// The gateway in between serves the Responses API over WebSocket (amux's in-process one).
+    pub responses_websocket: bool,
+    /// `--max-turns`, for harnesses with a turn limit of their own.
+    pub max_turns: Option<u32>,
+    /// `--max-budget-usd` when the harness must apply it itself (no amux gateway in between).
+    pub max_budget_usd: Option<f64>,
 }
 
 impl Ctx<'_> {
@@ -111,7 +117,8 @@ pub trait Harness: Sync {
     fn min_version(&self) -> Option<[u64; 3]> {
         None
     }
-    /// Builds the plan.
+    /// Builds the plan. A harness that applies `ctx.max_turns` or `ctx.max_budget_usd` says so
+    /// in [`Plan::limits`]; the launcher refuses a limit that no harness applied.
     fn plan(&self, ctx: &Ctx) -> Result<Plan, LaunchError>;
     /// Clouds it speaks in a mode of its own, so that it can go to them with no gateway.
     fn clouds(&self) -> &'static [crate::config::ProviderKind] {

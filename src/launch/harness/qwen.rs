@@ -30,6 +30,11 @@ impl Harness for Qwen {
             .env("OPENAI_API_KEY", ctx.endpoint.key.clone())
             .env("OPENAI_MODEL", ctx.endpoint.model.clone());
         p.args(["--auth-type", "openai", "--model", ctx.endpoint.model.as_str()]);
+        if let Some(n) = ctx.max_turns {
+            // Qwen Code's own cap on user/model/tool turns (`qwen --help`).
+            p.args(["--max-session-turns".to_string(), n.to_string()]);
+            p.limits.push("--max-turns");
+        }
         p.args(ctx.user_args.iter().cloned());
         if let Some(prompt) = ctx.prompt {
             p.args(["-p", prompt]);

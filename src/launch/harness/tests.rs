@@ -45,6 +45,9 @@ fn plan_with(
         user_args: &user,
         env: e,
         temp_dir: "/tmp/amux-run".into(),
+        responses_websocket: false,
+        max_turns: None,
+        max_budget_usd: None,
     };
     harness.plan(&ctx).unwrap()
 }
@@ -177,6 +180,9 @@ fn unsupported_session_flags_are_refused_clearly() {
         user_args: &user,
         env: &e,
         temp_dir: "/t".into(),
+        responses_websocket: false,
+        max_turns: None,
+        max_budget_usd: None,
     };
     let err = h.plan(&ctx).unwrap_err();
     assert_eq!(err.label(), "unsupported_flag");
