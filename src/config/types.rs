@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use super::lifecycle::LifecycleConfig;
+pub use super::limits::LimitsConfig;
 pub use super::observe::{
     AdminConfig, BudgetConfig, LongContextPrice, MetricsConfig, PriceConfig, TeamConfig, TracingConfig,
 };
@@ -27,6 +28,10 @@ pub struct Config {
     /// Graceful shutdown (readiness delay, drain timeout) and live reload (file watching).
     #[serde(default)]
     pub lifecycle: LifecycleConfig,
+    /// Limits on connections, request heads and bodies, calls in flight, upstream answers and
+    /// streams (docs/operations.md). The defaults are safe for a shared gateway.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// Also register the built-in presets whose key variable is set in the environment
     /// (ANTHROPIC_API_KEY, OPENAI_API_KEY, GROQ_API_KEY, ...) and the keyless local ones
     /// (ollama, vllm, lmstudio), unless a provider of that name is configured here. Default true.

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::StartError;
+use super::admission::Admission;
 use super::lifecycle::Lifecycle;
 use super::state::{AppState, Observability};
 use crate::config::{CacheBackend, Config, ConfigError, ConfigErrors, FailMode};
@@ -37,6 +38,7 @@ struct Kept<'a> {
     limiter: Arc<Limiter>,
     metrics: Arc<Metrics>,
     lifecycle: Arc<Lifecycle>,
+    admission: Arc<Admission>,
     metrics_config: crate::config::MetricsConfig,
     prev: Option<&'a AppState>,
 }
@@ -55,6 +57,7 @@ pub async fn first(config: Config, env: &dyn Fn(&str) -> Option<String>, base: &
     let kept = Kept {
         limiter: Arc::new(limiter),
         lifecycle: Arc::new(Lifecycle::new(metrics.clone())),
+        admission: Arc::new(Admission::new(config.limits.max_in_flight)),
         metrics,
         metrics_config: config.metrics.clone(),
         prev: None,
@@ -73,6 +76,7 @@ pub fn next(
         limiter: prev.limiter.clone(),
         metrics: prev.obs.metrics.clone(),
         lifecycle: prev.lifecycle.clone(),
+        admission: prev.admission.clone(),
         metrics_config: prev.obs.metrics_config.clone(),
         prev: Some(prev),
     };
@@ -97,6 +101,9 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     }
     if differ(serde_json::to_value(&old.tracing), serde_json::to_value(&new.tracing)) {
         out.push("tracing");
+    }
+    if old.limits.start_only_differ(&new.limits) {
+        out.push("limits (connections, max_in_flight)");
     }
     out
 }
@@ -147,6 +154,7 @@ fn assemble(
         sinks,
         obs,
         lifecycle: kept.lifecycle,
+        admission: kept.admission,
     })
 }
 

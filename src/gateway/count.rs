@@ -216,7 +216,13 @@ async fn count(state: &AppState, inbound: &Inbound<'_>) -> Result<(u64, bool), A
     let (resp, _) = upstream::send(client, provider, out).await.map_err(|e| e.to_api(&provider.name))?;
     let status = resp.status().as_u16();
     let (parts, body) = resp.into_parts();
-    let bytes = upstream::collect(provider, body).await.map_err(|e| e.to_api(&provider.name))?;
+    let max = state.config.limits.max_upstream_response_bytes;
+    let bytes = upstream::collect(provider, body, max).await.map_err(|e| {
+        if matches!(e, upstream::UpstreamError::TooLarge(_)) {
+            state.obs.metrics.limit_hit("upstream_response_size");
+        }
+        e.to_api(&provider.name)
+    })?;
     // Bedrock answers 400 for models without CountTokens.
     let bedrock_refused = provider.preset.kind == ProviderKind::Bedrock && status == 400;
     if status == 404 || status == 405 || bedrock_refused {

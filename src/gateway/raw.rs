@@ -43,6 +43,9 @@ use crate::usage::{CallGuard, CallRecord};
 /// The model name passthrough calls are recorded under.
 pub const MODEL: &str = "passthrough";
 
+/// Largest request body read whole to be signed (SigV4 covers the body's hash).
+const MAX_SIGNED_BODY: usize = 32 * 1024 * 1024;
+
 /// Largest answer copied aside to read its usage (a whole JSON answer).
 const MAX_OBSERVED: usize = 4 * 1024 * 1024;
 
@@ -174,6 +177,12 @@ pub async fn handle(state: Arc<AppState>, provider: String, req: Request) -> Res
     };
     let dialect = p.dialects[0];
     let refuse = |e: &ApiError| super::respond::error(dialect, e);
+    // Counted in flight and shed under overload like a model call.
+    let retry = state.config.limits.shed_retry_after_secs;
+    let in_flight = match state.admission.admit(&state.obs.metrics, dialect, true, retry) {
+        Ok(a) => a,
+        Err(e) => return refuse(&e),
+    };
     let principal = match state.keys.authenticate(req.headers(), req.uri().query()) {
         Ok(p) => p,
         Err(e) => return refuse(&e),
@@ -215,6 +224,7 @@ pub async fn handle(state: Arc<AppState>, provider: String, req: Request) -> Res
     let mut rec = CallRecord::new(surface, key, team, MODEL.to_string(), false);
     rec.raw = true;
     let mut guard = CallGuard::new(state.sinks.clone(), rec, started);
+    guard.hold(Box::new(in_flight));
     reconcile_on_end(&mut guard, &state.limiter, charge);
     let label = route_label(path);
     guard.route(&p.name, &label, true);
@@ -341,7 +351,7 @@ async fn send(
     let body = match &p.aws {
         // SigV4 covers the body's hash: read it whole (bounded) and sign the exact request.
         Some(aws) => {
-            let bytes = axum::body::to_bytes(body, crate::surfaces::MAX_BODY)
+            let bytes = axum::body::to_bytes(body, MAX_SIGNED_BODY)
                 .await
                 .map_err(|e| ApiError::invalid_field("body", format!("could not be read: {e}")))?;
             headers.remove(header::CONTENT_LENGTH);

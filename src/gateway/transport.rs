@@ -36,7 +36,14 @@ impl AttemptService for Transport {
         let passthrough = target == caller;
         let mut dropped = Vec::new();
         let (body, strip_usage) = if passthrough {
-            passthrough::prepare(&call.top, d, caller, call.stream, call.inbound.headers).map_err(Failure::Fatal)?
+            let (body, strip_usage, lost) =
+                passthrough::prepare(&call.top, d, caller, call.stream, call.inbound.headers)
+                    .map_err(Failure::Fatal)?;
+            if !lost.is_empty() {
+                report_dropped(state, &lost, caller, target);
+                dropped = lost;
+            }
+            (body, strip_usage)
         } else {
             let strict = call.strict || alias.translation == Some(TranslationMode::Strict);
             let req = call.ir().map_err(Failure::Fatal)?;

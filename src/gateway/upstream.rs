@@ -30,6 +30,8 @@ pub enum UpstreamError {
     Gcp(#[from] crate::providers::gcp::GcpError),
     #[error(transparent)]
     Azure(#[from] crate::providers::azure::AzureError),
+    #[error("answer larger than {0} bytes (limits.max_upstream_response_bytes)")]
+    TooLarge(usize),
 }
 
 impl UpstreamError {
@@ -42,6 +44,7 @@ impl UpstreamError {
             UpstreamError::Aws(e) => e.label(),
             UpstreamError::Gcp(_) => "gcp_credentials",
             UpstreamError::Azure(_) => "azure_credentials",
+            UpstreamError::TooLarge(_) => "too_large",
         }
     }
 
@@ -50,7 +53,7 @@ impl UpstreamError {
         let kind = match self {
             UpstreamError::Connect(_) => ErrorKind::Unavailable,
             UpstreamError::Timeout(_) => ErrorKind::Timeout,
-            UpstreamError::Transport(_) => ErrorKind::BadGateway,
+            UpstreamError::Transport(_) | UpstreamError::TooLarge(_) => ErrorKind::BadGateway,
             // amux's own AWS setup failed (no credentials): not the caller's fault.
             UpstreamError::Aws(_) | UpstreamError::Gcp(_) | UpstreamError::Azure(_) => ErrorKind::Api,
         };
@@ -170,11 +173,19 @@ fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: Option<Stri
     }
 }
 
-/// Reads a whole body, with the provider's timeouts.
-pub async fn collect(provider: &Provider, body: Incoming) -> Result<Bytes, UpstreamError> {
-    match tokio::time::timeout(provider.response_timeout, body.collect()).await {
+/// Reads a whole body of at most `max` bytes, with the provider's timeouts. A body declaring more
+/// (`Content-Length`) is refused before reading; one that sends more is refused as soon as it
+/// passes `max`, so no more than `max` bytes (and one chunk) are ever held.
+pub async fn collect(provider: &Provider, body: Incoming, max: usize) -> Result<Bytes, UpstreamError> {
+    use hyper::body::Body as _;
+    if body.size_hint().lower() > max as u64 {
+        return Err(UpstreamError::TooLarge(max));
+    }
+    let limited = http_body_util::Limited::new(body, max);
+    match tokio::time::timeout(provider.response_timeout, limited.collect()).await {
         Err(_) => Err(UpstreamError::Timeout(provider.response_timeout)),
-        Ok(Err(e)) => Err(UpstreamError::Transport(error_chain(&e))),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(UpstreamError::TooLarge(max)),
+        Ok(Err(e)) => Err(UpstreamError::Transport(error_chain(&*e))),
         Ok(Ok(c)) => Ok(c.to_bytes()),
     }
 }

@@ -53,6 +53,8 @@ pub enum LaunchError {
     Ollama(String),
     #[error("Ollama: pulling {model} failed: {detail}")]
     OllamaPull { model: String, detail: String },
+    #[error("pre-flight: {what}: {detail}")]
+    Preflight { what: &'static str, detail: String },
     #[error("cannot start {program}: {source}")]
     Spawn { program: String, source: std::io::Error },
 }
@@ -83,6 +85,7 @@ impl LaunchError {
             LaunchError::NothingToRestore(_) => "nothing_to_restore",
             LaunchError::Ollama(_) => "ollama",
             LaunchError::OllamaPull { .. } => "ollama_pull",
+            LaunchError::Preflight { .. } => "preflight",
             LaunchError::Spawn { .. } => "spawn",
         }
     }

@@ -6,7 +6,7 @@ use http::Uri;
 
 use super::registry::{Deployment, Provider};
 use crate::config::ProviderKind;
-use crate::dialects::bedrock_converse::is_claude;
+use crate::dialects::bedrock_converse::{is_claude, is_gpt_oss, is_nova};
 use crate::ir::{ApiError, Dialect};
 
 /// A model name usable as one URL path segment: letters, digits, `.`, `-`, `_`, `@`, `:` inside.
@@ -84,6 +84,31 @@ impl Provider {
 }
 
 impl Deployment {
+    /// The request parameters this deployment takes: its provider's, except on Bedrock, where
+    /// they depend on the model family: Claude takes the sampling parameters Anthropic's
+    /// Messages API takes (none), whichever operation carries the call (Converse would put them
+    /// in `inferenceConfig`, and Claude refuses them there as on Anthropic's API); reasoning has
+    /// a field only for Claude, Nova and gpt-oss, so for other families it is reported dropped.
+    pub fn caps(&self) -> crate::policy::Caps {
+        let caps = self.provider.caps;
+        if self.provider.preset.kind != ProviderKind::Bedrock {
+            return caps;
+        }
+        let m = self.model.as_str();
+        let reasoning = caps.reasoning && (is_claude(m) || is_nova(m) || is_gpt_oss(m));
+        if !is_claude(m) {
+            return crate::policy::Caps { reasoning, ..caps };
+        }
+        let claude = crate::policy::Caps::of(Dialect::Anthropic);
+        crate::policy::Caps {
+            temperature: caps.temperature && claude.temperature,
+            top_p: caps.top_p && claude.top_p,
+            top_k: caps.top_k && claude.top_k,
+            reasoning,
+            ..caps
+        }
+    }
+
     /// The dialect to call this deployment in: its provider's choice, except that on Bedrock only
     /// Claude models take Anthropic bodies (InvokeModel); other families go through Converse.
     pub fn dialect_for(&self, caller: Dialect) -> Dialect {

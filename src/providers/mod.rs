@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod azure;
 pub mod bedrock_invoke;
+pub mod bedrock_models;
 pub mod client;
 mod endpoint;
 pub mod gcp;

@@ -52,6 +52,22 @@ pub struct Provider {
     pub azure: Option<Arc<AzureAuth>>,
     /// The API version (`azure` deployment paths, `foundry` model inference).
     pub api_version: Option<String>,
+    /// The AWS region of a `bedrock` provider (with or without an API key).
+    pub region: Option<String>,
+}
+
+impl Provider {
+    /// The model string this provider is called with for a configured model: on Bedrock a
+    /// Claude API name becomes its inference profile ([`super::bedrock_models`]); elsewhere, and
+    /// for every other name, the model as written.
+    pub fn upstream_model(&self, model: &str) -> String {
+        match &self.region {
+            Some(region) if self.preset.kind == ProviderKind::Bedrock => {
+                super::bedrock_models::upstream_id(model, region)
+            }
+            _ => model.to_string(),
+        }
+    }
 }
 
 /// One upstream model serving an alias.
@@ -93,8 +109,8 @@ impl Alias {
             id: format!("{}/{model}", provider.name),
             params: provider.params.clone(),
             response_timeout: provider.response_timeout,
+            model: provider.upstream_model(model),
             provider,
-            model: model.to_string(),
             weight: 1.0,
             rpm: None,
             tpm: None,
@@ -251,7 +267,7 @@ fn alias_from_config(reg: &Registry, i: usize, m: &ModelAlias) -> Result<Alias, 
         deployments.push(Arc::new(Deployment {
             id: format!("{}/{}", p.name, d.model),
             provider: p.clone(),
-            model: d.model.clone(),
+            model: p.upstream_model(&d.model),
             params,
             weight: d.weight,
             rpm: d.rpm,
@@ -309,6 +325,7 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
             .then(|| env("OPENAI_API_VERSION"))
             .flatten()
             .filter(|v| !v.is_empty()),
+        region: None,
     })
 }
 
@@ -320,11 +337,11 @@ fn provider_from_config(
     let preset = presets::for_kind(pc.kind);
     let path = format!("providers.{name}");
     let mut errors = Vec::new();
-    let (aws, bedrock_base) = match bedrock_auth(&path, pc, env) {
+    let (aws, bedrock_base, region) = match bedrock_auth(&path, pc, env) {
         Ok(x) => x,
         Err(mut e) => {
             errors.append(&mut e);
-            (None, None)
+            (None, None, None)
         }
     };
     let (gcp, site) = match vertex_side(&path, pc, env) {
@@ -461,6 +478,7 @@ fn provider_from_config(
         },
         source: "config",
         aws,
+        region,
         gcp,
         vertex: site,
         passthrough_paths: pc.passthrough_paths.clone(),
@@ -541,7 +559,7 @@ fn gcp_source(file: Option<String>, env: &dyn Fn(&str) -> Option<String>) -> gcp
 /// Credentials: what the zero-config start finds.
 fn cloud_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>) -> Option<Provider> {
     let set = |v: &str| env(v).is_some_and(|s| !s.is_empty());
-    let (aws, gcp, site, base, key) = match preset.kind {
+    let (aws, gcp, site, base, key, region) = match preset.kind {
         ProviderKind::Bedrock => {
             let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).filter(|s| !s.is_empty())?;
             let key = env("AWS_BEARER_TOKEN_BEDROCK").filter(|s| !s.is_empty());
@@ -558,8 +576,8 @@ fn cloud_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>)
                 return None;
             }
             let base = format!("https://bedrock-runtime.{region}.amazonaws.com");
-            let aws = key.is_none().then(|| Arc::new(AwsAuth::new(region, env("AWS_PROFILE"), None)));
-            (aws, None, None, base, key)
+            let aws = key.is_none().then(|| Arc::new(AwsAuth::new(region.clone(), env("AWS_PROFILE"), None)));
+            (aws, None, None, base, key, Some(region))
         }
         ProviderKind::Vertex => {
             let project = vertex_project(env)?;
@@ -569,7 +587,7 @@ fn cloud_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>)
             let site = Site { project, location };
             let file = env("GOOGLE_APPLICATION_CREDENTIALS").filter(|s| !s.is_empty());
             let gcp = Arc::new(GcpAuth::new(gcp_source(file, env)));
-            (None, Some(gcp), Some(site.clone()), site.default_base(), None)
+            (None, Some(gcp), Some(site.clone()), site.default_base(), None, None)
         }
         _ => return None,
     };
@@ -593,11 +611,13 @@ fn cloud_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>)
         passthrough_paths: None,
         azure: None,
         api_version: None,
+        region,
     })
 }
 
-/// A `bedrock` provider's SigV4 identity (none when an API key is set) and default base URL.
-type BedrockSide = (Option<Arc<AwsAuth>>, Option<String>);
+/// A `bedrock` provider's SigV4 identity (none when an API key is set), default base URL and
+/// region.
+type BedrockSide = (Option<Arc<AwsAuth>>, Option<String>, Option<String>);
 
 /// A `bedrock` provider's AWS side; `(None, None)` for every other kind, which may not set the
 /// AWS fields.
@@ -620,7 +640,7 @@ fn bedrock_auth(
             .filter(|(_, set)| *set)
             .map(|(f, _)| err(format!("{path}.{f}"), "only applies to kind: bedrock"))
             .collect();
-        return if errors.is_empty() { Ok((None, None)) } else { Err(errors) };
+        return if errors.is_empty() { Ok((None, None, None)) } else { Err(errors) };
     }
     let mut errors = Vec::new();
     let mut expand = |field: &str, v: &Option<String>| -> Option<String> {
@@ -660,8 +680,8 @@ fn bedrock_auth(
     let has_api_key = pc.api_key.is_some()
         || pc.api_key_file.is_some()
         || env("AWS_BEARER_TOKEN_BEDROCK").is_some_and(|t| !t.is_empty());
-    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region, profile, keys).assuming(role_arn)));
-    Ok((auth, Some(base)))
+    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region.clone(), profile, keys).assuming(role_arn)));
+    Ok((auth, Some(base), Some(region)))
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub async fn deployment(
         }
     };
     // The deployment names the model: it goes into the body, whatever the body said.
-    let (parts, bytes) = match read_body(req).await {
+    let (parts, bytes) = match read_body(&state, req).await {
         Ok(x) => x,
         Err(e) => return error_response(dialect, &e),
     };

@@ -6,7 +6,9 @@
 //! 2. `SetSensitiveRequestHeadersLayer` — marks `authorization`, `x-api-key`, `x-goog-api-key`
 //!    and `api-key` sensitive so no trace or log layer prints them.
 //! 3. `TraceLayer` — one span per request (method and path; never the query, headers or bodies).
-//! 4. The surface handler — reads the body (bounded by [`MAX_BODY`], 413 in the caller's shape),
+//! 4. The surface handler — reads the body (bounded by `limits.max_request_body_bytes` and
+//!    `limits.request_body_timeout_secs`: 413 / 408 in the caller's shape; calls past
+//!    `limits.max_in_flight` are shed with 503 first, see `gateway::admission`),
 //!    then [`crate::gateway::call::handle`]: route, same-dialect bytes or translation, provider.
 //!
 //! Keys, budgets, rate limits, cache and routing are steps of `gateway::call` (see `stack`).
@@ -32,9 +34,6 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::gateway::LiveState;
-
-/// Largest request body accepted (Anthropic's own limit for Messages is 32 MB).
-pub const MAX_BODY: usize = 32 * 1024 * 1024;
 
 /// `/passthrough/{provider}/{path...}`, any method: [`crate::gateway::raw`].
 async fn passthrough(

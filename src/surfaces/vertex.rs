@@ -145,7 +145,6 @@ async fn raw_predict(
 ) -> Response<Body> {
     let started = Instant::now();
     let generate = !counting;
-    let in_flight = generate.then(|| state.obs.metrics.in_flight(Dialect::Anthropic));
     let refuse = |state: &AppState, e: &ApiError, headers: Option<&HeaderMap>| {
         if !generate {
             return error_response(Dialect::Anthropic, e);
@@ -153,7 +152,13 @@ async fn raw_predict(
         let r = Refusal { dialect: Dialect::Anthropic, principal: None, model: None, started, span: None, headers };
         reject(state, r, e, None)
     };
-    let (parts, bytes) = match read_body(req).await {
+    // Shed before reading the body, as every surface does.
+    let retry = state.config.limits.shed_retry_after_secs;
+    let in_flight = match state.admission.admit(&state.obs.metrics, Dialect::Anthropic, generate, retry) {
+        Ok(a) => a,
+        Err(e) => return refuse(&state, &e, None),
+    };
+    let (parts, bytes) = match read_body(&state, req).await {
         Ok(x) => x,
         Err(e) => return refuse(&state, &e, None),
     };
@@ -186,7 +191,7 @@ async fn raw_predict(
         path_model: None,
         path_stream: None,
         principal,
-        in_flight,
+        in_flight: Some(in_flight),
     };
     let drain = state.lifecycle.drain();
     let work = async {

@@ -115,6 +115,10 @@ impl Metrics {
             gauge!(RELOAD_OK).set(1.0);
             // Present from the start, so alerts on a rise see the first one.
             counter!(SHUTDOWN_CUT).absolute(0);
+            for limit in LIMITS {
+                counter!(LIMIT_HITS, "limit" => *limit).absolute(0);
+            }
+            gauge!(CONNECTIONS).set(0.0);
             for result in ["ok", "rejected"] {
                 counter!(RELOADS, "result" => result).absolute(0);
             }
@@ -179,6 +183,16 @@ impl Metrics {
     /// A call or stream was ended by the drain deadline.
     pub fn shutdown_cut(&self) {
         self.with(|| counter!(SHUTDOWN_CUT).increment(1));
+    }
+
+    /// A request, connection or stream hit `limit` (one of [`LIMITS`]).
+    pub fn limit_hit(&self, limit: &'static str) {
+        self.with(|| counter!(LIMIT_HITS, "limit" => limit).increment(1));
+    }
+
+    /// The gauge of open client connections (a handle: updating it costs no lookup).
+    pub fn connections(&self) -> metrics::Gauge {
+        self.with(|| gauge!(CONNECTIONS))
     }
 
     /// A config reload was applied (`ok`) or rejected.

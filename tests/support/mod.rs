@@ -2,6 +2,8 @@
 //! delays, hangs; a raw TCP upstream for resets), a gateway started in-process on a free port, and a small HTTP client.
 #![allow(dead_code)]
 
+pub mod sigv4;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
