@@ -309,6 +309,8 @@ pub struct StreamTranslator {
     events: Vec<StreamEvent>,
     /// Set once an `Error` or `MessageStop` has been encoded; later input is ignored.
     done: bool,
+    /// Scrubs credentials out of the upstream's error events.
+    redact: Option<std::sync::Arc<crate::redact::Redactor>>,
 }
 
 impl StreamTranslator {
@@ -318,6 +320,7 @@ impl StreamTranslator {
             encoder: Encoder::new(caller, req),
             events: Vec::new(),
             done: false,
+            redact: None,
         }
     }
 
@@ -331,6 +334,12 @@ impl StreamTranslator {
     /// is to be ended with [`StreamTranslator::fail`].
     pub fn overflowed(&self) -> bool {
         self.decoder.overflowed()
+    }
+
+    /// Scrubs the text of the upstream's error events with `r` before they are encoded.
+    pub fn redacting(mut self, r: std::sync::Arc<crate::redact::Redactor>) -> Self {
+        self.redact = Some(r);
+        self
     }
 
     /// Feeds upstream bytes; returns the caller bytes they complete (possibly empty).
@@ -369,9 +378,12 @@ impl StreamTranslator {
 
     fn drain(&mut self, observe: &mut dyn FnMut(&StreamEvent)) -> Bytes {
         let mut out = BytesMut::new();
-        for ev in self.events.drain(..) {
+        for mut ev in self.events.drain(..) {
             if self.done {
                 break;
+            }
+            if let (StreamEvent::Error(e), Some(r)) = (&mut ev, &self.redact) {
+                r.scrub(e);
             }
             observe(&ev);
             self.encoder.encode(&ev, &mut out);

@@ -105,7 +105,11 @@ impl Fault {
             | ErrorKind::ContextOverflow
             | ErrorKind::NotFound
             | ErrorKind::RequestTooLarge => Fault::Caller,
-            ErrorKind::Api | ErrorKind::BadGateway | ErrorKind::Unavailable | ErrorKind::Timeout => Fault::Gateway,
+            ErrorKind::Api
+            | ErrorKind::BadGateway
+            | ErrorKind::ProviderAuth
+            | ErrorKind::Unavailable
+            | ErrorKind::Timeout => Fault::Gateway,
         }
     }
 }

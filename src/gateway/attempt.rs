@@ -103,10 +103,11 @@ pub async fn run(
     let (resp, waited) = match sent {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(deployment = %d.id, error = e.label(), "upstream call failed: {e}");
+            let err = e.to_api(&provider.name);
+            tracing::warn!(deployment = %d.id, error = e.label(), "upstream call failed: {}", err.message);
             trace::upstream_status(&span, None, Some(e.label()));
             guard.add_upstream_time(started.elapsed());
-            return Err(Failure::of(e.to_api(&provider.name)));
+            return Err(Failure::of(err));
         }
     };
     guard.add_upstream_time(waited);
@@ -139,9 +140,10 @@ pub async fn run(
         match first {
             Ok(first) => Answer::Stream { first, body },
             Err(e) => {
-                tracing::warn!(deployment = %d.id, error = e.label(), "stream failed before its first byte: {e}");
+                let err = e.to_api(&provider.name);
+                tracing::warn!(deployment = %d.id, error = e.label(), "stream failed before its first byte: {}", err.message);
                 trace::upstream_status(&span, None, Some(e.label()));
-                return Err(Failure::Retryable(e.to_api(&provider.name)));
+                return Err(Failure::Retryable(err));
             }
         }
     } else {

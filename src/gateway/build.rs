@@ -49,7 +49,7 @@ pub async fn first(config: Config, env: &dyn Fn(&str) -> Option<String>, base: &
         Some(r) => {
             let url = expand_env(&r.url, env)
                 .map_err(|e| ConfigErrors(vec![ConfigError { path: "redis.url".into(), message: e }]))?;
-            Limiter::redis(&url, &r.key_prefix, r.on_failure).await?
+            Limiter::redis(&url, &r.key_prefix, r.on_failure, r.timing()).await?
         }
         None => Limiter::memory(),
     };
@@ -121,6 +121,8 @@ fn assemble(
     }
     let prices = Arc::new(PriceBook::build(&config, &registry)?);
     let admin = AdminKey::from_config(&config.admin, env)?;
+    let m = &config.metrics;
+    let metrics_key = AdminKey::from_parts("metrics", m.key.as_deref(), m.key_sha256.as_deref(), env)?;
     let budgets = match kept.prev {
         Some(p) => p.obs.budgets.reconfigured(&keys, &config.teams),
         None => {
@@ -142,7 +144,7 @@ fn assemble(
     let more: Vec<Arc<dyn UsageSink>> =
         vec![metrics.clone(), Arc::new(BudgetSink { budgets: budgets.clone(), metrics: metrics.clone() })];
     let sinks = base.sinks.extended(more, prices.clone());
-    let obs = Observability { metrics, metrics_config: kept.metrics_config, prices, budgets, admin };
+    let obs = Observability { metrics, metrics_config: kept.metrics_config, prices, budgets, admin, metrics_key };
     Ok(AppState {
         config: Arc::new(config),
         registry,
@@ -166,7 +168,7 @@ fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
 fn cache(config: &Config, limiter: &Limiter) -> Result<Cache, StartError> {
     let ttl = std::time::Duration::from_secs(config.cache.ttl_secs.max(1));
     match (config.cache.backend, limiter.redis_connection()) {
-        (CacheBackend::Redis, Some((conn, prefix))) => Ok(Cache::redis(conn, prefix, ttl)),
+        (CacheBackend::Redis, Some(redis)) => Ok(Cache::redis(redis, ttl)),
         (CacheBackend::Redis, None) => {
             let e = ConfigError { path: "cache.backend".into(), message: "redis needs `redis.url`".into() };
             Err(StartError::Config(ConfigErrors(vec![e])))

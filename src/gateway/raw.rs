@@ -43,9 +43,6 @@ use crate::usage::{CallGuard, CallRecord};
 /// The model name passthrough calls are recorded under.
 pub const MODEL: &str = "passthrough";
 
-/// Largest request body read whole to be signed (SigV4 covers the body's hash).
-const MAX_SIGNED_BODY: usize = 32 * 1024 * 1024;
-
 /// Largest answer copied aside to read its usage (a whole JSON answer).
 const MAX_OBSERVED: usize = 4 * 1024 * 1024;
 
@@ -177,12 +174,6 @@ pub async fn handle(state: Arc<AppState>, provider: String, req: Request) -> Res
     };
     let dialect = p.dialects[0];
     let refuse = |e: &ApiError| super::respond::error(dialect, e);
-    // Counted in flight and shed under overload like a model call.
-    let retry = state.config.limits.shed_retry_after_secs;
-    let in_flight = match state.admission.admit(&state.obs.metrics, dialect, true, retry) {
-        Ok(a) => a,
-        Err(e) => return refuse(&e),
-    };
     let principal = match state.keys.authenticate(req.headers(), req.uri().query()) {
         Ok(p) => p,
         Err(e) => return refuse(&e),
@@ -224,14 +215,17 @@ pub async fn handle(state: Arc<AppState>, provider: String, req: Request) -> Res
     let mut rec = CallRecord::new(surface, key, team, MODEL.to_string(), false);
     rec.raw = true;
     let mut guard = CallGuard::new(state.sinks.clone(), rec, started);
-    guard.hold(Box::new(in_flight));
     reconcile_on_end(&mut guard, &state.limiter, charge);
     let label = route_label(path);
     guard.route(&p.name, &label, true);
     let (parts, body) = req.into_parts();
     // A trace span like a model call's upstream attempt (the model is the route).
     let span = crate::telemetry::trace::upstream_span(&p.name, p.preset.name, &label, url.host());
-    let sent = tracing::Instrument::instrument(send(&p, parts.method, url, &parts.headers, body), span.clone()).await;
+    let sent = tracing::Instrument::instrument(
+        send(&p, (parts.method, url), &parts.headers, body, state.config.limits.max_request_body_bytes),
+        span.clone(),
+    )
+    .await;
     let resp = match sent {
         Ok(r) => r,
         Err(e) => {
@@ -300,10 +294,10 @@ fn secret(v: &str) -> Result<HeaderValue, ApiError> {
 /// Sends the request with the provider's credentials; the response once its headers arrived.
 async fn send(
     p: &Provider,
-    method: http::Method,
-    url: Uri,
+    (method, url): (http::Method, Uri),
     caller: &HeaderMap,
     body: Body,
+    max_body: usize,
 ) -> Result<Response<Incoming>, ApiError> {
     let mut headers = caller.clone();
     strip(&mut headers, CALLER_CREDENTIALS);
@@ -351,7 +345,7 @@ async fn send(
     let body = match &p.aws {
         // SigV4 covers the body's hash: read it whole (bounded) and sign the exact request.
         Some(aws) => {
-            let bytes = axum::body::to_bytes(body, MAX_SIGNED_BODY)
+            let bytes = axum::body::to_bytes(body, max_body)
                 .await
                 .map_err(|e| ApiError::invalid_field("body", format!("could not be read: {e}")))?;
             headers.remove(header::CONTENT_LENGTH);

@@ -28,6 +28,8 @@ pub struct Observability {
     pub prices: Arc<PriceBook>,
     pub budgets: Arc<Budgets>,
     pub admin: Option<AdminKey>,
+    /// The key `/metrics` asks for (`metrics.key`), if any.
+    pub metrics_key: Option<AdminKey>,
 }
 
 /// One config snapshot.

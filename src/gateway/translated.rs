@@ -104,7 +104,9 @@ pub fn respond(
     match c.answer {
         Answer::Stream { first, body } => {
             let stage = TranslateStage {
-                translator: StreamTranslator::new(c.target, caller, req).max_event(c.limits.max_event),
+                translator: StreamTranslator::new(c.target, caller, req)
+                    .max_event(c.limits.max_event)
+                    .redacting(provider.redact.clone()),
                 recorder: store.map(Recorder::new),
             };
             // The deployment's in-flight count lasts as long as the stream.

@@ -26,12 +26,12 @@ pub enum UpstreamError {
     Transport(String),
     #[error(transparent)]
     Aws(#[from] crate::providers::aws::AwsError),
+    #[error("answer larger than {0} bytes (limits.max_upstream_response_bytes)")]
+    TooLarge(usize),
     #[error(transparent)]
     Gcp(#[from] crate::providers::gcp::GcpError),
     #[error(transparent)]
     Azure(#[from] crate::providers::azure::AzureError),
-    #[error("answer larger than {0} bytes (limits.max_upstream_response_bytes)")]
-    TooLarge(usize),
 }
 
 impl UpstreamError {
@@ -42,13 +42,14 @@ impl UpstreamError {
             UpstreamError::Timeout(_) => "timeout",
             UpstreamError::Transport(_) => "transport",
             UpstreamError::Aws(e) => e.label(),
+            UpstreamError::TooLarge(_) => "too_large",
             UpstreamError::Gcp(_) => "gcp_credentials",
             UpstreamError::Azure(_) => "azure_credentials",
-            UpstreamError::TooLarge(_) => "too_large",
         }
     }
 
-    /// The caller-facing error: 503 when unreachable, 504 on timeout, 502 otherwise.
+    /// The caller-facing error: 503 when unreachable, 504 on timeout, 502 otherwise. Its text is
+    /// scrubbed of credential shapes (the transport's own words; no upstream body is in it).
     pub fn to_api(&self, provider: &str) -> ApiError {
         let kind = match self {
             UpstreamError::Connect(_) => ErrorKind::Unavailable,
@@ -57,9 +58,12 @@ impl UpstreamError {
             // amux's own AWS setup failed (no credentials): not the caller's fault.
             UpstreamError::Aws(_) | UpstreamError::Gcp(_) | UpstreamError::Azure(_) => ErrorKind::Api,
         };
-        ApiError::new(kind, format!("provider {provider}: {self}"))
+        ApiError::new(kind, crate::redact::redact_shapes(&format!("provider {provider}: {self}")).into_owned())
     }
 }
+
+/// Longest upstream error message passed on (characters).
+const MAX_ERROR_MESSAGE: usize = 8192;
 
 /// Caller headers forwarded to an upstream of the same dialect. Auth headers never are.
 const FORWARD_ANTHROPIC: &[&str] = &["anthropic-version", "anthropic-beta"];
@@ -191,7 +195,11 @@ pub async fn collect(provider: &Provider, body: Incoming, max: usize) -> Result<
 }
 
 /// Turns an upstream non-2xx answer into an [`ApiError`]: the body decoded in the upstream's
-/// dialect, Retry-After kept, 5xx reworded to name the provider (502/503/504).
+/// dialect, its text scrubbed of credentials (some servers echo the key they were sent),
+/// Retry-After kept, 5xx reworded to name the provider (502/503/504). A 401/403 is about the
+/// gateway's own credentials for the provider (the caller's never go upstream): a 502
+/// `provider_auth` naming the provider, never the caller's 401 (so is Gemini's 400
+/// `API_KEY_INVALID`).
 pub fn upstream_error(
     provider: &Provider,
     dialect: Dialect,
@@ -208,6 +216,26 @@ pub fn upstream_error(
         }
         _ => translate::decode_error(dialect, status, body),
     };
+    // An upstream may send a huge error message: callers and logs get its head.
+    if let Some((cut, _)) = err.message.char_indices().nth(MAX_ERROR_MESSAGE) {
+        err.message.truncate(cut);
+        err.message.push_str(" [truncated]");
+    }
+    provider.redact.scrub(&mut err);
+    // Gemini refuses a bad API key with a 400 whose reason is API_KEY_INVALID.
+    let gemini_key = status == 400
+        && dialect == Dialect::Gemini
+        && body.windows(b"API_KEY_INVALID".len()).any(|w| w == b"API_KEY_INVALID");
+    if status == 401 || status == 403 || gemini_key {
+        return ApiError::new(
+            ErrorKind::ProviderAuth,
+            format!(
+                "provider {} rejected the gateway's credentials for it (upstream {status}): {}; \
+                 the gateway's configuration must be fixed, not the caller's key",
+                provider.name, err.message
+            ),
+        );
+    }
     // For 4xx the upstream's HTTP status is authoritative; the body's error type only refines it
     // (a 429 whose body says `api_error` is still a rate limit).
     if (400..500).contains(&status) && err.kind != ErrorKind::ContextOverflow {

@@ -314,6 +314,8 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
         Some("--with-gateway".to_string())
     } else if !params.is_empty() {
         Some("--provider-arg needs a gateway to apply it".to_string())
+    } else if let Some(why) = bedrock_why.filter(|_| common.is_none()) {
+        Some(why)
     } else if matches!(provider.preset.kind, ProviderKind::Vertex | ProviderKind::Azure | ProviderKind::Foundry) {
         // Their paths, api-versions and tokens are amux's to handle: harnesses' own cloud modes
         // (Claude Code's Vertex and Foundry modes, Codex's Azure provider) point at amux instead.
@@ -321,8 +323,6 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
             "{} ({}) is reached through amux, which holds its credentials",
             provider.name, provider.preset.name
         ))
-    } else if let Some(why) = bedrock_why.filter(|_| common.is_none()) {
-        Some(why)
     } else if common.is_none() {
         Some(format!(
             "{} speaks {}, {} speaks {}",
@@ -513,6 +513,29 @@ mod tests {
     }
 
     #[test]
+    fn an_assumed_role_stays_with_the_gateway() {
+        let (dir, cfg) =
+            bedrock_world("bedrock-role", "{kind: bedrock, region: us-east-1, aws_role_arn: 'arn:aws:iam::1:role/r'}");
+        let mut a = args("claude", Some("aws"), "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+        a.config = Some(cfg);
+        let r = route("claude", &a, &env(&[])).unwrap();
+        assert_eq!(r.route, Route::InProcess);
+        assert!(r.why.contains("aws_role_arn"), "{}", r.why);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn bedrock_by_name_uses_the_aws_environment() {
+        let e = env(&[("AWS_REGION", "us-west-2")]);
+        let r = route("claude", &args("claude", Some("bedrock"), "claude-haiku-4-5"), &e).unwrap();
+        assert_eq!(r.route, Route::Direct, "{}", r.why);
+        assert_eq!(r.endpoint.model, "us.anthropic.claude-haiku-4-5-20251001-v1:0");
+        assert_eq!(r.endpoint.base_url, "https://bedrock-runtime.us-west-2.amazonaws.com");
+        let err = route("claude", &args("claude", Some("bedrock"), "claude-haiku-4-5"), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("region"), "{err}");
+    }
+
+    #[test]
     fn clouds_go_through_the_gateway() {
         let e = env(&[("GOOGLE_CLOUD_PROJECT", "p-1"), ("CLOUD_ML_REGION", "us-east5")]);
         let r = route("claude", &args("claude", Some("vertex"), "claude-sonnet-4-5@20250929"), &e).unwrap();
@@ -537,29 +560,6 @@ mod tests {
             msg.contains("no Google credentials") && msg.contains("gcloud auth application-default login"),
             "{msg}"
         );
-    }
-
-    #[test]
-    fn an_assumed_role_stays_with_the_gateway() {
-        let (dir, cfg) =
-            bedrock_world("bedrock-role", "{kind: bedrock, region: us-east-1, aws_role_arn: 'arn:aws:iam::1:role/r'}");
-        let mut a = args("claude", Some("aws"), "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
-        a.config = Some(cfg);
-        let r = route("claude", &a, &env(&[])).unwrap();
-        assert_eq!(r.route, Route::InProcess);
-        assert!(r.why.contains("aws_role_arn"), "{}", r.why);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn bedrock_by_name_uses_the_aws_environment() {
-        let e = env(&[("AWS_REGION", "us-west-2")]);
-        let r = route("claude", &args("claude", Some("bedrock"), "claude-haiku-4-5"), &e).unwrap();
-        assert_eq!(r.route, Route::Direct, "{}", r.why);
-        assert_eq!(r.endpoint.model, "us.anthropic.claude-haiku-4-5-20251001-v1:0");
-        assert_eq!(r.endpoint.base_url, "https://bedrock-runtime.us-west-2.amazonaws.com");
-        let err = route("claude", &args("claude", Some("bedrock"), "claude-haiku-4-5"), &env(&[])).unwrap_err();
-        assert!(err.to_string().contains("region"), "{err}");
     }
 
     #[test]

@@ -64,6 +64,15 @@ pub struct AwsAuth {
 }
 
 impl AwsAuth {
+    /// The static keys' parts that could be echoed back (the access key id is sent in every
+    /// signature; the session token is a header), and the secret key.
+    pub fn static_secrets(&self) -> Vec<String> {
+        let Some(k) = &self.keys else { return Vec::new() };
+        let mut out = vec![k.access_key_id.clone(), k.secret_access_key.expose().to_string()];
+        out.extend(k.session_token.as_ref().map(|t| t.expose().to_string()));
+        out
+    }
+
     pub fn new(region: String, profile: Option<String>, keys: Option<StaticKeys>) -> AwsAuth {
         AwsAuth { region, profile, keys, role_arn: None, chain: tokio::sync::OnceCell::new(), cached: Mutex::new(None) }
     }

@@ -20,6 +20,7 @@ use crate::config::{
 };
 use crate::ir::Dialect;
 use crate::policy::Caps;
+use crate::redact::Redactor;
 
 /// One upstream API, ready to call.
 #[derive(Debug)]
@@ -42,6 +43,11 @@ pub struct Provider {
     pub source: &'static str,
     /// AWS region and credentials for SigV4 (`bedrock` without an API key).
     pub aws: Option<Arc<AwsAuth>>,
+    /// The AWS region of a `bedrock` provider (with or without an API key).
+    pub region: Option<String>,
+    /// Scrubs every configured provider credential out of upstream error text (shared by all
+    /// providers of a registry: [`Registry::build`] fills it in).
+    pub redact: Arc<Redactor>,
     /// Google tokens (`vertex`).
     pub gcp: Option<Arc<GcpAuth>>,
     /// Project and location (`vertex`).
@@ -52,8 +58,6 @@ pub struct Provider {
     pub azure: Option<Arc<AzureAuth>>,
     /// The API version (`azure` deployment paths, `foundry` model inference).
     pub api_version: Option<String>,
-    /// The AWS region of a `bedrock` provider (with or without an API key).
-    pub region: Option<String>,
 }
 
 impl Provider {
@@ -67,6 +71,27 @@ impl Provider {
             }
             _ => model.to_string(),
         }
+    }
+
+    /// The credentials this provider sends (or signs with): its key, credential-like headers,
+    /// static AWS keys.
+    pub fn credentials(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.api_key.iter().map(|k| k.expose().to_string()).collect();
+        for (name, value) in &self.headers {
+            let n = name.as_str();
+            let credential = ["auth", "key", "token", "secret", "password", "cookie"].iter().any(|w| n.contains(w));
+            if let (true, Ok(v)) = (credential, value.to_str()) {
+                out.push(v.to_string());
+                // `Bearer x`: the value alone too.
+                if let Some((_, rest)) = v.split_once(' ') {
+                    out.push(rest.trim().to_string());
+                }
+            }
+        }
+        if let Some(aws) = &self.aws {
+            out.extend(aws.static_secrets());
+        }
+        out
     }
 }
 
@@ -137,6 +162,8 @@ pub struct Registry {
     pub aliases: BTreeMap<String, Arc<Alias>>,
     /// The gateway's `translation` mode (aliases and requests may make it strict).
     pub translation: TranslationMode,
+    /// Every provider's credentials, to scrub from upstream error text.
+    pub redact: Arc<Redactor>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -200,6 +227,14 @@ impl Registry {
                 if let Some(p) = provider_from_env(preset, env) {
                     reg.providers.insert(preset.name.to_string(), Arc::new(p));
                 }
+            }
+        }
+        // One redactor with every provider's credentials, shared by all of them (the providers
+        // were just built: nothing else holds them yet).
+        reg.redact = Arc::new(Redactor::new(reg.providers.values().flat_map(|p| p.credentials())));
+        for p in reg.providers.values_mut() {
+            if let Some(p) = Arc::get_mut(p) {
+                p.redact = reg.redact.clone();
             }
         }
         for (i, m) in config.models.iter().enumerate() {
@@ -317,6 +352,8 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
         caps: preset.caps,
         source: "env",
         aws: None,
+        region: None,
+        redact: Arc::default(),
         gcp: None,
         vertex: None,
         passthrough_paths: None,
@@ -325,7 +362,6 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
             .then(|| env("OPENAI_API_VERSION"))
             .flatten()
             .filter(|v| !v.is_empty()),
-        region: None,
     })
 }
 
@@ -479,6 +515,7 @@ fn provider_from_config(
         source: "config",
         aws,
         region,
+        redact: Arc::default(),
         gcp,
         vertex: site,
         passthrough_paths: pc.passthrough_paths.clone(),
@@ -606,12 +643,13 @@ fn cloud_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>)
         caps: preset.caps,
         source: "env",
         aws,
+        region,
+        redact: Arc::default(),
         gcp,
         vertex: site,
         passthrough_paths: None,
         azure: None,
         api_version: None,
-        region,
     })
 }
 

@@ -186,18 +186,29 @@ impl AdminKey {
         cfg: &AdminConfig,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<AdminKey>, ConfigErrors> {
-        let bad = |path: &str, message: String| ConfigErrors(vec![ConfigError { path: path.into(), message }]);
-        let hash = match (&cfg.key, &cfg.key_sha256) {
-            (Some(_), Some(_)) => return Err(bad("admin", "set key or key_sha256, not both".into())),
+        AdminKey::from_parts("admin", cfg.key.as_deref(), cfg.key_sha256.as_deref(), env)
+    }
+
+    /// A key given as `{section}.key` (expanded, at least 16 characters) or
+    /// `{section}.key_sha256`; `None` when neither is set.
+    pub fn from_parts(
+        section: &str,
+        key: Option<&str>,
+        key_sha256: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<AdminKey>, ConfigErrors> {
+        let bad = |path: String, message: String| ConfigErrors(vec![ConfigError { path, message }]);
+        let hash = match (key, key_sha256) {
+            (Some(_), Some(_)) => return Err(bad(section.into(), "set key or key_sha256, not both".into())),
             (Some(k), None) => {
-                let key = expand_env(k, env).map_err(|e| bad("admin.key", e))?;
+                let key = expand_env(k, env).map_err(|e| bad(format!("{section}.key"), e))?;
                 if key.len() < 16 {
-                    return Err(bad("admin.key", "must be at least 16 characters".into()));
+                    return Err(bad(format!("{section}.key"), "must be at least 16 characters".into()));
                 }
                 unhex(&hash_key(&key))
             }
             (None, Some(h)) => {
-                Some(unhex(h).ok_or_else(|| bad("admin.key_sha256", "must be 64 hex characters".into()))?)
+                Some(unhex(h).ok_or_else(|| bad(format!("{section}.key_sha256"), "must be 64 hex characters".into()))?)
             }
             (None, None) => None,
         };

@@ -131,11 +131,18 @@ impl Metrics {
     }
 
     /// The exposition, after setting the cooldown gauge of each `(provider, upstream model)`.
-    pub fn render<'a>(&self, cooldowns: impl Iterator<Item = (&'a str, &'a str, bool)>) -> String {
+    pub fn render<'a>(
+        &self,
+        cooldowns: impl Iterator<Item = (&'a str, &'a str, bool)>,
+        redis_up: Option<bool>,
+    ) -> String {
         self.with(|| {
             for (provider, model, cooling) in cooldowns {
                 let l = labels(&[("provider", provider), ("upstream_model", model)]);
                 gauge!(DEPLOYMENT_COOLDOWN, l).set(if cooling { 1.0 } else { 0.0 });
+            }
+            if let Some(up) = redis_up {
+                gauge!(REDIS_UP).set(if up { 1.0 } else { 0.0 });
             }
         });
         self.handle.run_upkeep();

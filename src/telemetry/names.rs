@@ -23,6 +23,8 @@ pub const COOLDOWNS: &str = "amux_cooldowns_total";
 pub const TRANSLATION_DROPPED: &str = "amux_translation_dropped_total";
 /// Gauge: 1 while a deployment is in cooldown, by `provider, upstream_model`.
 pub const DEPLOYMENT_COOLDOWN: &str = "amux_deployment_cooldown";
+/// Gauge: 1 while Redis answers, 0 while amux does not ask it (`redis` configured only).
+pub const REDIS_UP: &str = "amux_redis_up";
 /// Counter: calls refused by a rate limit, by `key, team, model`.
 pub const RATE_LIMITED: &str = "amux_rate_limit_rejections_total";
 /// Counter: calls refused by a budget, by `key, team, model`.
@@ -118,6 +120,12 @@ pub const ALL: &[(&str, Kind, Option<Unit>, &str)] = &[
         "Advisory fields left out of translated calls, by field (path shape), caller and upstream dialect.",
     ),
     (DEPLOYMENT_COOLDOWN, Kind::Gauge, None, "1 while a deployment is in cooldown, else 0."),
+    (
+        REDIS_UP,
+        Kind::Gauge,
+        None,
+        "1 while Redis answers; 0 while it is not asked (limits, budgets and the cache follow redis.on_failure).",
+    ),
     (RATE_LIMITED, Kind::Counter, None, "Calls refused by a requests- or tokens-per-minute limit."),
     (BUDGET_REJECTED, Kind::Counter, None, "Calls refused because a key or team budget was spent."),
     (CACHE, Kind::Counter, None, "Response cache lookups by result (hit, miss)."),

@@ -10,6 +10,7 @@ mod bedrock_upstream;
 mod budget;
 mod cache;
 mod errors;
+mod faults;
 mod limits;
 mod matrix;
 mod matrix_upstream;
