@@ -9,7 +9,9 @@
 # memory, metrics, prices, info logs; no Redis); curl sends each case's calls over one kept-alive
 # connection. Per case: WARM calls, then the counters are zeroed, CALLS calls are counted, the
 # counters dumped: per-call = total / CALLS. Cases: same-dialect (bytes) and translated, each
-# plain JSON and streamed.
+# plain JSON and streamed, and Claude on Bedrock by InvokeModel (SigV4-signed; the answer's
+# event-stream frames turned into SSE). Per event, the streamed case minus its JSON twin over the
+# fixture's 39 events, is printed for both (docs/benchmarks.md compares them).
 #
 # Environment: AMUX_BIN (default: the dev build, target/debug/amux), CALLS=40, WARM=5,
 #   PORT_BASE=18580, UPDATE=1 (write the measured counts as the new budget), KEEP=1.
@@ -78,11 +80,13 @@ providers:
   anth-sse: {kind: anthropic, base_url: '$m/sse', api_key: sk-ant-upstream}
   oai-json: {kind: openai, base_url: '$m/json/v1', api_key: sk-oai-upstream}
   oai-sse: {kind: openai, base_url: '$m/sse/v1', api_key: sk-oai-upstream}
+  aws: {kind: bedrock, region: us-east-1, base_url: '$m/bedrock', aws_access_key_id: AKIDBENCH, aws_secret_access_key: bench-secret}
 models:
   - {name: claude-json, provider: anth-json, model: claude-up, rpm: 1000000, tpm: 1000000000}
   - {name: claude-sse, provider: anth-sse, model: claude-up, rpm: 1000000, tpm: 1000000000}
   - {name: gpt-json, provider: oai-json, model: gpt-up, rpm: 1000000, tpm: 1000000000}
   - {name: gpt-sse, provider: oai-sse, model: gpt-up, rpm: 1000000, tpm: 1000000000}
+  - {name: claude-bedrock, provider: aws, model: 'anthropic.claude-up-v1:0', rpm: 1000000, tpm: 1000000000}
 keys:
   - {name: bench, team: platform, key_sha256: $KEY_SHA, models: ["*"], rpm: 1000000, tpm: 1000000000}
 prices:
@@ -90,6 +94,7 @@ prices:
   anth-sse: {claude-up: {input: 3, output: 15, cache_read: 0.3, cache_write: 3.75}}
   oai-json: {gpt-up: {input: 2.5, output: 10, cache_read: 1.25}}
   oai-sse: {gpt-up: {input: 2.5, output: 10, cache_read: 1.25}}
+  aws: {'anthropic.claude-up-v1:0': {input: 3, output: 15, cache_read: 0.3, cache_write: 3.75}}
 EOF
 RUST_LOG=${RUST_LOG:-info} valgrind --tool=callgrind --instr-atstart=no --dump-instr=no \
     --callgrind-out-file="$RUN/cg.out" "$AMUX_BIN" serve --config "$RUN/amux.yaml" \
@@ -126,7 +131,10 @@ CASES=(
     "same-sse anthropic claude-sse true"
     "translated-json openai claude-json false"
     "translated-sse openai claude-sse true"
+    "bedrock-json anthropic claude-bedrock false"
+    "bedrock-sse anthropic claude-bedrock true"
 )
+EVENTS=39 # events in benches/fixtures/anthropic.sse and bedrock-invoke.eventstream
 declare -A MEASURED
 dump=0
 for c in "${CASES[@]}"; do
@@ -160,6 +168,11 @@ for c in "${CASES[@]}"; do
         status=1
     fi
 done
+per_event() { echo $(((MEASURED[$1] - MEASURED[$2]) / EVENTS)); }
+sse_event=$(per_event same-sse same-json)
+invoke_event=$(per_event bedrock-sse bedrock-json)
+# Reported, not enforced: the per-case budgets above guard both paths against regressions.
+echo "per event: SSE byte path $sse_event, InvokeModel stream $invoke_event instructions"
 if [[ ${UPDATE:-0} == 1 ]]; then
     {
         echo "# Instructions per call (dev build, benches/callgrind.sh); the guard fails above +$TOLERANCE%."

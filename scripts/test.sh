@@ -14,7 +14,9 @@
 #      the SDKs'), then `pytest tests/interop` against amux and a mock upstream that speaks all four
 #      dialects and refuses what the real APIs refuse (test_launch.py runs harnesses through
 #      `amux launch`; test_agents.py runs every agent pointed at amux by env/config, one
-#      cross-dialect pairing per agent and dialect; scripts/agents-matrix.sh runs all pairings).
+#      cross-dialect pairing per agent and dialect; scripts/agents-matrix.sh runs all pairings;
+#      the cloud surfaces: boto3 and Claude Code in Bedrock mode, google-genai (vertexai=True),
+#      AnthropicVertex, Claude Code and Gemini CLI in Vertex mode, AzureOpenAI and AnthropicFoundry).
 #
 # Every step runs even when an earlier one failed; the script exits non-zero if any failed.
 # Everything the tests start listens on 127.0.0.1 only.

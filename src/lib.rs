@@ -13,6 +13,7 @@ pub mod ir;
 pub mod launch;
 pub mod policy;
 pub mod providers;
+pub mod redact;
 pub mod sse;
 pub mod stack;
 pub mod surfaces;

@@ -216,7 +216,8 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
         let state = gateway.state();
         for p in state.registry.providers.values() {
             let aws = p.aws.as_ref().map(|a| a.source()).unwrap_or("-");
-            tracing::info!(provider = %p.name, dialect = p.dialects[0].label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), aws, "provider");
+            let gcp = p.gcp.as_ref().map(|g| g.describe()).unwrap_or("-");
+            tracing::info!(provider = %p.name, dialect = p.dialects[0].label(), source = p.source, base_url = %p.base_url, has_key = p.api_key.is_some(), aws, gcp, "provider");
         }
         for (name, a) in &state.registry.aliases {
             let deployments: Vec<&str> = a.deployments.iter().map(|d| d.id.as_str()).collect();

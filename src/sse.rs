@@ -2,6 +2,9 @@
 //!
 //! The parser keeps one buffer and remembers how far it has scanned, so a long line that arrives
 //! in many small chunks is scanned once (eventsource-stream rescans and is quadratic there).
+//! It is bounded: a line or an event's data longer than its limit (`limits.max_stream_event_bytes`,
+//! [`DEFAULT_MAX_EVENT`] unless set) is not buffered further; the parser frees what it held,
+//! ignores the rest of its input and reports [`SseParser::overflowed`].
 
 use bytes::{BufMut, BytesMut};
 
@@ -12,8 +15,12 @@ pub struct SseEvent {
     pub data: String,
 }
 
+/// The default bound on one line or one event's data (the default of
+/// `limits.max_stream_event_bytes`).
+pub const DEFAULT_MAX_EVENT: usize = 16 * 1024 * 1024;
+
 /// Incremental SSE parser.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
     buf: BytesMut,
     /// Bytes of `buf` already scanned for a line end.
@@ -21,6 +28,24 @@ pub struct SseParser {
     event: Option<String>,
     data: String,
     has_data: bool,
+    /// Longest line, and longest event data, buffered.
+    max: usize,
+    /// A line or event was longer than `max`: input is ignored from then on.
+    overflow: bool,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        SseParser {
+            buf: BytesMut::new(),
+            scanned: 0,
+            event: None,
+            data: String::new(),
+            has_data: false,
+            max: DEFAULT_MAX_EVENT,
+            overflow: false,
+        }
+    }
 }
 
 impl SseParser {
@@ -28,12 +53,38 @@ impl SseParser {
         Self::default()
     }
 
+    /// A parser buffering at most `max` bytes of one line or one event's data.
+    pub fn with_max(max: usize) -> Self {
+        SseParser { max: max.max(1), ..Self::default() }
+    }
+
+    /// True once a line or an event's data passed the limit (the stream cannot be read on).
+    pub fn overflowed(&self) -> bool {
+        self.overflow
+    }
+
+    /// Stops reading: frees what is buffered.
+    fn overflow(&mut self) {
+        self.overflow = true;
+        self.buf = BytesMut::new();
+        self.scanned = 0;
+        self.data = String::new();
+        self.event = None;
+        self.has_data = false;
+    }
+
     /// Feeds bytes and appends every event they complete to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) {
+        if self.overflow {
+            return;
+        }
         self.buf.extend_from_slice(chunk);
         loop {
             let Some(pos) = memchr::memchr(b'\n', &self.buf[self.scanned..]) else {
                 self.scanned = self.buf.len();
+                if self.buf.len() > self.max {
+                    self.overflow();
+                }
                 return;
             };
             let line = self.buf.split_to(self.scanned + pos + 1);
@@ -43,11 +94,17 @@ impl SseParser {
                 line = rest;
             }
             self.line(line, out);
+            if self.overflow {
+                return;
+            }
         }
     }
 
     /// Ends the input: a final event without its blank line is still delivered.
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
+        if self.overflow {
+            return;
+        }
         if !self.buf.is_empty() {
             let line = self.buf.split();
             self.scanned = 0;
@@ -83,6 +140,10 @@ impl SseParser {
         match field {
             b"event" => self.event = Some(value.into_owned()),
             b"data" => {
+                if self.data.len() + value.len() >= self.max {
+                    self.overflow();
+                    return;
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -161,6 +222,37 @@ mod tests {
         }
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].data.len(), 100_000);
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_not_buffered() {
+        let mut p = SseParser::with_max(1000);
+        let mut out = Vec::new();
+        p.feed(b"data: {}\n\n", &mut out);
+        assert_eq!(out.len(), 1);
+        for _ in 0..100 {
+            p.feed(&[b'x'; 64], &mut out);
+        }
+        assert!(p.overflowed());
+        assert_eq!(p.buf.capacity(), 0, "the partial line is freed");
+        p.feed(b"\n\ndata: late\n\n", &mut out);
+        p.finish(&mut out);
+        assert_eq!(out.len(), 1, "nothing is read after the overflow");
+    }
+
+    #[test]
+    fn an_event_past_the_limit_over_many_lines_overflows() {
+        let mut p = SseParser::with_max(1000);
+        let mut out = Vec::new();
+        for _ in 0..20 {
+            p.feed(format!("data: {}\n", "y".repeat(90)).as_bytes(), &mut out);
+        }
+        assert!(p.overflowed());
+        assert!(out.is_empty());
+        let mut ok = SseParser::with_max(1000);
+        ok.feed(format!("data: {}\n\n", "z".repeat(900)).as_bytes(), &mut out);
+        assert!(!ok.overflowed());
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

@@ -163,6 +163,22 @@ impl Decoder {
         }
     }
 
+    /// Bounds one SSE line or event to `max` bytes (before any input; event-stream frames
+    /// have their own bound).
+    fn set_max_event(&mut self, max: usize) {
+        if let Decoder::Sse { parser, .. } = self {
+            *parser = SseParser::with_max(max);
+        }
+    }
+
+    /// An SSE line or event passed its bound: the stream cannot be read on.
+    fn overflowed(&self) -> bool {
+        match self {
+            Decoder::Sse { parser, .. } => parser.overflowed(),
+            Decoder::EventStream { .. } => false,
+        }
+    }
+
     /// Feeds upstream bytes; appends the IR events they complete.
     fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) {
         match self {
@@ -259,6 +275,12 @@ impl EventDecoder {
         EventDecoder { decoder: Decoder::new(upstream) }
     }
 
+    /// Bounds one SSE line or event to `max` bytes.
+    pub fn max_event(mut self, max: usize) -> Self {
+        self.decoder.set_max_event(max);
+        self
+    }
+
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) {
         self.decoder.feed(chunk, out);
     }
@@ -287,6 +309,8 @@ pub struct StreamTranslator {
     events: Vec<StreamEvent>,
     /// Set once an `Error` or `MessageStop` has been encoded; later input is ignored.
     done: bool,
+    /// Scrubs credentials out of the upstream's error events.
+    redact: Option<std::sync::Arc<crate::redact::Redactor>>,
 }
 
 impl StreamTranslator {
@@ -296,7 +320,26 @@ impl StreamTranslator {
             encoder: Encoder::new(caller, req),
             events: Vec::new(),
             done: false,
+            redact: None,
         }
+    }
+
+    /// Bounds one upstream SSE line or event to `max` bytes (`limits.max_stream_event_bytes`).
+    pub fn max_event(mut self, max: usize) -> Self {
+        self.decoder.set_max_event(max);
+        self
+    }
+
+    /// An upstream line or event passed its bound: nothing more is read; the caller's stream
+    /// is to be ended with [`StreamTranslator::fail`].
+    pub fn overflowed(&self) -> bool {
+        self.decoder.overflowed()
+    }
+
+    /// Scrubs the text of the upstream's error events with `r` before they are encoded.
+    pub fn redacting(mut self, r: std::sync::Arc<crate::redact::Redactor>) -> Self {
+        self.redact = Some(r);
+        self
     }
 
     /// Feeds upstream bytes; returns the caller bytes they complete (possibly empty).
@@ -335,9 +378,12 @@ impl StreamTranslator {
 
     fn drain(&mut self, observe: &mut dyn FnMut(&StreamEvent)) -> Bytes {
         let mut out = BytesMut::new();
-        for ev in self.events.drain(..) {
+        for mut ev in self.events.drain(..) {
             if self.done {
                 break;
+            }
+            if let (StreamEvent::Error(e), Some(r)) = (&mut ev, &self.redact) {
+                r.scrub(e);
             }
             observe(&ev);
             self.encoder.encode(&ev, &mut out);

@@ -105,7 +105,11 @@ impl Fault {
             | ErrorKind::ContextOverflow
             | ErrorKind::NotFound
             | ErrorKind::RequestTooLarge => Fault::Caller,
-            ErrorKind::Api | ErrorKind::BadGateway | ErrorKind::Unavailable | ErrorKind::Timeout => Fault::Gateway,
+            ErrorKind::Api
+            | ErrorKind::BadGateway
+            | ErrorKind::ProviderAuth
+            | ErrorKind::Unavailable
+            | ErrorKind::Timeout => Fault::Gateway,
         }
     }
 }
@@ -139,6 +143,8 @@ pub struct CallRecord {
     pub upstream_model: String,
     /// Same-dialect byte path (`true`) or translated.
     pub passthrough: bool,
+    /// A raw passthrough call (`/passthrough/{provider}/...`): `upstream_model` holds the path.
+    pub raw: bool,
     pub stream: bool,
     pub outcome: Outcome,
     pub usage: Usage,
@@ -171,6 +177,7 @@ impl CallRecord {
             provider: String::new(),
             upstream_model: String::new(),
             passthrough: false,
+            raw: false,
             stream,
             outcome: Outcome::Success,
             usage: Usage::default(),

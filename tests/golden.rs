@@ -18,6 +18,10 @@ use amux::eventstream::{self, Message};
 use amux::ir::Dialect;
 use amux::{policy, translate};
 
+#[path = "support/canonical.rs"]
+mod canonical;
+use canonical::canonical_ids;
+
 const DIALECTS: [(Dialect, &str); 5] = [
     (Dialect::Anthropic, "anthropic"),
     (Dialect::OpenAiChat, "openai_chat"),
@@ -264,4 +268,92 @@ fn errors() {
             format!("status: {}\n{header}{}", err.status, pretty_json(&translate::encode_error(to, &err)))
         },
     );
+}
+
+/// Translates `input` from `from` to `to`, fed in the given pieces: the caller bytes (timestamps
+/// normalized) and the IR events, generated ids renamed in order of appearance.
+fn translate_pieces(from: Dialect, to: Dialect, input: &[u8], cuts: &[usize]) -> String {
+    fastrand::seed(7);
+    let req = amux::ir::Request { stream: true, stream_include_usage: true, ..Default::default() };
+    let mut t = translate::StreamTranslator::new(from, to, &req);
+    let (mut out, mut events, mut at) = (Vec::new(), Vec::new(), 0);
+    for &cut in cuts.iter().chain([&input.len()]) {
+        let cut = cut.clamp(at, input.len());
+        out.extend_from_slice(&t.feed(&input[at..cut], &mut |e| events.push(format!("{e:?}"))));
+        at = cut;
+    }
+    out.extend_from_slice(&t.finish(&mut |e| events.push(format!("{e:?}"))));
+    canonical_ids(&format!("{}\n--- events\n{}", normalize(&String::from_utf8_lossy(&out)), events.join("\n")))
+}
+
+/// Property: a translated stream is the same whatever way the upstream bytes are split into
+/// reads: every stream fixture into every dialect, whole vs byte by byte, fixed piece sizes, and
+/// 64 seeded random splits each.
+#[test]
+fn streams_are_the_same_however_the_upstream_bytes_are_split() {
+    let mut checked = 0;
+    for (from, dir) in DIALECTS {
+        for case in cases(&root().join(dir).join("streams"), stream_ext(from)) {
+            let raw = std::fs::read(&case).unwrap();
+            let input = if from.event_stream() { evs_to_frames(&raw) } else { raw };
+            for (to, _) in DIALECTS {
+                let whole = translate_pieces(from, to, &input, &[]);
+                let mut splits: Vec<Vec<usize>> = [1, 2, 3, 5, 8, 13, 64]
+                    .iter()
+                    .map(|n| (1..).map(|i| i * n).take_while(|c| *c < input.len()).collect())
+                    .collect();
+                let mut rng = fastrand::Rng::with_seed(input.len() as u64);
+                for _ in 0..64 {
+                    let mut cuts: Vec<usize> = (0..rng.usize(1..12)).map(|_| rng.usize(0..=input.len())).collect();
+                    cuts.sort();
+                    splits.push(cuts);
+                }
+                for cuts in splits {
+                    let got = translate_pieces(from, to, &input, &cuts);
+                    assert!(got == whole, "{} -> {to:?} split at {cuts:?} differs", case.display());
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}
+
+/// Inputs the stream fuzz target (fuzz/fuzz_targets/stream.rs) found, kept as regressions: the
+/// first three bytes pick the upstream dialect, the caller dialect and a piece size, as there.
+#[test]
+fn stream_fuzz_findings_stay_fixed() {
+    let dir = root().join("fuzz/stream");
+    let mut n = 0;
+    for case in cases(&dir, "bin") {
+        let raw = std::fs::read(&case).unwrap();
+        let [a, b, c] = [raw[0], raw[1], raw[2]].map(usize::from);
+        let (from, to) = (Dialect::ALL[a % 5], Dialect::ALL[b % 5]);
+        let input = &raw[3..];
+        let piece = 1 + c % 23;
+        let cuts: Vec<usize> = (1..).map(|i| i * piece).take_while(|x| *x < input.len()).collect();
+        assert_eq!(
+            translate_pieces(from, to, input, &[]),
+            translate_pieces(from, to, input, &cuts),
+            "{}",
+            case.display()
+        );
+        n += 1;
+    }
+    assert!(n >= 1);
+}
+
+/// Inputs the splice fuzz target found: refused, or spliced into JSON whose `model` is the new one.
+#[test]
+fn splice_fuzz_findings_stay_fixed() {
+    let cases = cases(&root().join("fuzz/splice"), "json");
+    assert!(!cases.is_empty());
+    for case in cases {
+        let body = std::fs::read(&case).unwrap();
+        if let Ok(top) = amux::gateway::splice::TopLevel::parse(&body) {
+            let out = top.rewrite(&[("model", "\"spliced\"")], &[]);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v["model"], "spliced", "{}", case.display());
+        }
+    }
 }

@@ -140,6 +140,9 @@ pub fn parse_str(text: &str) -> Result<Config, ConfigErrors> {
     for (field, message) in config.lifecycle.problems() {
         errors.push(err(format!("lifecycle.{field}"), message));
     }
+    for (field, message) in config.limits.problems() {
+        errors.push(err(format!("limits.{field}"), message));
+    }
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }

@@ -2,6 +2,7 @@
 //! every error reported at its exact path, and `${ENV}` interpolation.
 
 mod lifecycle;
+mod limits;
 mod load;
 mod observe;
 mod team;
@@ -10,8 +11,9 @@ mod types;
 pub use load::{ConfigError, ConfigErrors, load_file, parse_str};
 pub use types::{
     AcceptsConfig, AdminConfig, BudgetConfig, CacheBackend, CacheConfig, Config, DeploymentConfig, FailMode, KeyConfig,
-    LifecycleConfig, LongContextPrice, MetricsConfig, ModelAlias, OpenAiApi, PriceConfig, ProviderConfig, ProviderKind,
-    RedisConfig, RouterConfig, Strategy, TeamConfig, Timeouts, TlsConfig, TracingConfig, TranslationMode,
+    LifecycleConfig, LimitsConfig, LongContextPrice, MetricsConfig, ModelAlias, OpenAiApi, Permission, PriceConfig,
+    ProviderConfig, ProviderKind, RedisConfig, RouterConfig, Strategy, TeamConfig, Timeouts, TlsConfig, TracingConfig,
+    TranslationMode,
 };
 
 /// The JSON Schema of the config file, pretty-printed (committed as `config/amux.schema.json`).

@@ -20,11 +20,24 @@ pub struct MetricsConfig {
     /// Most distinct values kept per free-form label (model names callers send, upstream model
     /// ids); later values are reported as `other`.
     pub max_label_values: usize,
+    /// A key the scraper must send (`Authorization: Bearer` or `x-api-key`; at least 16
+    /// characters, `${ENV_VAR}` expanded); without it (or `key_sha256`) `/metrics` is open to
+    /// whoever reaches its port.
+    pub key: Option<String>,
+    /// Hex SHA-256 of that key, instead of `key`.
+    pub key_sha256: Option<String>,
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        MetricsConfig { enabled: true, path: "/metrics".into(), listen: None, max_label_values: 200 }
+        MetricsConfig {
+            enabled: true,
+            path: "/metrics".into(),
+            listen: None,
+            max_label_values: 200,
+            key: None,
+            key_sha256: None,
+        }
     }
 }
 

@@ -26,6 +26,18 @@ pub struct KeyConfig {
     /// Spending cap of this key.
     #[serde(default)]
     pub budget: Option<super::observe::BudgetConfig>,
+    /// What else the key may do: `passthrough` (raw `/passthrough/{provider}/...` calls with the
+    /// provider's credentials).
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+}
+
+/// A permission a key can be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Raw passthrough to providers' APIs (`/passthrough/{provider}/{path}`).
+    Passthrough,
 }
 
 /// Retries, backoff, cooldown, stream fallback.
@@ -85,10 +97,35 @@ pub struct RedisConfig {
     /// Prefix of every key amux writes.
     #[serde(default = "default_prefix")]
     pub key_prefix: String,
+    /// Longest wait for one Redis operation; a timeout or a connection failure stops amux
+    /// asking Redis (calls then follow `on_failure` at once) until it answers a ping again.
+    #[serde(default = "default_redis_timeout")]
+    pub timeout_ms: u64,
+    /// How often a Redis that stopped answering is pinged.
+    #[serde(default = "default_redis_retry")]
+    pub retry_interval_ms: u64,
 }
 
 fn default_prefix() -> String {
     "amux:".into()
+}
+
+fn default_redis_timeout() -> u64 {
+    100
+}
+
+fn default_redis_retry() -> u64 {
+    1000
+}
+
+impl RedisConfig {
+    /// The link's timeouts.
+    pub fn timing(&self) -> crate::stack::redis::Timing {
+        crate::stack::redis::Timing {
+            timeout: std::time::Duration::from_millis(self.timeout_ms.max(1)),
+            retry: std::time::Duration::from_millis(self.retry_interval_ms.max(10)),
+        }
+    }
 }
 
 /// Where cached responses live.

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use super::lifecycle::LifecycleConfig;
+pub use super::limits::LimitsConfig;
 pub use super::observe::{
     AdminConfig, BudgetConfig, LongContextPrice, MetricsConfig, PriceConfig, TeamConfig, TracingConfig,
 };
-pub use super::team::{CacheBackend, CacheConfig, FailMode, KeyConfig, RedisConfig, RouterConfig};
+pub use super::team::{CacheBackend, CacheConfig, FailMode, KeyConfig, Permission, RedisConfig, RouterConfig};
 
 /// amux gateway configuration (YAML or JSON).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -27,6 +28,10 @@ pub struct Config {
     /// Graceful shutdown (readiness delay, drain timeout) and live reload (file watching).
     #[serde(default)]
     pub lifecycle: LifecycleConfig,
+    /// Limits on connections, request heads and bodies, calls in flight, upstream answers and
+    /// streams (docs/operations.md). The defaults are safe for a shared gateway.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// Also register the built-in presets whose key variable is set in the environment
     /// (ANTHROPIC_API_KEY, OPENAI_API_KEY, GROQ_API_KEY, ...) and the keyless local ones
     /// (ollama, vllm, lmstudio), unless a provider of that name is configured here. Default true.
@@ -152,6 +157,34 @@ pub struct ProviderConfig {
     /// credentials found otherwise.
     #[serde(default)]
     pub aws_role_arn: Option<String>,
+    /// For `vertex`: the Google Cloud project (default: `GOOGLE_CLOUD_PROJECT`, then
+    /// `ANTHROPIC_VERTEX_PROJECT_ID`, then `CLOUDSDK_CORE_PROJECT`).
+    #[serde(default)]
+    pub project: Option<String>,
+    /// For `vertex`: the location, a region (`us-east5`) or `global` (default:
+    /// `GOOGLE_CLOUD_LOCATION`, then `CLOUD_ML_REGION`, then `global`). The base URL defaults to
+    /// `https://{location}-aiplatform.googleapis.com` (`https://aiplatform.googleapis.com` for
+    /// `global`).
+    #[serde(default)]
+    pub location: Option<String>,
+    /// For `vertex`: a service-account key file (JSON) to take tokens from, instead of
+    /// Application Default Credentials.
+    #[serde(default)]
+    pub credentials_file: Option<String>,
+    /// For `azure` and `foundry`: the resource name; the base URL becomes
+    /// `https://{resource}.openai.azure.com` (`azure`) or `https://{resource}.services.ai.azure.com`
+    /// (`foundry`).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// For `azure`: the API version of the deployment paths (`2024-10-21`; default:
+    /// `OPENAI_API_VERSION`). Unset: the v1 API (`/openai/v1/...`, the deployment as `model`). For
+    /// `foundry`: the model-inference API version (default `2024-05-01-preview`).
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// Raw passthrough (`/passthrough/{provider}/{path}`): the path prefixes callers may reach
+    /// under the base URL (e.g. `["/v1/files", "/v1/batches"]`). Unset: any path; empty: none.
+    #[serde(default)]
+    pub passthrough_paths: Option<Vec<String>>,
 }
 
 /// Parameters a provider takes (unset: the preset's answer).
@@ -249,6 +282,15 @@ pub enum ProviderKind {
     Vllm,
     Lmstudio,
     Bedrock,
+    /// Google Vertex AI: Gemini, Claude by rawPredict, and its OpenAI-compatible endpoint.
+    Vertex,
+    /// Azure OpenAI: deployments, `api-key` or Microsoft Entra ID.
+    Azure,
+    /// Azure AI Foundry: chat models, and Claude by the Anthropic API.
+    Foundry,
+    Databricks,
+    Cloudflare,
+    Cohere,
 }
 
 /// A model name callers may send: one upstream model (`provider` + `model`) or several

@@ -14,6 +14,7 @@ use tracing::Instrument;
 use super::call::Inbound;
 use super::lifecycle::Drain;
 use super::state::AppState;
+use super::stream::StreamLimits;
 use super::upstream::{self, Outbound, UpstreamError};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Deployment;
@@ -40,6 +41,8 @@ pub struct Committed {
     pub hold: InFlight,
     /// The graceful shutdown's deadline, for a streamed answer.
     pub drain: Drain,
+    /// The limits a streamed answer runs under.
+    pub limits: StreamLimits,
 }
 
 /// Why an attempt failed.
@@ -100,19 +103,29 @@ pub async fn run(
     let (resp, waited) = match sent {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(deployment = %d.id, error = e.label(), "upstream call failed: {e}");
+            let err = e.to_api(&provider.name);
+            tracing::warn!(deployment = %d.id, error = e.label(), "upstream call failed: {}", err.message);
             trace::upstream_status(&span, None, Some(e.label()));
             guard.add_upstream_time(started.elapsed());
-            return Err(Failure::of(e.to_api(&provider.name)));
+            return Err(Failure::of(err));
         }
     };
     guard.add_upstream_time(waited);
     let status = resp.status().as_u16();
     trace::upstream_status(&span, Some(status), None);
     let (parts, body) = resp.into_parts();
+    let max = state.config.limits.max_upstream_response_bytes;
     if !(200..300).contains(&status) {
         let t0 = Instant::now();
-        let bytes = upstream::collect(provider, body).await.unwrap_or_default();
+        let bytes = match upstream::collect(provider, body, max).await {
+            Ok(b) => b,
+            Err(e) => {
+                if matches!(e, UpstreamError::TooLarge(_)) {
+                    state.obs.metrics.limit_hit("upstream_response_size");
+                }
+                Bytes::new()
+            }
+        };
         guard.add_upstream_time(t0.elapsed());
         let err = upstream::upstream_error(provider, plan.target, status, &parts.headers, &bytes);
         tracing::info!(deployment = %d.id, status, kind = err.kind.label(), "upstream error");
@@ -127,19 +140,42 @@ pub async fn run(
         match first {
             Ok(first) => Answer::Stream { first, body },
             Err(e) => {
-                tracing::warn!(deployment = %d.id, error = e.label(), "stream failed before its first byte: {e}");
+                let err = e.to_api(&provider.name);
+                tracing::warn!(deployment = %d.id, error = e.label(), "stream failed before its first byte: {}", err.message);
                 trace::upstream_status(&span, None, Some(e.label()));
-                return Err(Failure::Retryable(e.to_api(&provider.name)));
+                return Err(Failure::Retryable(err));
             }
         }
     } else {
-        let bytes = upstream::collect(provider, body).await.map_err(|e| Failure::of(e.to_api(&provider.name)))?;
+        let bytes = match upstream::collect(provider, body, max).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(deployment = %d.id, error = e.label(), "upstream answer unreadable: {e}");
+                trace::upstream_status(&span, None, Some(e.label()));
+                guard.add_upstream_time(t0.elapsed());
+                return Err(match e {
+                    // Another deployment would most likely answer as large: not retried.
+                    UpstreamError::TooLarge(_) => {
+                        state.obs.metrics.limit_hit("upstream_response_size");
+                        Failure::Fatal(e.to_api(&provider.name))
+                    }
+                    e => Failure::of(e.to_api(&provider.name)),
+                });
+            }
+        };
         guard.add_upstream_time(t0.elapsed());
         Answer::Full(bytes)
     };
     state.router.success(d, started.elapsed());
     let drain = state.lifecycle.drain();
-    Ok(Committed { headers: parts.headers, answer, deployment: d.clone(), target: plan.target, hold, drain })
+    let l = &state.config.limits;
+    let limits = StreamLimits {
+        max_duration: crate::config::LimitsConfig::secs(l.max_stream_duration_secs),
+        max_event: l.max_stream_event_bytes,
+        metrics: state.obs.metrics.clone(),
+    };
+    let (headers, target) = (parts.headers, plan.target);
+    Ok(Committed { headers, answer, deployment: d.clone(), target, hold, drain, limits })
 }
 
 /// The first data chunk of a stream, within `timeout`.

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::StartError;
+use super::admission::Admission;
 use super::lifecycle::Lifecycle;
 use super::state::{AppState, Observability};
 use crate::config::{CacheBackend, Config, ConfigError, ConfigErrors, FailMode};
@@ -40,6 +41,7 @@ struct Kept<'a> {
     limiter: Arc<Limiter>,
     metrics: Arc<Metrics>,
     lifecycle: Arc<Lifecycle>,
+    admission: Arc<Admission>,
     metrics_config: crate::config::MetricsConfig,
     prev: Option<&'a AppState>,
 }
@@ -50,7 +52,7 @@ pub async fn first(config: Config, env: &dyn Fn(&str) -> Option<String>, base: &
         Some(r) => {
             let url = expand_env(&r.url, env)
                 .map_err(|e| ConfigErrors(vec![ConfigError { path: "redis.url".into(), message: e }]))?;
-            Limiter::redis(&url, &r.key_prefix, r.on_failure).await?
+            Limiter::redis(&url, &r.key_prefix, r.on_failure, r.timing()).await?
         }
         None => Limiter::memory(),
     };
@@ -58,6 +60,7 @@ pub async fn first(config: Config, env: &dyn Fn(&str) -> Option<String>, base: &
     let kept = Kept {
         limiter: Arc::new(limiter),
         lifecycle: Arc::new(Lifecycle::new(metrics.clone())),
+        admission: Arc::new(Admission::new(config.limits.max_in_flight)),
         metrics,
         metrics_config: config.metrics.clone(),
         prev: None,
@@ -76,6 +79,7 @@ pub fn next(
         limiter: prev.limiter.clone(),
         metrics: prev.obs.metrics.clone(),
         lifecycle: prev.lifecycle.clone(),
+        admission: prev.admission.clone(),
         metrics_config: prev.obs.metrics_config.clone(),
         prev: Some(prev),
     };
@@ -101,6 +105,9 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     if differ(serde_json::to_value(&old.tracing), serde_json::to_value(&new.tracing)) {
         out.push("tracing");
     }
+    if old.limits.start_only_differ(&new.limits) {
+        out.push("limits (connections, max_in_flight)");
+    }
     out
 }
 
@@ -117,6 +124,8 @@ fn assemble(
     }
     let prices = Arc::new(PriceBook::build(&config, &registry)?);
     let admin = AdminKey::from_config(&config.admin, env)?;
+    let m = &config.metrics;
+    let metrics_key = AdminKey::from_parts("metrics", m.key.as_deref(), m.key_sha256.as_deref(), env)?;
     let budgets = match kept.prev {
         Some(p) => p.obs.budgets.reconfigured(&keys, &config.teams),
         None => {
@@ -139,7 +148,15 @@ fn assemble(
         vec![metrics.clone(), Arc::new(BudgetSink { budgets: budgets.clone(), metrics: metrics.clone() })];
     let sinks = base.sinks.extended(more, prices.clone());
     let session_budget = base.session_budget.clone();
-    let obs = Observability { metrics, metrics_config: kept.metrics_config, prices, budgets, session_budget, admin };
+    let obs = Observability {
+        metrics,
+        metrics_config: kept.metrics_config,
+        prices,
+        budgets,
+        session_budget,
+        admin,
+        metrics_key,
+    };
     Ok(AppState {
         config: Arc::new(config),
         registry,
@@ -151,6 +168,7 @@ fn assemble(
         sinks,
         obs,
         lifecycle: kept.lifecycle,
+        admission: kept.admission,
     })
 }
 
@@ -162,7 +180,7 @@ fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
 fn cache(config: &Config, limiter: &Limiter) -> Result<Cache, StartError> {
     let ttl = std::time::Duration::from_secs(config.cache.ttl_secs.max(1));
     match (config.cache.backend, limiter.redis_connection()) {
-        (CacheBackend::Redis, Some((conn, prefix))) => Ok(Cache::redis(conn, prefix, ttl)),
+        (CacheBackend::Redis, Some(redis)) => Ok(Cache::redis(redis, ttl)),
         (CacheBackend::Redis, None) => {
             let e = ConfigError { path: "cache.backend".into(), message: "redis needs `redis.url`".into() };
             Err(StartError::Config(ConfigErrors(vec![e])))

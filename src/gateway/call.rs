@@ -9,6 +9,7 @@ use axum::body::Body;
 use http::{HeaderMap, Response};
 use tracing::Instrument;
 
+use super::admission::InFlight;
 use super::reject::{Refusal, reject};
 use super::splice::TopLevel;
 use super::state::AppState;
@@ -17,7 +18,6 @@ use crate::ir::{ApiError, Dialect};
 use crate::stack::auth::{self, Principal};
 use crate::stack::service::{ModelCall, ModelService};
 use crate::stack::{self};
-use crate::telemetry::metrics::GaugeGuard;
 use crate::telemetry::trace;
 
 /// A request as a surface received it.
@@ -33,8 +33,9 @@ pub struct Inbound<'a> {
     pub path_stream: Option<bool>,
     /// The caller's key (None on an open gateway).
     pub principal: Option<Arc<Principal>>,
-    /// Counts the call in flight until it ends.
-    pub in_flight: Option<GaugeGuard>,
+    /// The call's admission (`limits.max_in_flight`) and place in the in-flight gauge, held
+    /// until it ends.
+    pub in_flight: Option<InFlight>,
 }
 
 impl Inbound<'_> {

@@ -83,13 +83,22 @@ fn upstream_request(
     let model_json = Value::String(model.to_string()).to_string();
     let same = |d: Dialect| caller == d && top.raw("model").is_some();
     let (dialect, url, body) = match provider.preset.kind {
-        ProviderKind::Anthropic => {
+        // Anthropic, and Claude in Foundry (its Anthropic API under /anthropic).
+        ProviderKind::Anthropic | ProviderKind::Foundry
+            if provider.preset.kind == ProviderKind::Anthropic
+                || crate::providers::azure::foundry_dialect(model) == Dialect::Anthropic =>
+        {
             let body = if same(Dialect::Anthropic) {
                 top.rewrite(&[("model", &model_json)], &[])
             } else {
                 translate::encode_request(Dialect::Anthropic, req, model)?
             };
-            (Dialect::Anthropic, format!("{base}/v1/messages/count_tokens"), keep_fields(&body, ANTHROPIC_FIELDS)?)
+            let prefix = if provider.preset.kind == ProviderKind::Foundry { "/anthropic" } else { "" };
+            (
+                Dialect::Anthropic,
+                format!("{base}{prefix}/v1/messages/count_tokens"),
+                keep_fields(&body, ANTHROPIC_FIELDS)?,
+            )
         }
         ProviderKind::Openai if has_responses_counter(provider) => {
             let body = if same(Dialect::OpenAiResponses) {
@@ -111,6 +120,38 @@ fn upstream_request(
             inner.insert("model".into(), Value::String(format!("models/{m}")));
             let body = json!({"generateContentRequest": inner}).to_string().into_bytes();
             (Dialect::Gemini, format!("{base}/v1beta/models/{m}:countTokens"), body)
+        }
+        ProviderKind::Vertex => {
+            let Some(site) = provider.vertex.as_ref() else { return Ok(None) };
+            use crate::providers::vertex;
+            match vertex::dialect_of(model) {
+                // count-tokens:rawPredict: the Messages counting body with the model and version.
+                Dialect::Anthropic => {
+                    let body = if same(Dialect::Anthropic) {
+                        top.rewrite(&[("model", &model_json)], &[])
+                    } else {
+                        translate::encode_request(Dialect::Anthropic, req, model)?
+                    };
+                    let body = vertex::anthropic_body(&keep_fields(&body, ANTHROPIC_FIELDS)?, true)?;
+                    (Dialect::Anthropic, vertex::url(site, base, Dialect::Anthropic, model, vertex::Op::Count)?, body)
+                }
+                // Vertex's countTokens takes the request's contents (and tools, system) directly.
+                Dialect::Gemini => {
+                    let body = if caller == Dialect::Gemini {
+                        top.body.to_vec()
+                    } else {
+                        translate::encode_request(Dialect::Gemini, req, model)?
+                    };
+                    let mut inner: Map<String, Value> = serde_json::from_slice(&body)
+                        .map_err(|e| ApiError::invalid_field("body", format!("not a valid JSON object: {e}")))?;
+                    inner.retain(|k, _| {
+                        matches!(k.as_str(), "contents" | "systemInstruction" | "tools" | "generationConfig")
+                    });
+                    let body = Value::Object(inner).to_string().into_bytes();
+                    (Dialect::Gemini, vertex::url(site, base, Dialect::Gemini, model, vertex::Op::Count)?, body)
+                }
+                _ => return Ok(None),
+            }
         }
         ProviderKind::Bedrock => {
             // CountTokens with the Converse form of the request (signed like any Bedrock call).
@@ -175,7 +216,13 @@ async fn count(state: &AppState, inbound: &Inbound<'_>) -> Result<(u64, bool), A
     let (resp, _) = upstream::send(client, provider, out).await.map_err(|e| e.to_api(&provider.name))?;
     let status = resp.status().as_u16();
     let (parts, body) = resp.into_parts();
-    let bytes = upstream::collect(provider, body).await.map_err(|e| e.to_api(&provider.name))?;
+    let max = state.config.limits.max_upstream_response_bytes;
+    let bytes = upstream::collect(provider, body, max).await.map_err(|e| {
+        if matches!(e, upstream::UpstreamError::TooLarge(_)) {
+            state.obs.metrics.limit_hit("upstream_response_size");
+        }
+        e.to_api(&provider.name)
+    })?;
     // Bedrock answers 400 for models without CountTokens.
     let bedrock_refused = provider.preset.kind == ProviderKind::Bedrock && status == 400;
     if status == 404 || status == 405 || bedrock_refused {

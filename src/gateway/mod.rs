@@ -2,6 +2,7 @@
 //! gateway both call [`Gateway::bind`] then [`Gateway::serve`]. The config lives in a snapshot
 //! that a reload swaps ([`Gateway::live`], `watch`); SIGTERM drains it (`shutdown`).
 
+pub mod admission;
 pub mod attempt;
 mod build;
 pub mod call;
@@ -10,8 +11,10 @@ pub mod lifecycle;
 pub mod live;
 mod observe;
 mod passthrough;
+pub mod raw;
 pub mod reject;
 mod respond;
+pub mod serve;
 mod shutdown;
 pub mod signals;
 pub mod splice;
@@ -180,14 +183,16 @@ impl Gateway {
             tokio::spawn(async move { axum::serve(l, app).await })
         });
         let app = crate::surfaces::router(state);
+        let current = self.live.current();
+        let limits = serve::ConnLimits::new(&current.config.limits, current.obs.metrics.clone());
+        drop(current);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let stopped = async move {
             let _ = stopped.await;
         };
         let result = match self.tls {
             Some(acceptor) => {
-                let server =
-                    axum::serve(tls::TlsListener::new(self.listener, acceptor)?, app).with_graceful_shutdown(stopped);
+                let server = serve::serve(tls::TlsListener::new(self.listener, acceptor)?, app, limits, stopped);
                 shutdown::run(&self.live, server, stop, shutdown, hurry).await
             }
             None => {
@@ -199,7 +204,7 @@ impl Gateway {
                         tracing::debug!(error = %e, "could not set TCP_NODELAY");
                     }
                 });
-                let server = axum::serve(listener, app).with_graceful_shutdown(stopped);
+                let server = serve::serve(listener, app, limits, stopped);
                 shutdown::run(&self.live, server, stop, shutdown, hurry).await
             }
         };

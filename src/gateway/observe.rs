@@ -234,6 +234,23 @@ impl StreamObserver {
         }
     }
 
+    /// Bounds one SSE line or event to `max` bytes (`limits.max_stream_event_bytes`).
+    pub fn max_event(mut self, max: usize) -> Self {
+        self.parser = SseParser::with_max(max);
+        self
+    }
+
+    /// True when the chunks go to the caller as they came (not rebuilt event by event).
+    pub fn forwards_chunks(&self) -> bool {
+        self.frames.is_none() && !self.strip_usage_chunks
+    }
+
+    /// A line or event passed its bound: nothing more is read (the chunks go on being
+    /// returned as they are, unless filtering); the stream is to be ended with an error.
+    pub fn overflowed(&self) -> bool {
+        self.parser.overflowed()
+    }
+
     /// Observes a chunk; returns what to forward (the chunk itself unless filtering).
     pub fn chunk(&mut self, chunk: Bytes) -> Bytes {
         if let Some(frames) = &mut self.frames {

@@ -76,26 +76,35 @@ impl Stage for ObserveStage {
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
         let mut out = self.observer.finish().to_vec();
         guard.set_usage(&self.observer.usage);
+        if self.observer.overflowed() && self.observer.forwards_chunks() {
+            // The caller got the start of the oversized line: end it, so that the error
+            // event is read as an event of its own.
+            out.extend_from_slice(b"\n\n");
+        }
         out.extend_from_slice(&translate::encode_stream_error(self.dialect, err));
         Bytes::from(out)
     }
+
+    fn overflowed(&self) -> bool {
+        self.observer.overflowed()
+    }
 }
 
-/// The upstream body for deployment `d`; also whether the usage chunk must be stripped.
+/// The upstream body for deployment `d`; also whether the usage chunk must be stripped, and
+/// what was left out (as `x-amux-dropped` names it).
 pub fn prepare(
     top: &TopLevel<'_>,
     d: &Deployment,
     dialect: Dialect,
     stream: bool,
     headers: &http::HeaderMap,
-) -> Result<(Vec<u8>, bool), ApiError> {
+) -> Result<(Vec<u8>, bool, Vec<String>), ApiError> {
     if d.provider.preset.kind == ProviderKind::Bedrock && dialect == Dialect::Anthropic {
-        // Claude on Bedrock: the InvokeModel body (betas from the header into the body).
-        let (body, dropped) = bedrock_invoke::invoke_body(top, headers, &d.params)?;
-        if !dropped.is_empty() {
-            tracing::debug!(betas = %dropped.join(","), "betas Bedrock does not take were left out");
-        }
-        return Ok((body, false));
+        // Claude on Bedrock: the InvokeModel body (betas from the header into the body); the
+        // betas Bedrock does not take are advisory, left out and reported.
+        let (body, betas) = bedrock_invoke::invoke_body(top, headers, &d.params)?;
+        let dropped = betas.iter().map(|b| format!("anthropic_beta[{b}]")).collect();
+        return Ok((body, false, dropped));
     }
     let mut replace: Vec<(&str, String)> = Vec::new();
     let mut append: Vec<(&str, String)> = Vec::new();
@@ -126,7 +135,7 @@ pub fn prepare(
     }
     let replace_refs: Vec<(&str, &str)> = replace.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let append_refs: Vec<(&str, &str)> = append.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Ok((top.rewrite(&replace_refs, &append_refs), strip_usage))
+    Ok((top.rewrite(&replace_refs, &append_refs), strip_usage, Vec::new()))
 }
 
 /// The caller's response for a committed same-dialect answer.
@@ -143,13 +152,16 @@ pub fn respond(
     let unframe = provider.preset.kind == ProviderKind::Bedrock && dialect == Dialect::Anthropic;
     let mut out = match c.answer {
         Answer::Stream { first, body } => {
-            let recorder = store.map(|s| (EventDecoder::new(dialect), Recorder::new(s)));
-            let stage = ObserveStage { dialect, observer: StreamObserver::new(dialect, strip_usage), recorder };
-            let hold = Box::new(c.hold);
+            let max = c.limits.max_event;
+            let recorder = store.map(|s| (EventDecoder::new(dialect).max_event(max), Recorder::new(s)));
+            let observer = StreamObserver::new(dialect, strip_usage).max_event(max);
+            let stage = ObserveStage { dialect, observer, recorder };
+            // The deployment's in-flight count lasts as long as the stream.
+            guard.hold(Box::new(c.hold));
             let body = if unframe {
-                stream::body(Some(first), body, Unframed::new(stage), guard, provider, hold, c.drain)
+                stream::body(Some(first), body, Unframed::new(stage), guard, provider, c.drain, c.limits)
             } else {
-                stream::body(Some(first), body, stage, guard, provider, hold, c.drain)
+                stream::body(Some(first), body, stage, guard, provider, c.drain, c.limits)
             };
             let mut r = Response::new(body);
             respond::stream_headers(r.headers_mut(), dialect);

@@ -40,6 +40,11 @@ impl<'de: 'a, 'a> Visitor<'de> for FieldsVisitor<'a> {
             if start > self.end {
                 return Err(serde::de::Error::custom("value outside body"));
             }
+            // A second `model` would reach the upstream after the spliced one, and JSON parsers
+            // keep the last: the routed model and the key's allowed models would be bypassed.
+            if out.iter().any(|(k, _): &(String, Range<usize>)| *k == *key) {
+                return Err(serde::de::Error::custom(format_args!("duplicate field \"{key}\"")));
+            }
             out.push((key.into_owned(), start..start + s.len()));
         }
         Ok(out)
@@ -182,5 +187,21 @@ mod tests {
         let t = TopLevel::parse(br#"{"model":5,"stream":"yes"}"#).unwrap();
         assert!(t.string("model").unwrap_err().message.starts_with("model:"));
         assert!(t.boolean("stream").unwrap_err().message.starts_with("stream:"));
+    }
+
+    /// Found by the splice fuzz target: with two `model` fields only the first was replaced, and
+    /// the upstream (keeping the last) got the caller's own model, past routing and the key's
+    /// allowed models. Escaped spellings of a key are the same key.
+    #[test]
+    fn refuses_duplicate_fields() {
+        for body in [
+            br#"{"model":"cheap","model":"expensive"}"#.as_slice(),
+            br#"{"model":"cheap","mod\u0065l":"expensive"}"#.as_slice(),
+        ] {
+            let e = TopLevel::parse(body).unwrap_err();
+            assert_eq!(e.status, 400);
+            assert!(e.message.contains("duplicate field \"model\""), "{}", e.message);
+        }
+        TopLevel::parse(br#"{"model":"a","x":{"model":"b"}}"#).unwrap();
     }
 }

@@ -13,6 +13,7 @@ use crate::stack::cache::Cache;
 use crate::stack::limits::Limiter;
 use crate::stack::router::Router;
 
+use super::admission::Admission;
 use super::lifecycle::Lifecycle;
 use crate::providers::Registry;
 use crate::providers::client::HttpClient;
@@ -29,6 +30,8 @@ pub struct Observability {
     /// The launcher's per-session cap (`--max-budget-usd`), when set.
     pub session_budget: Option<Arc<SessionBudget>>,
     pub admin: Option<AdminKey>,
+    /// The key `/metrics` asks for (`metrics.key`), if any.
+    pub metrics_key: Option<AdminKey>,
 }
 
 /// One config snapshot.
@@ -45,6 +48,8 @@ pub struct AppState {
     pub obs: Observability,
     /// Shared by every snapshot of the gateway.
     pub lifecycle: Arc<Lifecycle>,
+    /// The in-flight limit (`limits.max_in_flight`, read at start), shared by every snapshot.
+    pub admission: Arc<Admission>,
 }
 
 impl AppState {

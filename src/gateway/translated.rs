@@ -58,6 +58,10 @@ impl Stage for TranslateStage {
         self.recorder = None;
         self.translator.fail(err, &mut observe(guard, &mut self.recorder))
     }
+
+    fn overflowed(&self) -> bool {
+        self.translator.overflowed()
+    }
 }
 
 /// The IR stop reason as a finish-reason string (Anthropic's spelling).
@@ -83,7 +87,7 @@ pub fn prepare(
     target: Dialect,
     strict: bool,
 ) -> Result<(Vec<u8>, Vec<String>), ApiError> {
-    let fitted = policy::fit(req, caller, target, d.provider.caps, strict)?;
+    let fitted = policy::fit(req, caller, target, d.caps(), strict)?;
     let body = translate::encode_request(target, &fitted.req, &d.model)?;
     Ok((translate::merge_params(body, &d.params)?, fitted.dropped))
 }
@@ -100,11 +104,14 @@ pub fn respond(
     match c.answer {
         Answer::Stream { first, body } => {
             let stage = TranslateStage {
-                translator: StreamTranslator::new(c.target, caller, req),
+                translator: StreamTranslator::new(c.target, caller, req)
+                    .max_event(c.limits.max_event)
+                    .redacting(provider.redact.clone()),
                 recorder: store.map(Recorder::new),
             };
-            let mut r =
-                Response::new(stream::body(Some(first), body, stage, guard, provider, Box::new(c.hold), c.drain));
+            // The deployment's in-flight count lasts as long as the stream.
+            guard.hold(Box::new(c.hold));
+            let mut r = Response::new(stream::body(Some(first), body, stage, guard, provider, c.drain, c.limits));
             respond::stream_headers(r.headers_mut(), caller);
             r
         }

@@ -36,7 +36,14 @@ impl AttemptService for Transport {
         let passthrough = target == caller;
         let mut dropped = Vec::new();
         let (body, strip_usage) = if passthrough {
-            passthrough::prepare(&call.top, d, caller, call.stream, call.inbound.headers).map_err(Failure::Fatal)?
+            let (body, strip_usage, lost) =
+                passthrough::prepare(&call.top, d, caller, call.stream, call.inbound.headers)
+                    .map_err(Failure::Fatal)?;
+            if !lost.is_empty() {
+                report_dropped(state, &lost, caller, target);
+                dropped = lost;
+            }
+            (body, strip_usage)
         } else {
             let strict = call.strict || alias.translation == Some(TranslationMode::Strict);
             let req = call.ir().map_err(Failure::Fatal)?;
@@ -44,6 +51,12 @@ impl AttemptService for Transport {
             report_dropped(state, &lost, caller, target);
             dropped = lost;
             (body, false)
+        };
+        // Claude on Vertex (rawPredict): the model is in the path, the version in the body.
+        let body = if target == Dialect::Anthropic && d.provider.vertex.is_some() {
+            crate::providers::vertex::anthropic_body(&body, false).map_err(Failure::Fatal)?
+        } else {
+            body
         };
         let first_byte_timeout =
             std::time::Duration::from_secs_f64(state.router.config.first_byte_timeout_secs.max(0.001));
@@ -80,6 +93,7 @@ fn url_for(d: &Deployment, target: Dialect, inbound: &Inbound<'_>, stream: bool)
     if inbound.dialect == Dialect::Anthropic
         && target == Dialect::Anthropic
         && d.provider.preset.kind != crate::config::ProviderKind::Bedrock
+        && d.provider.vertex.is_none()
         && let Some(q) = inbound.query.filter(|q| !q.is_empty())
         && let Ok(u) = format!("{url}?{q}").parse()
     {

@@ -38,4 +38,8 @@ impl<S: Stage> Stage for Unframed<S> {
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
         self.inner.fail(err, guard)
     }
+
+    fn overflowed(&self) -> bool {
+        self.inner.overflowed()
+    }
 }

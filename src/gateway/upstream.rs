@@ -26,6 +26,12 @@ pub enum UpstreamError {
     Transport(String),
     #[error(transparent)]
     Aws(#[from] crate::providers::aws::AwsError),
+    #[error("answer larger than {0} bytes (limits.max_upstream_response_bytes)")]
+    TooLarge(usize),
+    #[error(transparent)]
+    Gcp(#[from] crate::providers::gcp::GcpError),
+    #[error(transparent)]
+    Azure(#[from] crate::providers::azure::AzureError),
 }
 
 impl UpstreamError {
@@ -36,21 +42,28 @@ impl UpstreamError {
             UpstreamError::Timeout(_) => "timeout",
             UpstreamError::Transport(_) => "transport",
             UpstreamError::Aws(e) => e.label(),
+            UpstreamError::TooLarge(_) => "too_large",
+            UpstreamError::Gcp(_) => "gcp_credentials",
+            UpstreamError::Azure(_) => "azure_credentials",
         }
     }
 
-    /// The caller-facing error: 503 when unreachable, 504 on timeout, 502 otherwise.
+    /// The caller-facing error: 503 when unreachable, 504 on timeout, 502 otherwise. Its text is
+    /// scrubbed of credential shapes (the transport's own words; no upstream body is in it).
     pub fn to_api(&self, provider: &str) -> ApiError {
         let kind = match self {
             UpstreamError::Connect(_) => ErrorKind::Unavailable,
             UpstreamError::Timeout(_) => ErrorKind::Timeout,
-            UpstreamError::Transport(_) => ErrorKind::BadGateway,
+            UpstreamError::Transport(_) | UpstreamError::TooLarge(_) => ErrorKind::BadGateway,
             // amux's own AWS setup failed (no credentials): not the caller's fault.
-            UpstreamError::Aws(_) => ErrorKind::Api,
+            UpstreamError::Aws(_) | UpstreamError::Gcp(_) | UpstreamError::Azure(_) => ErrorKind::Api,
         };
-        ApiError::new(kind, format!("provider {provider}: {self}"))
+        ApiError::new(kind, crate::redact::redact_shapes(&format!("provider {provider}: {self}")).into_owned())
     }
 }
+
+/// Longest upstream error message passed on (characters).
+const MAX_ERROR_MESSAGE: usize = 8192;
 
 /// Caller headers forwarded to an upstream of the same dialect. Auth headers never are.
 const FORWARD_ANTHROPIC: &[&str] = &["anthropic-version", "anthropic-beta"];
@@ -87,6 +100,15 @@ pub async fn send(
         Dialect::Anthropic if provider.preset.kind == ProviderKind::Bedrock => {
             insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
         }
+        // Claude on Vertex: the version is in the body; betas Vertex takes go as the header.
+        Dialect::Anthropic if provider.vertex.is_some() => {
+            if caller == Dialect::Anthropic
+                && let Some(b) = crate::providers::vertex::betas(caller_headers)
+                && let Ok(v) = HeaderValue::from_str(&b)
+            {
+                headers.insert("anthropic-beta", v);
+            }
+        }
         Dialect::Anthropic => {
             if caller == Dialect::Anthropic {
                 for name in FORWARD_ANTHROPIC {
@@ -100,11 +122,27 @@ pub async fn send(
             }
             insert_secret(headers, "x-api-key", key.map(str::to_string));
         }
+        // Azure OpenAI and Foundry's model inference take their key as `api-key`.
+        Dialect::OpenAiChat | Dialect::OpenAiResponses
+            if matches!(provider.preset.kind, ProviderKind::Azure | ProviderKind::Foundry) =>
+        {
+            insert_secret(headers, "api-key", key.map(str::to_string));
+        }
         // A Bedrock API key is a bearer token (what `AWS_BEARER_TOKEN_BEDROCK` holds).
         Dialect::OpenAiChat | Dialect::OpenAiResponses | Dialect::BedrockConverse => {
             insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
         }
         Dialect::Gemini => insert_secret(headers, "x-goog-api-key", key.map(str::to_string)),
+    }
+    // Vertex: a Google access token for the cloud-platform scope (boxed like the AWS future).
+    if let Some(gcp) = &provider.gcp {
+        let token = Box::pin(gcp.token()).await?;
+        insert_secret(headers, "authorization", Some(format!("Bearer {}", token.expose())));
+    }
+    // Azure and Foundry without a key: a Microsoft Entra ID token.
+    if let Some(azure) = &provider.azure {
+        let token = Box::pin(azure.token()).await?;
+        insert_secret(headers, "authorization", Some(format!("Bearer {}", token.expose())));
     }
     for (k, v) in &provider.headers {
         headers.insert(k.clone(), v.clone());
@@ -139,17 +177,29 @@ fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: Option<Stri
     }
 }
 
-/// Reads a whole body, with the provider's timeouts.
-pub async fn collect(provider: &Provider, body: Incoming) -> Result<Bytes, UpstreamError> {
-    match tokio::time::timeout(provider.response_timeout, body.collect()).await {
+/// Reads a whole body of at most `max` bytes, with the provider's timeouts. A body declaring more
+/// (`Content-Length`) is refused before reading; one that sends more is refused as soon as it
+/// passes `max`, so no more than `max` bytes (and one chunk) are ever held.
+pub async fn collect(provider: &Provider, body: Incoming, max: usize) -> Result<Bytes, UpstreamError> {
+    use hyper::body::Body as _;
+    if body.size_hint().lower() > max as u64 {
+        return Err(UpstreamError::TooLarge(max));
+    }
+    let limited = http_body_util::Limited::new(body, max);
+    match tokio::time::timeout(provider.response_timeout, limited.collect()).await {
         Err(_) => Err(UpstreamError::Timeout(provider.response_timeout)),
-        Ok(Err(e)) => Err(UpstreamError::Transport(error_chain(&e))),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(UpstreamError::TooLarge(max)),
+        Ok(Err(e)) => Err(UpstreamError::Transport(error_chain(&*e))),
         Ok(Ok(c)) => Ok(c.to_bytes()),
     }
 }
 
 /// Turns an upstream non-2xx answer into an [`ApiError`]: the body decoded in the upstream's
-/// dialect, Retry-After kept, 5xx reworded to name the provider (502/503/504).
+/// dialect, its text scrubbed of credentials (some servers echo the key they were sent),
+/// Retry-After kept, 5xx reworded to name the provider (502/503/504). A 401/403 is about the
+/// gateway's own credentials for the provider (the caller's never go upstream): a 502
+/// `provider_auth` naming the provider, never the caller's 401 (so is Gemini's 400
+/// `API_KEY_INVALID`).
 pub fn upstream_error(
     provider: &Provider,
     dialect: Dialect,
@@ -166,6 +216,26 @@ pub fn upstream_error(
         }
         _ => translate::decode_error(dialect, status, body),
     };
+    // An upstream may send a huge error message: callers and logs get its head.
+    if let Some((cut, _)) = err.message.char_indices().nth(MAX_ERROR_MESSAGE) {
+        err.message.truncate(cut);
+        err.message.push_str(" [truncated]");
+    }
+    provider.redact.scrub(&mut err);
+    // Gemini refuses a bad API key with a 400 whose reason is API_KEY_INVALID.
+    let gemini_key = status == 400
+        && dialect == Dialect::Gemini
+        && body.windows(b"API_KEY_INVALID".len()).any(|w| w == b"API_KEY_INVALID");
+    if status == 401 || status == 403 || gemini_key {
+        return ApiError::new(
+            ErrorKind::ProviderAuth,
+            format!(
+                "provider {} rejected the gateway's credentials for it (upstream {status}): {}; \
+                 the gateway's configuration must be fixed, not the caller's key",
+                provider.name, err.message
+            ),
+        );
+    }
     // For 4xx the upstream's HTTP status is authoritative; the body's error type only refines it
     // (a 429 whose body says `api_error` is still a rate limit).
     if (400..500).contains(&status) && err.kind != ErrorKind::ContextOverflow {

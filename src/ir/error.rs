@@ -27,6 +27,9 @@ pub enum ErrorKind {
     Api,
     /// 502: the upstream answered with something unusable, or failed with a 5xx.
     BadGateway,
+    /// 502: the upstream refused the gateway's own credentials for it (an upstream 401/403): a
+    /// gateway configuration fault, never the caller's authentication error.
+    ProviderAuth,
     /// 503 / Anthropic 529: the upstream is overloaded or could not be reached.
     Unavailable,
     /// 504: the upstream did not answer in time.
@@ -44,7 +47,7 @@ impl ErrorKind {
             ErrorKind::RequestTooLarge => 413,
             ErrorKind::RateLimit => 429,
             ErrorKind::Api => 500,
-            ErrorKind::BadGateway => 502,
+            ErrorKind::BadGateway | ErrorKind::ProviderAuth => 502,
             ErrorKind::Unavailable => 503,
             ErrorKind::Timeout => 504,
         }
@@ -77,6 +80,7 @@ impl ErrorKind {
             ErrorKind::RateLimit => "rate_limit",
             ErrorKind::Api => "api",
             ErrorKind::BadGateway => "bad_gateway",
+            ErrorKind::ProviderAuth => "provider_auth",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Timeout => "timeout",
         }

@@ -18,6 +18,8 @@ pub enum LaunchError {
     VersionUnknown { harness: &'static str, detail: String },
     #[error("provider \"{provider}\" has no credentials: set {vars}")]
     MissingCredentials { provider: String, vars: String },
+    #[error("provider \"{provider}\": {detail}")]
+    CloudCredentials { provider: String, detail: String },
     #[error("unknown provider \"{name}\"; known: {known}")]
     UnknownProvider { name: String, known: String },
     #[error("model \"{model}\" does not route to a provider: {detail}")]
@@ -53,6 +55,8 @@ pub enum LaunchError {
     Ollama(String),
     #[error("Ollama: pulling {model} failed: {detail}")]
     OllamaPull { model: String, detail: String },
+    #[error("pre-flight: {what}: {detail}")]
+    Preflight { what: &'static str, detail: String },
     #[error("cannot start {program}: {source}")]
     Spawn { program: String, source: std::io::Error },
 }
@@ -67,6 +71,7 @@ impl LaunchError {
             LaunchError::VersionTooOld { .. } => "version_too_old",
             LaunchError::VersionUnknown { .. } => "version_unknown",
             LaunchError::MissingCredentials { .. } => "missing_credentials",
+            LaunchError::CloudCredentials { .. } => "cloud_credentials",
             LaunchError::UnknownProvider { .. } => "unknown_provider",
             LaunchError::ModelNotRoutable { .. } => "model_not_routable",
             LaunchError::DialectMismatch { .. } => "dialect_mismatch",
@@ -83,6 +88,7 @@ impl LaunchError {
             LaunchError::NothingToRestore(_) => "nothing_to_restore",
             LaunchError::Ollama(_) => "ollama",
             LaunchError::OllamaPull { .. } => "ollama_pull",
+            LaunchError::Preflight { .. } => "preflight",
             LaunchError::Spawn { .. } => "spawn",
         }
     }

@@ -78,6 +78,35 @@ pub fn provider_params(args: &[String]) -> Result<Map<String, Value>, LaunchErro
     Ok(m)
 }
 
+/// Checks, before the harness starts, that a cloud provider can be called: a Google token can be
+/// had (`vertex`), an Entra token can be had (keyless `azure` / `foundry`), and the model names
+/// a deployment or model the provider takes.
+pub async fn cloud_preflight(p: &Provider, model: &str) -> Result<(), LaunchError> {
+    let fail = |detail: String| LaunchError::CloudCredentials { provider: p.name.clone(), detail };
+    if let Some(g) = &p.gcp {
+        g.token().await.map_err(|e| {
+            fail(format!(
+                "{e} (run `gcloud auth application-default login`, set GOOGLE_APPLICATION_CREDENTIALS to a \
+                 service-account key, or configure credentials_file)"
+            ))
+        })?;
+    }
+    if let Some(a) = &p.azure {
+        a.token().await.map_err(|e| {
+            fail(format!(
+                "{e} (set an api_key, AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, or run `az login`)"
+            ))
+        })?;
+    }
+    if matches!(p.preset.kind, ProviderKind::Azure | ProviderKind::Foundry) && model.trim().is_empty() {
+        return Err(fail("--model must name a deployment".into()));
+    }
+    if p.preset.kind == ProviderKind::Azure && p.api_version.is_none() {
+        tracing::debug!(provider = %p.name, "no api_version: the v1 API");
+    }
+    Ok(())
+}
+
 /// The base URL a client of `dialect` takes for a gateway at `url`.
 pub fn gateway_base(url: &str, dialect: Dialect) -> String {
     let u = url.trim().trim_end_matches('/');
@@ -89,9 +118,8 @@ pub fn gateway_base(url: &str, dialect: Dialect) -> String {
 }
 
 fn provider_dialects(p: &Provider) -> Vec<Dialect> {
-    // Bedrock takes Anthropic bodies only by InvokeModel, under its own paths and SigV4: Claude
-    // Code reaches it through the gateway, which signs (Claude Code's own Bedrock mode is not
-    // planned by the launcher yet).
+    // Bedrock takes Anthropic bodies only by InvokeModel, under its own paths and SigV4: a
+    // harness without a Bedrock mode of its own reaches it through the gateway, which signs.
     if p.preset.kind == ProviderKind::Bedrock {
         return vec![Dialect::BedrockConverse];
     }
@@ -103,10 +131,74 @@ fn provider_dialects(p: &Provider) -> Vec<Dialect> {
 }
 
 fn load_config(args: &LaunchArgs) -> Result<Config, LaunchError> {
-    match &args.config {
-        Some(p) => Ok(crate::config::load_file(p)?),
-        None => Ok(Config { discover_env: true, ..Default::default() }),
+    let mut config = match &args.config {
+        Some(p) => crate::config::load_file(p)?,
+        None => Config { discover_env: true, ..Default::default() },
+    };
+    // `amux launch <harness> bedrock`: the user's AWS setup (region from AWS_REGION, the
+    // standard credential chain) when the config names no such provider.
+    if let Some(name) = &args.provider
+        && !config.providers.contains_key(name)
+        && presets::find(name).is_some_and(|p| p.kind == ProviderKind::Bedrock)
+    {
+        config.providers.insert(name.clone(), bare_provider(ProviderKind::Bedrock));
     }
+    Ok(config)
+}
+
+/// A provider of `kind` with nothing set: its preset's defaults.
+fn bare_provider(kind: ProviderKind) -> ProviderConfig {
+    ProviderConfig {
+        kind,
+        base_url: None,
+        api_key: None,
+        api_key_file: None,
+        headers: Default::default(),
+        timeouts: Timeouts::default(),
+        params: Map::new(),
+        api: None,
+        accepts: Default::default(),
+        region: None,
+        aws_profile: None,
+        aws_access_key_id: None,
+        aws_secret_access_key: None,
+        aws_session_token: None,
+        aws_role_arn: None,
+        project: None,
+        location: None,
+        credentials_file: None,
+        passthrough_paths: None,
+        resource: None,
+        api_version: None,
+    }
+}
+
+/// Claude Code (or another harness with a Bedrock mode) straight to Bedrock, when the model is
+/// a Claude model and nothing needs the gateway; else why not.
+fn bedrock_direct(
+    harness: &dyn Harness,
+    provider: &Provider,
+    upstream: &str,
+    forced: Option<&str>,
+) -> Result<Endpoint, String> {
+    if !harness.clouds().contains(&ProviderKind::Bedrock) {
+        return Err(format!("{} has no Bedrock mode", harness.name()));
+    }
+    if let Some(why) = forced {
+        return Err(why.to_string());
+    }
+    if !crate::dialects::bedrock_converse::is_claude(upstream) {
+        return Err(format!("{upstream} is not a Claude model; Bedrock serves it by Converse"));
+    }
+    let mode = super::cloud::bedrock_mode(provider)?;
+    Ok(Endpoint {
+        dialect: Dialect::Anthropic,
+        base_url: provider.base_url.clone(),
+        key: String::new(),
+        model: upstream.to_string(),
+        provider_id: provider.name.clone(),
+        cloud: Some(super::cloud::Cloud::Bedrock(mode)),
+    })
 }
 
 pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Resolution, LaunchError> {
@@ -134,6 +226,7 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
                 key: args.key.clone().filter(|k| !k.is_empty()).unwrap_or_else(|| "amux".into()),
                 model: sent,
                 provider_id: "amux".into(),
+                cloud: None,
             },
             provider: None,
             upstream_model: model,
@@ -177,19 +270,59 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
             Err(e) => return Err(LaunchError::ModelNotRoutable { model: model.clone(), detail: e.message }),
         },
     };
-    // A `bedrock` provider without an API key signs with AWS credentials found at call time.
-    if provider.api_key.is_none() && provider.aws.is_none() && !provider.preset.keyless {
+    // A `bedrock` provider without an API key signs with AWS credentials found at call time;
+    // `vertex` takes Google tokens, keyless `azure` / `foundry` Entra tokens (checked by
+    // `cloud_preflight` before the harness starts).
+    let cloud_auth = provider.aws.is_some() || provider.gcp.is_some() || provider.azure.is_some();
+    if provider.api_key.is_none() && !cloud_auth && !provider.preset.keyless {
         return Err(LaunchError::MissingCredentials {
             provider: provider.name.clone(),
             vars: provider.preset.key_vars.join(" or "),
         });
     }
+    let mut bedrock_why = None;
+    let upstream = if provider.preset.kind == ProviderKind::Bedrock {
+        let upstream = provider.upstream_model(&upstream);
+        super::cloud::check_model_id(&upstream)?;
+        let forced = if args.with_gateway {
+            Some("--with-gateway")
+        } else if !params.is_empty() {
+            Some("--provider-arg needs a gateway to apply it")
+        } else {
+            None
+        };
+        match bedrock_direct(harness, &provider, &upstream, forced) {
+            Ok(endpoint) => {
+                return Ok(Resolution {
+                    route: Route::Direct,
+                    why: format!("{} has a Bedrock mode of its own", harness.name()),
+                    endpoint,
+                    provider: Some(provider),
+                    upstream_model: upstream,
+                    gateway_config: None,
+                });
+            }
+            Err(why) => bedrock_why = Some(why),
+        }
+        upstream
+    } else {
+        upstream
+    };
     let pdialects = provider_dialects(&provider);
     let common = harness.dialects().iter().copied().find(|d| pdialects.contains(d));
     let why_gateway = if args.with_gateway {
         Some("--with-gateway".to_string())
     } else if !params.is_empty() {
         Some("--provider-arg needs a gateway to apply it".to_string())
+    } else if let Some(why) = bedrock_why.filter(|_| common.is_none()) {
+        Some(why)
+    } else if matches!(provider.preset.kind, ProviderKind::Vertex | ProviderKind::Azure | ProviderKind::Foundry) {
+        // Their paths, api-versions and tokens are amux's to handle: harnesses' own cloud modes
+        // (Claude Code's Vertex and Foundry modes, Codex's Azure provider) point at amux instead.
+        Some(format!(
+            "{} ({}) is reached through amux, which holds its credentials",
+            provider.name, provider.preset.name
+        ))
     } else if common.is_none() {
         Some(format!(
             "{} speaks {}, {} speaks {}",
@@ -212,6 +345,7 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
                 key,
                 model: upstream.clone(),
                 provider_id: "amux".into(),
+                cloud: None,
             },
             why: format!("{} speaks {} natively", harness.name(), dialect_name(dialect)),
             provider: Some(provider),
@@ -239,6 +373,7 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
             key: String::new(),
             model,
             provider_id: "amux".into(),
+            cloud: None,
         },
         provider: Some(provider),
         upstream_model: upstream,
@@ -265,23 +400,7 @@ fn in_process_config(
         }
         return Ok(config);
     }
-    let entry = config.providers.entry(provider.name.clone()).or_insert_with(|| ProviderConfig {
-        kind: provider.preset.kind,
-        base_url: None,
-        api_key: None,
-        api_key_file: None,
-        headers: Default::default(),
-        timeouts: Timeouts::default(),
-        params: Map::new(),
-        api: None,
-        accepts: Default::default(),
-        region: None,
-        aws_profile: None,
-        aws_access_key_id: None,
-        aws_secret_access_key: None,
-        aws_session_token: None,
-        aws_role_arn: None,
-    });
+    let entry = config.providers.entry(provider.name.clone()).or_insert_with(|| bare_provider(provider.preset.kind));
     entry.params.extend(params);
     config.models.retain(|m| m.name != model);
     config.models.push(ModelAlias {
@@ -347,17 +466,100 @@ mod tests {
         assert_eq!(route("codex", &args("codex", Some("ollama"), "m"), &e).unwrap().route, Route::InProcess);
     }
 
-    #[test]
-    fn bedrock_goes_through_the_gateway() {
-        let dir = std::env::temp_dir().join(format!("amux-launch-bedrock-{}", std::process::id()));
+    fn bedrock_world(name: &str, provider: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("amux-launch-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("amux.yaml");
-        std::fs::write(&cfg, "discover_env: false\nproviders:\n  aws: {kind: bedrock, region: us-east-1}\n").unwrap();
-        let mut a = args("claude", Some("aws"), "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+        std::fs::write(&cfg, format!("discover_env: false\nproviders:\n  aws: {provider}\n")).unwrap();
+        (dir, cfg)
+    }
+
+    #[test]
+    fn claude_goes_to_bedrock_in_its_own_mode() {
+        let (dir, cfg) = bedrock_world("bedrock", "{kind: bedrock, region: eu-west-1, aws_profile: dev}");
+        let mut a = args("claude", Some("aws"), "claude-sonnet-4-5");
         a.config = Some(cfg.clone());
         let r = route("claude", &a, &env(&[])).unwrap();
-        assert_eq!(r.route, Route::InProcess, "{}", r.why);
+        assert_eq!(r.route, Route::Direct, "{}", r.why);
+        // The Claude name maps to the region's inference profile.
+        assert_eq!(r.endpoint.model, "eu.anthropic.claude-sonnet-4-5-20250929-v1:0");
+        match &r.endpoint.cloud {
+            Some(crate::launch::cloud::Cloud::Bedrock(m)) => {
+                assert_eq!(
+                    (m.region.as_str(), m.profile.as_deref(), m.endpoint.as_deref()),
+                    ("eu-west-1", Some("dev"), None)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Through the gateway: a harness with no Bedrock mode, a non-Claude model, --with-gateway.
+        let mut a = args("codex", Some("aws"), "claude-sonnet-4-5");
+        a.config = Some(cfg.clone());
+        assert_eq!(route("codex", &a, &env(&[])).unwrap().route, Route::InProcess);
+        let mut a = args("claude", Some("aws"), "meta.llama3-3-70b-instruct-v1:0");
+        a.config = Some(cfg.clone());
+        let r = route("claude", &a, &env(&[])).unwrap();
+        assert_eq!(r.route, Route::InProcess);
+        assert!(r.why.contains("not a Claude model"), "{}", r.why);
+        let mut a = args("claude", Some("aws"), "claude-sonnet-4-5");
+        a.config = Some(cfg.clone());
+        a.with_gateway = true;
+        assert_eq!(route("claude", &a, &env(&[])).unwrap().route, Route::InProcess);
+        // A model that is no Bedrock id fails before anything starts.
+        let mut a = args("claude", Some("aws"), "sonnet");
+        a.config = Some(cfg);
+        assert_eq!(route("claude", &a, &env(&[])).unwrap_err().label(), "preflight");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_assumed_role_stays_with_the_gateway() {
+        let (dir, cfg) =
+            bedrock_world("bedrock-role", "{kind: bedrock, region: us-east-1, aws_role_arn: 'arn:aws:iam::1:role/r'}");
+        let mut a = args("claude", Some("aws"), "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+        a.config = Some(cfg);
+        let r = route("claude", &a, &env(&[])).unwrap();
+        assert_eq!(r.route, Route::InProcess);
+        assert!(r.why.contains("aws_role_arn"), "{}", r.why);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn bedrock_by_name_uses_the_aws_environment() {
+        let e = env(&[("AWS_REGION", "us-west-2")]);
+        let r = route("claude", &args("claude", Some("bedrock"), "claude-haiku-4-5"), &e).unwrap();
+        assert_eq!(r.route, Route::Direct, "{}", r.why);
+        assert_eq!(r.endpoint.model, "us.anthropic.claude-haiku-4-5-20251001-v1:0");
+        assert_eq!(r.endpoint.base_url, "https://bedrock-runtime.us-west-2.amazonaws.com");
+        let err = route("claude", &args("claude", Some("bedrock"), "claude-haiku-4-5"), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("region"), "{err}");
+    }
+
+    #[test]
+    fn clouds_go_through_the_gateway() {
+        let e = env(&[("GOOGLE_CLOUD_PROJECT", "p-1"), ("CLOUD_ML_REGION", "us-east5")]);
+        let r = route("claude", &args("claude", Some("vertex"), "claude-sonnet-4-5@20250929"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess, "{}", r.why);
+        assert!(r.why.contains("vertex") && r.why.contains("credentials"), "{}", r.why);
+        let e = env(&[("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com"), ("AZURE_OPENAI_API_KEY", "k")]);
+        let r = route("codex", &args("codex", Some("azure"), "gpt-4o-prod"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess, "{}", r.why);
+        // Not configured and no variables: the error names what to set.
+        let err = route("claude", &args("claude", Some("foundry"), "claude-opus-4-1"), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("ANTHROPIC_FOUNDRY_API_KEY"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn cloud_preflight_fails_before_the_harness_starts() {
+        let e = env(&[("GOOGLE_CLOUD_PROJECT", "p-1"), ("GCE_METADATA_HOST", "127.0.0.1:1")]);
+        let r = route("gemini", &args("gemini", Some("vertex"), "gemini-2.5-pro"), &e).unwrap();
+        let err = cloud_preflight(r.provider.as_ref().unwrap(), &r.upstream_model).await.unwrap_err();
+        assert_eq!(err.label(), "cloud_credentials");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("no Google credentials") && msg.contains("gcloud auth application-default login"),
+            "{msg}"
+        );
     }
 
     #[test]

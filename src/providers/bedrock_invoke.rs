@@ -71,6 +71,15 @@ pub fn invoke_body(
     Ok((out, dropped))
 }
 
+/// The value of a JSON object's first member when the object starts with `prefix` (`{"name":"`)
+/// and the string has no escapes: how Bedrock writes a chunk (`{"bytes":"<base64>",...}`) and
+/// Anthropic an event (`{"type":"<name>",...}`). `None` sends the caller to a full JSON parse.
+fn leading_string<'a>(json: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let rest = json.strip_prefix(prefix)?;
+    let end = memchr::memchr2(b'"', b'\\', rest)?;
+    (rest[end] == b'"').then_some(&rest[..end])
+}
+
 #[derive(Deserialize)]
 struct Chunk {
     bytes: String,
@@ -128,13 +137,24 @@ impl InvokeStream {
         let bad = |what: String| ApiError::new(ErrorKind::BadGateway, what);
         match m.kind() {
             Kind::Event("chunk") => {
-                let c: Chunk =
-                    serde_json::from_slice(&m.payload).map_err(|e| bad(format!("upstream chunk is not JSON: {e}")))?;
-                let json = STANDARD.decode(c.bytes.trim()).map_err(|e| bad(format!("upstream chunk bytes: {e}")))?;
+                let json = match leading_string(&m.payload, b"{\"bytes\":\"") {
+                    Some(b64) => STANDARD.decode(b64),
+                    None => {
+                        let c: Chunk = serde_json::from_slice(&m.payload)
+                            .map_err(|e| bad(format!("upstream chunk is not JSON: {e}")))?;
+                        STANDARD.decode(c.bytes.trim())
+                    }
+                }
+                .map_err(|e| bad(format!("upstream chunk bytes: {e}")))?;
                 let text = String::from_utf8(json).map_err(|_| bad("upstream chunk is not UTF-8".into()))?;
-                let ty: EventType =
-                    serde_json::from_str(&text).map_err(|e| bad(format!("upstream event has no type: {e}")))?;
-                write_event(out, Some(&ty.kind), &text);
+                match leading_string(text.as_bytes(), b"{\"type\":\"").and_then(|t| std::str::from_utf8(t).ok()) {
+                    Some(kind) => write_event(out, Some(kind), &text),
+                    None => {
+                        let ty: EventType =
+                            serde_json::from_str(&text).map_err(|e| bad(format!("upstream event has no type: {e}")))?;
+                        write_event(out, Some(&ty.kind), &text);
+                    }
+                }
                 Ok(())
             }
             Kind::Event(_) => Ok(()),
@@ -168,6 +188,21 @@ mod tests {
             r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":9,"messages":[{"role":"user","content":[{"type":"thinking","thinking":"t","signature":"EqQB\u00e9=="}]}],"anthropic_beta":["interleaved-thinking-2025-05-14"]}"#
         );
         assert_eq!(dropped, ["claude-code-20250219"]);
+    }
+
+    #[test]
+    fn leading_strings_are_read_only_when_plain() {
+        assert_eq!(leading_string(br#"{"bytes":"eyJ0=","p":"x"}"#, br#"{"bytes":""#), Some(&b"eyJ0="[..]));
+        assert_eq!(leading_string(br#"{"bytes":"a\/b"}"#, br#"{"bytes":""#), None);
+        assert_eq!(leading_string(br#"{"p":"x","bytes":"eyJ0="}"#, br#"{"bytes":""#), None);
+        assert_eq!(leading_string(br#"{"bytes":"unterminated"#, br#"{"bytes":""#), None);
+        // Either way the same SSE comes out.
+        let ev = r#"{"type":"ping"}"#;
+        let b64 = STANDARD.encode(ev);
+        for payload in [format!(r#"{{"bytes":"{b64}"}}"#), format!(r#"{{"p":"abc","bytes":"{b64}"}}"#)] {
+            let frame = eventstream::to_bytes(&Message::event("chunk", payload)).unwrap();
+            assert_eq!(InvokeStream::default().feed(&frame), "event: ping\ndata: {\"type\":\"ping\"}\n\n");
+        }
     }
 
     #[test]

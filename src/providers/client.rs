@@ -26,8 +26,32 @@ impl ClientError {
     }
 }
 
+/// A client whose request bodies stream (raw passthrough).
+pub type StreamingClient = Client<HttpsConnector<HttpConnector>, axum::body::Body>;
+
 /// Builds a pooled client with this connect timeout.
 pub fn build(connect_timeout: Duration) -> Result<HttpClient, ClientError> {
+    Ok(pooled(connector(connect_timeout)?))
+}
+
+/// Like [`build`], for request bodies that stream instead of being sent whole.
+pub fn build_streaming(connect_timeout: Duration) -> Result<StreamingClient, ClientError> {
+    Ok(pooled(connector(connect_timeout)?))
+}
+
+fn pooled<B>(https: HttpsConnector<HttpConnector>) -> Client<HttpsConnector<HttpConnector>, B>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+{
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .http2_adaptive_window(true)
+        .build(https)
+}
+
+fn connector(connect_timeout: Duration) -> Result<HttpsConnector<HttpConnector>, ClientError> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(connect_timeout));
@@ -46,11 +70,7 @@ pub fn build(connect_timeout: Duration) -> Result<HttpClient, ClientError> {
         .enable_http1()
         .enable_http2()
         .wrap_connector(http);
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(256)
-        .http2_adaptive_window(true)
-        .build(https))
+    Ok(https)
 }
 
 /// An error and its sources, `outer: inner: innermost` (hyper's and the AWS SDK's errors say

@@ -6,7 +6,7 @@ use http::Uri;
 
 use super::registry::{Deployment, Provider};
 use crate::config::ProviderKind;
-use crate::dialects::bedrock_converse::is_claude;
+use crate::dialects::bedrock_converse::{is_claude, is_gpt_oss, is_nova};
 use crate::ir::{ApiError, Dialect};
 
 /// A model name usable as one URL path segment: letters, digits, `.`, `-`, `_`, `@`, `:` inside.
@@ -49,6 +49,16 @@ impl Provider {
     pub fn url(&self, dialect: Dialect, model: &str, stream: bool) -> Result<Uri, ApiError> {
         let base = &self.base_url;
         let url = match dialect {
+            _ if self.preset.kind == ProviderKind::Azure => {
+                super::azure::azure_url(base, self.api_version.as_deref(), dialect, model)?
+            }
+            _ if self.preset.kind == ProviderKind::Foundry => {
+                super::azure::foundry_url(base, self.api_version.as_deref(), dialect)
+            }
+            _ if self.vertex.is_some() => {
+                let site = self.vertex.as_ref().ok_or_else(|| ApiError::invalid_field("model", "no site"))?;
+                super::vertex::url(site, base, dialect, model, super::vertex::Op::Generate(stream))?
+            }
             // Claude on Bedrock by InvokeModel.
             Dialect::Anthropic if self.preset.kind == ProviderKind::Bedrock => {
                 let m = check_bedrock_model(model)?;
@@ -74,9 +84,43 @@ impl Provider {
 }
 
 impl Deployment {
+    /// The request parameters this deployment takes: its provider's, except on Bedrock, where
+    /// they depend on the model family: Claude takes the sampling parameters Anthropic's
+    /// Messages API takes (none), whichever operation carries the call (Converse would put them
+    /// in `inferenceConfig`, and Claude refuses them there as on Anthropic's API); reasoning has
+    /// a field only for Claude, Nova and gpt-oss, so for other families it is reported dropped.
+    pub fn caps(&self) -> crate::policy::Caps {
+        let caps = self.provider.caps;
+        if self.provider.preset.kind != ProviderKind::Bedrock {
+            return caps;
+        }
+        let m = self.model.as_str();
+        let reasoning = caps.reasoning && (is_claude(m) || is_nova(m) || is_gpt_oss(m));
+        if !is_claude(m) {
+            return crate::policy::Caps { reasoning, ..caps };
+        }
+        let claude = crate::policy::Caps::of(Dialect::Anthropic);
+        crate::policy::Caps {
+            temperature: caps.temperature && claude.temperature,
+            top_p: caps.top_p && claude.top_p,
+            top_k: caps.top_k && claude.top_k,
+            reasoning,
+            ..caps
+        }
+    }
+
     /// The dialect to call this deployment in: its provider's choice, except that on Bedrock only
     /// Claude models take Anthropic bodies (InvokeModel); other families go through Converse.
     pub fn dialect_for(&self, caller: Dialect) -> Dialect {
+        // On Vertex the model's family decides: Claude by rawPredict, `publisher/model` by the
+        // OpenAI-compatible endpoint, the rest (Gemini) by generateContent.
+        if self.provider.preset.kind == ProviderKind::Vertex {
+            return super::vertex::dialect_of(&self.model);
+        }
+        // On Foundry, Claude by the Anthropic API, every other model by model inference (Chat).
+        if self.provider.preset.kind == ProviderKind::Foundry {
+            return super::azure::foundry_dialect(&self.model);
+        }
         let d = self.provider.dialect_for(caller);
         if d == Dialect::Anthropic && self.provider.preset.kind == ProviderKind::Bedrock && !is_claude(&self.model) {
             Dialect::BedrockConverse

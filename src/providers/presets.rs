@@ -1,6 +1,10 @@
 //! Named provider presets: the kind, default base URL and key variable of each provider amux
-//! knows by name. Everything except `anthropic` and `gemini` speaks OpenAI Chat Completions;
-//! `openai` also serves the Responses API.
+//! knows by name. Everything except `anthropic`, `gemini`, `bedrock` and `vertex` speaks OpenAI
+//! Chat Completions; `openai` also serves the Responses API.
+//!
+//! Replicate has no preset: its API runs predictions (`/v1/models/{owner}/{name}/predictions`),
+//! with no OpenAI-compatible chat endpoint to point a preset at; reach it through
+//! `/passthrough/{provider}/...` with a `kind: openai` provider whose base URL is Replicate's.
 
 use crate::config::ProviderKind;
 use crate::ir::Dialect;
@@ -140,6 +144,74 @@ pub const PRESETS: &[Preset] = &[
         keyless: false,
         caps: Caps::of(Dialect::BedrockConverse),
     },
+    Preset {
+        name: "vertex",
+        kind: ProviderKind::Vertex,
+        // Per model: Gemini (generateContent), Claude (rawPredict, Anthropic bodies), and
+        // `publisher/model` names through the OpenAI-compatible endpoint.
+        dialects: &[Dialect::Gemini, Dialect::Anthropic, Dialect::OpenAiChat],
+        // From the location: https://{location}-aiplatform.googleapis.com.
+        base_url: "",
+        key_vars: &[],
+        base_url_var: None,
+        keyless: false,
+        caps: Caps::of(Dialect::Gemini),
+    },
+    // Azure OpenAI: AZURE_OPENAI_ENDPOINT (`https://{resource}.openai.azure.com`) and its key; the
+    // API version from OPENAI_API_VERSION, else the v1 API.
+    Preset {
+        name: "azure",
+        kind: ProviderKind::Azure,
+        dialects: &[Dialect::OpenAiChat, Dialect::OpenAiResponses],
+        base_url: "",
+        key_vars: &["AZURE_OPENAI_API_KEY"],
+        base_url_var: Some("AZURE_OPENAI_ENDPOINT"),
+        keyless: false,
+        caps: Caps::of(Dialect::OpenAiResponses),
+    },
+    // Azure AI Foundry: the resource Claude Code's Foundry mode names (ANTHROPIC_FOUNDRY_RESOURCE,
+    // or a URL), chat models by model inference and Claude by the Anthropic API.
+    Preset {
+        name: "foundry",
+        kind: ProviderKind::Foundry,
+        dialects: &[Dialect::OpenAiChat, Dialect::Anthropic],
+        base_url: "",
+        key_vars: &["AZURE_FOUNDRY_API_KEY", "ANTHROPIC_FOUNDRY_API_KEY"],
+        base_url_var: Some("ANTHROPIC_FOUNDRY_RESOURCE"),
+        keyless: false,
+        caps: STRICT,
+    },
+    // Databricks Model Serving: `{DATABRICKS_HOST}/serving-endpoints` (OpenAI Chat).
+    Preset {
+        name: "databricks",
+        kind: ProviderKind::Databricks,
+        dialects: CHAT,
+        base_url: "",
+        key_vars: &["DATABRICKS_TOKEN"],
+        base_url_var: Some("DATABRICKS_HOST"),
+        keyless: false,
+        caps: STRICT,
+    },
+    // Cloudflare Workers AI's OpenAI-compatible endpoint:
+    // `https://api.cloudflare.com/client/v4/accounts/{CLOUDFLARE_ACCOUNT_ID}/ai/v1`.
+    Preset {
+        name: "cloudflare",
+        kind: ProviderKind::Cloudflare,
+        dialects: CHAT,
+        base_url: "",
+        key_vars: &["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY"],
+        base_url_var: Some("CLOUDFLARE_ACCOUNT_ID"),
+        keyless: false,
+        caps: STRICT,
+    },
+    // Cohere's Compatibility API (OpenAI Chat).
+    openai(
+        "cohere",
+        ProviderKind::Cohere,
+        "https://api.cohere.ai/compatibility/v1",
+        &["COHERE_API_KEY", "CO_API_KEY"],
+        STRICT,
+    ),
     local("ollama", ProviderKind::Ollama, "http://localhost:11434/v1", &["OLLAMA_API_KEY"], "OLLAMA_HOST"),
     local("vllm", ProviderKind::Vllm, "http://localhost:8000/v1", &["VLLM_API_KEY"], "VLLM_BASE_URL"),
     local("lmstudio", ProviderKind::Lmstudio, "http://localhost:1234/v1", &["LM_STUDIO_API_KEY"], "LMSTUDIO_BASE_URL"),
@@ -159,8 +231,18 @@ pub fn for_kind(kind: ProviderKind) -> &'static Preset {
 /// `/v1`, so it is completed here.
 pub fn base_url_from_env(preset: &Preset, value: &str) -> String {
     let v = value.trim().trim_end_matches('/');
-    if preset.kind != ProviderKind::Ollama {
-        return v.to_string();
+    match preset.kind {
+        ProviderKind::Ollama => {}
+        // DATABRICKS_HOST is the workspace URL (or host).
+        ProviderKind::Databricks => {
+            let url = if v.contains("://") { v.to_string() } else { format!("https://{v}") };
+            return format!("{url}/serving-endpoints");
+        }
+        // A Foundry resource name, or its URL.
+        ProviderKind::Foundry if !v.contains("://") => return format!("https://{v}.services.ai.azure.com"),
+        // CLOUDFLARE_ACCOUNT_ID is the account the Workers AI endpoint belongs to.
+        ProviderKind::Cloudflare => return format!("https://api.cloudflare.com/client/v4/accounts/{v}/ai/v1"),
+        _ => return v.to_string(),
     }
     let with_scheme = if v.contains("://") { v.to_string() } else { format!("http://{v}") };
     let with_port = match with_scheme.rsplit_once(':') {
@@ -189,5 +271,12 @@ mod tests {
         assert_eq!(base_url_from_env(o, "0.0.0.0"), "http://0.0.0.0:11434/v1");
         assert_eq!(base_url_from_env(o, "127.0.0.1:9999"), "http://127.0.0.1:9999/v1");
         assert_eq!(base_url_from_env(o, "https://ollama.example.com:443/"), "https://ollama.example.com:443/v1");
+        let d = find("databricks").unwrap();
+        assert_eq!(
+            base_url_from_env(d, "adb-1.azuredatabricks.net/"),
+            "https://adb-1.azuredatabricks.net/serving-endpoints"
+        );
+        let c = find("cloudflare").unwrap();
+        assert_eq!(base_url_from_env(c, "abc"), "https://api.cloudflare.com/client/v4/accounts/abc/ai/v1");
     }
 }

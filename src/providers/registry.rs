@@ -9,14 +9,18 @@ use http::{HeaderName, HeaderValue, Uri};
 use serde_json::{Map, Value};
 
 use super::aws::{AwsAuth, StaticKeys};
+use super::azure::AzureAuth;
+use super::gcp::{self, GcpAuth};
 use super::presets::{self, Preset};
 use super::secret::Secret;
+use super::vertex::{self, Site};
 use crate::config::{
     Config, ConfigError, ConfigErrors, DeploymentConfig, ModelAlias, OpenAiApi, ProviderConfig, ProviderKind, Strategy,
     Timeouts, TranslationMode,
 };
 use crate::ir::Dialect;
 use crate::policy::Caps;
+use crate::redact::Redactor;
 
 /// One upstream API, ready to call.
 #[derive(Debug)]
@@ -39,6 +43,56 @@ pub struct Provider {
     pub source: &'static str,
     /// AWS region and credentials for SigV4 (`bedrock` without an API key).
     pub aws: Option<Arc<AwsAuth>>,
+    /// The AWS region of a `bedrock` provider (with or without an API key).
+    pub region: Option<String>,
+    /// Scrubs every configured provider credential out of upstream error text (shared by all
+    /// providers of a registry: [`Registry::build`] fills it in).
+    pub redact: Arc<Redactor>,
+    /// Google tokens (`vertex`).
+    pub gcp: Option<Arc<GcpAuth>>,
+    /// Project and location (`vertex`).
+    pub vertex: Option<Site>,
+    /// Path prefixes raw passthrough may reach (`None`: any).
+    pub passthrough_paths: Option<Vec<String>>,
+    /// Microsoft Entra ID tokens (`azure` / `foundry` without an API key).
+    pub azure: Option<Arc<AzureAuth>>,
+    /// The API version (`azure` deployment paths, `foundry` model inference).
+    pub api_version: Option<String>,
+}
+
+impl Provider {
+    /// The model string this provider is called with for a configured model: on Bedrock a
+    /// Claude API name becomes its inference profile ([`super::bedrock_models`]); elsewhere, and
+    /// for every other name, the model as written.
+    pub fn upstream_model(&self, model: &str) -> String {
+        match &self.region {
+            Some(region) if self.preset.kind == ProviderKind::Bedrock => {
+                super::bedrock_models::upstream_id(model, region)
+            }
+            _ => model.to_string(),
+        }
+    }
+
+    /// The credentials this provider sends (or signs with): its key, credential-like headers,
+    /// static AWS keys.
+    pub fn credentials(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.api_key.iter().map(|k| k.expose().to_string()).collect();
+        for (name, value) in &self.headers {
+            let n = name.as_str();
+            let credential = ["auth", "key", "token", "secret", "password", "cookie"].iter().any(|w| n.contains(w));
+            if let (true, Ok(v)) = (credential, value.to_str()) {
+                out.push(v.to_string());
+                // `Bearer x`: the value alone too.
+                if let Some((_, rest)) = v.split_once(' ') {
+                    out.push(rest.trim().to_string());
+                }
+            }
+        }
+        if let Some(aws) = &self.aws {
+            out.extend(aws.static_secrets());
+        }
+        out
+    }
 }
 
 /// One upstream model serving an alias.
@@ -80,8 +134,8 @@ impl Alias {
             id: format!("{}/{model}", provider.name),
             params: provider.params.clone(),
             response_timeout: provider.response_timeout,
+            model: provider.upstream_model(model),
             provider,
-            model: model.to_string(),
             weight: 1.0,
             rpm: None,
             tpm: None,
@@ -108,6 +162,8 @@ pub struct Registry {
     pub aliases: BTreeMap<String, Arc<Alias>>,
     /// The gateway's `translation` mode (aliases and requests may make it strict).
     pub translation: TranslationMode,
+    /// Every provider's credentials, to scrub from upstream error text.
+    pub redact: Arc<Redactor>,
 }
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -158,13 +214,27 @@ impl Registry {
         }
         if config.discover_env {
             for preset in presets::PRESETS {
-                // Bedrock needs a region and AWS credentials: configured, never discovered.
-                if reg.providers.contains_key(preset.name) || preset.kind == ProviderKind::Bedrock {
+                if reg.providers.contains_key(preset.name) {
+                    continue;
+                }
+                // The clouds are discovered from their own variables (a region, a project).
+                if matches!(preset.kind, ProviderKind::Bedrock | ProviderKind::Vertex) {
+                    if let Some(p) = cloud_from_env(preset, env) {
+                        reg.providers.insert(preset.name.to_string(), Arc::new(p));
+                    }
                     continue;
                 }
                 if let Some(p) = provider_from_env(preset, env) {
                     reg.providers.insert(preset.name.to_string(), Arc::new(p));
                 }
+            }
+        }
+        // One redactor with every provider's credentials, shared by all of them (the providers
+        // were just built: nothing else holds them yet).
+        reg.redact = Arc::new(Redactor::new(reg.providers.values().flat_map(|p| p.credentials())));
+        for p in reg.providers.values_mut() {
+            if let Some(p) = Arc::get_mut(p) {
+                p.redact = reg.redact.clone();
             }
         }
         for (i, m) in config.models.iter().enumerate() {
@@ -232,7 +302,7 @@ fn alias_from_config(reg: &Registry, i: usize, m: &ModelAlias) -> Result<Alias, 
         deployments.push(Arc::new(Deployment {
             id: format!("{}/{}", p.name, d.model),
             provider: p.clone(),
-            model: d.model.clone(),
+            model: p.upstream_model(&d.model),
             params,
             weight: d.weight,
             rpm: d.rpm,
@@ -282,6 +352,16 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
         caps: preset.caps,
         source: "env",
         aws: None,
+        region: None,
+        redact: Arc::default(),
+        gcp: None,
+        vertex: None,
+        passthrough_paths: None,
+        azure: None,
+        api_version: (preset.kind == ProviderKind::Azure)
+            .then(|| env("OPENAI_API_VERSION"))
+            .flatten()
+            .filter(|v| !v.is_empty()),
     })
 }
 
@@ -293,16 +373,65 @@ fn provider_from_config(
     let preset = presets::for_kind(pc.kind);
     let path = format!("providers.{name}");
     let mut errors = Vec::new();
-    let (aws, bedrock_base) = match bedrock_auth(&path, pc, env) {
+    let (aws, bedrock_base, region) = match bedrock_auth(&path, pc, env) {
+        Ok(x) => x,
+        Err(mut e) => {
+            errors.append(&mut e);
+            (None, None, None)
+        }
+    };
+    let (gcp, site) = match vertex_side(&path, pc, env) {
         Ok(x) => x,
         Err(mut e) => {
             errors.append(&mut e);
             (None, None)
         }
     };
+    let azure_kind = matches!(pc.kind, ProviderKind::Azure | ProviderKind::Foundry);
+    for (f, set) in [("resource", pc.resource.is_some()), ("api_version", pc.api_version.is_some())] {
+        if set && !azure_kind {
+            errors.push(err(format!("{path}.{f}"), "only applies to kind: azure or foundry"));
+        }
+    }
+    let resource_base = match &pc.resource {
+        Some(r) if azure_kind => match expand_env(r, env) {
+            Ok(r) if vertex::check_segment("resource", &r).is_ok() => Some(if pc.kind == ProviderKind::Azure {
+                format!("https://{r}.openai.azure.com")
+            } else {
+                format!("https://{r}.services.ai.azure.com")
+            }),
+            Ok(r) => {
+                errors.push(err(format!("{path}.resource"), format!("\"{r}\" is not a resource name")));
+                None
+            }
+            Err(e) => {
+                errors.push(err(format!("{path}.resource"), e));
+                None
+            }
+        },
+        _ => None,
+    };
+    let api_version = match &pc.api_version {
+        Some(v) => expand_env(v, env).map_err(|e| errors.push(err(format!("{path}.api_version"), e))).ok(),
+        None if pc.kind == ProviderKind::Azure => env("OPENAI_API_VERSION").filter(|v| !v.is_empty()),
+        None => None,
+    };
+    if let Some(v) = &api_version
+        && !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        errors.push(err(format!("{path}.api_version"), format!("\"{v}\" is not an API version")));
+    }
+    let cloud_base = bedrock_base.or_else(|| site.as_ref().map(Site::default_base)).or(resource_base);
     let base = match &pc.base_url {
         Some(b) => expand_env(b, env).map_err(|e| errors.push(err(format!("{path}.base_url"), e))).ok(),
-        None if bedrock_base.is_some() => bedrock_base,
+        None if cloud_base.is_some() => cloud_base,
+        None if azure_kind => match preset.base_url_var.and_then(|v| env(v).filter(|s| !s.is_empty())) {
+            Some(v) => Some(presets::base_url_from_env(preset, &v)),
+            None => {
+                errors.push(err(format!("{path}.base_url"), "set base_url or resource (or the preset's variable)"));
+                None
+            }
+        },
         None => Some(
             preset
                 .base_url_var
@@ -363,6 +492,8 @@ fn provider_from_config(
     let Some(base_url) = base else {
         return Err(vec![err(format!("{path}.base_url"), "invalid")]);
     };
+    // Without a key, Azure and Foundry take Entra ID tokens.
+    let entra = (azure_kind && api_key.is_none()).then(|| Arc::new(AzureAuth::default()));
     Ok(Provider {
         name: name.to_string(),
         preset,
@@ -383,11 +514,148 @@ fn provider_from_config(
         },
         source: "config",
         aws,
+        region,
+        redact: Arc::default(),
+        gcp,
+        vertex: site,
+        passthrough_paths: pc.passthrough_paths.clone(),
+        azure: entra,
+        api_version,
     })
 }
 
-/// A `bedrock` provider's SigV4 identity (none when an API key is set) and default base URL.
-type BedrockSide = (Option<Arc<AwsAuth>>, Option<String>);
+/// A `vertex` provider's token source and site.
+type VertexSide = (Option<Arc<GcpAuth>>, Option<Site>);
+
+/// A `vertex` provider's Google side: where tokens come from, project and location; `(None,
+/// None)` for every other kind, which may not set these fields.
+fn vertex_side(
+    path: &str,
+    pc: &ProviderConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<VertexSide, Vec<ConfigError>> {
+    let fields = [
+        ("project", pc.project.is_some()),
+        ("location", pc.location.is_some()),
+        ("credentials_file", pc.credentials_file.is_some()),
+    ];
+    if pc.kind != ProviderKind::Vertex {
+        let errors: Vec<ConfigError> = fields
+            .iter()
+            .filter(|(_, set)| *set)
+            .map(|(f, _)| err(format!("{path}.{f}"), "only applies to kind: vertex"))
+            .collect();
+        return if errors.is_empty() { Ok((None, None)) } else { Err(errors) };
+    }
+    let mut errors = Vec::new();
+    let mut expand = |field: &str, v: &Option<String>| -> Option<String> {
+        let v = v.as_ref()?;
+        expand_env(v, env).map_err(|e| errors.push(err(format!("{path}.{field}"), e))).ok()
+    };
+    let project = expand("project", &pc.project).or_else(|| vertex_project(env));
+    let location = expand("location", &pc.location).or_else(|| vertex_location(env));
+    let file = expand("credentials_file", &pc.credentials_file);
+    let Some(project) = project else {
+        errors.push(err(format!("{path}.project"), "required for vertex (or set GOOGLE_CLOUD_PROJECT)"));
+        return Err(errors);
+    };
+    let location = location.unwrap_or_else(|| "global".into());
+    for (f, v) in [("project", &project), ("location", &location)] {
+        if let Err(e) = vertex::check_segment(f, v) {
+            errors.push(err(format!("{path}.{f}"), e));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let source = gcp_source(file, env);
+    Ok((Some(Arc::new(GcpAuth::new(source))), Some(Site { project, location })))
+}
+
+fn vertex_project(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    ["GOOGLE_CLOUD_PROJECT", "ANTHROPIC_VERTEX_PROJECT_ID", "CLOUDSDK_CORE_PROJECT"]
+        .iter()
+        .find_map(|v| env(v).filter(|s| !s.is_empty()))
+}
+
+fn vertex_location(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    ["GOOGLE_CLOUD_LOCATION", "CLOUD_ML_REGION"].iter().find_map(|v| env(v).filter(|s| !s.is_empty()))
+}
+
+fn gcp_source(file: Option<String>, env: &dyn Fn(&str) -> Option<String>) -> gcp::Source {
+    match (file, env("GCE_METADATA_HOST").filter(|s| !s.is_empty())) {
+        (Some(f), _) => gcp::Source::KeyFile(f),
+        (None, Some(host)) => gcp::Source::Metadata(host),
+        (None, None) => gcp::Source::Adc,
+    }
+}
+
+/// `bedrock` from AWS_REGION with AWS credentials in the environment (keys, a profile, web
+/// identity, container credentials, or a Bedrock API key), `vertex` from GOOGLE_CLOUD_PROJECT
+/// (with GOOGLE_CLOUD_LOCATION or CLOUD_ML_REGION, else `global`) and Application Default
+/// Credentials: what the zero-config start finds.
+fn cloud_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>) -> Option<Provider> {
+    let set = |v: &str| env(v).is_some_and(|s| !s.is_empty());
+    let (aws, gcp, site, base, key, region) = match preset.kind {
+        ProviderKind::Bedrock => {
+            let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).filter(|s| !s.is_empty())?;
+            let key = env("AWS_BEARER_TOKEN_BEDROCK").filter(|s| !s.is_empty());
+            let creds = [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_PROFILE",
+                "AWS_WEB_IDENTITY_TOKEN_FILE",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            ]
+            .iter()
+            .any(|v| set(v));
+            if key.is_none() && !creds {
+                return None;
+            }
+            let base = format!("https://bedrock-runtime.{region}.amazonaws.com");
+            let aws = key.is_none().then(|| Arc::new(AwsAuth::new(region.clone(), env("AWS_PROFILE"), None)));
+            (aws, None, None, base, key, Some(region))
+        }
+        ProviderKind::Vertex => {
+            let project = vertex_project(env)?;
+            let location = vertex_location(env).unwrap_or_else(|| "global".into());
+            vertex::check_segment("project", &project).ok()?;
+            vertex::check_segment("location", &location).ok()?;
+            let site = Site { project, location };
+            let file = env("GOOGLE_APPLICATION_CREDENTIALS").filter(|s| !s.is_empty());
+            let gcp = Arc::new(GcpAuth::new(gcp_source(file, env)));
+            (None, Some(gcp), Some(site.clone()), site.default_base(), None, None)
+        }
+        _ => return None,
+    };
+    let t = Timeouts::default();
+    Some(Provider {
+        name: preset.name.to_string(),
+        preset,
+        dialects: preset.dialects.to_vec(),
+        base_url: base,
+        api_key: key.map(Secret::new),
+        headers: Vec::new(),
+        connect_timeout: secs(t.connect_secs),
+        response_timeout: secs(t.response_secs),
+        idle_timeout: secs(t.idle_secs),
+        params: Map::new(),
+        caps: preset.caps,
+        source: "env",
+        aws,
+        region,
+        redact: Arc::default(),
+        gcp,
+        vertex: site,
+        passthrough_paths: None,
+        azure: None,
+        api_version: None,
+    })
+}
+
+/// A `bedrock` provider's SigV4 identity (none when an API key is set), default base URL and
+/// region.
+type BedrockSide = (Option<Arc<AwsAuth>>, Option<String>, Option<String>);
 
 /// A `bedrock` provider's AWS side; `(None, None)` for every other kind, which may not set the
 /// AWS fields.
@@ -410,7 +678,7 @@ fn bedrock_auth(
             .filter(|(_, set)| *set)
             .map(|(f, _)| err(format!("{path}.{f}"), "only applies to kind: bedrock"))
             .collect();
-        return if errors.is_empty() { Ok((None, None)) } else { Err(errors) };
+        return if errors.is_empty() { Ok((None, None, None)) } else { Err(errors) };
     }
     let mut errors = Vec::new();
     let mut expand = |field: &str, v: &Option<String>| -> Option<String> {
@@ -450,8 +718,8 @@ fn bedrock_auth(
     let has_api_key = pc.api_key.is_some()
         || pc.api_key_file.is_some()
         || env("AWS_BEARER_TOKEN_BEDROCK").is_some_and(|t| !t.is_empty());
-    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region, profile, keys).assuming(role_arn)));
-    Ok((auth, Some(base)))
+    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region.clone(), profile, keys).assuming(role_arn)));
+    Ok((auth, Some(base), Some(region)))
 }
 
 #[cfg(test)]
@@ -521,7 +789,13 @@ mod tests {
         assert!(reg.providers["b"].aws.is_none());
         assert_eq!(reg.providers["b"].api_key.as_ref().unwrap().expose(), "bt");
         let reg = Registry::build(&Config { discover_env: true, ..Default::default() }, &env).unwrap();
-        assert!(!reg.providers.contains_key("bedrock"), "never discovered from the environment");
+        assert!(reg.providers["bedrock"].aws.is_none(), "discovered with its API key");
+        let reg = Registry::build(
+            &Config { discover_env: true, ..Default::default() },
+            &env_of(&[("AWS_REGION", "us-east-1")]),
+        )
+        .unwrap();
+        assert!(!reg.providers.contains_key("bedrock"), "a region alone is not enough");
     }
 
     fn cfg_of(provider: &str) -> Config {

@@ -8,7 +8,7 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use http::HeaderMap;
 
-use crate::config::{AdminConfig, BudgetConfig, ConfigError, ConfigErrors, KeyConfig};
+use crate::config::{AdminConfig, BudgetConfig, ConfigError, ConfigErrors, KeyConfig, Permission};
 use crate::ir::{ApiError, ErrorKind};
 use crate::providers::expand_env;
 
@@ -23,6 +23,8 @@ pub struct Principal {
     pub tpm: Option<u64>,
     /// Spending cap of this key.
     pub budget: Option<BudgetConfig>,
+    /// Permissions beyond model calls (`passthrough`).
+    pub permissions: Vec<Permission>,
 }
 
 impl Principal {
@@ -118,8 +120,15 @@ impl Keys {
                 });
                 continue;
             };
-            let p =
-                Principal { name: k.name, team: k.team, models: k.models, rpm: k.rpm, tpm: k.tpm, budget: k.budget };
+            let p = Principal {
+                name: k.name,
+                team: k.team,
+                models: k.models,
+                rpm: k.rpm,
+                tpm: k.tpm,
+                budget: k.budget,
+                permissions: k.permissions,
+            };
             entries.push((hash, Arc::new(p)));
         }
         if errors.is_empty() { Ok(Keys { entries }) } else { Err(ConfigErrors(errors)) }
@@ -177,18 +186,29 @@ impl AdminKey {
         cfg: &AdminConfig,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<AdminKey>, ConfigErrors> {
-        let bad = |path: &str, message: String| ConfigErrors(vec![ConfigError { path: path.into(), message }]);
-        let hash = match (&cfg.key, &cfg.key_sha256) {
-            (Some(_), Some(_)) => return Err(bad("admin", "set key or key_sha256, not both".into())),
+        AdminKey::from_parts("admin", cfg.key.as_deref(), cfg.key_sha256.as_deref(), env)
+    }
+
+    /// A key given as `{section}.key` (expanded, at least 16 characters) or
+    /// `{section}.key_sha256`; `None` when neither is set.
+    pub fn from_parts(
+        section: &str,
+        key: Option<&str>,
+        key_sha256: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<AdminKey>, ConfigErrors> {
+        let bad = |path: String, message: String| ConfigErrors(vec![ConfigError { path, message }]);
+        let hash = match (key, key_sha256) {
+            (Some(_), Some(_)) => return Err(bad(section.into(), "set key or key_sha256, not both".into())),
             (Some(k), None) => {
-                let key = expand_env(k, env).map_err(|e| bad("admin.key", e))?;
+                let key = expand_env(k, env).map_err(|e| bad(format!("{section}.key"), e))?;
                 if key.len() < 16 {
-                    return Err(bad("admin.key", "must be at least 16 characters".into()));
+                    return Err(bad(format!("{section}.key"), "must be at least 16 characters".into()));
                 }
                 unhex(&hash_key(&key))
             }
             (None, Some(h)) => {
-                Some(unhex(h).ok_or_else(|| bad("admin.key_sha256", "must be 64 hex characters".into()))?)
+                Some(unhex(h).ok_or_else(|| bad(format!("{section}.key_sha256"), "must be 64 hex characters".into()))?)
             }
             (None, None) => None,
         };
@@ -242,6 +262,7 @@ mod tests {
             rpm: Some(5),
             tpm: None,
             budget: None,
+            permissions: vec![],
         };
         Keys::from_config(&[k], None, &|_| None).unwrap()
     }

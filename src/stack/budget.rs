@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redis::aio::ConnectionManager;
+use crate::stack::redis::{Redis, RedisDown};
 use serde_json::{Value, json};
 
 use crate::config::{BudgetConfig, FailMode, TeamConfig};
@@ -130,7 +130,7 @@ pub struct Spent {
 #[derive(Clone)]
 enum Store {
     Memory(Arc<Mutex<HashMap<String, f64>>>),
-    Redis { conn: ConnectionManager, prefix: String },
+    Redis(Redis),
 }
 
 /// Budgets and spend.
@@ -157,11 +157,11 @@ impl Budgets {
     pub fn new(
         keys: &Keys,
         teams: &BTreeMap<String, TeamConfig>,
-        redis: Option<(ConnectionManager, String)>,
+        redis: Option<Redis>,
         on_failure: FailMode,
     ) -> Budgets {
         let store = match redis {
-            Some((conn, prefix)) => Store::Redis { conn, prefix },
+            Some(r) => Store::Redis(r),
             None => Store::Memory(Arc::new(Mutex::new(HashMap::new()))),
         };
         Budgets::with_store(keys, teams, store, on_failure)
@@ -201,16 +201,16 @@ impl Budgets {
     }
 
     /// Current spend of these slots (0 for missing ones).
-    async fn read(&self, slots: &[String]) -> Result<Vec<f64>, redis::RedisError> {
+    async fn read(&self, slots: &[String]) -> Result<Vec<f64>, RedisDown> {
         match &self.store {
             Store::Memory(map) => {
                 let map = map.lock().unwrap_or_else(|p| p.into_inner());
                 Ok(slots.iter().map(|s| map.get(s).copied().unwrap_or(0.0)).collect())
             }
-            Store::Redis { conn, prefix } => {
-                let keys: Vec<String> = slots.iter().map(|s| format!("{prefix}{s}")).collect();
-                let mut conn = conn.clone();
-                let vals: Vec<Option<f64>> = redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
+            Store::Redis(r) => {
+                let keys: Vec<String> = slots.iter().map(|s| format!("{}{s}", r.prefix())).collect();
+                let mut conn = r.conn();
+                let vals: Vec<Option<f64>> = r.run(redis::cmd("MGET").arg(&keys).query_async(&mut conn)).await?;
                 Ok(vals.into_iter().map(|v| v.unwrap_or(0.0)).collect())
             }
         }
@@ -236,7 +236,9 @@ impl Budgets {
         let spent = match self.read(&slots).await {
             Ok(s) => s,
             Err(e) => {
-                tracing::warn!(error = %e, mode = ?self.on_failure, "budgets cannot reach redis");
+                if !matches!(e, RedisDown::Open) {
+                    tracing::warn!(error = %e, mode = ?self.on_failure, "budgets cannot reach redis");
+                }
                 return match self.on_failure {
                     FailMode::Open => Ok(()),
                     FailMode::Closed => Err(ApiError::new(
@@ -306,15 +308,15 @@ impl Budgets {
                     })
                     .collect()
             }
-            Store::Redis { conn, prefix } => {
+            Store::Redis(r) => {
                 let mut pipe = redis::pipe();
                 for t in &targets {
-                    let k = format!("{prefix}{}", t.0);
+                    let k = format!("{}{}", r.prefix(), t.0);
                     // The slot outlives its period by a day so the report can still show it.
                     pipe.cmd("INCRBYFLOAT").arg(&k).arg(usd).cmd("EXPIRE").arg(&k).arg(t.5 + 86_400).ignore();
                 }
-                let mut conn = conn.clone();
-                match pipe.query_async::<Vec<f64>>(&mut conn).await {
+                let mut conn = r.conn();
+                match r.run(pipe.query_async::<Vec<f64>>(&mut conn)).await {
                     Ok(v) => v,
                     Err(e) => {
                         tracing::warn!(error = %e, usd, "budgets could not record spend in redis");
@@ -332,7 +334,7 @@ impl Budgets {
     }
 
     /// Spend and budgets of every key and team in the current day and month (`GET /admin/spend`).
-    pub async fn report(&self) -> Result<Value, redis::RedisError> {
+    pub async fn report(&self) -> Result<Value, RedisDown> {
         let now = now_secs();
         let ids: Vec<String> = PERIODS.iter().map(|p| period_now(*p, now).0).collect();
         let mut entries: Vec<(Scope, &str, Option<&BudgetConfig>)> = Vec::new();

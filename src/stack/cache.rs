@@ -10,7 +10,6 @@ use std::time::Duration;
 use aws_lc_rs::digest::{SHA256, digest};
 use http::HeaderMap;
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 use serde_json::Value;
 
 use axum::body::Body;
@@ -19,6 +18,7 @@ use http::Response;
 use crate::gateway::{json_response, respond_overhead, stream_headers};
 use crate::ir::{self, BlockDelta, BlockStart, StreamEvent};
 use crate::providers::Alias;
+use crate::stack::redis::{Redis, RedisDown};
 use crate::stack::service::{ModelCall, ModelService};
 use crate::translate;
 
@@ -27,7 +27,7 @@ pub const HEADER: &str = "x-amux-cache";
 
 enum Backend {
     Memory(moka::sync::Cache<String, Arc<Vec<u8>>>),
-    Redis { conn: ConnectionManager, prefix: String },
+    Redis(Redis),
 }
 
 pub struct Cache {
@@ -41,18 +41,19 @@ impl Cache {
         Cache { backend: Backend::Memory(c), ttl }
     }
 
-    pub fn redis(conn: ConnectionManager, prefix: String, ttl: Duration) -> Cache {
-        Cache { backend: Backend::Redis { conn, prefix }, ttl }
+    pub fn redis(redis: Redis, ttl: Duration) -> Cache {
+        Cache { backend: Backend::Redis(redis), ttl }
     }
 
     /// The cached answer for `key`.
     pub async fn get(&self, key: &str) -> Option<ir::Response> {
         let bytes: Vec<u8> = match &self.backend {
             Backend::Memory(c) => c.get(key)?.as_ref().clone(),
-            Backend::Redis { conn, prefix } => {
-                let mut conn = conn.clone();
-                match conn.get::<_, Option<Vec<u8>>>(format!("{prefix}cache:{key}")).await {
+            Backend::Redis(r) => {
+                let mut conn = r.conn();
+                match r.run(conn.get::<_, Option<Vec<u8>>>(format!("{}cache:{key}", r.prefix()))).await {
                     Ok(v) => v?,
+                    Err(RedisDown::Open) => return None,
                     Err(e) => {
                         tracing::warn!(error = %e, "response cache: redis get failed");
                         return None;
@@ -68,12 +69,15 @@ impl Cache {
         let Ok(bytes) = serde_json::to_vec(resp) else { return };
         match &self.backend {
             Backend::Memory(c) => c.insert(key, Arc::new(bytes)),
-            Backend::Redis { conn, prefix } => {
-                let (mut conn, full, ttl) = (conn.clone(), format!("{prefix}cache:{key}"), self.ttl.as_secs().max(1));
-                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            Backend::Redis(r) => {
+                let (r, full, ttl) = (r.clone(), format!("{}cache:{key}", r.prefix()), self.ttl.as_secs().max(1));
+                if r.is_up()
+                    && let Ok(rt) = tokio::runtime::Handle::try_current()
+                {
                     rt.spawn(async move {
-                        if let Err(e) = conn.set_ex::<_, _, ()>(full, bytes, ttl).await {
-                            tracing::warn!(error = %e, "response cache: redis set failed");
+                        let mut conn = r.conn();
+                        if let Err(e) = r.run(conn.set_ex::<_, _, ()>(full, bytes, ttl)).await {
+                            tracing::debug!(error = %e, "response cache: redis set failed");
                         }
                     });
                 }

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::Script;
-use redis::aio::ConnectionManager;
 
 use crate::config::FailMode;
 use crate::ir::{ApiError, ErrorKind};
+use crate::stack::redis::{Redis, RedisDown, Timing};
 use crate::stack::service::{ModelCall, ModelService};
 use crate::usage::CallGuard;
 use axum::body::Body;
@@ -81,7 +81,7 @@ struct Counters {
 
 enum Backend {
     Memory(Mutex<HashMap<(String, u64), Counters>>),
-    Redis { conn: ConnectionManager, prefix: String, on_failure: FailMode, script: Script },
+    Redis { redis: Redis, on_failure: FailMode, script: Script },
 }
 
 /// The rate limiter.
@@ -110,19 +110,16 @@ impl Limiter {
         Limiter { backend: Backend::Memory(Mutex::new(HashMap::new())) }
     }
 
-    /// Connects to Redis (the connection manager reconnects by itself later).
-    pub async fn redis(url: &str, prefix: &str, on_failure: FailMode) -> Result<Limiter, LimitError> {
-        let client = redis::Client::open(url)?;
-        let conn = ConnectionManager::new(client).await?;
-        Ok(Limiter {
-            backend: Backend::Redis { conn, prefix: prefix.to_string(), on_failure, script: Script::new(ADMIT) },
-        })
+    /// Over Redis (`stack::redis`: short timeouts, a breaker; Redis may be down at start).
+    pub async fn redis(url: &str, prefix: &str, on_failure: FailMode, timing: Timing) -> Result<Limiter, LimitError> {
+        let redis = Redis::connect(url, prefix, timing).await?;
+        Ok(Limiter { backend: Backend::Redis { redis, on_failure, script: Script::new(ADMIT) } })
     }
 
-    /// The Redis connection, for the cache to share.
-    pub fn redis_connection(&self) -> Option<(ConnectionManager, String)> {
+    /// The Redis connection, for budgets and the cache to share.
+    pub fn redis_connection(&self) -> Option<Redis> {
         match &self.backend {
-            Backend::Redis { conn, prefix, .. } => Some((conn.clone(), prefix.clone())),
+            Backend::Redis { redis, .. } => Some(redis.clone()),
             Backend::Memory(_) => None,
         }
     }
@@ -155,22 +152,25 @@ impl Limiter {
                 }
                 Ok(Charge { scopes, window, tokens })
             }
-            Backend::Redis { conn, prefix, on_failure, script } => {
+            Backend::Redis { redis, on_failure, script } => {
+                let prefix = redis.prefix();
                 let mut inv = script.prepare_invoke();
                 inv.arg(120).arg(tokens);
                 for s in &scopes {
                     inv.key(format!("{prefix}rl:{}:{window}:r", s.id)).key(format!("{prefix}rl:{}:{window}:t", s.id));
                     inv.arg(s.rpm.unwrap_or(0)).arg(s.tpm.unwrap_or(0));
                 }
-                let mut conn = conn.clone();
-                match inv.invoke_async::<i64>(&mut conn).await {
+                let mut conn = redis.conn();
+                match redis.run(inv.invoke_async::<i64>(&mut conn)).await {
                     Ok(0) => Ok(Charge { scopes, window, tokens }),
                     Ok(i) => {
                         let s = &scopes[(i.unsigned_abs() as usize).saturating_sub(1).min(scopes.len() - 1)];
                         Err(over(s, if i > 0 { "requests" } else { "tokens" }, left))
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, mode = ?on_failure, "rate limiter cannot reach redis");
+                        if !matches!(e, RedisDown::Open) {
+                            tracing::warn!(error = %e, mode = ?on_failure, "rate limiter cannot reach redis");
+                        }
                         match on_failure {
                             FailMode::Open => Ok(Charge { scopes: Vec::new(), window, tokens }),
                             FailMode::Closed => Err(ApiError::new(
@@ -197,15 +197,15 @@ impl Limiter {
                     map.entry((s.id.clone(), charge.window)).or_default().tokens += delta;
                 }
             }
-            Backend::Redis { conn, prefix, .. } => {
+            Backend::Redis { redis, .. } => {
                 let mut pipe = redis::pipe();
                 for s in &charge.scopes {
-                    let key = format!("{prefix}rl:{}:{}:t", s.id, charge.window);
+                    let key = format!("{}rl:{}:{}:t", redis.prefix(), s.id, charge.window);
                     pipe.cmd("INCRBY").arg(&key).arg(delta).ignore().cmd("EXPIRE").arg(&key).arg(120).ignore();
                 }
-                let mut conn = conn.clone();
-                if let Err(e) = pipe.query_async::<()>(&mut conn).await {
-                    tracing::warn!(error = %e, "rate limiter could not reconcile tokens in redis");
+                let mut conn = redis.conn();
+                if let Err(e) = redis.run(pipe.query_async::<()>(&mut conn)).await {
+                    tracing::debug!(error = %e, "rate limiter could not reconcile tokens in redis");
                 }
             }
         }

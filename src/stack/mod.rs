@@ -58,6 +58,7 @@ pub mod auth;
 pub mod budget;
 pub mod cache;
 pub mod limits;
+pub mod redis;
 pub mod router;
 pub mod service;
 pub mod usage;

@@ -25,6 +25,9 @@ struct Stats {
     ewma_ms: Option<f64>,
     failures: VecDeque<Instant>,
     cooldown_until: Option<Instant>,
+    /// Set when the cooldown is because the provider refused the gateway's credentials: the
+    /// error callers get while every deployment of their alias is cooling down.
+    refused: Option<ApiError>,
 }
 
 /// Shared router state: per-deployment stats, keyed by deployment id. A config reload makes a
@@ -54,8 +57,16 @@ impl Router {
     }
 
     /// A router with new settings sharing this one's deployment stats (in-flight counts,
-    /// latency averages, failures and cooldowns).
+    /// latency averages, failures and cooldowns). Cooldowns for refused credentials end: a
+    /// reload is how a rotated provider key arrives.
     pub fn reconfigured(&self, config: RouterConfig) -> Router {
+        let mut map = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        for s in map.values_mut() {
+            if s.refused.take().is_some() {
+                s.cooldown_until = None;
+            }
+        }
+        drop(map);
         Router { config, stats: self.stats.clone() }
     }
 
@@ -113,6 +124,36 @@ impl Router {
             .min()
     }
 
+    /// The error for a call whose alias has every deployment cooling down: the provider's
+    /// refusal of the gateway's credentials when that is why, else a 503; Retry-After until the
+    /// soonest cooldown ends.
+    pub fn cooldown_error(&self, alias: &Alias) -> ApiError {
+        let refused = {
+            let map = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+            alias.deployments.iter().find_map(|d| map.get(&d.id).and_then(|s| s.refused.clone()))
+        };
+        let mut e = refused.unwrap_or_else(|| {
+            ApiError::new(
+                ErrorKind::Unavailable,
+                format!("every deployment of \"{}\" is cooling down after repeated failures", alias.name),
+            )
+        });
+        e.retry_after = self.cooldown_remaining(alias).map(|d| d.as_secs().max(1).to_string());
+        e
+    }
+
+    /// The provider refused the gateway's credentials: the same request would be refused
+    /// again, so the deployment cools down at once (no retries against it; a config reload
+    /// ends it early).
+    pub fn refused_credentials(&self, d: &Deployment, err: &ApiError) {
+        let until = Instant::now() + Duration::from_secs_f64(self.config.cooldown_secs.max(0.0));
+        self.with(&d.id, |s| {
+            s.failures.clear();
+            s.cooldown_until = Some(until);
+            s.refused = Some(err.clone());
+        });
+    }
+
     /// Whether `d` is in cooldown now.
     pub fn in_cooldown(&self, d: &Deployment) -> bool {
         let now = Instant::now();
@@ -151,6 +192,7 @@ impl Router {
             if s.failures.len() >= threshold {
                 s.failures.clear();
                 s.cooldown_until = Some(now + cooldown);
+                s.refused = None;
                 true
             } else {
                 false
@@ -271,17 +313,17 @@ impl<S: AttemptService> ModelService for RouterService<S> {
             }
             let candidates = state.router.order(&alias);
             if candidates.is_empty() {
-                let mut e = ApiError::new(
-                    ErrorKind::Unavailable,
-                    format!("every deployment of \"{}\" is cooling down after repeated failures", alias.name),
-                );
-                e.retry_after = state.router.cooldown_remaining(&alias).map(|d| d.as_secs().max(1).to_string());
-                last_err = Some(e);
+                last_err = Some(state.router.cooldown_error(&alias));
             }
             let mut tried = HashSet::new();
+            // Deployments whose provider refused the gateway's credentials in this call.
+            let mut refused = HashSet::new();
             let mut jump: Option<String> = None;
             for n in 0..=retries as usize {
                 let Some(d) = candidates.get(n % candidates.len().max(1)) else { break };
+                if refused.contains(&d.id) {
+                    continue;
+                }
                 if !tried.insert(d.id.clone()) {
                     // A retry of a deployment that already failed in this call: back off first.
                     match state.router.backoff(n as u32, last_err.as_ref().and_then(|e| e.retry_after.as_deref())) {
@@ -308,6 +350,15 @@ impl<S: AttemptService> ModelService for RouterService<S> {
                 }
                 match self.0.attempt(call, &alias, d).await {
                     Ok(resp) => return resp,
+                    Err(Failure::Retryable(e)) if e.kind == ErrorKind::ProviderAuth => {
+                        // Not retried against this deployment; another one (or a fallback) may
+                        // hold working credentials.
+                        tracing::warn!(deployment = %d.id, "provider refused the gateway's credentials; deployment in cooldown");
+                        state.router.refused_credentials(d, &e);
+                        state.obs.metrics.cooldown(&d.provider.name, &d.model);
+                        refused.insert(d.id.clone());
+                        last_err = Some(e);
+                    }
                     Err(Failure::Retryable(e)) => {
                         if state.router.failure(d) {
                             tracing::warn!(deployment = %d.id, "deployment in cooldown");

@@ -11,12 +11,21 @@ use serde_json::json;
 
 use crate::gateway::{AppState, json_response};
 
-/// The exposition, with the cooldown gauge of every configured deployment.
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response<Body> {
+/// The exposition, with the cooldown gauge of every configured deployment (behind
+/// `metrics.key` when one is set: 401 without it, 403 with a wrong one).
+pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response<Body> {
+    if let Some(key) = &state.obs.metrics_key
+        && let Err(e) = key.check(&headers)
+    {
+        let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNAUTHORIZED);
+        let message = if e.status == 401 { "missing metrics key" } else { "invalid metrics key" };
+        return admin_error(status, message);
+    }
     let deployments: Vec<_> = state.registry.aliases.values().flat_map(|a| a.deployments.iter().cloned()).collect();
     let cooling: Vec<(&str, &str, bool)> =
         deployments.iter().map(|d| (d.provider.name.as_str(), d.model.as_str(), state.router.in_cooldown(d))).collect();
-    let text = state.obs.metrics.render(cooling.into_iter());
+    let redis_up = state.limiter.redis_connection().map(|r| r.is_up());
+    let text = state.obs.metrics.render(cooling.into_iter(), redis_up);
     let mut resp = Response::new(Body::from(text));
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

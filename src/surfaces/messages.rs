@@ -10,27 +10,51 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use bytes::Bytes;
 use http::Response;
+use http::header::CONTENT_LENGTH;
 use http::request::Parts;
 
-use super::MAX_BODY;
+use crate::config::LimitsConfig;
 use crate::gateway::reject::{Refusal, reject};
 use crate::gateway::{AppState, call, count, error_response};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 
-/// Reads a request body, bounded; a failure is the error to answer in the caller's dialect.
-pub async fn read_body(req: Request) -> Result<(Parts, Bytes), ApiError> {
+/// Reads a request body within `limits.max_request_body_bytes` and
+/// `limits.request_body_timeout_secs`; a failure is the error to answer in the caller's dialect.
+/// A declared `Content-Length` over the limit is refused before any of the body is read.
+pub async fn read_body(state: &AppState, req: Request) -> Result<(Parts, Bytes), ApiError> {
+    let limits = &state.config.limits;
+    let max = limits.max_request_body_bytes;
     let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => Ok((parts, b)),
-        Err(e) => {
-            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            Err(if too_large {
-                ApiError::new(ErrorKind::RequestTooLarge, format!("request body exceeds {MAX_BODY} bytes"))
-            } else {
-                ApiError::invalid_field("body", format!("could not be read: {e}"))
-            })
+    let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        state.obs.metrics.limit_hit("request_body_size");
+        return Err(too_large(max));
+    }
+    let timeout = LimitsConfig::secs(limits.request_body_timeout_secs);
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, max)).await {
+        Ok(Ok(b)) => Ok((parts, b)),
+        Ok(Err(e)) => {
+            let too_big = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_big {
+                state.obs.metrics.limit_hit("request_body_size");
+                return Err(too_large(max));
+            }
+            Err(ApiError::invalid_field("body", format!("could not be read: {e}")))
+        }
+        Err(_) => {
+            state.obs.metrics.limit_hit("request_body_timeout");
+            let mut e = ApiError::new(
+                ErrorKind::InvalidRequest,
+                format!("request body not received within {} s", limits.request_body_timeout_secs),
+            );
+            e.status = 408;
+            Err(e)
         }
     }
+}
+
+fn too_large(max: usize) -> ApiError {
+    ApiError::new(ErrorKind::RequestTooLarge, format!("request body exceeds {max} bytes"))
 }
 
 /// What a surface asks of the gateway.
@@ -52,7 +76,6 @@ pub async fn dispatch(
     let started = Instant::now();
     // Model calls are counted in flight and traced from here; token counts are not model calls.
     let generate = matches!(op, Op::Generate);
-    let in_flight = generate.then(|| state.obs.metrics.in_flight(dialect));
     let refuse = |err: &ApiError, headers: Option<&http::HeaderMap>| {
         if !generate {
             return error_response(dialect, err);
@@ -60,7 +83,13 @@ pub async fn dispatch(
         let r = Refusal { dialect, principal: None, model: None, started, span: None, headers };
         reject(&state, r, err, None)
     };
-    let (parts, bytes) = match read_body(req).await {
+    // Shed before reading the body: an overloaded gateway spends nothing more on the call.
+    let retry = state.config.limits.shed_retry_after_secs;
+    let in_flight = match state.admission.admit(&state.obs.metrics, dialect, generate, retry) {
+        Ok(a) => a,
+        Err(e) => return refuse(&e, None),
+    };
+    let (parts, bytes) = match read_body(&state, req).await {
         Ok(x) => x,
         Err(e) => return refuse(&e, None),
     };
@@ -77,7 +106,7 @@ pub async fn dispatch(
         path_model,
         path_stream,
         principal,
-        in_flight,
+        in_flight: Some(in_flight),
     };
     // A call still waiting at a graceful shutdown's drain deadline is answered with an error
     // (a stream already answering ends through its body instead).

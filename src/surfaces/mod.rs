@@ -6,7 +6,9 @@
 //! 2. `SetSensitiveRequestHeadersLayer` — marks `authorization`, `x-api-key`, `x-goog-api-key`
 //!    and `api-key` sensitive so no trace or log layer prints them.
 //! 3. `TraceLayer` — one span per request (method and path; never the query, headers or bodies).
-//! 4. The surface handler — reads the body (bounded by [`MAX_BODY`], 413 in the caller's shape),
+//! 4. The surface handler — reads the body (bounded by `limits.max_request_body_bytes` and
+//!    `limits.request_body_timeout_secs`: 413 / 408 in the caller's shape; calls past
+//!    `limits.max_in_flight` are shed with 503 first, see `gateway::admission`),
 //!    then [`crate::gateway::call::handle`]: route, same-dialect bytes or translation, provider.
 //!
 //! `GET /v1/responses` with a WebSocket upgrade is the Responses WebSocket transport
@@ -17,17 +19,19 @@
 //! `metrics.enabled` is false) and `GET /admin/spend`.
 
 mod admin;
+mod azure;
 mod bedrock;
 mod gemini;
 mod health;
 mod messages;
 mod models;
 pub mod responses_ws;
+mod vertex;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use http::header::{AUTHORIZATION, HeaderName};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -35,8 +39,14 @@ use tower_http::trace::TraceLayer;
 
 use crate::gateway::LiveState;
 
-/// Largest request body accepted (Anthropic's own limit for Messages is 32 MB).
-pub const MAX_BODY: usize = 32 * 1024 * 1024;
+/// `/passthrough/{provider}/{path...}`, any method: [`crate::gateway::raw`].
+async fn passthrough(
+    axum::extract::State(state): axum::extract::State<Arc<crate::gateway::AppState>>,
+    axum::extract::Path((provider, _path)): axum::extract::Path<(String, String)>,
+    req: axum::extract::Request,
+) -> http::Response<axum::body::Body> {
+    crate::gateway::raw::handle(state, provider, req).await
+}
 
 /// The router of the separate metrics port.
 pub fn metrics_router(state: LiveState) -> Router {
@@ -68,6 +78,15 @@ pub fn router(state: LiveState) -> Router {
         .route("/v1beta/models/{*rest}", post(gemini::call).get(gemini::get_one))
         .route("/bedrock/model/{model_id}/{op}", post(bedrock::call))
         .route("/bedrock/inference-profiles", get(bedrock::inference_profiles))
+        .route("/vertex/{*rest}", post(vertex::call))
+        .route("/passthrough/{provider}/{*path}", any(passthrough))
+        .route("/openai/deployments/{deployment}/{*op}", post(azure::deployment))
+        .route("/openai/responses", post(messages::responses))
+        .route("/openai/v1/chat/completions", post(messages::openai_chat))
+        .route("/openai/v1/responses", post(messages::responses))
+        .route("/models/chat/completions", post(messages::openai_chat))
+        .route("/anthropic/v1/messages", post(messages::anthropic))
+        .route("/anthropic/v1/messages/count_tokens", post(messages::anthropic_count))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::get_one))
         .route("/health/liveness", get(health::liveness))

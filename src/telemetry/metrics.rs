@@ -115,6 +115,10 @@ impl Metrics {
             gauge!(RELOAD_OK).set(1.0);
             // Present from the start, so alerts on a rise see the first one.
             counter!(SHUTDOWN_CUT).absolute(0);
+            for limit in LIMITS {
+                counter!(LIMIT_HITS, "limit" => *limit).absolute(0);
+            }
+            gauge!(CONNECTIONS).set(0.0);
             for result in ["ok", "rejected"] {
                 counter!(RELOADS, "result" => result).absolute(0);
             }
@@ -127,11 +131,18 @@ impl Metrics {
     }
 
     /// The exposition, after setting the cooldown gauge of each `(provider, upstream model)`.
-    pub fn render<'a>(&self, cooldowns: impl Iterator<Item = (&'a str, &'a str, bool)>) -> String {
+    pub fn render<'a>(
+        &self,
+        cooldowns: impl Iterator<Item = (&'a str, &'a str, bool)>,
+        redis_up: Option<bool>,
+    ) -> String {
         self.with(|| {
             for (provider, model, cooling) in cooldowns {
                 let l = labels(&[("provider", provider), ("upstream_model", model)]);
                 gauge!(DEPLOYMENT_COOLDOWN, l).set(if cooling { 1.0 } else { 0.0 });
+            }
+            if let Some(up) = redis_up {
+                gauge!(REDIS_UP).set(if up { 1.0 } else { 0.0 });
             }
         });
         self.handle.run_upkeep();
@@ -181,6 +192,16 @@ impl Metrics {
         self.with(|| counter!(SHUTDOWN_CUT).increment(1));
     }
 
+    /// A request, connection or stream hit `limit` (one of [`LIMITS`]).
+    pub fn limit_hit(&self, limit: &'static str) {
+        self.with(|| counter!(LIMIT_HITS, "limit" => limit).increment(1));
+    }
+
+    /// The gauge of open client connections (a handle: updating it costs no lookup).
+    pub fn connections(&self) -> metrics::Gauge {
+        self.with(|| gauge!(CONNECTIONS))
+    }
+
     /// A config reload was applied (`ok`) or rejected.
     pub fn reload(&self, ok: bool) {
         self.with(|| {
@@ -210,6 +231,7 @@ impl UsageSink for Metrics {
         let stream = if r.stream { "true" } else { "false" };
         let status_class = r.outcome.status_class();
         let path = match (r.cache, r.passthrough, r.provider.is_empty()) {
+            _ if r.raw => "passthrough",
             (Some(true), _, _) => "cache",
             (_, _, true) => NONE,
             (_, true, _) => "bytes",

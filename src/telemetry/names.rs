@@ -23,6 +23,8 @@ pub const COOLDOWNS: &str = "amux_cooldowns_total";
 pub const TRANSLATION_DROPPED: &str = "amux_translation_dropped_total";
 /// Gauge: 1 while a deployment is in cooldown, by `provider, upstream_model`.
 pub const DEPLOYMENT_COOLDOWN: &str = "amux_deployment_cooldown";
+/// Gauge: 1 while Redis answers, 0 while amux does not ask it (`redis` configured only).
+pub const REDIS_UP: &str = "amux_redis_up";
 /// Counter: calls refused by a rate limit, by `key, team, model`.
 pub const RATE_LIMITED: &str = "amux_rate_limit_rejections_total";
 /// Counter: calls refused by a budget, by `key, team, model`.
@@ -51,10 +53,30 @@ pub const BUILD_INFO: &str = "amux_build_info";
 pub const DRAINING: &str = "amux_draining";
 /// Counter: calls and streams still running at the drain deadline, ended with an error.
 pub const SHUTDOWN_CUT: &str = "amux_shutdown_cut_total";
+/// Counter: requests, connections and streams that hit one of the gateway's limits, by `limit`
+/// (one of [`LIMITS`]).
+pub const LIMIT_HITS: &str = "amux_limit_hits_total";
+/// Gauge: open client connections.
+pub const CONNECTIONS: &str = "amux_connections_open";
 /// Counter: config reloads, by `result` (`ok`, `rejected`).
 pub const RELOADS: &str = "amux_config_reloads_total";
 /// Gauge: 1 when the last config reload succeeded (or none was tried), 0 after a rejected one.
 pub const RELOAD_OK: &str = "amux_config_last_reload_successful";
+
+/// The `limit` label values of [`LIMIT_HITS`] (docs/operations.md says what each means).
+pub const LIMITS: &[&str] = &[
+    "header_read_timeout",
+    "keep_alive_idle",
+    "client_write_stall",
+    "max_connections",
+    "max_in_flight",
+    "request_body_size",
+    "request_body_timeout",
+    "upstream_response_size",
+    "stream_event_size",
+    "stream_duration",
+    "upstream_idle",
+];
 
 /// Histogram buckets (upper bounds, seconds).
 pub const DURATION_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0];
@@ -98,6 +120,12 @@ pub const ALL: &[(&str, Kind, Option<Unit>, &str)] = &[
         "Advisory fields left out of translated calls, by field (path shape), caller and upstream dialect.",
     ),
     (DEPLOYMENT_COOLDOWN, Kind::Gauge, None, "1 while a deployment is in cooldown, else 0."),
+    (
+        REDIS_UP,
+        Kind::Gauge,
+        None,
+        "1 while Redis answers; 0 while it is not asked (limits, budgets and the cache follow redis.on_failure).",
+    ),
     (RATE_LIMITED, Kind::Counter, None, "Calls refused by a requests- or tokens-per-minute limit."),
     (BUDGET_REJECTED, Kind::Counter, None, "Calls refused because a key or team budget was spent."),
     (CACHE, Kind::Counter, None, "Response cache lookups by result (hit, miss)."),
@@ -112,6 +140,13 @@ pub const ALL: &[(&str, Kind, Option<Unit>, &str)] = &[
     (BUILD_INFO, Kind::Gauge, None, "Always 1; the amux version as a label."),
     (DRAINING, Kind::Gauge, None, "1 once SIGTERM arrived: readiness fails and calls drain."),
     (SHUTDOWN_CUT, Kind::Counter, None, "Calls and streams still running at the drain deadline, ended with an error."),
+    (
+        LIMIT_HITS,
+        Kind::Counter,
+        None,
+        "Requests, connections and streams that hit a limit (docs/operations.md), by limit.",
+    ),
+    (CONNECTIONS, Kind::Gauge, None, "Open client connections."),
     (RELOADS, Kind::Counter, None, "Config reloads by result (ok, rejected: the old config kept serving)."),
     (
         RELOAD_OK,

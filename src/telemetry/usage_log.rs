@@ -53,6 +53,7 @@ impl UsageSink for LogSink {
             ("provider", Val::Str(&r.provider)),
             ("upstream_model", Val::Str(&r.upstream_model)),
             ("passthrough", Val::Bool(r.passthrough)),
+            ("route", Val::Str(if r.raw { "passthrough" } else { "model" })),
             ("stream", Val::Bool(r.stream)),
             ("outcome", Val::Str(r.outcome.label())),
             ("status", Val::Int(r.outcome.status().into())),

@@ -142,8 +142,13 @@ async fn invoke_with_response_stream_is_chunk_frames_of_the_anthropic_events() {
             String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
         })
         .collect();
-    let expected: Vec<String> = sse_events(ANTHROPIC_SSE).into_iter().map(|(_, d)| d).collect();
-    assert_eq!(datas, expected);
+    let mut expected: Vec<String> = sse_events(ANTHROPIC_SSE).into_iter().map(|(_, d)| d).collect();
+    // Every event as the upstream sent it, and message_stop with Bedrock's invocation metrics.
+    let last: serde_json::Value = serde_json::from_str(datas.last().unwrap()).unwrap();
+    let m = &last["amazon-bedrock-invocationMetrics"];
+    assert_eq!((m["inputTokenCount"].as_u64(), m["outputTokenCount"].as_u64()), (Some(20), Some(9)), "{last}");
+    expected.pop();
+    assert_eq!(datas[..datas.len() - 1], expected[..]);
     assert_eq!(mock.last().json()["stream"], true);
     let recs = gw.records.wait_for(1).await;
     assert_eq!((recs[0].usage.input_tokens, recs[0].usage.output_tokens), (20, 9));

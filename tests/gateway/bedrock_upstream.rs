@@ -7,7 +7,6 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -44,49 +43,16 @@ pub(crate) struct BedrockMock {
     replies: Arc<Mutex<Vec<BedrockReply>>>,
 }
 
-/// `20250101T120000Z` -> time.
-fn amz_date(s: &str) -> Option<SystemTime> {
-    let n = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
-    let (y, m, d, hh, mm, ss) = (n(0, 4)?, n(4, 6)?, n(6, 8)?, n(9, 11)?, n(11, 13)?, n(13, 15)?);
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
-}
-
-/// Re-signs what arrived and compares with its `authorization`.
+/// Checks the request's SigV4 signature against the test credentials.
 fn check_signature(path: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).ok_or("no authorization")?;
-    let signed = auth.split("SignedHeaders=").nth(1).and_then(|s| s.split(',').next()).ok_or("no SignedHeaders")?;
-    let date = headers.get("x-amz-date").and_then(|v| v.to_str().ok()).ok_or("no x-amz-date")?;
-    let time = amz_date(date).ok_or("bad x-amz-date")?;
-    if !auth.contains("/us-west-2/bedrock/aws4_request") {
-        return Err(format!("wrong scope: {auth}"));
-    }
-    let mut mine = HeaderMap::new();
-    for name in signed.split(';').filter(|n| *n != "x-amz-date" && *n != "x-amz-security-token") {
-        let v = headers.get(name).ok_or(format!("signed header {name} missing"))?;
-        mine.insert(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), v.clone());
-    }
-    let host = headers["host"].to_str().unwrap();
-    let creds = aws_credential_types::Credentials::new(AKID, SECRET, Some(TOKEN.into()), None, "test");
-    let uri = format!("http://{host}{path}");
-    amux::providers::aws::sign_request(&creds, ("us-west-2", "bedrock"), time, ("POST", &uri), &mut mine, body)
-        .map_err(|e| e.to_string())?;
-    if headers.get("x-amz-security-token").and_then(|v| v.to_str().ok()) != Some(TOKEN) {
-        return Err("session token missing".into());
-    }
-    if mine["authorization"] != auth {
-        Err(format!("signature mismatch:\n  got  {auth}\n  want {:?}", mine["authorization"]))
-    } else {
-        Ok(())
-    }
+    let want = crate::support::sigv4::Expected {
+        access_key_id: AKID,
+        secret: SECRET,
+        session_token: Some(TOKEN),
+        region: "us-west-2",
+        service: "bedrock",
+    };
+    crate::support::sigv4::verify("POST", path, headers, body, &want)
 }
 
 impl BedrockMock {
@@ -190,6 +156,7 @@ async fn an_anthropic_caller_reaches_claude_by_invoke_model_bytes_spliced() {
     let a = post(gw.addr, "/v1/messages?beta=true", &beta, body).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body, MESSAGES_ANSWER, "the answer's bytes are forwarded");
+    assert_eq!(a.headers["x-amux-dropped"], "anthropic_beta[claude-code-20250219]");
     let seen = mock.last();
     seen.signature_ok.unwrap();
     assert_eq!(seen.path, "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke");
@@ -243,7 +210,7 @@ async fn an_openai_caller_reaches_claude_by_converse() {
     let mock = BedrockMock::start().await;
     mock.push(BedrockReply::Json(200, vec![], CONVERSE_ANSWER.into()));
     let gw = start_gateway(&config(&mock)).await;
-    let body = r#"{"model":"claude-bedrock","max_tokens":50,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}]}"#;
+    let body = r#"{"model":"claude-bedrock","max_tokens":50,"temperature":0.5,"top_p":0.9,"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}]}"#;
     let a = post(gw.addr, "/v1/chat/completions", &[], body).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let seen = mock.last();
@@ -251,6 +218,15 @@ async fn an_openai_caller_reaches_claude_by_converse() {
     assert_eq!(seen.path, "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse");
     assert_eq!(seen.body["system"], json!([{"text": "Be brief."}]));
     assert_eq!(a.json()["choices"][0]["message"]["content"], "Hello from Bedrock");
+    // Claude takes no sampling parameters, on Bedrock as on Anthropic's API: left out, reported.
+    assert_eq!(seen.body["inferenceConfig"], json!({"maxTokens": 50}));
+    assert_eq!(a.headers["x-amux-dropped"], "temperature, top_p");
+    // Other families on Bedrock take them.
+    mock.push(BedrockReply::Json(200, vec![], CONVERSE_ANSWER.into()));
+    let a = post(gw.addr, "/v1/chat/completions", &[], &body.replace("claude-bedrock", "nova")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(mock.last().body["inferenceConfig"], json!({"maxTokens": 50, "temperature": 0.5, "topP": 0.9}));
+    assert!(a.headers.get("x-amux-dropped").is_none());
 }
 
 #[tokio::test]
@@ -390,4 +366,23 @@ async fn a_converse_caller_reaches_bedrock_on_the_byte_path() {
     let streamed = recs.iter().find(|r| r.stream).unwrap();
     assert_eq!((streamed.usage.input_tokens, streamed.usage.output_tokens), (7, 1));
     assert_eq!(streamed.outcome, amux::usage::Outcome::Success);
+}
+
+#[tokio::test]
+async fn raw_passthrough_to_bedrock_is_signed() {
+    let mock = BedrockMock::start().await;
+    mock.push(BedrockReply::Json(200, vec![], CONVERSE_ANSWER.into()));
+    let gw = start_gateway(&config(&mock)).await;
+    // The caller's own SigV4 headers are dropped; amux signs the exact request it sends.
+    let headers = [("authorization", "AWS4-HMAC-SHA256 Credential=caller/x"), ("x-amz-date", "20200101T000000Z")];
+    let body = r#"{"messages":[{"role":"user","content":[{"text":"Hi"}]}]}"#;
+    let a = post(gw.addr, "/passthrough/aws/model/us.amazon.nova-2-lite-v1%3A0/converse", &headers, body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let seen = mock.last();
+    seen.signature_ok.unwrap();
+    assert_eq!(seen.path, "/model/us.amazon.nova-2-lite-v1%3A0/converse");
+    assert_eq!(seen.raw, body);
+    let recs = gw.records.wait_for(1).await;
+    assert!(recs[0].raw);
+    assert_eq!(recs[0].usage.output_tokens, 4, "Converse usage observed");
 }

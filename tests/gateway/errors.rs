@@ -157,3 +157,21 @@ async fn failure_after_first_byte_is_an_error_event_then_the_end() {
     let recs = gw.records.wait_for(2).await;
     assert!(recs.iter().all(|r| matches!(r.outcome, amux::usage::Outcome::Error { .. })), "{recs:?}");
 }
+
+#[tokio::test]
+async fn duplicate_top_level_fields_are_refused_before_routing() {
+    let mock = Mock::start().await;
+    let gw = start_gateway(&mock_config(&mock, "")).await;
+    let a = post(
+        gw.addr,
+        "/v1/messages",
+        &[],
+        r#"{"model":"claude-test","max_tokens":5,"messages":[],"model":"claude-opus-4-1"}"#,
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("duplicate field"), "{}", a.body);
+    let o = post(gw.addr, "/v1/chat/completions", &[], r#"{"model":"gpt-test","messages":[],"model":"o3"}"#).await;
+    assert_eq!(o.status, 400, "{}", o.body);
+    assert_eq!(mock.count(), 0);
+}

@@ -3,19 +3,24 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod azure_upstream;
 mod bedrock;
 mod bedrock_chain;
 mod bedrock_upstream;
 mod budget;
 mod cache;
 mod errors;
+mod faults;
+mod limits;
 mod matrix;
 mod matrix_upstream;
 mod metrics;
 mod passthrough;
 mod policy;
+mod raw_passthrough;
 mod router;
 mod stack;
 mod surfaces;
 mod tls;
 mod translate;
+mod vertex_upstream;

@@ -314,7 +314,16 @@ async fn exposition_passes_promtool_and_dashboard_and_rules_use_only_real_metric
         let (ok, out) = promtool(&["check", "metrics"], Some(expo));
         assert!(ok, "promtool check metrics:\n{out}\n{expo}");
     }
-    let exported: std::collections::BTreeSet<String> = names_in(&a).union(&names_in(&b)).cloned().collect();
+    // `amux_redis_up` is exported only with Redis configured: a gateway whose Redis is down.
+    let c = {
+        let mock = Mock::start().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let gw = start_gateway(&mock_config(&mock, &format!("redis: {{url: 'redis://127.0.0.1:{port}'}}\n"))).await;
+        get(gw.addr, "/metrics", &[]).await.body
+    };
+    assert!(c.contains("amux_redis_up 0"), "{c}");
+    let exported: std::collections::BTreeSet<String> =
+        names_in(&a).union(&names_in(&b)).cloned().chain(names_in(&c)).collect();
     let declared: std::collections::BTreeSet<String> =
         amux::telemetry::names::ALL.iter().map(|(n, ..)| n.to_string()).collect();
     assert_eq!(exported, declared, "every declared metric is exported by the calls above, and nothing else");
@@ -329,4 +338,18 @@ async fn exposition_passes_promtool_and_dashboard_and_rules_use_only_real_metric
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/prometheus/amux-rules.yaml");
     let (ok, out) = promtool(&["check", "rules", rules.to_str().unwrap()], None);
     assert!(ok, "promtool check rules:\n{out}");
+}
+
+#[tokio::test]
+async fn metrics_behind_a_key() {
+    let mock = Mock::start().await;
+    let key = "scrape-key-0123456789";
+    let gw = start_gateway(&mock_config(&mock, &format!("metrics: {{key: {key}}}\n"))).await;
+    assert_eq!(get(gw.addr, "/metrics", &[]).await.status, 401);
+    assert_eq!(get(gw.addr, "/metrics", &[("authorization", "Bearer wrong-key-0123456789")]).await.status, 403);
+    let bearer = format!("Bearer {key}");
+    let ok = get(gw.addr, "/metrics", &[("authorization", bearer.as_str())]).await;
+    assert_eq!(ok.status, 200);
+    assert!(ok.body.contains("amux_build_info"), "{}", ok.body);
+    assert_eq!(get(gw.addr, "/metrics", &[("x-api-key", key)]).await.status, 200);
 }

@@ -189,3 +189,46 @@ async fn resets_before_the_answer_and_per_deployment_timeouts_fall_back() {
     assert!(t0.elapsed() < Duration::from_secs(3), "the hung deployment's own timeout applied");
     assert_eq!((mock.count_model("hang"), mock.count_model("ok")), (1, 1));
 }
+
+#[tokio::test]
+async fn refused_provider_credentials_are_a_502_cooled_down_and_fallen_back_from() {
+    let mock = Mock::start().await;
+    let refused = r#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#;
+    let gw = start_gateway(&config(
+        &mock,
+        "{retries: 3, backoff_initial_ms: 1, cooldown_secs: 60}",
+        "  - {name: m, provider: anth, model: a1, fallbacks: [f]}\n  - {name: f, provider: oai, model: o1}\n  - {name: alone, provider: anth, model: a2}\n",
+    ))
+    .await;
+    // The deployment's key is refused once: not retried, the fallback answers.
+    mock.push(Reply::status(401, refused));
+    mock.push(Reply::ok(OAI_OK));
+    let a = post(gw.addr, "/v1/messages", &[], &ask("m", false)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!((mock.count_model("a1"), mock.count_model("o1")), (1, 1));
+    // Cooling down: the next call goes straight to the fallback.
+    mock.push(Reply::ok(OAI_OK));
+    assert_eq!(post(gw.addr, "/v1/messages", &[], &ask("m", false)).await.status, 200);
+    assert_eq!((mock.count_model("a1"), mock.count_model("o1")), (1, 2));
+    // Without another deployment: a 502 naming the provider in the caller's shape (never the
+    // caller's 401), counted under the provider fault domain; then no more upstream calls.
+    mock.push(Reply::status(403, refused));
+    for _ in 0..3 {
+        let b = post(
+            gw.addr,
+            "/v1/chat/completions",
+            &[],
+            r#"{"model":"alone","messages":[{"role":"user","content":"x"}]}"#,
+        )
+        .await;
+        assert_eq!(b.status, 502, "{}", b.body);
+        let msg = b.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(msg.contains("provider anth rejected the gateway's credentials"), "{msg}");
+        assert_eq!(b.json()["error"]["type"], "server_error");
+    }
+    assert_eq!(mock.count_model("a2"), 1, "a refused key is not hammered");
+    let recs = gw.records.wait_for(5).await;
+    let last = recs.last().unwrap();
+    assert_eq!(last.outcome, amux::usage::Outcome::Error { status: 502, kind: "provider_auth" });
+    assert_eq!(last.outcome.fault(), Some(amux::usage::Fault::Provider));
+}

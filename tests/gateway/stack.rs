@@ -188,3 +188,94 @@ async fn two_gateways_share_one_tpm_budget_through_redis() {
         "admitted {admitted} (10 unless a minute boundary passed)"
     );
 }
+
+/// One call's wall time and status.
+async fn timed(gw: &TestGateway, mock: &Mock) -> (u16, std::time::Duration) {
+    mock.push(Reply::ok(ANT_OK));
+    let t0 = std::time::Instant::now();
+    let a = post(gw.addr, "/v1/messages", &[("x-api-key", "sk-a")], &ask("claude-test")).await;
+    (a.status, t0.elapsed())
+}
+
+#[tokio::test]
+async fn redis_down_at_start_fails_open_or_closed_at_once() {
+    let mock = Mock::start().await;
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let keys = key_entry("alice", "sk-a", ", rpm: 1, budget: {daily_usd: 100}");
+    for (mode, expect) in [("open", 200), ("closed", 503)] {
+        let redis = format!("redis: {{url: 'redis://127.0.0.1:{port}', on_failure: {mode}}}\n");
+        let gw = start_gateway(&with_keys(&mock, &keys, &redis)).await;
+        for _ in 0..5 {
+            let (status, took) = timed(&gw, &mock).await;
+            assert_eq!(status, expect, "{mode}");
+            eprintln!("redis down at start, on_failure {mode}: a call took {took:?}");
+            assert!(took < std::time::Duration::from_millis(100), "{mode}: a call took {took:?}");
+        }
+        let _ = mock.replies_left();
+    }
+}
+
+#[tokio::test]
+async fn redis_going_away_mid_run_costs_milliseconds_and_comes_back() {
+    let mock = Mock::start().await;
+    let mut redis = RedisServer::start().await;
+    let keys = key_entry("alice", "sk-a", ", rpm: 2");
+    for mode in ["open", "closed"] {
+        redis.restart().await;
+        let extra = format!("redis: {{url: '{}', on_failure: {mode}, retry_interval_ms: 100}}\n", redis.url);
+        let gw = start_gateway(&with_keys(&mock, &keys, &extra)).await;
+        assert_eq!(timed(&gw, &mock).await.0, 200, "{mode}: redis up");
+        redis.kill();
+        // The first call after the kill finds the connection reset; later ones do not ask Redis.
+        let expect = if mode == "open" { 200 } else { 503 };
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            let (status, took) = timed(&gw, &mock).await;
+            assert_eq!(status, expect, "{mode}: redis down");
+            times.push(took);
+        }
+        eprintln!("redis killed, on_failure {mode}: call times {times:?}");
+        assert!(times.iter().all(|t| *t < std::time::Duration::from_millis(150)), "{mode}: {times:?}");
+        times.sort();
+        assert!(times[5] < std::time::Duration::from_millis(30), "{mode}: median {:?} ({times:?})", times[5]);
+        assert!(get(gw.addr, "/metrics", &[]).await.body.contains("amux_redis_up 0"), "{mode}");
+        // Back (empty): within a few probe intervals the limit is enforced through Redis again
+        // (fail-open alone would admit every call; two per minute are allowed).
+        redis.restart().await;
+        let mut refused = false;
+        for _ in 0..100 {
+            let (status, _) = timed(&gw, &mock).await;
+            if status == 429 {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(refused, "{mode}: the limiter uses redis again once it is back");
+        assert!(get(gw.addr, "/metrics", &[]).await.body.contains("amux_redis_up 1"), "{mode}");
+        let _ = mock.replies_left();
+    }
+}
+
+#[tokio::test]
+async fn a_hung_redis_costs_one_timeout_then_nothing() {
+    let mock = Mock::start().await;
+    let redis = RedisServer::start().await;
+    let keys = key_entry("alice", "sk-a", ", rpm: 1000");
+    let extra = format!("redis: {{url: '{}', timeout_ms: 50, retry_interval_ms: 100}}\n", redis.url);
+    let gw = start_gateway(&with_keys(&mock, &keys, &extra)).await;
+    assert_eq!(timed(&gw, &mock).await.0, 200);
+    // Frozen: connections stay open and nothing answers.
+    redis.signal(libc::SIGSTOP);
+    let mut times = Vec::new();
+    for _ in 0..10 {
+        let (status, took) = timed(&gw, &mock).await;
+        assert_eq!(status, 200);
+        times.push(took);
+    }
+    redis.signal(libc::SIGCONT);
+    eprintln!("redis frozen: call times {times:?}");
+    assert!(times[0] < std::time::Duration::from_millis(150), "the first call waits one timeout at most: {times:?}");
+    assert!(times[1..].iter().all(|t| *t < std::time::Duration::from_millis(40)), "then none: {times:?}");
+}

@@ -172,6 +172,10 @@ def test_invoke_model_with_response_stream(bedrock, mock, path):
     assert types[0] == "message_start" and types[-1] == "message_stop", types
     text = "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
     assert text == UPSTREAM[up].text
+    # As Bedrock does, the last chunk carries the invocation metrics clients read usage from.
+    metrics = events[-1]["amazon-bedrock-invocationMetrics"]
+    assert metrics["inputTokenCount"] == UPSTREAM[up].input and metrics["outputTokenCount"] > 0, metrics
+    assert metrics["invocationLatency"] >= metrics["firstByteLatency"] >= 0, metrics
     if path == "anthropic":
         (rec,) = upstream_calls(mock, "/v1/messages")
         assert rec["headers"]["anthropic-beta"] == "interleaved-thinking-2025-05-14"

@@ -83,3 +83,45 @@ def test_gemini_cli_openai_upstreams(gemini, gateway, mock, tmp_path, alias, tex
     up_path = "/v1/chat/completions" if alias == OPENAI_ALIAS else "/v1/responses"
     assert r.calls and all(c["path"] == up_path for c in r.calls), r.detail
     assert "top_k" not in r.calls[0]["body"], "top_k went to an OpenAI upstream"
+
+
+VERTEX_SETTINGS = {**SETTINGS, "security": {"auth": {"selectedType": "vertex-ai"}}}
+
+
+def run_gemini_vertex(gemini: Path, gateway, mock, tmp: Path, model: str, prompt: str) -> harness.Run:
+    """Gemini CLI in Vertex mode (`vertex-ai` auth, GOOGLE_GENAI_USE_VERTEXAI, an API key as
+    Vertex express mode takes it), with GOOGLE_VERTEX_BASE_URL at amux's Vertex surface."""
+    home, project = tmp / "home", tmp / "project"
+    project.mkdir(parents=True, exist_ok=True)
+    (home / ".gemini").mkdir(parents=True, exist_ok=True)
+    (home / ".gemini" / "settings.json").write_text(json.dumps(VERTEX_SETTINGS))
+    env = harness.base_env(home)
+    env.update(
+        {
+            "GOOGLE_GENAI_USE_VERTEXAI": "true",
+            "GOOGLE_API_KEY": "vertex-interop-key",
+            "GOOGLE_CLOUD_PROJECT": "amux-test-project",
+            "GOOGLE_CLOUD_LOCATION": "us-central1",
+            "GOOGLE_VERTEX_BASE_URL": gateway.url + "/vertex",
+            "GEMINI_CLI_TRUST_WORKSPACE": "true",
+            "CI": "1",
+        }
+    )
+    return harness.run([str(gemini), "-m", model, "-p", prompt], project, env, gateway, mock)
+
+
+def test_gemini_cli_vertex_mode(gemini, gateway, mock, tmp_path):
+    r = run_gemini_vertex(gemini, gateway, mock, tmp_path, ANTHROPIC_ALIAS, "Reply with a short greeting.")
+    assert r.returncode == 0, r.detail
+    assert mu.ANTHROPIC_TEXT in r.stdout, r.detail
+    assert r.calls and all(c["path"] == "/v1/messages" for c in r.calls), r.detail
+    assert "vertex-interop-key" not in json.dumps(r.calls[0]["headers"]), r.detail
+
+
+def test_gemini_cli_vertex_mode_tool_loop(gemini, gateway, mock, tmp_path):
+    (tmp_path / "project").mkdir(parents=True)
+    (tmp_path / "project" / "notes.txt").write_text("vertex-gemini-marker-4242\n")
+    prompt = 'Please call the read_file tool with {"file_path": "notes.txt"}'
+    r = run_gemini_vertex(gemini, gateway, mock, tmp_path, ANTHROPIC_ALIAS, prompt)
+    assert r.returncode == 0, r.detail
+    assert mu.TOOL_RESULT_PREFIX in r.stdout and "vertex-gemini-marker-4242" in r.stdout, r.detail

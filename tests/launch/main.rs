@@ -3,9 +3,12 @@
 //! codes and signals, and the Ollama lifecycle (present, pulled with progress, failed pull,
 //! started and stopped).
 
+mod bedrock;
 mod fake;
 mod harnesses;
 mod lifecycle;
 mod mock_ollama;
 mod observe;
 mod process;
+#[path = "../support/sigv4.rs"]
+mod sigv4;

@@ -2,6 +2,8 @@
 //! delays, hangs; a raw TCP upstream for resets), a gateway started in-process on a free port, and a small HTTP client.
 #![allow(dead_code)]
 
+pub mod sigv4;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -124,6 +126,14 @@ impl Mock {
 
     pub fn count(&self) -> usize {
         self.requests.lock().unwrap().len()
+    }
+
+    /// Drops the replies no request took; returns how many there were.
+    pub fn replies_left(&self) -> usize {
+        let mut r = self.replies.lock().unwrap();
+        let n = r.len();
+        r.clear();
+        n
     }
 }
 
@@ -368,10 +378,38 @@ impl RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let dir = std::env::temp_dir().join(format!("amux-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        let child = RedisServer::spawn(port, &dir).await;
+        RedisServer { url: format!("redis://127.0.0.1:{port}"), child, _dir: dir }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Sends the server a signal (SIGSTOP freezes it: connections open, no answers).
+    pub fn signal(&self, signal: i32) {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(pid, signal) };
+    }
+
+    /// Kills the server (SIGKILL: connections reset, nothing flushed).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port (empty: nothing is persisted).
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.child = RedisServer::spawn(self.port(), &self._dir).await;
+    }
+
+    async fn spawn(port: u16, dir: &std::path::Path) -> std::process::Child {
         let mut child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
-            .arg(&dir)
+            .arg(dir)
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server is installed (scripts/test.sh installs it)");
@@ -384,7 +422,7 @@ impl RedisServer {
                     && s.read_exact(&mut buf).await.is_ok()
                     && &buf == b"+PONG\r\n"
                 {
-                    return RedisServer { url: format!("redis://127.0.0.1:{port}"), child, _dir: dir };
+                    return child;
                 }
             }
             tokio::time::sleep(Duration::from_millis(20)).await;

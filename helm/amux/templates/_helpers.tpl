@@ -61,9 +61,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.admin.existingSecret }}
 {{- $_ := set $c "admin" (dict "key" "${AMUX_ADMIN_KEY}") }}
 {{- end }}
-{{- if .Values.metrics.separatePort }}
+{{- if or .Values.metrics.separatePort .Values.metrics.existingSecret }}
 {{- $m := deepCopy (default (dict) (get $c "metrics")) }}
+{{- if .Values.metrics.separatePort }}
 {{- $_ := set $m "listen" (printf "0.0.0.0:%d" (int .Values.metrics.port)) }}
+{{- end }}
+{{- if .Values.metrics.existingSecret }}
+{{- $_ := set $m "key" "${AMUX_METRICS_KEY}" }}
+{{- end }}
 {{- $_ := set $c "metrics" $m }}
 {{- end }}
 {{- toYaml $c }}

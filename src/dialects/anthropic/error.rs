@@ -17,7 +17,7 @@ pub fn error_type(kind: ErrorKind) -> &'static str {
         ErrorKind::RequestTooLarge => "request_too_large",
         ErrorKind::RateLimit => "rate_limit_error",
         ErrorKind::Unavailable => "overloaded_error",
-        ErrorKind::Api | ErrorKind::BadGateway | ErrorKind::Timeout => "api_error",
+        ErrorKind::Api | ErrorKind::BadGateway | ErrorKind::ProviderAuth | ErrorKind::Timeout => "api_error",
     }
 }
 

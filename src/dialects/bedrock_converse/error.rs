@@ -113,6 +113,8 @@ pub fn error_type(err: &ApiError) -> &'static str {
         ErrorKind::RateLimit => "ThrottlingException",
         ErrorKind::Api => "InternalServerException",
         ErrorKind::BadGateway => "ModelErrorException",
+        // amux's own credentials for its provider: an internal fault, not the caller's.
+        ErrorKind::ProviderAuth => "InternalServerException",
         ErrorKind::Unavailable => "ServiceUnavailableException",
         ErrorKind::Timeout => "ModelTimeoutException",
     }
@@ -125,7 +127,7 @@ pub fn exception_type(err: &ApiError) -> &'static str {
         ErrorKind::RateLimit => "throttlingException",
         ErrorKind::Unavailable | ErrorKind::Timeout => "serviceUnavailableException",
         ErrorKind::BadGateway => "modelStreamErrorException",
-        ErrorKind::Api => "internalServerException",
+        ErrorKind::Api | ErrorKind::ProviderAuth => "internalServerException",
         _ => "validationException",
     }
 }

@@ -35,4 +35,4 @@ pub use request_encode::encode_request;
 pub use response::{decode_response, encode_response};
 pub use stream_decode::StreamDecoder;
 pub use stream_encode::StreamEncoder;
-pub use wire::is_claude;
+pub use wire::{is_claude, is_gpt_oss, is_nova};

@@ -104,7 +104,7 @@ pub fn error_object(err: &ApiError) -> Value {
         ErrorKind::Permission => "PERMISSION_DENIED",
         ErrorKind::NotFound => "NOT_FOUND",
         ErrorKind::RateLimit => "RESOURCE_EXHAUSTED",
-        ErrorKind::Api | ErrorKind::BadGateway => "INTERNAL",
+        ErrorKind::Api | ErrorKind::BadGateway | ErrorKind::ProviderAuth => "INTERNAL",
         ErrorKind::Unavailable => "UNAVAILABLE",
         ErrorKind::Timeout => "DEADLINE_EXCEEDED",
     };

@@ -104,7 +104,7 @@ pub fn error_object(err: &ApiError) -> Value {
             ("not_found_error", about_model.then_some("model_not_found"))
         }
         ErrorKind::RateLimit => ("rate_limit_error", Some("rate_limit_exceeded")),
-        ErrorKind::Api | ErrorKind::BadGateway => ("server_error", None),
+        ErrorKind::Api | ErrorKind::BadGateway | ErrorKind::ProviderAuth => ("server_error", None),
         ErrorKind::Timeout => ("timeout_error", None),
         ErrorKind::Unavailable => ("service_unavailable_error", None),
     };

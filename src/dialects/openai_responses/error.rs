@@ -102,7 +102,7 @@ pub fn type_and_code(err: &ApiError) -> (&'static str, Option<&'static str>) {
             ("not_found_error", about_model.then_some("model_not_found"))
         }
         ErrorKind::RateLimit => ("rate_limit_error", Some("rate_limit_exceeded")),
-        ErrorKind::Api | ErrorKind::BadGateway => ("server_error", Some("server_error")),
+        ErrorKind::Api | ErrorKind::BadGateway | ErrorKind::ProviderAuth => ("server_error", Some("server_error")),
         ErrorKind::Timeout => ("timeout_error", Some("server_error")),
         ErrorKind::Unavailable => ("service_unavailable_error", Some("server_is_overloaded")),
     }

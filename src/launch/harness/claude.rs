@@ -1,12 +1,17 @@
 //! Claude Code: environment only. `ANTHROPIC_BASE_URL` is the origin (no `/v1`); through a
 //! gateway the key goes in `ANTHROPIC_AUTH_TOKEN` (a Bearer token) and every model tier plus the
-//! subagent model is pinned to the chosen model so that background calls route too.
+//! subagent model is pinned to the chosen model so that background calls route too. On Bedrock
+//! with no gateway it runs in its own Bedrock mode (`CLAUDE_CODE_USE_BEDROCK=1`, the region and
+//! the AWS credentials it reads itself).
 
 use super::{Ctx, Harness, refuse_args};
+use crate::config::ProviderKind;
 use crate::ir::Dialect;
 use crate::launch::args::Session;
+use crate::launch::cloud::{BedrockCredentials, BedrockMode, Cloud};
 use crate::launch::error::LaunchError;
 use crate::launch::plan::Plan;
+use crate::providers::bedrock_models::upstream_id;
 
 pub struct Claude;
 
@@ -23,6 +28,9 @@ impl Harness for Claude {
     fn dialects(&self) -> &'static [Dialect] {
         &[Dialect::Anthropic]
     }
+    fn clouds(&self) -> &'static [ProviderKind] {
+        &[ProviderKind::Bedrock]
+    }
 
     fn plan(&self, ctx: &Ctx) -> Result<Plan, LaunchError> {
         refuse_args(self, ctx.user_args, &["--model", "-p", "--print"], "amux sets the model and the prompt")?;
@@ -34,6 +42,12 @@ impl Harness for Claude {
         }
         let mut p = ctx.plan(self);
         let model = &ctx.endpoint.model;
+        if let Some(Cloud::Bedrock(mode)) = &ctx.endpoint.cloud {
+            bedrock(&mut p, mode, model, ctx);
+            limits(&mut p, ctx)?;
+            session_and_prompt(&mut p, ctx);
+            return Ok(p);
+        }
         p.env("ANTHROPIC_BASE_URL", ctx.origin());
         if ctx.via_gateway {
             p.env("ANTHROPIC_AUTH_TOKEN", ctx.endpoint.key.clone()).remove_env("ANTHROPIC_API_KEY");
@@ -60,50 +74,108 @@ impl Harness for Claude {
         for v in ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY"] {
             p.remove_env(v);
         }
-        match &ctx.session {
-            Session::New => {}
-            Session::Last => {
-                p.arg("--continue");
-            }
-            Session::Id(id) => {
-                p.args(["--resume", id.as_str()]);
-            }
-        }
-        // Claude Code's own limits work in headless (`-p`) runs only (`claude --help`).
-        match (ctx.max_turns, ctx.prompt) {
-            (Some(n), Some(_)) => {
-                p.args(["--max-turns".to_string(), n.to_string()]);
-                p.limits.push("--max-turns");
-            }
-            (Some(_), None) => {
-                return Err(LaunchError::LimitRefused {
-                    harness: self.name(),
-                    flag: "--max-turns",
-                    reason: "Claude Code applies a turn limit only in headless runs (--prompt)".into(),
-                });
-            }
-            _ => {}
-        }
-        match (ctx.max_budget_usd, ctx.prompt) {
-            (Some(usd), Some(_)) => {
-                p.args(["--max-budget-usd".to_string(), usd.to_string()]);
-                p.limits.push("--max-budget-usd");
-            }
-            (Some(_), None) => {
-                return Err(LaunchError::LimitRefused {
-                    harness: self.name(),
-                    flag: "--max-budget-usd",
-                    reason: "going direct, only Claude Code can count the cost, and its --max-budget-usd works \
-                             only in headless runs (--prompt); or add --with-gateway"
-                        .into(),
-                });
-            }
-            _ => {}
-        }
-        p.args(ctx.user_args.iter().cloned());
-        if let Some(prompt) = ctx.prompt {
-            p.args(["-p", prompt]);
-        }
+        limits(&mut p, ctx)?;
+        session_and_prompt(&mut p, ctx);
         Ok(p)
+    }
+}
+
+/// Claude Code's own limits (`--max-turns`, `--max-budget-usd`) work in headless (`-p`) runs only
+/// (`claude --help`).
+fn limits(p: &mut Plan, ctx: &Ctx) -> Result<(), LaunchError> {
+    match (ctx.max_turns, ctx.prompt) {
+        (Some(n), Some(_)) => {
+            p.args(["--max-turns".to_string(), n.to_string()]);
+            p.limits.push("--max-turns");
+        }
+        (Some(_), None) => {
+            return Err(LaunchError::LimitRefused {
+                harness: "claude",
+                flag: "--max-turns",
+                reason: "Claude Code applies a turn limit only in headless runs (--prompt)".into(),
+            });
+        }
+        _ => {}
+    }
+    match (ctx.max_budget_usd, ctx.prompt) {
+        (Some(usd), Some(_)) => {
+            p.args(["--max-budget-usd".to_string(), usd.to_string()]);
+            p.limits.push("--max-budget-usd");
+        }
+        (Some(_), None) => {
+            return Err(LaunchError::LimitRefused {
+                harness: "claude",
+                flag: "--max-budget-usd",
+                reason: "going direct, only Claude Code can count the cost, and its --max-budget-usd works \
+                         only in headless runs (--prompt); or add --with-gateway"
+                    .into(),
+            });
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn session_and_prompt(p: &mut Plan, ctx: &Ctx) {
+    match &ctx.session {
+        Session::New => {}
+        Session::Last => {
+            p.arg("--continue");
+        }
+        Session::Id(id) => {
+            p.args(["--resume", id.as_str()]);
+        }
+    }
+    p.args(ctx.user_args.iter().cloned());
+    if let Some(prompt) = ctx.prompt {
+        p.args(["-p", prompt]);
+    }
+}
+
+/// Claude Code's own Bedrock mode: it signs with the AWS credentials it finds (the same chain
+/// and profile the provider names, or the config's static keys, or a Bedrock API key). The
+/// background (haiku) tier is pinned to Haiku 4.5 in the region's geography unless the user set
+/// it, since Claude Code's default names a `us.` profile.
+fn bedrock(p: &mut Plan, mode: &BedrockMode, model: &str, ctx: &Ctx) {
+    p.env("CLAUDE_CODE_USE_BEDROCK", "1").env("AWS_REGION", mode.region.clone()).env("ANTHROPIC_MODEL", model);
+    if ctx.env.get("ANTHROPIC_DEFAULT_HAIKU_MODEL").is_none() {
+        p.env("ANTHROPIC_DEFAULT_HAIKU_MODEL", upstream_id("claude-haiku-4-5", &mode.region));
+    }
+    for v in [
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "CLAUDE_CODE_SKIP_BEDROCK_AUTH",
+        "CLAUDE_CODE_USE_VERTEX",
+        "CLAUDE_CODE_USE_FOUNDRY",
+    ] {
+        p.remove_env(v);
+    }
+    match &mode.endpoint {
+        Some(url) => p.env("ANTHROPIC_BEDROCK_BASE_URL", url.clone()),
+        None => p.remove_env("ANTHROPIC_BEDROCK_BASE_URL"),
+    };
+    if let Some(profile) = &mode.profile {
+        p.env("AWS_PROFILE", profile.clone());
+    }
+    match &mode.credentials {
+        BedrockCredentials::Chain => {}
+        BedrockCredentials::Static { access_key_id, secret_access_key, session_token } => {
+            p.secret(secret_access_key.expose());
+            p.env("AWS_ACCESS_KEY_ID", access_key_id.clone())
+                .env("AWS_SECRET_ACCESS_KEY", secret_access_key.expose())
+                .remove_env("AWS_PROFILE");
+            match session_token {
+                Some(t) => {
+                    p.secret(t.expose());
+                    p.env("AWS_SESSION_TOKEN", t.expose())
+                }
+                None => p.remove_env("AWS_SESSION_TOKEN"),
+            };
+        }
+        BedrockCredentials::Bearer(key) => {
+            p.secret(key.expose());
+            p.env("AWS_BEARER_TOKEN_BEDROCK", key.expose());
+        }
     }
 }

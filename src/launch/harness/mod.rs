@@ -38,6 +38,8 @@ pub struct Endpoint {
     pub model: String,
     /// A short name for the provider in harness configs (`amux` when a gateway is in between).
     pub provider_id: String,
+    /// Direct to a cloud in the harness's own mode for it (Claude Code on Bedrock).
+    pub cloud: Option<crate::launch::cloud::Cloud>,
 }
 
 /// What a harness module gets to build its plan.
@@ -118,6 +120,10 @@ pub trait Harness: Sync {
     /// Builds the plan. A harness that applies `ctx.max_turns` or `ctx.max_budget_usd` says so
     /// in [`Plan::limits`]; the launcher refuses a limit that no harness applied.
     fn plan(&self, ctx: &Ctx) -> Result<Plan, LaunchError>;
+    /// Clouds it speaks in a mode of its own, so that it can go to them with no gateway.
+    fn clouds(&self) -> &'static [crate::config::ProviderKind] {
+        &[]
+    }
 }
 
 static HARNESSES: &[&dyn Harness] = &[

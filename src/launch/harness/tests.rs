@@ -21,6 +21,7 @@ fn endpoint(dialect: Dialect, base: &str) -> Endpoint {
         key: "sk-secret".into(),
         model: "qwen3:32b".into(),
         provider_id: "amux".into(),
+        cloud: None,
     }
 }
 

@@ -11,7 +11,9 @@
 //! Out: a whole answer is the Messages JSON (what Bedrock returns too); a stream is the Messages
 //! SSE re-framed as InvokeModelWithResponseStream frames (`:event-type: chunk`, payload
 //! `{"bytes": base64(event JSON)}`), an `error` event an exception frame; an error before the
-//! first byte is Bedrock's error shape (`{"message"}` with `x-amzn-ErrorType`).
+//! first byte is Bedrock's error shape (`{"message"}` with `x-amzn-ErrorType`). As Bedrock does,
+//! the `message_stop` event carries `amazon-bedrock-invocationMetrics` (token counts from the
+//! stream's usage, latencies measured here), which Bedrock clients read usage from.
 
 use axum::body::Body;
 use base64::Engine;
@@ -108,11 +110,66 @@ pub async fn from_messages(resp: Response<Body>, stream: bool) -> Response<Body>
 }
 
 /// Anthropic SSE -> InvokeModelWithResponseStream frames, incrementally.
-#[derive(Default)]
 pub struct Reframer {
     parser: SseParser,
     events: Vec<SseEvent>,
     done: bool,
+    started: std::time::Instant,
+    first_byte: Option<std::time::Duration>,
+    usage: StreamUsage,
+}
+
+impl Default for Reframer {
+    fn default() -> Self {
+        Reframer {
+            parser: SseParser::default(),
+            events: Vec::new(),
+            done: false,
+            started: std::time::Instant::now(),
+            first_byte: None,
+            usage: StreamUsage::default(),
+        }
+    }
+}
+
+/// Token counts seen in the stream (`message_start`'s usage, then `message_delta`'s).
+#[derive(Default, Debug, Clone, Copy, PartialEq)]
+struct StreamUsage {
+    input: u64,
+    output: u64,
+    cache_read: u64,
+    cache_write: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct UsageEvent {
+    message: Option<UsageHolder>,
+    usage: Option<Counts>,
+}
+
+#[derive(serde::Deserialize)]
+struct UsageHolder {
+    usage: Option<Counts>,
+}
+
+#[derive(serde::Deserialize)]
+struct Counts {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+}
+
+impl StreamUsage {
+    fn read(&mut self, data: &str) {
+        let Ok(ev) = serde_json::from_str::<UsageEvent>(data) else { return };
+        for c in [ev.message.and_then(|m| m.usage), ev.usage].into_iter().flatten() {
+            self.input = c.input_tokens.unwrap_or(self.input);
+            self.output = c.output_tokens.unwrap_or(self.output);
+            self.cache_read = c.cache_read_input_tokens.unwrap_or(self.cache_read);
+            self.cache_write = c.cache_creation_input_tokens.unwrap_or(self.cache_write);
+        }
+    }
 }
 
 impl Reframer {
@@ -129,10 +186,45 @@ impl Reframer {
                 out.extend_from_slice(&self.exception(&err));
                 continue;
             }
-            let payload = json!({"bytes": STANDARD.encode(ev.data.as_bytes())}).to_string();
+            self.first_byte.get_or_insert_with(|| self.started.elapsed());
+            let kind = ev.event.as_deref().unwrap_or_default();
+            if matches!(kind, "message_start" | "message_delta") {
+                self.usage.read(&ev.data);
+            }
+            let data = match kind {
+                "message_stop" => self.with_metrics(&ev.data),
+                _ => None,
+            };
+            let data = data.as_deref().unwrap_or(&ev.data);
+            let payload = json!({"bytes": STANDARD.encode(data.as_bytes())}).to_string();
             let _ = eventstream::encode(&Message::event("chunk", payload), &mut out);
         }
         out.freeze()
+    }
+
+    /// `message_stop`'s JSON with Bedrock's `amazon-bedrock-invocationMetrics` added (unless the
+    /// upstream, Bedrock itself, already put them there).
+    fn with_metrics(&self, data: &str) -> Option<String> {
+        let Ok(Value::Object(mut o)) = serde_json::from_str::<Value>(data) else { return None };
+        if o.contains_key("amazon-bedrock-invocationMetrics") {
+            return None;
+        }
+        let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let u = self.usage;
+        let mut m = json!({
+            "inputTokenCount": u.input,
+            "outputTokenCount": u.output,
+            "invocationLatency": ms(self.started.elapsed()),
+            "firstByteLatency": ms(self.first_byte.unwrap_or_default()),
+        });
+        if u.cache_read > 0 {
+            m["cacheReadInputTokenCount"] = u.cache_read.into();
+        }
+        if u.cache_write > 0 {
+            m["cacheWriteInputTokenCount"] = u.cache_write.into();
+        }
+        o.insert("amazon-bedrock-invocationMetrics".into(), m);
+        Some(Value::Object(o).to_string())
     }
 
     /// An exception frame; nothing follows it.
@@ -181,5 +273,26 @@ mod tests {
         assert_eq!(inner, br#"{"type":"message_start"}"#);
         assert_eq!(msgs[1].kind(), eventstream::Kind::Exception("serviceUnavailableException"));
         assert_eq!(msgs.len(), 2);
+    }
+
+    #[test]
+    fn message_stop_carries_invocation_metrics() {
+        let mut r = Reframer::default();
+        let sse = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":30,\"output_tokens\":1,\"cache_read_input_tokens\":8}}}\n\n",
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":6}}\n\n",
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+        );
+        let out = r.feed(sse.as_bytes());
+        let mut msgs = Vec::new();
+        eventstream::Decoder::default().feed(&out, &mut msgs).unwrap();
+        let payload: Value = serde_json::from_slice(&msgs[2].payload).unwrap();
+        let inner: Value =
+            serde_json::from_slice(&STANDARD.decode(payload["bytes"].as_str().unwrap()).unwrap()).unwrap();
+        let m = &inner["amazon-bedrock-invocationMetrics"];
+        assert_eq!((m["inputTokenCount"].as_u64(), m["outputTokenCount"].as_u64()), (Some(30), Some(6)));
+        assert_eq!(m["cacheReadInputTokenCount"], 8);
+        assert!(m["invocationLatency"].is_u64() && m["firstByteLatency"].is_u64());
+        assert_eq!(inner["type"], "message_stop");
     }
 }

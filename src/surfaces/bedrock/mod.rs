@@ -80,12 +80,17 @@ pub async fn call(
 /// InvokeModel / InvokeModelWithResponseStream: an Anthropic call, answered in Bedrock's framing.
 async fn invoke_model(state: Arc<AppState>, req: Request, model: &str, stream: bool) -> Response<Body> {
     let started = Instant::now();
-    let in_flight = state.obs.metrics.in_flight(Dialect::Anthropic);
+    let retry = state.config.limits.shed_retry_after_secs;
+    let admitted = state.admission.admit(&state.obs.metrics, Dialect::Anthropic, true, retry);
     let refuse = |state: &AppState, e: &ApiError, headers: Option<&HeaderMap>| {
         let r = Refusal { dialect: Dialect::Anthropic, principal: None, model: None, started, span: None, headers };
         reject(state, r, e, None)
     };
-    let (parts, bytes) = match read_body(req).await {
+    let in_flight = match admitted {
+        Ok(a) => a,
+        Err(e) => return invoke::from_messages(refuse(&state, &e, None), stream).await,
+    };
+    let (parts, bytes) = match read_body(&state, req).await {
         Ok(x) => x,
         Err(e) => return invoke::from_messages(refuse(&state, &e, None), stream).await,
     };
@@ -116,7 +121,7 @@ async fn invoke_model(state: Arc<AppState>, req: Request, model: &str, stream: b
 /// answered `{"inputTokens": n}` (with `x-amux-token-count: exact|estimate`).
 async fn count_tokens(state: Arc<AppState>, req: Request, model: &str) -> Response<Body> {
     let started = Instant::now();
-    let (parts, bytes) = match read_body(req).await {
+    let (parts, bytes) = match read_body(&state, req).await {
         Ok(x) => x,
         Err(e) => return invoke::error_response(&e),
     };

@@ -17,18 +17,7 @@
 
 use crate::providers::Registry;
 
-/// Current Claude models on Bedrock: foundation model id -> Claude API name.
-pub const CLAUDE_MODELS: &[(&str, &str)] = &[
-    ("anthropic.claude-opus-4-5-20251101-v1:0", "claude-opus-4-5-20251101"),
-    ("anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5-20250929"),
-    ("anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5-20251001"),
-    ("anthropic.claude-opus-4-1-20250805-v1:0", "claude-opus-4-1-20250805"),
-    ("anthropic.claude-opus-4-20250514-v1:0", "claude-opus-4-20250514"),
-    ("anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4-20250514"),
-    ("anthropic.claude-3-7-sonnet-20250219-v1:0", "claude-3-7-sonnet-20250219"),
-    ("anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku-20241022"),
-    ("anthropic.claude-3-haiku-20240307-v1:0", "claude-3-haiku-20240307"),
-];
+pub use crate::providers::bedrock_models::CLAUDE_MODELS;
 
 /// Region prefixes of cross-region inference profiles.
 const REGION_PREFIXES: &[&str] = &["us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca."];

@@ -1,0 +1,23 @@
+//! Every request decoder (and the encoders after it): arbitrary bytes as a request body of any
+//! dialect never panic; a body that decodes encodes into every dialect, and the translation
+//! policy fits it to every target, without panicking.
+
+#![no_main]
+
+mod common;
+
+use amux::ir::Dialect;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &[u8]| {
+    let Some((&first, body)) = input.split_first() else { return };
+    let from = common::dialect(first);
+    let Ok(req) = amux::translate::decode_request(from, body) else { return };
+    for to in Dialect::ALL {
+        let caps = amux::policy::Caps::of(to);
+        if let Ok(fitted) = amux::policy::fit(&req, from, to, caps, false) {
+            let _ = amux::translate::encode_request(to, &fitted.req, "m");
+        }
+    }
+    let _ = amux::tokens::count_request(&req);
+});

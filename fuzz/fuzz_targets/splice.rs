@@ -1,0 +1,27 @@
+//! The same-dialect splice: the top-level scan of an arbitrary body never panics, and when it
+//! accepts the body, replacing `model` and appending a field gives JSON whose `model` is the new
+//! value and whose other fields are unchanged.
+
+#![no_main]
+
+use amux::gateway::splice::TopLevel;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fuzz_target!(|body: &[u8]| {
+    let Ok(top) = TopLevel::parse(body) else { return };
+    let _ = (top.string("model"), top.boolean("stream"), top.strings("stop"));
+    let out = top.rewrite(&[("model", "\"spliced\"")], &[("amux_extra", "1")]);
+    let Ok(Value::Object(before)) = serde_json::from_slice::<Value>(body) else { return };
+    let after: Value = serde_json::from_slice(&out).expect("a spliced body is JSON");
+    let Value::Object(after) = after else { panic!("a spliced body is an object") };
+    if before.contains_key("model") {
+        assert_eq!(after["model"], "spliced");
+    }
+    assert_eq!(after["amux_extra"], 1);
+    for (k, v) in &before {
+        if k != "model" && k != "amux_extra" {
+            assert_eq!(&after[k], v, "field {k} changed");
+        }
+    }
+});

@@ -1,0 +1,415 @@
+//! amux's accept loop: hyper's HTTP/1.1 + HTTP/2 server on each connection, under the connection
+//! limits of `limits:` (read at start):
+//!
+//! - `max_connections`: a connection past it is closed as soon as it is accepted;
+//! - `header_read_timeout_secs`: a request head must be complete within it, counted from the
+//!   connection's start or from the first byte of each next request; else the connection closes;
+//! - `keep_alive_idle_secs`: a connection with no request in flight that long is closed
+//!   gracefully (an HTTP/2 GOAWAY, or the HTTP/1.1 connection shut);
+//! - `client_write_stall_secs`: a client that leaves amux's writes unread that long (its socket
+//!   buffers full) has its connection closed, which drops its calls (and their upstream calls).
+//!
+//! hyper's own `header_read_timeout` is not used: for HTTP/1.1 it starts as soon as a connection
+//! waits for its next request, so it would also close every kept-alive connection idle for that
+//! long, and HTTP/2 has none. Each connection is watched instead by its task: a per-connection
+//! count of requests in flight (a request ends when its response body is dropped) and when the
+//! current head began arriving. The watch costs, per request, two atomic adds and one clock read;
+//! per read on an idle connection, one atomic load.
+//!
+//! Every hit is counted in `amux_limit_hits_total{limit}`; open connections in
+//! `amux_connections_open`. Shutdown follows `axum::serve`: when `stop` resolves the listener
+//! closes, every connection is told to finish gracefully, and the future resolves when all have.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::serve::Listener;
+use bytes::Bytes;
+use http::{Request, Response};
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Sleep;
+
+use crate::config::LimitsConfig;
+use crate::telemetry::metrics::Metrics;
+
+/// The connection limits, from `limits:` at start.
+#[derive(Clone)]
+pub struct ConnLimits {
+    pub header_read: Duration,
+    pub keep_alive_idle: Duration,
+    pub write_stall: Duration,
+    pub max_connections: usize,
+    pub metrics: Arc<Metrics>,
+}
+
+impl ConnLimits {
+    pub fn new(l: &LimitsConfig, metrics: Arc<Metrics>) -> ConnLimits {
+        ConnLimits {
+            header_read: LimitsConfig::secs(l.header_read_timeout_secs),
+            keep_alive_idle: LimitsConfig::secs(l.keep_alive_idle_secs),
+            write_stall: LimitsConfig::secs(l.client_write_stall_secs),
+            max_connections: l.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+            metrics,
+        }
+    }
+}
+
+/// How long an idle connection told to close gets before it is dropped (when still idle).
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves `app` on `listener` until `stop` resolves, then drains (see the module doc).
+pub async fn serve<L>(
+    mut listener: L,
+    app: Router,
+    limits: ConnLimits,
+    stop: impl Future<Output = ()>,
+) -> io::Result<()>
+where
+    L: Listener,
+    L::Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let open = limits.metrics.connections();
+    // Connections watch `signal` (closed: finish gracefully) and hold `close` (all dropped: done).
+    let (signal_tx, signal_rx) = watch::channel(());
+    let (close_tx, close_rx) = watch::channel(());
+    tokio::pin!(stop);
+    loop {
+        let (io, _addr) = tokio::select! {
+            conn = listener.accept() => conn,
+            () = &mut stop => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            limits.metrics.limit_hit("max_connections");
+            drop(io);
+            continue;
+        };
+        open.increment(1.0);
+        let conn = Arc::new(ConnState::new());
+        let io = Watched::new(io, conn.clone(), &limits);
+        let svc = ConnService { app: app.clone(), conn: conn.clone() };
+        let (limits, open, mut signal, close) = (limits.clone(), open.clone(), signal_rx.clone(), close_rx.clone());
+        tokio::spawn(async move {
+            let builder = Builder::new(TokioExecutor::new());
+            let served = builder.serve_connection(TokioIo::new(io), svc);
+            tokio::pin!(served);
+            let watch = tokio::time::sleep(limits.header_read.min(limits.keep_alive_idle));
+            tokio::pin!(watch);
+            // Set when amux closed an idle connection: dropped if still open after the grace.
+            let mut closing: Option<tokio::time::Instant> = None;
+            let mut shutting_down = false;
+            loop {
+                tokio::select! {
+                    _ = served.as_mut() => break,
+                    // Shutdown: calls in flight run on; `gateway::shutdown` owns the deadline.
+                    _ = signal.changed(), if !shutting_down => {
+                        shutting_down = true;
+                        served.as_mut().graceful_shutdown();
+                    }
+                    () = watch.as_mut() => {
+                        let now = tokio::time::Instant::now();
+                        if closing.is_some_and(|at| now >= at) && conn.active.load(Ordering::Relaxed) == 0 {
+                            break;
+                        }
+                        match conn.verdict(&limits) {
+                            Verdict::Wait(d) if closing.is_some() => watch.as_mut().reset(now + d.min(CLOSE_GRACE)),
+                            Verdict::Wait(d) => watch.as_mut().reset(now + d),
+                            Verdict::HeadTimeout => {
+                                limits.metrics.limit_hit("header_read_timeout");
+                                break;
+                            }
+                            Verdict::Idle if closing.is_none() => {
+                                limits.metrics.limit_hit("keep_alive_idle");
+                                if !shutting_down {
+                                    served.as_mut().graceful_shutdown();
+                                }
+                                closing = Some(now + CLOSE_GRACE);
+                                watch.as_mut().reset(now + CLOSE_GRACE);
+                            }
+                            Verdict::Idle => watch.as_mut().reset(now + CLOSE_GRACE),
+                        }
+                    }
+                }
+            }
+            open.decrement(1.0);
+            drop(slot);
+            drop(close);
+        });
+    }
+    drop(listener);
+    drop(close_rx);
+    drop(signal_rx);
+    // Every connection task sees `changed` fail (the sender is gone) and closes gracefully.
+    drop(signal_tx);
+    close_tx.closed().await;
+    Ok(())
+}
+
+/// What a connection's watch found.
+enum Verdict {
+    /// Nothing to do; look again after this long.
+    Wait(Duration),
+    /// A request head took longer than `header_read_timeout_secs`.
+    HeadTimeout,
+    /// No request in flight for `keep_alive_idle_secs`.
+    Idle,
+}
+
+/// One connection's requests in flight and timestamps (milliseconds since its start, plus one:
+/// 0 means unset).
+struct ConnState {
+    start: Instant,
+    active: AtomicUsize,
+    /// When the head now arriving began (0: none).
+    head_started: AtomicU64,
+    /// When the last request in flight ended.
+    idle_since: AtomicU64,
+}
+
+impl ConnState {
+    fn new() -> ConnState {
+        // A new connection's first request head is due within the header timeout.
+        ConnState {
+            start: Instant::now(),
+            active: AtomicUsize::new(0),
+            head_started: AtomicU64::new(1),
+            idle_since: AtomicU64::new(1),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64 + 1
+    }
+
+    /// Bytes arrived: when nothing is in flight, they begin a request head.
+    fn read(&self) {
+        if self.active.load(Ordering::Relaxed) == 0 && self.head_started.load(Ordering::Relaxed) == 0 {
+            self.head_started.store(self.now(), Ordering::Relaxed);
+        }
+    }
+
+    /// A request head is complete.
+    fn begin(&self) {
+        self.active.fetch_add(1, Ordering::Relaxed);
+        self.head_started.store(0, Ordering::Relaxed);
+    }
+
+    /// A request's response ended (its body dropped).
+    fn end(&self) {
+        if self.active.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.idle_since.store(self.now(), Ordering::Relaxed);
+        }
+    }
+
+    fn verdict(&self, l: &ConnLimits) -> Verdict {
+        let now = self.now();
+        let since = |t: u64| Duration::from_millis(now.saturating_sub(t));
+        if self.active.load(Ordering::Relaxed) > 0 {
+            return Verdict::Wait(l.header_read.min(l.keep_alive_idle));
+        }
+        let head = self.head_started.load(Ordering::Relaxed);
+        if head != 0 {
+            let waited = since(head);
+            return if waited >= l.header_read { Verdict::HeadTimeout } else { Verdict::Wait(l.header_read - waited) };
+        }
+        let idle = since(self.idle_since.load(Ordering::Relaxed));
+        if idle >= l.keep_alive_idle {
+            Verdict::Idle
+        } else {
+            Verdict::Wait((l.keep_alive_idle - idle).min(l.header_read))
+        }
+    }
+}
+
+/// The router as one connection's hyper service: counts its requests in flight.
+#[derive(Clone)]
+struct ConnService {
+    app: Router,
+    conn: Arc<ConnState>,
+}
+
+impl hyper::service::Service<Request<Incoming>> for ConnService {
+    type Response = Response<Tracked>;
+    type Error = Infallible;
+    type Future = TrackedFuture;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        self.conn.begin();
+        let fut = tower::Service::call(&mut self.app.clone(), req.map(Body::new));
+        TrackedFuture { fut, conn: Some(self.conn.clone()) }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The router's response future; the request stays in flight through its body.
+    struct TrackedFuture {
+        #[pin]
+        fut: axum::routing::future::RouteFuture<Infallible>,
+        conn: Option<Arc<ConnState>>,
+    }
+
+    impl PinnedDrop for TrackedFuture {
+        fn drop(this: Pin<&mut Self>) {
+            // Dropped before answering (the client went away): the request ends here.
+            if let Some(c) = this.project().conn.take() {
+                c.end();
+            }
+        }
+    }
+}
+
+impl Future for TrackedFuture {
+    type Output = Result<Response<Tracked>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Ok(resp) = ready!(this.fut.poll(cx));
+        let conn = this.conn.take();
+        Poll::Ready(Ok(resp.map(|body| Tracked { body, conn })))
+    }
+}
+
+/// A response body that ends its request when dropped.
+pub struct Tracked {
+    body: Body,
+    conn: Option<Arc<ConnState>>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            c.end();
+        }
+    }
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A connection's IO: marks the start of request heads and bounds write stalls.
+    struct Watched<I> {
+        #[pin]
+        io: I,
+        conn: Arc<ConnState>,
+        stall: Duration,
+        // Armed while a write is pending; made at the first pending write.
+        timer: Option<Pin<Box<Sleep>>>,
+        armed: bool,
+        metrics: Arc<Metrics>,
+    }
+}
+
+impl<I> Watched<I> {
+    fn new(io: I, conn: Arc<ConnState>, l: &ConnLimits) -> Watched<I> {
+        Watched { io, conn, stall: l.write_stall, timer: None, armed: false, metrics: l.metrics.clone() }
+    }
+}
+
+/// A write that did not progress: fails it once it has waited `stall`.
+fn stalled(
+    cx: &mut Context<'_>,
+    timer: &mut Option<Pin<Box<Sleep>>>,
+    armed: &mut bool,
+    stall: Duration,
+    metrics: &Metrics,
+) -> Poll<io::Error> {
+    let deadline = tokio::time::Instant::now() + stall;
+    let t = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+    if !*armed {
+        t.as_mut().reset(deadline);
+        *armed = true;
+    }
+    match t.as_mut().poll(cx) {
+        Poll::Ready(()) => {
+            metrics.limit_hit("client_write_stall");
+            Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "client left amux's writes unread too long"))
+        }
+        Poll::Pending => Poll::Pending,
+    }
+}
+
+impl<I: AsyncRead> AsyncRead for Watched<I> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.project();
+        let before = buf.filled().len();
+        let r = this.io.poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.conn.read();
+        }
+        r
+    }
+}
+
+impl<I: AsyncWrite> AsyncWrite for Watched<I> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.project();
+        match this.io.poll_write(cx, data) {
+            Poll::Pending => stalled(cx, this.timer, this.armed, *this.stall, this.metrics).map(Err),
+            r => {
+                *this.armed = false;
+                r
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.project();
+        match this.io.poll_write_vectored(cx, bufs) {
+            Poll::Pending => stalled(cx, this.timer, this.armed, *this.stall, this.metrics).map(Err),
+            r => {
+                *this.armed = false;
+                r
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.project();
+        match this.io.poll_flush(cx) {
+            Poll::Pending => stalled(cx, this.timer, this.armed, *this.stall, this.metrics).map(Err),
+            r => {
+                *this.armed = false;
+                r
+            }
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().io.poll_shutdown(cx)
+    }
+}
