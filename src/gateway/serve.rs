@@ -103,7 +103,10 @@ where
         let (limits, open, mut signal, close) = (limits.clone(), open.clone(), signal_rx.clone(), close_rx.clone());
         tokio::spawn(async move {
             let builder = Builder::new(TokioExecutor::new());
-            let served = builder.serve_connection(TokioIo::new(io), svc);
+            // With upgrades: `GET /v1/responses` becomes a WebSocket (`surfaces::responses_ws`).
+            // The upgraded socket leaves this task (and the connection count) once handed over;
+            // its writes keep the write-stall limit, and the lifecycle counts it for the drain.
+            let served = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
             tokio::pin!(served);
             let watch = tokio::time::sleep(limits.header_read.min(limits.keep_alive_idle));
             tokio::pin!(watch);

@@ -43,12 +43,10 @@ use crate::gateway::{LiveState, error_response};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::sse::{SseEvent, SseParser};
 
-/// The largest message amux reads as a turn: 32 MiB, the default `limits.max_request_body_bytes`
-/// of a POST body (a socket's frames are sized when it opens, before any per-call setting).
-pub const MAX_MESSAGE: usize = 32 * 1024 * 1024;
-/// What the WebSocket layer buffers before it gives up on a message (the connection then ends
-/// with close code 1009); between the two an oversized message is answered with an error message.
-const MAX_FRAME: usize = 2 * MAX_MESSAGE;
+// The largest message read as a turn is `limits.max_request_body_bytes` (as for a POST body).
+// The WebSocket layer buffers up to twice that before it gives up on a message (the connection
+// then ends with close code 1009); in between an oversized message is answered with an error
+// message.
 
 /// `GET /v1/responses`: the upgrade, after the key is checked.
 pub async fn upgrade(
@@ -85,9 +83,11 @@ pub async fn upgrade(
         return reject(&state, r, &e, None);
     }
     tracing::info!(target: "amux::ws", "responses websocket opened");
-    ws.max_message_size(MAX_FRAME)
-        .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| Session { live, headers, uri, last: None }.run(socket))
+    let max_message = state.config.limits.max_request_body_bytes;
+    let frame = max_message.saturating_mul(2);
+    ws.max_message_size(frame)
+        .max_frame_size(frame)
+        .on_upgrade(move |socket| Session { live, headers, uri, last: None, max_message }.run(socket))
 }
 
 /// The previous completed turn of a socket, for `previous_response_id` and `response.append`.
@@ -128,6 +128,8 @@ struct Session {
     headers: HeaderMap,
     uri: Uri,
     last: Option<Chain>,
+    /// `limits.max_request_body_bytes` at the upgrade.
+    max_message: usize,
 }
 
 /// An error message: `status` and an OpenAI error object.
@@ -167,8 +169,7 @@ impl Session {
                             let text = e.to_string();
                             let too_big = text.contains("too long") || text.contains("too big") || text.contains("Space limit");
                             if too_big {
-                                let ev = error_event(413, "invalid_request_error", Some("message_too_large"),
-                                    &format!("message exceeds {MAX_MESSAGE} bytes"));
+                                let ev = too_large(self.max_message);
                                 let _ = socket.send(Message::Text(ev.into())).await;
                                 let _ = socket.send(Message::Close(Some(CloseFrame { code: 1009, reason: "message too large".into() }))).await;
                             }
@@ -179,7 +180,7 @@ impl Session {
                     };
                     let reply = match msg {
                         Message::Text(t) => self.message(t.as_str(), &mut turn),
-                        Message::Binary(b) if b.len() > MAX_MESSAGE => Some(too_large()),
+                        Message::Binary(b) if b.len() > self.max_message => Some(too_large(self.max_message)),
                         Message::Binary(_) => Some(invalid("unsupported_message", "binary messages are not supported: send each turn as a JSON text message")),
                         Message::Ping(_) | Message::Pong(_) => None,
                         Message::Close(_) => break,
@@ -224,13 +225,8 @@ async fn next(turn: &mut Option<Turn>) -> Option<Out> {
     }
 }
 
-fn too_large() -> String {
-    error_event(
-        413,
-        "invalid_request_error",
-        Some("message_too_large"),
-        &format!("message exceeds {MAX_MESSAGE} bytes"),
-    )
+fn too_large(max: usize) -> String {
+    error_event(413, "invalid_request_error", Some("message_too_large"), &format!("message exceeds {max} bytes"))
 }
 
 fn new_id(prefix: &str) -> String {
@@ -244,8 +240,8 @@ fn now_secs() -> u64 {
 impl Session {
     /// One text message from the client; returns an immediate reply (an error, or nothing).
     fn message(&mut self, text: &str, turn: &mut Option<Turn>) -> Option<String> {
-        if text.len() > MAX_MESSAGE {
-            return Some(too_large());
+        if text.len() > self.max_message {
+            return Some(too_large(self.max_message));
         }
         let mut obj = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(o)) => o,
@@ -357,8 +353,8 @@ impl Session {
             Ok(b) => Bytes::from(b),
             Err(e) => return Some(invalid("invalid_message", &e.to_string())),
         };
-        if body.len() > MAX_MESSAGE {
-            return Some(too_large());
+        if body.len() > self.max_message {
+            return Some(too_large(self.max_message));
         }
         let (tx, rx) = mpsc::channel(64);
         let task = tokio::spawn(run_turn(self.live.clone(), self.headers.clone(), self.uri.clone(), body, tx));
@@ -461,7 +457,13 @@ mod tests {
         let live = crate::gateway::LiveState(std::sync::Arc::new(
             futures_util::FutureExt::now_or_never(crate::gateway::Live::for_tests()).expect("builds at once"),
         ));
-        Session { live, headers: HeaderMap::new(), uri: Uri::from_static("/v1/responses"), last: None }
+        Session {
+            live,
+            headers: HeaderMap::new(),
+            uri: Uri::from_static("/v1/responses"),
+            last: None,
+            max_message: 1 << 20,
+        }
     }
 
     fn error_of(reply: Option<String>) -> Value {

@@ -41,13 +41,13 @@ def codex_argv(
         "analytics.enabled": "false",
         "check_for_update_on_startup": "false",
     }
+    if websockets:
+        # Responses over WebSocket (GET /v1/responses upgrade, one response.create per turn).
+        overrides["model_providers.amux.supports_websockets"] = "true"
     if azure:
         # Codex's documented Azure provider: base_url ending in /openai, the api-version as a
         # query parameter; amux serves /openai/responses.
         overrides["model_providers.amux.query_params"] = '{"api-version"="2025-04-01-preview"}'
-    if websockets:
-        # Responses over WebSocket (GET /v1/responses upgrade, one response.create per turn).
-        overrides["model_providers.amux.supports_websockets"] = "true"
     argv = [str(codex), "exec", "--skip-git-repo-check", "--ephemeral", "--color", "never", "-s", "read-only"]
     for k, v in overrides.items():
         argv += ["-c", f"{k}={v}"]
@@ -108,17 +108,6 @@ def test_codex_default_tools(codex, gateway, mock, tmp_path):
     assert any(t["name"].startswith("multi_agent_v1__") for t in tools if t.get("type") is None), r.detail
 
 
-def test_codex_azure_provider(codex, gateway, mock, tmp_path):
-    """Codex with an Azure OpenAI provider (`/openai/responses?api-version=...`) pointed at amux."""
-    (tmp_path / "project").mkdir(parents=True)
-    (tmp_path / "project" / "notes.txt").write_text("codex-azure-marker-3131\n")
-    prompt = 'Please call the exec_command tool with {"cmd": "cat notes.txt"}'
-    r = run_codex(codex, gateway, mock, tmp_path, ANTHROPIC_ALIAS, prompt, azure=True)
-    assert r.returncode == 0, r.detail
-    assert mu.TOOL_RESULT_PREFIX in r.stdout and "codex-azure-marker-3131" in r.stdout, r.detail
-    assert r.calls and all(c["path"] == "/v1/messages" for c in r.calls), r.detail
-
-
 def ws_opened(gateway) -> int:
     return gateway.log_path.read_text(errors="replace").count("responses websocket opened")
 
@@ -161,3 +150,14 @@ def test_codex_tool_loop_over_websocket(codex, gateway, mock, tmp_path):
     call_ids = [b["id"] for b in assistant["content"] if b["type"] == "tool_use"]
     result_ids = [b["tool_use_id"] for b in results["content"] if b["type"] == "tool_result"]
     assert call_ids and result_ids == call_ids, r.detail
+
+
+def test_codex_azure_provider(codex, gateway, mock, tmp_path):
+    """Codex with an Azure OpenAI provider (`/openai/responses?api-version=...`) pointed at amux."""
+    (tmp_path / "project").mkdir(parents=True)
+    (tmp_path / "project" / "notes.txt").write_text("codex-azure-marker-3131\n")
+    prompt = 'Please call the exec_command tool with {"cmd": "cat notes.txt"}'
+    r = run_codex(codex, gateway, mock, tmp_path, ANTHROPIC_ALIAS, prompt, azure=True)
+    assert r.returncode == 0, r.detail
+    assert mu.TOOL_RESULT_PREFIX in r.stdout and "codex-azure-marker-3131" in r.stdout, r.detail
+    assert r.calls and all(c["path"] == "/v1/messages" for c in r.calls), r.detail

@@ -44,7 +44,8 @@ impl Harness for Claude {
         let model = &ctx.endpoint.model;
         if let Some(Cloud::Bedrock(mode)) = &ctx.endpoint.cloud {
             bedrock(&mut p, mode, model, ctx);
-            session_and_prompt(&mut p, ctx, self.name())?;
+            limits(&mut p, ctx)?;
+            session_and_prompt(&mut p, ctx);
             return Ok(p);
         }
         p.env("ANTHROPIC_BASE_URL", ctx.origin());
@@ -73,23 +74,15 @@ impl Harness for Claude {
         for v in ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY"] {
             p.remove_env(v);
         }
-        session_and_prompt(&mut p, ctx, self.name())?;
+        limits(&mut p, ctx)?;
+        session_and_prompt(&mut p, ctx);
         Ok(p)
     }
 }
 
-/// The session to resume, Claude Code's own session limits, the user's arguments and the prompt.
-fn session_and_prompt(p: &mut Plan, ctx: &Ctx, harness: &'static str) -> Result<(), LaunchError> {
-    match &ctx.session {
-        Session::New => {}
-        Session::Last => {
-            p.arg("--continue");
-        }
-        Session::Id(id) => {
-            p.args(["--resume", id.as_str()]);
-        }
-    }
-    // Claude Code's own limits work in headless (`-p`) runs only (`claude --help`).
+/// Claude Code's own limits (`--max-turns`, `--max-budget-usd`) work in headless (`-p`) runs only
+/// (`claude --help`).
+fn limits(p: &mut Plan, ctx: &Ctx) -> Result<(), LaunchError> {
     match (ctx.max_turns, ctx.prompt) {
         (Some(n), Some(_)) => {
             p.args(["--max-turns".to_string(), n.to_string()]);
@@ -97,7 +90,7 @@ fn session_and_prompt(p: &mut Plan, ctx: &Ctx, harness: &'static str) -> Result<
         }
         (Some(_), None) => {
             return Err(LaunchError::LimitRefused {
-                harness,
+                harness: "claude",
                 flag: "--max-turns",
                 reason: "Claude Code applies a turn limit only in headless runs (--prompt)".into(),
             });
@@ -111,7 +104,7 @@ fn session_and_prompt(p: &mut Plan, ctx: &Ctx, harness: &'static str) -> Result<
         }
         (Some(_), None) => {
             return Err(LaunchError::LimitRefused {
-                harness,
+                harness: "claude",
                 flag: "--max-budget-usd",
                 reason: "going direct, only Claude Code can count the cost, and its --max-budget-usd works \
                          only in headless runs (--prompt); or add --with-gateway"
@@ -120,11 +113,23 @@ fn session_and_prompt(p: &mut Plan, ctx: &Ctx, harness: &'static str) -> Result<
         }
         _ => {}
     }
+    Ok(())
+}
+
+fn session_and_prompt(p: &mut Plan, ctx: &Ctx) {
+    match &ctx.session {
+        Session::New => {}
+        Session::Last => {
+            p.arg("--continue");
+        }
+        Session::Id(id) => {
+            p.args(["--resume", id.as_str()]);
+        }
+    }
     p.args(ctx.user_args.iter().cloned());
     if let Some(prompt) = ctx.prompt {
         p.args(["-p", prompt]);
     }
-    Ok(())
 }
 
 /// Claude Code's own Bedrock mode: it signs with the AWS credentials it finds (the same chain
