@@ -4,7 +4,10 @@
 #   1. Rust: `cargo nextest run` (dev profile; this also builds the amux binary), including
 #      tests/lifecycle: the real `amux serve` process through SIGTERM (drain) and reloads.
 #   1a. The instruction-count guard (benches/callgrind.sh: valgrind, nginx-light from apt).
-#   1b. Deploy checks (scripts/check-deploy.sh, with its own pinned venv .venv-deploy): version
+#   1b. A 35-second soak (benches/soak.py, stdlib Python): mixed dialects, streams, client
+#      hang-ups and injected upstream faults at 40 calls/s; no unexpected answer, one usage line
+#      per call, nothing left in flight, no growth in file descriptors, threads or RSS.
+#   1c. Deploy checks (scripts/check-deploy.sh, with its own pinned venv .venv-deploy): version
 #      sync, hadolint, actionlint, the Helm chart linted, rendered with every helm/amux/ci values
 #      file, validated against the Kubernetes schemas and run against the binary.
 #   2. Interop: a Python venv (.venv-interop) with pinned official SDKs (anthropic, openai,
@@ -99,6 +102,10 @@ if [[ "$SETUP_ONLY" != 1 ]]; then
   command -v nginx >/dev/null || apt_install nginx-light
   command -v curl >/dev/null || apt_install curl
   AMUX_BIN="$AMUX_BIN" bash benches/callgrind.sh || fail "instruction budget (benches/callgrind.sh)"
+
+  # -- A short soak with faults (docs/operations.md#soak has a longer run's figures).
+  step "benches/soak.py"
+  python3 benches/soak.py --amux "$AMUX_BIN" --duration 30 --warmup 5 --rate 40 >/dev/null || fail "soak (benches/soak.py)"
 
   # -- Deploy checks (chart, Dockerfile, workflows, one version everywhere).
   step "scripts/check-deploy.sh"
