@@ -6,6 +6,7 @@ pub mod azure;
 pub mod bedrock_invoke;
 pub mod bedrock_models;
 pub mod client;
+mod cloud_config;
 mod endpoint;
 pub mod gcp;
 pub mod presets;

@@ -8,9 +8,10 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, Uri};
 use serde_json::{Map, Value};
 
-use super::aws::{AwsAuth, StaticKeys};
+use super::aws::AwsAuth;
 use super::azure::AzureAuth;
-use super::gcp::{self, GcpAuth};
+use super::cloud_config::{bedrock_auth, cloud_from_env, foreign_fields, vertex_side};
+use super::gcp::GcpAuth;
 use super::presets::{self, Preset};
 use super::secret::Secret;
 use super::vertex::{self, Site};
@@ -166,7 +167,7 @@ pub struct Registry {
     pub redact: Arc<Redactor>,
 }
 
-fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
+pub(super) fn err(path: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError { path: path.into(), message: message.into() }
 }
 
@@ -195,7 +196,7 @@ fn check_base(base: &str) -> Result<(), String> {
     }
 }
 
-fn secs(v: f64) -> Duration {
+pub(super) fn secs(v: f64) -> Duration {
     Duration::from_secs_f64(v.max(0.001))
 }
 
@@ -388,10 +389,9 @@ fn provider_from_config(
         }
     };
     let azure_kind = matches!(pc.kind, ProviderKind::Azure | ProviderKind::Foundry);
-    for (f, set) in [("resource", pc.resource.is_some()), ("api_version", pc.api_version.is_some())] {
-        if set && !azure_kind {
-            errors.push(err(format!("{path}.{f}"), "only applies to kind: azure or foundry"));
-        }
+    if !azure_kind {
+        let fields = [("resource", pc.resource.is_some()), ("api_version", pc.api_version.is_some())];
+        errors.extend(foreign_fields(&path, &fields, "azure or foundry"));
     }
     let resource_base = match &pc.resource {
         Some(r) if azure_kind => match expand_env(r, env) {
@@ -522,204 +522,6 @@ fn provider_from_config(
         azure: entra,
         api_version,
     })
-}
-
-/// A `vertex` provider's token source and site.
-type VertexSide = (Option<Arc<GcpAuth>>, Option<Site>);
-
-/// A `vertex` provider's Google side: where tokens come from, project and location; `(None,
-/// None)` for every other kind, which may not set these fields.
-fn vertex_side(
-    path: &str,
-    pc: &ProviderConfig,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<VertexSide, Vec<ConfigError>> {
-    let fields = [
-        ("project", pc.project.is_some()),
-        ("location", pc.location.is_some()),
-        ("credentials_file", pc.credentials_file.is_some()),
-    ];
-    if pc.kind != ProviderKind::Vertex {
-        let errors: Vec<ConfigError> = fields
-            .iter()
-            .filter(|(_, set)| *set)
-            .map(|(f, _)| err(format!("{path}.{f}"), "only applies to kind: vertex"))
-            .collect();
-        return if errors.is_empty() { Ok((None, None)) } else { Err(errors) };
-    }
-    let mut errors = Vec::new();
-    let mut expand = |field: &str, v: &Option<String>| -> Option<String> {
-        let v = v.as_ref()?;
-        expand_env(v, env).map_err(|e| errors.push(err(format!("{path}.{field}"), e))).ok()
-    };
-    let project = expand("project", &pc.project).or_else(|| vertex_project(env));
-    let location = expand("location", &pc.location).or_else(|| vertex_location(env));
-    let file = expand("credentials_file", &pc.credentials_file);
-    let Some(project) = project else {
-        errors.push(err(format!("{path}.project"), "required for vertex (or set GOOGLE_CLOUD_PROJECT)"));
-        return Err(errors);
-    };
-    let location = location.unwrap_or_else(|| "global".into());
-    for (f, v) in [("project", &project), ("location", &location)] {
-        if let Err(e) = vertex::check_segment(f, v) {
-            errors.push(err(format!("{path}.{f}"), e));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let source = gcp_source(file, env);
-    Ok((Some(Arc::new(GcpAuth::new(source))), Some(Site { project, location })))
-}
-
-fn vertex_project(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    ["GOOGLE_CLOUD_PROJECT", "ANTHROPIC_VERTEX_PROJECT_ID", "CLOUDSDK_CORE_PROJECT"]
-        .iter()
-        .find_map(|v| env(v).filter(|s| !s.is_empty()))
-}
-
-fn vertex_location(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    ["GOOGLE_CLOUD_LOCATION", "CLOUD_ML_REGION"].iter().find_map(|v| env(v).filter(|s| !s.is_empty()))
-}
-
-fn gcp_source(file: Option<String>, env: &dyn Fn(&str) -> Option<String>) -> gcp::Source {
-    match (file, env("GCE_METADATA_HOST").filter(|s| !s.is_empty())) {
-        (Some(f), _) => gcp::Source::KeyFile(f),
-        (None, Some(host)) => gcp::Source::Metadata(host),
-        (None, None) => gcp::Source::Adc,
-    }
-}
-
-/// `bedrock` from AWS_REGION with AWS credentials in the environment (keys, a profile, web
-/// identity, container credentials, or a Bedrock API key), `vertex` from GOOGLE_CLOUD_PROJECT
-/// (with GOOGLE_CLOUD_LOCATION or CLOUD_ML_REGION, else `global`) and Application Default
-/// Credentials: what the zero-config start finds.
-fn cloud_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<String>) -> Option<Provider> {
-    let set = |v: &str| env(v).is_some_and(|s| !s.is_empty());
-    let (aws, gcp, site, base, key, region) = match preset.kind {
-        ProviderKind::Bedrock => {
-            let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).filter(|s| !s.is_empty())?;
-            let key = env("AWS_BEARER_TOKEN_BEDROCK").filter(|s| !s.is_empty());
-            let creds = [
-                "AWS_ACCESS_KEY_ID",
-                "AWS_PROFILE",
-                "AWS_WEB_IDENTITY_TOKEN_FILE",
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-            ]
-            .iter()
-            .any(|v| set(v));
-            if key.is_none() && !creds {
-                return None;
-            }
-            let base = format!("https://bedrock-runtime.{region}.amazonaws.com");
-            let aws = key.is_none().then(|| Arc::new(AwsAuth::new(region.clone(), env("AWS_PROFILE"), None)));
-            (aws, None, None, base, key, Some(region))
-        }
-        ProviderKind::Vertex => {
-            let project = vertex_project(env)?;
-            let location = vertex_location(env).unwrap_or_else(|| "global".into());
-            vertex::check_segment("project", &project).ok()?;
-            vertex::check_segment("location", &location).ok()?;
-            let site = Site { project, location };
-            let file = env("GOOGLE_APPLICATION_CREDENTIALS").filter(|s| !s.is_empty());
-            let gcp = Arc::new(GcpAuth::new(gcp_source(file, env)));
-            (None, Some(gcp), Some(site.clone()), site.default_base(), None, None)
-        }
-        _ => return None,
-    };
-    let t = Timeouts::default();
-    Some(Provider {
-        name: preset.name.to_string(),
-        preset,
-        dialects: preset.dialects.to_vec(),
-        base_url: base,
-        api_key: key.map(Secret::new),
-        headers: Vec::new(),
-        connect_timeout: secs(t.connect_secs),
-        response_timeout: secs(t.response_secs),
-        idle_timeout: secs(t.idle_secs),
-        params: Map::new(),
-        caps: preset.caps,
-        source: "env",
-        aws,
-        region,
-        redact: Arc::default(),
-        gcp,
-        vertex: site,
-        passthrough_paths: None,
-        azure: None,
-        api_version: None,
-    })
-}
-
-/// A `bedrock` provider's SigV4 identity (none when an API key is set), default base URL and
-/// region.
-type BedrockSide = (Option<Arc<AwsAuth>>, Option<String>, Option<String>);
-
-/// A `bedrock` provider's AWS side; `(None, None)` for every other kind, which may not set the
-/// AWS fields.
-fn bedrock_auth(
-    path: &str,
-    pc: &ProviderConfig,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<BedrockSide, Vec<ConfigError>> {
-    let aws_fields = [
-        ("region", pc.region.is_some()),
-        ("aws_profile", pc.aws_profile.is_some()),
-        ("aws_access_key_id", pc.aws_access_key_id.is_some()),
-        ("aws_secret_access_key", pc.aws_secret_access_key.is_some()),
-        ("aws_session_token", pc.aws_session_token.is_some()),
-        ("aws_role_arn", pc.aws_role_arn.is_some()),
-    ];
-    if pc.kind != ProviderKind::Bedrock {
-        let errors: Vec<ConfigError> = aws_fields
-            .iter()
-            .filter(|(_, set)| *set)
-            .map(|(f, _)| err(format!("{path}.{f}"), "only applies to kind: bedrock"))
-            .collect();
-        return if errors.is_empty() { Ok((None, None, None)) } else { Err(errors) };
-    }
-    let mut errors = Vec::new();
-    let mut expand = |field: &str, v: &Option<String>| -> Option<String> {
-        let v = v.as_ref()?;
-        expand_env(v, env).map_err(|e| errors.push(err(format!("{path}.{field}"), e))).ok()
-    };
-    let region = expand("region", &pc.region)
-        .or_else(|| env("AWS_REGION").filter(|s| !s.is_empty()))
-        .or_else(|| env("AWS_DEFAULT_REGION").filter(|s| !s.is_empty()));
-    let id = expand("aws_access_key_id", &pc.aws_access_key_id);
-    let secret = expand("aws_secret_access_key", &pc.aws_secret_access_key);
-    let token = expand("aws_session_token", &pc.aws_session_token);
-    let profile = expand("aws_profile", &pc.aws_profile);
-    let role_arn = expand("aws_role_arn", &pc.aws_role_arn);
-    let Some(region) = region else {
-        errors.push(err(format!("{path}.region"), "required for bedrock (or set AWS_REGION)"));
-        return Err(errors);
-    };
-    if !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-        errors.push(err(format!("{path}.region"), format!("\"{region}\" is not an AWS region")));
-    }
-    let keys = match (id, secret) {
-        (Some(access_key_id), Some(s)) => {
-            Some(StaticKeys { access_key_id, secret_access_key: Secret::new(s), session_token: token.map(Secret::new) })
-        }
-        (None, None) => None,
-        _ => {
-            errors.push(err(path, "set both aws_access_key_id and aws_secret_access_key, or neither"));
-            None
-        }
-    };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let base = format!("https://bedrock-runtime.{region}.amazonaws.com");
-    // A Bedrock API key (config, or AWS_BEARER_TOKEN_BEDROCK as the SDKs read it) is used as is.
-    let has_api_key = pc.api_key.is_some()
-        || pc.api_key_file.is_some()
-        || env("AWS_BEARER_TOKEN_BEDROCK").is_some_and(|t| !t.is_empty());
-    let auth = (!has_api_key).then(|| Arc::new(AwsAuth::new(region.clone(), profile, keys).assuming(role_arn)));
-    Ok((auth, Some(base), Some(region)))
 }
 
 #[cfg(test)]
