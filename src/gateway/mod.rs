@@ -34,6 +34,7 @@ use std::sync::Arc;
 
 pub use build::Base;
 pub use live::{Live, LiveState};
+pub use observe::event_usage;
 pub use respond::error as error_response;
 pub use respond::json as json_response;
 pub use respond::overhead_header as respond_overhead;

@@ -191,6 +191,12 @@ impl Envelope {
     }
 }
 
+/// The usage one stream event of this dialect reports (top level, or in its `message` /
+/// `response`), if any.
+pub fn event_usage(dialect: Dialect, data: &str) -> Option<Usage> {
+    serde_json::from_str::<Envelope>(data).ok()?.nested_usage(dialect)
+}
+
 /// Usage and finish reason of a complete (non-streaming) response body of this dialect.
 pub fn body_usage(dialect: Dialect, body: &[u8]) -> (Usage, Option<String>) {
     match serde_json::from_slice::<Envelope>(body) {

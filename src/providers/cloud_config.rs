@@ -5,15 +5,13 @@
 
 use std::sync::Arc;
 
-use serde_json::Map;
-
 use super::aws::{AwsAuth, StaticKeys};
 use super::gcp::{self, GcpAuth};
 use super::presets::Preset;
-use super::registry::{Provider, err, expand_env, secs};
+use super::registry::{Provider, err, expand_env};
 use super::secret::Secret;
 use super::vertex::{self, Site};
-use crate::config::{ConfigError, ProviderConfig, ProviderKind, Timeouts};
+use crate::config::{ConfigError, ProviderConfig, ProviderKind};
 
 /// The errors for cloud fields set on a provider of another kind (`fields`: name, whether set).
 pub(super) fn foreign_fields(path: &str, fields: &[(&str, bool)], kinds: &str) -> Vec<ConfigError> {
@@ -124,29 +122,7 @@ pub(super) fn cloud_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Opti
         }
         _ => return None,
     };
-    let t = Timeouts::default();
-    Some(Provider {
-        name: preset.name.to_string(),
-        preset,
-        dialects: preset.dialects.to_vec(),
-        base_url: base,
-        api_key: key.map(Secret::new),
-        headers: Vec::new(),
-        connect_timeout: secs(t.connect_secs),
-        response_timeout: secs(t.response_secs),
-        idle_timeout: secs(t.idle_secs),
-        params: Map::new(),
-        caps: preset.caps,
-        source: "env",
-        aws,
-        region,
-        redact: Arc::default(),
-        gcp,
-        vertex: site,
-        passthrough_paths: None,
-        azure: None,
-        api_version: None,
-    })
+    Some(Provider { aws, region, gcp, vertex: site, ..Provider::discovered(preset, base, key) })
 }
 
 /// A `bedrock` provider's SigV4 identity (none when an API key is set), default base URL and

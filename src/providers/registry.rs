@@ -338,32 +338,39 @@ fn provider_from_env(preset: &'static Preset, env: &dyn Fn(&str) -> Option<Strin
         None => preset.base_url.to_string(),
     };
     check_base(&base).ok()?;
-    let t = Timeouts::default();
-    Some(Provider {
-        name: preset.name.to_string(),
-        preset,
-        dialects: preset.dialects.to_vec(),
-        base_url: base,
-        api_key: key.map(Secret::new),
-        headers: Vec::new(),
-        connect_timeout: secs(t.connect_secs),
-        response_timeout: secs(t.response_secs),
-        idle_timeout: secs(t.idle_secs),
-        params: Map::new(),
-        caps: preset.caps,
-        source: "env",
-        aws: None,
-        region: None,
-        redact: Arc::default(),
-        gcp: None,
-        vertex: None,
-        passthrough_paths: None,
-        azure: None,
-        api_version: (preset.kind == ProviderKind::Azure)
-            .then(|| env("OPENAI_API_VERSION"))
-            .flatten()
-            .filter(|v| !v.is_empty()),
-    })
+    let api_version =
+        (preset.kind == ProviderKind::Azure).then(|| env("OPENAI_API_VERSION")).flatten().filter(|v| !v.is_empty());
+    Some(Provider { api_version, ..Provider::discovered(preset, base, key) })
+}
+
+impl Provider {
+    /// A provider found in the environment: the preset's defaults, `base` and `key`, no cloud
+    /// side (callers add theirs).
+    pub(super) fn discovered(preset: &'static Preset, base: String, key: Option<String>) -> Provider {
+        let t = Timeouts::default();
+        Provider {
+            name: preset.name.to_string(),
+            preset,
+            dialects: preset.dialects.to_vec(),
+            base_url: base,
+            api_key: key.map(Secret::new),
+            headers: Vec::new(),
+            connect_timeout: secs(t.connect_secs),
+            response_timeout: secs(t.response_secs),
+            idle_timeout: secs(t.idle_secs),
+            params: Map::new(),
+            caps: preset.caps,
+            source: "env",
+            aws: None,
+            region: None,
+            redact: Arc::default(),
+            gcp: None,
+            vertex: None,
+            passthrough_paths: None,
+            azure: None,
+            api_version: None,
+        }
+    }
 }
 
 fn provider_from_config(

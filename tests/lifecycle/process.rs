@@ -103,6 +103,19 @@ impl Served {
         text.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
     }
 
+    /// Waits (bounded) until the log contains `needle` (the reload's counter moves before its
+    /// caller logs the errors).
+    pub async fn wait_log(&self, needle: &str) -> bool {
+        let until = Instant::now() + Duration::from_secs(20);
+        while !self.log().contains(needle) {
+            if Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+
     /// Waits (bounded) until `series` reaches `value`.
     pub async fn wait_metric(&self, series: &str, value: f64) {
         let until = Instant::now() + Duration::from_secs(20);

@@ -168,7 +168,7 @@ async fn sighup_reloads_and_keeps_the_old_config_when_the_new_one_is_invalid() {
     std::fs::write(&file, format!("{keys}{v1}  - {{name: broken, provider: nowhere, model: x}}\n")).unwrap();
     amux.signal(libc::SIGHUP);
     amux.wait_metric("amux_config_reloads_total{result=\"rejected\"}", 1.0).await;
-    assert!(amux.log().contains("models[2].provider: unknown provider \"nowhere\""), "{}", amux.log());
+    assert!(amux.wait_log("models[2].provider: unknown provider \"nowhere\"").await, "{}", amux.log());
     assert_eq!(status(addr, STEADY, "claude-new").await, 200, "the old config still serves");
     load.progress(100).await;
     let (ok, failed) = load.finish().await;

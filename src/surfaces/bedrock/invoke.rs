@@ -25,8 +25,9 @@ use serde_json::{Value, json};
 
 use crate::dialects::{anthropic, bedrock_converse};
 use crate::eventstream::{self, Message};
+use crate::gateway::event_usage;
 use crate::gateway::splice::TopLevel;
-use crate::ir::{ApiError, Dialect};
+use crate::ir::{ApiError, Dialect, Usage};
 use crate::sse::{SseEvent, SseParser};
 
 /// Largest error body read back to re-shape it.
@@ -116,7 +117,8 @@ pub struct Reframer {
     done: bool,
     started: std::time::Instant,
     first_byte: Option<std::time::Duration>,
-    usage: StreamUsage,
+    /// Usage seen in the stream (`message_start`'s, then `message_delta`'s).
+    usage: Usage,
 }
 
 impl Default for Reframer {
@@ -127,47 +129,7 @@ impl Default for Reframer {
             done: false,
             started: std::time::Instant::now(),
             first_byte: None,
-            usage: StreamUsage::default(),
-        }
-    }
-}
-
-/// Token counts seen in the stream (`message_start`'s usage, then `message_delta`'s).
-#[derive(Default, Debug, Clone, Copy, PartialEq)]
-struct StreamUsage {
-    input: u64,
-    output: u64,
-    cache_read: u64,
-    cache_write: u64,
-}
-
-#[derive(serde::Deserialize)]
-struct UsageEvent {
-    message: Option<UsageHolder>,
-    usage: Option<Counts>,
-}
-
-#[derive(serde::Deserialize)]
-struct UsageHolder {
-    usage: Option<Counts>,
-}
-
-#[derive(serde::Deserialize)]
-struct Counts {
-    input_tokens: Option<u64>,
-    output_tokens: Option<u64>,
-    cache_read_input_tokens: Option<u64>,
-    cache_creation_input_tokens: Option<u64>,
-}
-
-impl StreamUsage {
-    fn read(&mut self, data: &str) {
-        let Ok(ev) = serde_json::from_str::<UsageEvent>(data) else { return };
-        for c in [ev.message.and_then(|m| m.usage), ev.usage].into_iter().flatten() {
-            self.input = c.input_tokens.unwrap_or(self.input);
-            self.output = c.output_tokens.unwrap_or(self.output);
-            self.cache_read = c.cache_read_input_tokens.unwrap_or(self.cache_read);
-            self.cache_write = c.cache_creation_input_tokens.unwrap_or(self.cache_write);
+            usage: Usage::default(),
         }
     }
 }
@@ -188,8 +150,10 @@ impl Reframer {
             }
             self.first_byte.get_or_insert_with(|| self.started.elapsed());
             let kind = ev.event.as_deref().unwrap_or_default();
-            if matches!(kind, "message_start" | "message_delta") {
-                self.usage.read(&ev.data);
+            if matches!(kind, "message_start" | "message_delta")
+                && let Some(u) = event_usage(Dialect::Anthropic, &ev.data)
+            {
+                self.usage.merge_max(&u);
             }
             let data = match kind {
                 "message_stop" => self.with_metrics(&ev.data),
@@ -210,18 +174,18 @@ impl Reframer {
             return None;
         }
         let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        let u = self.usage;
+        let u = &self.usage;
         let mut m = json!({
-            "inputTokenCount": u.input,
-            "outputTokenCount": u.output,
+            "inputTokenCount": u.input_tokens,
+            "outputTokenCount": u.output_tokens,
             "invocationLatency": ms(self.started.elapsed()),
             "firstByteLatency": ms(self.first_byte.unwrap_or_default()),
         });
-        if u.cache_read > 0 {
-            m["cacheReadInputTokenCount"] = u.cache_read.into();
+        if u.cache_read_tokens > 0 {
+            m["cacheReadInputTokenCount"] = u.cache_read_tokens.into();
         }
-        if u.cache_write > 0 {
-            m["cacheWriteInputTokenCount"] = u.cache_write.into();
+        if u.cache_write_tokens > 0 {
+            m["cacheWriteInputTokenCount"] = u.cache_write_tokens.into();
         }
         o.insert("amazon-bedrock-invocationMetrics".into(), m);
         Some(Value::Object(o).to_string())
