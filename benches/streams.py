@@ -120,7 +120,9 @@ async def main() -> int:
     cfg = os.path.join(tmp, "amux.yaml")
     with open(cfg, "w") as f:
         f.write(f"discover_env: false\nproviders:\n  drip: {{kind: anthropic, base_url: 'http://127.0.0.1:{up_port}',"
-                f" api_key: sk}}\nmodels:\n  - {{name: claude-drip, provider: drip, model: claude-up}}\n")
+                f" api_key: sk}}\nmodels:\n  - {{name: claude-drip, provider: drip, model: claude-up}}\n"
+                # Room for every stream at once (the defaults shed past 256 calls in flight).
+                f"limits: {{max_in_flight: {a.n + 64}, max_connections: {2 * a.n + 64}}}\n")
     env = dict(os.environ, RUST_LOG="warn")
     proc = subprocess.Popen([a.amux, "serve", "--config", cfg, "--listen", f"127.0.0.1:{amux_port}"], env=env)
     try:

@@ -99,6 +99,7 @@ pub fn init(cfg: &TracingConfig, json: bool, env: &dyn Fn(&str) -> Option<String
         Some(url) => Some(provider(cfg, &url, env)?),
         None => None,
     };
+    crate::telemetry::trace::set_exporting(provider.is_some());
     let otel = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("amux")));
     // A second init (tests, embedders) keeps the first subscriber.
     let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();

@@ -3,7 +3,12 @@
 //! W3C `traceparent` as parent, and the upstream attempt's context sent to the upstream as
 //! `traceparent`. Never a prompt, a completion or a key.
 //!
-//! Attributes are set through `tracing-opentelemetry`; without an exporter they cost nothing.
+//! Attributes are set through `tracing-opentelemetry`. Without an exporter no span is made at all
+//! ([`set_exporting`]): the text log's lines carry their own fields (the usage line, `deployment`
+//! on warnings), and building and formatting two spans per call was about 6% of a same-dialect
+//! call's instructions (docs/benchmarks.md).
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::HeaderMap;
 use opentelemetry::trace::Status;
@@ -14,6 +19,18 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::ir::Dialect;
 use crate::usage::{CallRecord, Outcome};
+
+/// Whether spans are exported (an OTLP endpoint is configured); set once by `otel::init`.
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+
+/// Makes the call and upstream spans (only worth their cost when something exports them).
+pub fn set_exporting(on: bool) {
+    EXPORTING.store(on, Ordering::Relaxed);
+}
+
+fn exporting() -> bool {
+    EXPORTING.load(Ordering::Relaxed)
+}
 
 /// `gen_ai.provider.name` (and the older `gen_ai.system`) for a provider preset.
 pub fn system_of(preset: &str) -> &str {
@@ -28,6 +45,9 @@ pub fn system_of(preset: &str) -> &str {
 /// The server span of one model call (`chat {model}`, or `chat` when the request was refused
 /// before its model was read), child of the caller's `traceparent` when it sent one.
 pub fn call_span(surface: Dialect, headers: Option<&HeaderMap>, model: Option<&str>, stream: bool) -> Span {
+    if !exporting() {
+        return Span::none();
+    }
     let name = match model {
         Some(m) => format!("chat {m}"),
         None => "chat".to_string(),
@@ -48,6 +68,9 @@ pub fn call_span(surface: Dialect, headers: Option<&HeaderMap>, model: Option<&s
 
 /// The caller's key and team.
 pub fn principal(span: &Span, key: Option<&str>, team: Option<&str>) {
+    if span.is_disabled() {
+        return;
+    }
     if let Some(k) = key {
         span.set_attribute("amux.key", k.to_string());
     }
@@ -58,6 +81,9 @@ pub fn principal(span: &Span, key: Option<&str>, team: Option<&str>) {
 
 /// The outcome of a call refused before routing.
 pub fn rejected(span: &Span, status: u16, kind: &str) {
+    if span.is_disabled() {
+        return;
+    }
     span.set_attribute("http.response.status_code", i64::from(status));
     span.set_attribute("error.type", kind.to_string());
     span.set_status(Status::error(kind.to_string()));
@@ -65,6 +91,9 @@ pub fn rejected(span: &Span, status: u16, kind: &str) {
 
 /// Final attributes of a call from its record.
 pub fn finish(span: &Span, rec: &CallRecord, provider_kind: Option<&str>) {
+    if span.is_disabled() {
+        return;
+    }
     if let Some(kind) = provider_kind {
         span.set_attribute("gen_ai.provider.name", system_of(kind).to_string());
         span.set_attribute("gen_ai.system", system_of(kind).to_string());
@@ -103,6 +132,9 @@ pub fn finish(span: &Span, rec: &CallRecord, provider_kind: Option<&str>) {
 
 /// The client span of one upstream attempt.
 pub fn upstream_span(provider: &str, preset: &str, model: &str, host: Option<&str>) -> Span {
+    if !exporting() {
+        return Span::none();
+    }
     let span = tracing::info_span!("gen_ai.upstream", otel.name = %format!("POST {provider}"), otel.kind = "client");
     span.set_attribute("http.request.method", "POST");
     span.set_attribute("gen_ai.operation.name", "chat");
@@ -117,6 +149,9 @@ pub fn upstream_span(provider: &str, preset: &str, model: &str, host: Option<&st
 
 /// The status of an upstream attempt.
 pub fn upstream_status(span: &Span, status: Option<u16>, error: Option<&str>) {
+    if span.is_disabled() {
+        return;
+    }
     if let Some(s) = status {
         span.set_attribute("http.response.status_code", i64::from(s));
     }
@@ -128,6 +163,9 @@ pub fn upstream_status(span: &Span, status: Option<u16>, error: Option<&str>) {
 
 /// Writes the current span's context as `traceparent` (and `tracestate`) into upstream headers.
 pub fn inject(headers: &mut HeaderMap) {
+    if !exporting() {
+        return;
+    }
     let cx = Span::current().context();
     opentelemetry::global::get_text_map_propagator(|p| p.inject_context(&cx, &mut HeaderInjector(headers)));
 }
