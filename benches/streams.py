@@ -149,11 +149,11 @@ async def main() -> int:
                 peak = max(peak, rss_kib(proc.pid))
                 await asyncio.sleep(0.2)
             took = time.monotonic() - t0
-            await asyncio.sleep(3)
+            await asyncio.sleep(6)  # past the gateway upkeep (5 s) that trims the heap
             after = rss_kib(proc.pid)
             print(f"wave {wave}: {a.n} streams, {kind}, {a.events} events {a.drip}s apart: {done[0]} complete in "
                   f"{took:.1f}s; VmRSS idle {idle / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, "
-                  f"3s after {after / 1024:.1f} MiB")
+                  f"6s after {after / 1024:.1f} MiB")
             ok = ok and done[0] == a.n
         return 0 if ok else 1
     finally:

@@ -15,10 +15,6 @@ use amux::providers::Registry;
 use amux::telemetry::otel;
 use amux::usage::{LogSink, UsageSinks};
 
-/// mimalloc instead of glibc malloc: measured in docs/benchmarks.md ("Allocator").
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The address `amux serve` listens on when neither `--listen`, `AMUX_LISTEN` nor the config
 /// file says otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8484";

@@ -7,6 +7,7 @@ pub mod attempt;
 mod build;
 pub mod call;
 pub mod count;
+pub mod heap;
 pub mod lifecycle;
 pub mod live;
 mod observe;
@@ -175,6 +176,7 @@ impl Gateway {
             loop {
                 tick.tick().await;
                 metrics.upkeep();
+                heap::trim();
             }
         });
         let state = LiveState(self.live.clone());
