@@ -11,7 +11,7 @@ whole native path: the launcher's pre-flight got a token from the metadata serve
 server and sent it as a Bearer token to the Vertex paths, and amux answered from the Chat mock.
 
 Why the metadata server and not a gcloud user-credentials file whose `token_uri` is a mock:
-the google-auth-library both harnesses bundle refreshes `authorized_user` credentials (and signs
+the google-auth-library that both harnesses bundle refreshes `authorized_user` credentials (and signs
 service-account JWTs) against the fixed `https://oauth2.googleapis.com/token`, whatever the file's
 `token_uri` says (read in Gemini CLI 0.61.0's bundle and Claude Code 2.1.328's binary);
 the metadata server's address is the one ADC endpoint it lets the environment move.
