@@ -3,7 +3,7 @@
 //! cleans up after it.
 //!
 //! Order of one run: resolve the route ([`target`]), pre-flight ([`preflight`], and [`cloud`]
-//! for a harness in a cloud's own mode), Ollama
+//! for a harness in a cloud's own mode: Bedrock, Vertex AI, Foundry, Azure OpenAI), Ollama
 //! ([`ollama`]), the in-process gateway ([`gateway`]), the harness's plan ([`harness`]), the files
 //! with backups ([`files`]), the process ([`process`], a PTY for TUIs), then everything undone in
 //! reverse by the guards' drops, whichever way the run ends.
@@ -148,18 +148,17 @@ fn run(args: &LaunchArgs, env: &Env) -> Result<i32, LaunchError> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let rt = runtime()?;
     let mut notes = Vec::new();
-    // Vertex, Azure and Foundry: a token must be obtainable before the harness starts.
-    if let (false, Some(p)) = (args.dry_run, &res.provider)
-        && res.route != Route::Team
-    {
-        rt.block_on(target::cloud_preflight(p, &res.upstream_model))?;
-    }
     if program.is_none() {
         notes.push(format!("{} is not installed; install it with: {}", h.binary(), h.install()));
     }
-    // A cloud's own mode (Claude Code on Bedrock): its setup checked before anything starts.
-    if let (Some(cloud::Cloud::Bedrock(mode)), Some(p)) = (&res.endpoint.cloud, &res.provider) {
-        notes.extend(cloud::preflight(&rt, p, mode, env, args.dry_run)?);
+    match (&res.endpoint.cloud, &res.provider) {
+        // A harness in a cloud's own mode: the cloud checked the way the harness will reach it.
+        (Some(c), Some(p)) => notes.extend(cloud::preflight(&rt, p, c, env, args.dry_run)?),
+        // Vertex, Azure and Foundry through the in-process gateway: its token must be obtainable.
+        (None, Some(p)) if !args.dry_run && res.route == Route::InProcess => {
+            rt.block_on(target::cloud_preflight(p, &res.upstream_model))?
+        }
+        _ => {}
     }
 
     // Ollama: server, model, context window.

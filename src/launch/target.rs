@@ -107,6 +107,20 @@ pub async fn cloud_preflight(p: &Provider, model: &str) -> Result<(), LaunchErro
     Ok(())
 }
 
+/// What makes a preset's provider appear from the environment, for the error when it did not.
+fn what_to_set(pre: &presets::Preset) -> String {
+    match pre.kind {
+        ProviderKind::Vertex => {
+            "GOOGLE_CLOUD_PROJECT (with GOOGLE_CLOUD_LOCATION or CLOUD_ML_REGION, else the global endpoint)".into()
+        }
+        ProviderKind::Azure => "AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY (or a keyless azure provider in                                 the config, for Microsoft Entra ID)"
+            .into(),
+        ProviderKind::Foundry => "ANTHROPIC_FOUNDRY_RESOURCE and AZURE_FOUNDRY_API_KEY or ANTHROPIC_FOUNDRY_API_KEY                                   (or a keyless foundry provider in the config, for Microsoft Entra ID)"
+            .into(),
+        _ => pre.key_vars.join(" or "),
+    }
+}
+
 /// The base URL a client of `dialect` takes for a gateway at `url`.
 pub fn gateway_base(url: &str, dialect: Dialect) -> String {
     let u = url.trim().trim_end_matches('/');
@@ -173,34 +187,6 @@ fn bare_provider(kind: ProviderKind) -> ProviderConfig {
     }
 }
 
-/// Claude Code (or another harness with a Bedrock mode) straight to Bedrock, when the model is
-/// a Claude model and nothing needs the gateway; else why not.
-fn bedrock_direct(
-    harness: &dyn Harness,
-    provider: &Provider,
-    upstream: &str,
-    forced: Option<&str>,
-) -> Result<Endpoint, String> {
-    if !harness.clouds().contains(&ProviderKind::Bedrock) {
-        return Err(format!("{} has no Bedrock mode", harness.name()));
-    }
-    if let Some(why) = forced {
-        return Err(why.to_string());
-    }
-    if !crate::dialects::bedrock_converse::is_claude(upstream) {
-        return Err(format!("{upstream} is not a Claude model; Bedrock serves it by Converse"));
-    }
-    let mode = super::cloud::bedrock_mode(provider)?;
-    Ok(Endpoint {
-        dialect: Dialect::Anthropic,
-        base_url: provider.base_url.clone(),
-        key: String::new(),
-        model: upstream.to_string(),
-        provider_id: provider.name.clone(),
-        cloud: Some(super::cloud::Cloud::Bedrock(mode)),
-    })
-}
-
 pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Resolution, LaunchError> {
     let model = args.model.clone().filter(|m| !m.trim().is_empty()).ok_or_else(|| {
         LaunchError::Usage(format!("--model is required: amux launch {} [provider] --model M", harness.name()))
@@ -242,10 +228,7 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
             Some(p) => (p.clone(), model.clone()),
             None => match presets::find(name) {
                 Some(pre) => {
-                    return Err(LaunchError::MissingCredentials {
-                        provider: name.clone(),
-                        vars: pre.key_vars.join(" or "),
-                    });
+                    return Err(LaunchError::MissingCredentials { provider: name.clone(), vars: what_to_set(pre) });
                 }
                 None => {
                     let mut known: Vec<String> = registry.providers.keys().cloned().collect();
@@ -280,49 +263,47 @@ pub fn resolve(args: &LaunchArgs, harness: &dyn Harness, env: &Env) -> Result<Re
             vars: provider.preset.key_vars.join(" or "),
         });
     }
-    let mut bedrock_why = None;
-    let upstream = if provider.preset.kind == ProviderKind::Bedrock {
-        let upstream = provider.upstream_model(&upstream);
-        super::cloud::check_model_id(&upstream)?;
-        let forced = if args.with_gateway {
-            Some("--with-gateway")
-        } else if !params.is_empty() {
-            Some("--provider-arg needs a gateway to apply it")
-        } else {
-            None
-        };
-        match bedrock_direct(harness, &provider, &upstream, forced) {
-            Ok(endpoint) => {
-                return Ok(Resolution {
-                    route: Route::Direct,
-                    why: format!("{} has a Bedrock mode of its own", harness.name()),
-                    endpoint,
-                    provider: Some(provider),
-                    upstream_model: upstream,
-                    gateway_config: None,
-                });
+    // A cloud: the model id's shape is checked before anything starts; then the harness's own
+    // mode for that cloud when it has one that takes the model, else the in-process gateway.
+    let mut cloud_why = None;
+    let kind = provider.preset.kind;
+    let upstream =
+        if matches!(kind, ProviderKind::Bedrock | ProviderKind::Vertex | ProviderKind::Azure | ProviderKind::Foundry) {
+            let upstream = super::cloud::check_model(&provider, &upstream)?;
+            let native = if args.with_gateway {
+                Err("--with-gateway".to_string())
+            } else if !params.is_empty() {
+                Err("--provider-arg needs a gateway to apply it".to_string())
+            } else {
+                super::cloud::native(harness, &provider, &upstream)
+            };
+            match native {
+                Ok(endpoint) => {
+                    return Ok(Resolution {
+                        route: Route::Direct,
+                        why: format!("{} has a {} mode of its own", harness.name(), provider.preset.name),
+                        endpoint,
+                        provider: Some(provider),
+                        upstream_model: upstream,
+                        gateway_config: None,
+                    });
+                }
+                Err(why) => cloud_why = Some(why),
             }
-            Err(why) => bedrock_why = Some(why),
-        }
-        upstream
-    } else {
-        upstream
-    };
+            upstream
+        } else {
+            upstream
+        };
     let pdialects = provider_dialects(&provider);
     let common = harness.dialects().iter().copied().find(|d| pdialects.contains(d));
     let why_gateway = if args.with_gateway {
         Some("--with-gateway".to_string())
     } else if !params.is_empty() {
         Some("--provider-arg needs a gateway to apply it".to_string())
-    } else if let Some(why) = bedrock_why.filter(|_| common.is_none()) {
-        Some(why)
-    } else if matches!(provider.preset.kind, ProviderKind::Vertex | ProviderKind::Azure | ProviderKind::Foundry) {
-        // Their paths, api-versions and tokens are amux's to handle: harnesses' own cloud modes
-        // (Claude Code's Vertex and Foundry modes, Codex's Azure provider) point at amux instead.
-        Some(format!(
-            "{} ({}) is reached through amux, which holds its credentials",
-            provider.name, provider.preset.name
-        ))
+    } else if let Some(why) = cloud_why {
+        // No harness mode for this cloud and model: the cloud's paths, api-versions and
+        // credentials are the gateway's to handle.
+        Some(format!("{why}; amux's gateway holds the {} credentials", provider.preset.name))
     } else if common.is_none() {
         Some(format!(
             "{} speaks {}, {} speaks {}",
@@ -536,14 +517,68 @@ mod tests {
     }
 
     #[test]
-    fn clouds_go_through_the_gateway() {
+    fn clouds_in_the_harnesses_own_modes() {
+        use crate::launch::cloud::{AzureMode, Cloud};
         let e = env(&[("GOOGLE_CLOUD_PROJECT", "p-1"), ("CLOUD_ML_REGION", "us-east5")]);
-        let r = route("claude", &args("claude", Some("vertex"), "claude-sonnet-4-5@20250929"), &e).unwrap();
-        assert_eq!(r.route, Route::InProcess, "{}", r.why);
-        assert!(r.why.contains("vertex") && r.why.contains("credentials"), "{}", r.why);
+        let r = route("claude", &args("claude", Some("vertex"), "claude-sonnet-4-5-20250929"), &e).unwrap();
+        assert_eq!(r.route, Route::Direct, "{}", r.why);
+        // Vertex names a dated Claude model with `@`.
+        assert_eq!(r.endpoint.model, "claude-sonnet-4-5@20250929");
+        match &r.endpoint.cloud {
+            Some(Cloud::Vertex(m)) => assert_eq!(
+                (m.project.as_str(), m.location.as_str(), m.endpoint.as_deref(), m.key_file.as_deref()),
+                ("p-1", "us-east5", None, None)
+            ),
+            other => panic!("{other:?}"),
+        }
+        let r = route("gemini", &args("gemini", Some("vertex"), "gemini-2.5-pro"), &e).unwrap();
+        assert_eq!((r.route, r.endpoint.dialect), (Route::Direct, Dialect::Gemini), "{}", r.why);
+        // Not the harness's kind of model, no such mode, or forced: the gateway.
+        let r = route("gemini", &args("gemini", Some("vertex"), "claude-sonnet-4-5@20250929"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess);
+        assert!(
+            r.why.contains("not a Google model") && r.why.contains("gateway holds the vertex credentials"),
+            "{}",
+            r.why
+        );
+        let r = route("opencode", &args("opencode", Some("vertex"), "gemini-2.5-pro"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess);
+        assert!(r.why.contains("opencode has no vertex mode"), "{}", r.why);
+        let mut a = args("claude", Some("vertex"), "claude-sonnet-4-5@20250929");
+        a.with_gateway = true;
+        assert_eq!(route("claude", &a, &e).unwrap().route, Route::InProcess);
+        // A model id Vertex cannot take fails before anything starts.
+        let err = route("claude", &args("claude", Some("vertex"), "a/b/c"), &e).unwrap_err();
+        assert_eq!(err.label(), "preflight");
+
         let e = env(&[("AZURE_OPENAI_ENDPOINT", "https://r.openai.azure.com"), ("AZURE_OPENAI_API_KEY", "k")]);
         let r = route("codex", &args("codex", Some("azure"), "gpt-4o-prod"), &e).unwrap();
-        assert_eq!(r.route, Route::InProcess, "{}", r.why);
+        assert_eq!(r.route, Route::Direct, "{}", r.why);
+        assert_eq!(
+            r.endpoint.cloud,
+            Some(Cloud::Azure(AzureMode {
+                base_url: "https://r.openai.azure.com/openai/v1".into(),
+                api_version: None,
+                key: crate::providers::Secret::new("k"),
+            }))
+        );
+        // Claude Code has no Azure OpenAI mode.
+        assert_eq!(route("claude", &args("claude", Some("azure"), "gpt-4o-prod"), &e).unwrap().route, Route::InProcess);
+        assert_eq!(route("codex", &args("codex", Some("azure"), "gpt/4o"), &e).unwrap_err().label(), "preflight");
+
+        let e = env(&[("ANTHROPIC_FOUNDRY_RESOURCE", "my-res"), ("ANTHROPIC_FOUNDRY_API_KEY", "fk")]);
+        let r = route("claude", &args("claude", Some("foundry"), "claude-opus-4-1"), &e).unwrap();
+        assert_eq!(r.route, Route::Direct, "{}", r.why);
+        match &r.endpoint.cloud {
+            Some(Cloud::Foundry(m)) => assert_eq!(
+                (m.resource.as_deref(), m.base_url.as_str()),
+                (Some("my-res"), "https://my-res.services.ai.azure.com/anthropic")
+            ),
+            other => panic!("{other:?}"),
+        }
+        let r = route("claude", &args("claude", Some("foundry"), "DeepSeek-R1"), &e).unwrap();
+        assert_eq!(r.route, Route::InProcess);
+        assert!(r.why.contains("not a Claude model"), "{}", r.why);
         // Not configured and no variables: the error names what to set.
         let err = route("claude", &args("claude", Some("foundry"), "claude-opus-4-1"), &env(&[])).unwrap_err();
         assert!(err.to_string().contains("ANTHROPIC_FOUNDRY_API_KEY"), "{err}");

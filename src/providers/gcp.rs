@@ -67,6 +67,11 @@ impl GcpAuth {
         }
     }
 
+    /// Where tokens come from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
     /// Where tokens come from, for the startup log.
     pub fn describe(&self) -> &'static str {
         match self.source {
@@ -126,8 +131,9 @@ struct MetadataToken {
     expires_in: u64,
 }
 
-/// A token from a metadata server (`Metadata-Flavor: Google`).
-async fn metadata_token(host: &str) -> Result<(Secret, SystemTime), GcpError> {
+/// A token from a metadata server (`Metadata-Flavor: Google`); also the launcher's Vertex
+/// pre-flight.
+pub async fn metadata_token(host: &str) -> Result<(Secret, SystemTime), GcpError> {
     use http_body_util::BodyExt;
     let host = host.trim_end_matches('/');
     let base = if host.contains("://") { host.to_string() } else { format!("http://{host}") };

@@ -22,23 +22,25 @@ const CHAT: &str = r#"{"id":"c","object":"chat.completion","model":"gpt-4o","cho
 const MESSAGES: &str = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[{"type":"text","text":"from foundry"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":7,"output_tokens":3}}"#;
 
 #[derive(Clone, Debug)]
-struct Seen {
-    path: String,
-    headers: http::HeaderMap,
-    body: Value,
+pub(crate) struct Seen {
+    pub(crate) path: String,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Value,
 }
 
 #[derive(Clone, Default)]
-struct AzureMock {
+pub(crate) struct AzureMock {
     /// Seconds the issued tokens live (3600 unless set).
     lifetime: Arc<Mutex<Option<u64>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
-    tokens: Arc<Mutex<HashSet<String>>>,
-    refused: Arc<Mutex<Vec<String>>>,
+    /// Bearer tokens it accepts: those its managed-identity endpoint (or `entra.rs`'s mock Entra
+    /// endpoint) issued.
+    pub(crate) tokens: Arc<Mutex<HashSet<String>>>,
+    pub(crate) refused: Arc<Mutex<Vec<String>>>,
 }
 
 impl AzureMock {
-    async fn start() -> (AzureMock, SocketAddr) {
+    pub(crate) async fn start() -> (AzureMock, SocketAddr) {
         let m = AzureMock::default();
         let me = m.clone();
         let app = axum::Router::new().fallback(move |req: Request| {
@@ -89,12 +91,12 @@ impl AzureMock {
         Response::builder().header("content-type", "application/json").body(Body::from(answer)).unwrap()
     }
 
-    fn last(&self) -> Seen {
+    pub(crate) fn last(&self) -> Seen {
         self.seen.lock().unwrap().last().cloned().unwrap()
     }
 }
 
-fn config(addr: SocketAddr, azure_auth: &str) -> String {
+pub(crate) fn config(addr: SocketAddr, azure_auth: &str) -> String {
     format!(
         "discover_env: false
 router: {{retries: 0}}
@@ -111,7 +113,7 @@ models:
     )
 }
 
-const ASK_CHAT: &str = r#"{"model":"MODEL","messages":[{"role":"user","content":"hi"}]}"#;
+pub(crate) const ASK_CHAT: &str = r#"{"model":"MODEL","messages":[{"role":"user","content":"hi"}]}"#;
 
 #[tokio::test]
 async fn keys_and_paths() {

@@ -3,6 +3,7 @@
 //! codes and signals, and the Ollama lifecycle (present, pulled with progress, failed pull,
 //! started and stopped).
 
+mod azure;
 mod bedrock;
 mod fake;
 mod harnesses;
@@ -12,3 +13,4 @@ mod observe;
 mod process;
 #[path = "../support/sigv4.rs"]
 mod sigv4;
+mod vertex;

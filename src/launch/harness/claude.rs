@@ -1,14 +1,16 @@
 //! Claude Code: environment only. `ANTHROPIC_BASE_URL` is the origin (no `/v1`); through a
 //! gateway the key goes in `ANTHROPIC_AUTH_TOKEN` (a Bearer token) and every model tier plus the
-//! subagent model is pinned to the chosen model so that background calls route too. On Bedrock
-//! with no gateway it runs in its own Bedrock mode (`CLAUDE_CODE_USE_BEDROCK=1`, the region and
-//! the AWS credentials it reads itself).
+//! subagent model is pinned to the chosen model so that background calls route too. With no
+//! gateway it runs in its own cloud modes: Bedrock (`CLAUDE_CODE_USE_BEDROCK=1`, the region and
+//! the AWS credentials it reads itself), Vertex AI (`CLAUDE_CODE_USE_VERTEX=1`, project, region,
+//! Application Default Credentials) and Azure AI Foundry (`CLAUDE_CODE_USE_FOUNDRY=1`, the
+//! resource, an API key or Entra ID).
 
 use super::{Ctx, Harness, refuse_args};
 use crate::config::ProviderKind;
 use crate::ir::Dialect;
 use crate::launch::args::Session;
-use crate::launch::cloud::{BedrockCredentials, BedrockMode, Cloud};
+use crate::launch::cloud::{BedrockCredentials, BedrockMode, Cloud, FoundryCredentials, FoundryMode, VertexMode};
 use crate::launch::error::LaunchError;
 use crate::launch::plan::Plan;
 use crate::providers::bedrock_models::upstream_id;
@@ -29,7 +31,7 @@ impl Harness for Claude {
         &[Dialect::Anthropic]
     }
     fn clouds(&self) -> &'static [ProviderKind] {
-        &[ProviderKind::Bedrock]
+        &[ProviderKind::Bedrock, ProviderKind::Vertex, ProviderKind::Foundry]
     }
 
     fn plan(&self, ctx: &Ctx) -> Result<Plan, LaunchError> {
@@ -42,8 +44,15 @@ impl Harness for Claude {
         }
         let mut p = ctx.plan(self);
         let model = &ctx.endpoint.model;
-        if let Some(Cloud::Bedrock(mode)) = &ctx.endpoint.cloud {
-            bedrock(&mut p, mode, model, ctx);
+        if let Some(cloud) = &ctx.endpoint.cloud {
+            match cloud {
+                Cloud::Bedrock(mode) => bedrock(&mut p, mode, model, ctx),
+                Cloud::Vertex(mode) => vertex(&mut p, mode, model, ctx),
+                Cloud::Foundry(mode) => foundry(&mut p, mode, model, ctx),
+                Cloud::Azure(_) => {
+                    return Err(LaunchError::Usage("Claude Code has no Azure OpenAI mode".into()));
+                }
+            }
             limits(&mut p, ctx)?;
             session_and_prompt(&mut p, ctx);
             return Ok(p);
@@ -176,6 +185,81 @@ fn bedrock(p: &mut Plan, mode: &BedrockMode, model: &str, ctx: &Ctx) {
         BedrockCredentials::Bearer(key) => {
             p.secret(key.expose());
             p.env("AWS_BEARER_TOKEN_BEDROCK", key.expose());
+        }
+    }
+}
+
+/// Everything that would take Claude Code out of the cloud mode `keep` (`CLAUDE_CODE_USE_*`):
+/// the other modes, their auth skips, and Anthropic's own endpoint and keys.
+fn only_mode(p: &mut Plan, keep: &str) {
+    for v in [
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "CLAUDE_CODE_USE_BEDROCK",
+        "CLAUDE_CODE_USE_VERTEX",
+        "CLAUDE_CODE_USE_FOUNDRY",
+        "CLAUDE_CODE_USE_ANTHROPIC_AWS",
+        "CLAUDE_CODE_USE_ANTHROPIC_GOOGLE_CLOUD",
+        "CLAUDE_CODE_USE_MANTLE",
+        "CLAUDE_CODE_USE_GATEWAY",
+        "CLAUDE_CODE_SKIP_BEDROCK_AUTH",
+        "CLAUDE_CODE_SKIP_VERTEX_AUTH",
+        "CLAUDE_CODE_SKIP_FOUNDRY_AUTH",
+    ] {
+        if v != keep {
+            p.remove_env(v);
+        }
+    }
+    p.env(keep, "1");
+}
+
+/// The background (haiku) tier on the chosen model unless the user set it: Claude Code's default
+/// names a model the project or resource may not have enabled or deployed.
+fn pin_haiku(p: &mut Plan, model: &str, ctx: &Ctx) {
+    if ctx.env.get("ANTHROPIC_DEFAULT_HAIKU_MODEL").is_none() {
+        p.env("ANTHROPIC_DEFAULT_HAIKU_MODEL", model);
+    }
+}
+
+/// Claude Code's own Vertex AI mode: project and region, and the Application Default
+/// Credentials it reads itself (the provider's key file as `GOOGLE_APPLICATION_CREDENTIALS`).
+fn vertex(p: &mut Plan, mode: &VertexMode, model: &str, ctx: &Ctx) {
+    only_mode(p, "CLAUDE_CODE_USE_VERTEX");
+    p.env("ANTHROPIC_VERTEX_PROJECT_ID", mode.project.clone())
+        .env("CLOUD_ML_REGION", mode.location.clone())
+        .env("ANTHROPIC_MODEL", model);
+    pin_haiku(p, model, ctx);
+    match &mode.endpoint {
+        // AnthropicVertex's base URL ends in /v1 (https://{region}-aiplatform.googleapis.com/v1).
+        Some(url) => p.env("ANTHROPIC_VERTEX_BASE_URL", format!("{url}/v1")),
+        None => p.remove_env("ANTHROPIC_VERTEX_BASE_URL"),
+    };
+    if let Some(f) = &mode.key_file {
+        p.env("GOOGLE_APPLICATION_CREDENTIALS", f.clone());
+    }
+}
+
+/// Claude Code's own Foundry mode: the resource (or the Anthropic API's URL when the provider has
+/// its own base URL) and an API key, or Entra ID through its own `DefaultAzureCredential`.
+fn foundry(p: &mut Plan, mode: &FoundryMode, model: &str, ctx: &Ctx) {
+    only_mode(p, "CLAUDE_CODE_USE_FOUNDRY");
+    p.env("ANTHROPIC_MODEL", model);
+    pin_haiku(p, model, ctx);
+    // The SDK refuses both at once.
+    match &mode.resource {
+        Some(r) => p.env("ANTHROPIC_FOUNDRY_RESOURCE", r.clone()).remove_env("ANTHROPIC_FOUNDRY_BASE_URL"),
+        None => p.env("ANTHROPIC_FOUNDRY_BASE_URL", mode.base_url.clone()).remove_env("ANTHROPIC_FOUNDRY_RESOURCE"),
+    };
+    p.remove_env("ANTHROPIC_FOUNDRY_AUTH_TOKEN");
+    match &mode.credentials {
+        FoundryCredentials::ApiKey(k) => {
+            p.secret(k.expose());
+            p.env("ANTHROPIC_FOUNDRY_API_KEY", k.expose());
+        }
+        FoundryCredentials::Entra => {
+            p.remove_env("ANTHROPIC_FOUNDRY_API_KEY");
+            p.note("Microsoft Entra ID: Claude Code's DefaultAzureCredential reads the AZURE_* environment itself");
         }
     }
 }

@@ -2,15 +2,19 @@
 //! (`$CODEX_HOME/amux.config.toml`, Codex 0.134+ overlays `<name>.config.toml` on config.toml
 //! for `--profile <name>`), the same provider as `-c model_providers.amux.*` overrides with
 //! `wire_api = "responses"`, and through a gateway a model catalog entry carrying the context
-//! window. User arguments that would change the profile, model or provider are refused.
+//! window. On Azure OpenAI with no gateway the provider is Codex's documented Azure one: the
+//! resource's `/openai/v1` (or `/openai` with `query_params = { api-version = ... }`) and the API
+//! key. User arguments that would change the profile, model or provider are refused.
 
 use std::path::PathBuf;
 
 use serde_json::json;
 
 use super::{Ctx, Harness};
+use crate::config::ProviderKind;
 use crate::ir::Dialect;
 use crate::launch::args::Session;
+use crate::launch::cloud::Cloud;
 use crate::launch::error::LaunchError;
 use crate::launch::plan::{FileEdit, Plan};
 
@@ -85,13 +89,22 @@ impl Harness for Codex {
     fn min_version(&self) -> Option<[u64; 3]> {
         Some([0, 134, 0])
     }
+    fn clouds(&self) -> &'static [ProviderKind] {
+        &[ProviderKind::Azure]
+    }
 
     fn plan(&self, ctx: &Ctx) -> Result<Plan, LaunchError> {
         check_user_args(ctx.user_args)?;
         let mut p = ctx.plan(self);
         let home = codex_home(ctx)?;
         let model = &ctx.endpoint.model;
-        let base = ctx.openai_base();
+        let (base, api_version) = match &ctx.endpoint.cloud {
+            None => (ctx.openai_base(), None),
+            Some(Cloud::Azure(mode)) => (mode.base_url.clone(), mode.api_version.clone()),
+            Some(_) => return Err(LaunchError::Usage("Codex has an Azure OpenAI mode only".into())),
+        };
+        // Codex's Azure provider takes the api-version as a query parameter on every call.
+        let query = api_version.map(|v| format!("{{ \"api-version\" = {} }}", toml_str(&v)));
         let catalog = if ctx.via_gateway {
             let path = home.join("amux-model-catalog.json");
             let window = ctx.context_window.unwrap_or(FALLBACK_WINDOW);
@@ -132,6 +145,9 @@ impl Harness for Codex {
             toml_str(&base),
             toml_str(KEY_VAR)
         ));
+        if let Some(q) = &query {
+            profile.push_str(&format!("query_params = {q}\n"));
+        }
         // amux's gateway serves Responses over WebSocket: one socket per conversation.
         if ctx.responses_websocket {
             profile.push_str("supports_websockets = true\n");
@@ -148,6 +164,9 @@ impl Harness for Codex {
         ];
         if let Some(c) = &catalog {
             overrides.push(format!("model_catalog_json={}", toml_str(&c.display().to_string())));
+        }
+        if let Some(q) = &query {
+            overrides.push(format!("model_providers.{PROFILE}.query_params={q}"));
         }
         if ctx.responses_websocket {
             overrides.push(format!("model_providers.{PROFILE}.supports_websockets=true"));

@@ -1,26 +1,17 @@
-//! Harnesses in their own cloud mode, with no gateway in between: Claude Code on Amazon Bedrock
-//! (`CLAUDE_CODE_USE_BEDROCK=1` with the user's AWS setup), and the pre-flight that checks the
-//! AWS side before the harness starts (region, model id shape, and who the credentials are, by
-//! STS `GetCallerIdentity` with a timeout), so that a wrong setup fails with a clear message
-//! instead of a harness that cannot answer.
+//! Claude Code on Amazon Bedrock in its own mode (`CLAUDE_CODE_USE_BEDROCK=1` with the user's
+//! AWS setup), and the pre-flight that checks the AWS side before the harness starts (region,
+//! model id shape, and who the credentials are, by STS `GetCallerIdentity` with a timeout), so
+//! that a wrong setup fails with a clear message instead of a harness that cannot answer.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 
-use super::env::Env;
-use super::error::LaunchError;
+use super::PREFLIGHT_TIMEOUT;
+use crate::launch::env::Env;
+use crate::launch::error::LaunchError;
 use crate::providers::{Provider, Secret, aws, bedrock_models, client};
-
-/// How long the pre-flight waits for credentials, and then for STS.
-const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A cloud's own mode of a harness.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cloud {
-    Bedrock(BedrockMode),
-}
 
 /// Claude Code's Bedrock mode: where, and which credentials it reads.
 #[derive(Debug, Clone, PartialEq)]
