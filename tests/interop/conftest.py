@@ -17,10 +17,13 @@ not know), ``oai-chat-mock`` (kind openai with ``api: chat``: OpenAI's Chat, str
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -148,6 +151,36 @@ def _ready(url: str) -> bool:
             return r.status == 200
     except (urllib.error.URLError, OSError):
         return False
+
+
+@contextlib.contextmanager
+def serve_amux(config: str, prefix: str) -> Iterator[str]:
+    """`amux serve` with this config on a free port, its environment cleared of provider
+    variables (so nothing is discovered), until the block ends; yields its base URL."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    (work / "amux.yaml").write_text(config)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_", "GEMINI_", "GOOGLE_"))}
+    with open(work / "amux.log", "wb") as log:
+        proc = subprocess.Popen(
+            [str(amux_binary()), "serve", "--config", str(work / "amux.yaml"), "--listen", f"127.0.0.1:{port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not _ready(url):
+            assert proc.poll() is None, (work / "amux.log").read_text()
+            assert time.monotonic() < deadline, "amux not ready"
+            time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -18,14 +18,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import mock_model as mm
 import mock_upstream as mu
 import pytest
-from conftest import ANTHROPIC_ALIAS, HERE, _ready, amux_binary, config_yaml, free_port
+from conftest import ANTHROPIC_ALIAS, HERE, config_yaml, serve_amux
 
 TIMEOUT_S = 120
 PROFILE_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -39,30 +38,9 @@ def claude_bin() -> Path | None:
 @pytest.fixture(scope="module")
 def bedrock_gateway(mock_server: mu.MockServer) -> Iterator[str]:
     """amux with one more alias: the Claude name of PROFILE_ID, served by the Chat mock."""
-    work = Path(tempfile.mkdtemp(prefix="amux-ccb-"))
-    config = work / "amux.yaml"
     extra = "  - {name: claude-sonnet-4-5-20250929, provider: mock-chat, model: mock-chat}\n"
-    config.write_text(config_yaml(mock_server.port) + extra)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with open(work / "amux.log", "wb") as log:
-        proc = subprocess.Popen(
-            [str(amux_binary()), "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not _ready(url):
-            assert proc.poll() is None, (work / "amux.log").read_text()
-            assert time.monotonic() < deadline, "amux not ready"
-            time.sleep(0.05)
+    with serve_amux(config_yaml(mock_server.port) + extra, "amux-ccb-") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run_claude(gateway: str, model: str) -> subprocess.CompletedProcess:

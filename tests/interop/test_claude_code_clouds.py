@@ -19,14 +19,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import mock_model as mm
 import mock_upstream as mu
 import pytest
-from conftest import HERE, _ready, amux_binary, config_yaml, free_port
+from conftest import HERE, config_yaml, serve_amux
 
 TIMEOUT_S = 120
 VERTEX_ID = "claude-sonnet-4-5@20250929"
@@ -40,32 +39,9 @@ def claude_bin() -> Path | None:
 @pytest.fixture(scope="module")
 def vertex_gateway(mock_server: mu.MockServer) -> Iterator[str]:
     """amux with one more alias: the Claude API name of VERTEX_ID, served by the Chat mock."""
-    work = Path(tempfile.mkdtemp(prefix="amux-ccv-"))
-    config = work / "amux.yaml"
     extra = "  - {name: claude-sonnet-4-5-20250929, provider: mock-chat, model: mock-chat}\n"
-    config.write_text(config_yaml(mock_server.port) + extra)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_", "GEMINI_", "GOOGLE_"))}
-    with open(work / "amux.log", "wb") as log:
-        proc = subprocess.Popen(
-            [str(amux_binary()), "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not _ready(url):
-            assert proc.poll() is None, (work / "amux.log").read_text()
-            assert time.monotonic() < deadline, "amux not ready"
-            time.sleep(0.05)
+    with serve_amux(config_yaml(mock_server.port) + extra, "amux-ccv-") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 FOUNDRY = {"CLAUDE_CODE_USE_FOUNDRY": "1", "ANTHROPIC_FOUNDRY_API_KEY": "amux-foundry-key"}

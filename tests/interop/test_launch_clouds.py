@@ -25,19 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import subprocess
-import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import mock_upstream as mu
 import pytest
-from conftest import _ready, amux_binary, config_yaml, free_port
+from conftest import config_yaml, serve_amux
 from test_launch import HARNESS_ARGS, Case, harness_bin, launch, launch_env, world  # noqa: F401 (world is a fixture)
 
 TOKEN = "ya29.amux-interop-metadata-token"
@@ -97,8 +92,6 @@ def metadata() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def vertex_cloud(mock_server: mu.MockServer) -> Iterator[str]:
     """amux serving Vertex paths for the two models, open only to the metadata server's token."""
-    work = Path(tempfile.mkdtemp(prefix="amux-lcv-"))
-    config = work / "amux.yaml"
     extra = (
         "  - {name: claude-sonnet-4-5-20250929, provider: mock-chat, model: mock-chat}\n"
         f"  - {{name: {GEMINI_MODEL}, provider: mock-chat, model: mock-chat}}\n"
@@ -109,29 +102,8 @@ def vertex_cloud(mock_server: mu.MockServer) -> Iterator[str]:
             for n, k in (("adc", TOKEN), ("foundry", FOUNDRY_KEY), ("azure", AZURE_KEY))
         )
     )
-    config.write_text(config_yaml(mock_server.port) + extra)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_", "GEMINI_", "GOOGLE_"))}
-    with open(work / "amux.log", "wb") as log:
-        proc = subprocess.Popen(
-            [str(amux_binary()), "serve", "--config", str(config), "--listen", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not _ready(url):
-            assert proc.poll() is None, (work / "amux.log").read_text()
-            assert time.monotonic() < deadline, "amux not ready"
-            time.sleep(0.05)
+    with serve_amux(config_yaml(mock_server.port) + extra, "amux-lcv-") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def launch_native(harness_name: str, model: str, world: Path, cloud: str, metadata: str, mock):
