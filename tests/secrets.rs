@@ -2,8 +2,8 @@
 //! JSON lines) with traces exported over OTLP, driven through calls of every kind (success,
 //! streams, translation, an upstream 401/403 that echoes the provider key, other upstream
 //! errors echoing it, a retry, a cache hit, a budget refusal, a wrong virtual key, a token
-//! count, a mid-stream error event), then `/metrics` and `/admin/spend`, then the launcher's
-//! `--dry-run`. Every log line, every exported span, the metrics, every response body and
+//! count, a mid-stream error event, translated and same-dialect), then `/metrics` and
+//! `/admin/spend`, then the launcher's `--dry-run`. Every log line, every exported span, the metrics, every response body and
 //! header is scanned for the provider keys, the virtual keys and the admin key. Its own test
 //! binary: it owns a child process and an OTLP receiver.
 
@@ -238,6 +238,15 @@ tracing: {{otlp_endpoint: 'http://{otlp}'}}
     )));
     let a = post(addr, "/v1/chat/completions", &alice_oai, &chat("claude-test", true)).await;
     assert!(a.body.contains("overloaded"), "{}", seen(&a));
+    answers.push(a);
+    // The same error event in a same-dialect stream (forwarded as bytes, but scrubbed once an
+    // error event goes by).
+    let failing = format!(
+        "event: message_start\ndata: {{\"type\":\"message_start\",\"message\":{{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{{\"input_tokens\":1,\"output_tokens\":1}}}}}}\n\nevent: error\ndata: {{\"type\":\"error\",\"error\":{{\"type\":\"overloaded_error\",\"message\":\"x-api-key {ANT_KEY} overloaded\"}}}}\n\n"
+    );
+    mock.push(Reply::sse(&failing));
+    let a = post(addr, "/v1/messages", &alice, &ask("claude-test", true)).await;
+    assert!(a.body.contains("event: error") && a.body.contains("[redacted]"), "{}", seen(&a));
     answers.push(a);
     // A token count the upstream refuses with the key in its text.
     mock.push(Reply::status(

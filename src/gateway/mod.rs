@@ -15,6 +15,7 @@ mod passthrough;
 pub mod raw;
 pub mod reject;
 mod respond;
+pub mod scrub;
 pub mod serve;
 mod shutdown;
 pub mod signals;

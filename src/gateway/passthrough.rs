@@ -9,6 +9,7 @@ use http::{Response, StatusCode};
 use super::attempt::{Answer, Committed};
 use super::observe::{StreamObserver, body_usage};
 use super::respond;
+use super::scrub::EventScrubber;
 use super::splice::TopLevel;
 use super::stream::{self, Stage};
 use super::unframe::Unframed;
@@ -24,6 +25,8 @@ struct ObserveStage {
     observer: StreamObserver,
     /// Decodes the stream on the side when its answer is to be cached.
     recorder: Option<(EventDecoder, Recorder)>,
+    /// SSE streams: whole events out, and scrubbed once an error event went by.
+    scrub: Option<EventScrubber>,
 }
 
 impl ObserveStage {
@@ -53,12 +56,22 @@ impl Stage for ObserveStage {
         if let Some(r) = &self.observer.finish_reason {
             guard.finish_reason(r);
         }
-        out
+        match &mut self.scrub {
+            Some(s) => s.pass(out, self.observer.saw_error),
+            None => out,
+        }
     }
 
     fn finish(&mut self, guard: &mut CallGuard) -> Bytes {
         self.record(None);
-        let mut out = self.observer.finish().to_vec();
+        let last = self.observer.finish();
+        // A final event without its blank line is complete now: it goes out (scrubbed if an
+        // error event went by), then whatever the observer still held.
+        let mut out = match &mut self.scrub {
+            Some(s) => s.finish(self.observer.saw_error).to_vec(),
+            None => Vec::new(),
+        };
+        out.extend_from_slice(&last);
         guard.set_usage(&self.observer.usage);
         if let Some(r) = &self.observer.finish_reason {
             guard.finish_reason(r);
@@ -74,6 +87,10 @@ impl Stage for ObserveStage {
     }
 
     fn fail(&mut self, err: ApiError, guard: &mut CallGuard) -> Bytes {
+        // An incomplete event held back is dropped: the caller gets whole events, then the error.
+        if let Some(s) = &mut self.scrub {
+            s.finish(false);
+        }
         let mut out = self.observer.finish().to_vec();
         guard.set_usage(&self.observer.usage);
         if self.observer.overflowed() && self.observer.forwards_chunks() {
@@ -155,7 +172,8 @@ pub fn respond(
             let max = c.limits.max_event;
             let recorder = store.map(|s| (EventDecoder::new(dialect).max_event(max), Recorder::new(s)));
             let observer = StreamObserver::new(dialect, strip_usage).max_event(max);
-            let stage = ObserveStage { dialect, observer, recorder };
+            let scrub = (!dialect.event_stream()).then(|| EventScrubber::new(provider.redact.clone()));
+            let stage = ObserveStage { dialect, observer, recorder, scrub };
             // The deployment's in-flight count lasts as long as the stream.
             guard.hold(Box::new(c.hold));
             let body = if unframe {
