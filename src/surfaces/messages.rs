@@ -17,6 +17,7 @@ use crate::config::LimitsConfig;
 use crate::gateway::reject::{Refusal, reject};
 use crate::gateway::{AppState, call, count, error_response};
 use crate::ir::{ApiError, Dialect, ErrorKind};
+use crate::usage::CLIENT_CLOSED;
 
 /// Reads a request body within `limits.max_request_body_bytes` and
 /// `limits.request_body_timeout_secs`; a failure is the error to answer in the caller's dialect.
@@ -39,6 +40,14 @@ pub async fn read_body(state: &AppState, req: Request) -> Result<(Parts, Bytes),
                 state.obs.metrics.limit_hit("request_body_size");
                 return Err(too_large(max));
             }
+            if client_left(&e) {
+                let mut e = ApiError::new(
+                    ErrorKind::InvalidRequest,
+                    "the client closed the connection before its request body was complete",
+                );
+                e.status = CLIENT_CLOSED;
+                return Err(e);
+            }
             Err(ApiError::invalid_field("body", format!("could not be read: {e}")))
         }
         Err(_) => {
@@ -51,6 +60,28 @@ pub async fn read_body(state: &AppState, req: Request) -> Result<(Parts, Bytes),
             Err(e)
         }
     }
+}
+
+/// Whether a body read failed because the client went away (its connection closed or reset, or
+/// its HTTP/2 stream reset) rather than because it sent something malformed.
+fn client_left(e: &axum::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_canceled() || h.is_closed())
+        {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            return matches!(io.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe);
+        }
+        if let Some(h2) = s.downcast_ref::<h2::Error>() {
+            return h2.is_reset() || h2.is_go_away() || h2.is_io();
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn too_large(max: usize) -> ApiError {

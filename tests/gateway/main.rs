@@ -9,6 +9,7 @@ mod bedrock_chain;
 mod bedrock_upstream;
 mod budget;
 mod cache;
+mod disconnects;
 mod errors;
 mod faults;
 mod limits;
