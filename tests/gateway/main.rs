@@ -24,4 +24,5 @@ mod stack;
 mod surfaces;
 mod tls;
 mod translate;
+mod upstream_tls;
 mod vertex_upstream;

@@ -7,3 +7,4 @@ mod support;
 mod process;
 mod reload;
 mod shutdown;
+mod upstream_tls;

@@ -156,3 +156,67 @@ async fn play(sock: &mut TcpStream, script: Vec<Step>) -> bool {
     }
     true
 }
+
+/// An HTTPS upstream on `ip` (any loopback address) presenting `tests/fixtures/tls/cert-a.pem`
+/// (issued by the test CA, for 127.0.0.1 and localhost) and answering every request with `json`.
+pub async fn tls_upstream(ip: &str, json: &'static str) -> SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(dir.join("cert-a.pem")).unwrap().map(|c| c.unwrap()).collect();
+    let key = PrivateKeyDer::from_pem_file(dir.join("key-a.pem")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake: nothing to serve.
+                let Ok(mut tls) = acceptor.accept(sock).await else { return };
+                let mut buf = [0u8; 16384];
+                let _ = tls.read(&mut buf).await;
+                let answer = format!("{}{json}", json_head(json.len()));
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// An upstream that accepts connections, reads the first bytes of the TLS ClientHello and
+/// resets the connection (closed with unread data).
+pub async fn reset_in_handshake() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut five = [0u8; 5];
+            let _ = sock.read_exact(&mut five).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            drop(sock);
+        }
+    });
+    addr
+}
+
+/// An upstream that accepts connections and never says anything (a TLS handshake that stalls).
+pub async fn silent() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    addr
+}
