@@ -10,6 +10,7 @@ mod bedrock_upstream;
 mod budget;
 mod cache;
 mod disconnects;
+mod drip;
 mod errors;
 mod faults;
 mod limits;
