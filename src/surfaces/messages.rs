@@ -139,19 +139,18 @@ pub async fn dispatch(
         principal,
         in_flight: Some(in_flight),
     };
-    // A call still waiting at a graceful shutdown's drain deadline is answered with an error
-    // (a stream already answering ends through its body instead).
-    let drain = state.lifecycle.drain();
-    let work = async {
-        match op {
-            Op::Generate => call::handle(state.clone(), inbound).await,
-            Op::CountTokens => count::handle(state.clone(), inbound).await,
+    match op {
+        // `call::handle` answers (and records) a call still waiting at the drain deadline.
+        Op::Generate => call::handle(state, inbound).await,
+        // A count still waiting at a graceful shutdown's drain deadline is answered with an error.
+        Op::CountTokens => {
+            let drain = state.lifecycle.drain();
+            tokio::select! {
+                biased;
+                resp = count::handle(state.clone(), inbound) => resp,
+                () = drain.deadline() => error_response(dialect, &drain.cut()),
+            }
         }
-    };
-    tokio::select! {
-        biased;
-        resp = work => resp,
-        () = drain.deadline() => error_response(dialect, &drain.cut()),
     }
 }
 
