@@ -13,6 +13,7 @@ mod disconnects;
 mod drip;
 mod errors;
 mod faults;
+mod h2_stall;
 mod limits;
 mod matrix;
 mod matrix_upstream;
