@@ -525,3 +525,41 @@ impl<I: AsyncWrite> AsyncWrite for Watched<I> {
         self.project().io.poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn an_http2_body_left_waiting_past_the_stall_limit_is_dropped_and_the_others_are_not() {
+        let metrics = Arc::new(Metrics::new(100).unwrap());
+        let limits = ConnLimits {
+            header_read: Duration::from_secs(30),
+            keep_alive_idle: Duration::from_secs(120),
+            write_stall: Duration::from_secs(60),
+            max_connections: 10,
+            metrics,
+        };
+        let conn = Arc::new(ConnState::new());
+        let tracked = |slot: &Arc<Slot>| Tracked { body: Inner::Watched(slot.clone()), conn: Some(conn.clone()) };
+        let (a, b) = (conn.watch_stream(Body::from("a")), conn.watch_stream(Body::from("b")));
+        // `b` hands hyper a frame: it waits from now, well within the limit.
+        assert!(tracked(&b).frame().await.unwrap().is_ok());
+        // `a` has waited since the connection began; `c` is being polled (not waiting).
+        a.waiting_since.store(1, Ordering::Relaxed);
+        let c = conn.watch_stream(Body::from("c"));
+        std::thread::sleep(Duration::from_millis(5));
+        conn.cut_stalled_streams(&ConnLimits { write_stall: Duration::from_millis(2), ..limits.clone() });
+        assert!(a.body.lock().unwrap().is_none(), "the stalled body is dropped");
+        assert!(c.body.lock().unwrap().is_some(), "a body not waiting is never cut");
+        // `b`'s wait (a few ms) is past 2 ms too: cut. Under the real limit nothing would be.
+        assert!(b.body.lock().unwrap().is_none());
+        let d = conn.watch_stream(Body::from("d"));
+        d.waiting_since.store(conn.now(), Ordering::Relaxed);
+        conn.cut_stalled_streams(&limits);
+        assert!(d.body.lock().unwrap().is_some());
+        // Polled again, a dropped body ends in an error (hyper resets its stream).
+        assert!(tracked(&a).frame().await.unwrap().is_err());
+    }
+}

@@ -173,3 +173,22 @@ pub async fn responses(State(state): State<Arc<AppState>>, req: Request) -> Resp
 pub async fn responses_count(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     dispatch(state, Dialect::OpenAiResponses, Op::CountTokens, req, None, None).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::client_left;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn a_body_cut_by_the_connection_is_the_client_leaving_and_bad_framing_is_not() {
+        for kind in [ErrorKind::UnexpectedEof, ErrorKind::ConnectionReset, ErrorKind::BrokenPipe] {
+            assert!(client_left(&axum::Error::new(Error::new(kind, "cut"))), "{kind:?}");
+        }
+        // Malformed chunked framing: the caller's bad request.
+        assert!(!client_left(&axum::Error::new(Error::new(ErrorKind::InvalidData, "bad chunk size"))));
+        assert!(!client_left(&axum::Error::new("something else")));
+        // A local HTTP/2 protocol error (not a reset from the client) is not a departure. (A
+        // client's reset cannot be made outside h2.)
+        assert!(!client_left(&axum::Error::new(h2::Error::from(h2::Reason::PROTOCOL_ERROR))));
+    }
+}
