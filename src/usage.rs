@@ -114,6 +114,11 @@ impl Fault {
     }
 }
 
+/// The status of a call whose client closed its connection before the request was read
+/// (nginx's convention; never sent, the client is gone): a [`Rejection`] with it counts as a
+/// disconnect (`status_class="disconnected"`), not as an error.
+pub const CLIENT_CLOSED: u16 = 499;
+
 /// A call refused before it was routed; emitted once instead of a [`CallRecord`].
 #[derive(Debug, Clone)]
 pub struct Rejection {
@@ -127,6 +132,13 @@ pub struct Rejection {
     pub kind: &'static str,
     pub fault: Fault,
     pub duration: Duration,
+}
+
+impl Rejection {
+    /// The client left before its request was read ([`CLIENT_CLOSED`]).
+    pub fn client_disconnected(&self) -> bool {
+        self.status == CLIENT_CLOSED
+    }
 }
 
 /// One call, as seen once it ends.

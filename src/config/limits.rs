@@ -23,7 +23,8 @@ pub struct LimitsConfig {
     pub keep_alive_idle_secs: f64,
     /// Seconds a client may leave the bytes amux is writing unread (its socket's buffers full)
     /// before its connection is closed: a stuck client cannot hold a call, its upstream
-    /// connection and their buffers forever.
+    /// connection and their buffers forever. On HTTP/2 a single stream left unread that long
+    /// (its flow-control window shut) is ended alone; the connection's other streams run on.
     pub client_write_stall_secs: f64,
     /// Open client connections at most. Past it, new connections are closed at once (each
     /// open connection costs a file descriptor and some kilobytes of buffers).

@@ -10,6 +10,7 @@ use http::{HeaderMap, Response};
 use tracing::Instrument;
 
 use super::admission::InFlight;
+use super::lifecycle::SHUTDOWN_KIND;
 use super::reject::{Refusal, reject};
 use super::splice::TopLevel;
 use super::state::AppState;
@@ -85,7 +86,7 @@ fn model_and_stream(inbound: &Inbound<'_>, top: &TopLevel<'_>) -> Result<(String
 }
 
 /// Handles one call end to end, in its span once the model is known; every failure is answered
-/// in the caller's dialect.
+/// in the caller's dialect, including the drain deadline of a graceful shutdown.
 pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body> {
     let top = match TopLevel::parse(inbound.body) {
         Ok(t) => t,
@@ -109,5 +110,20 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
     }
     let strict = strict_requested(inbound.headers, state.registry.translation);
     let mut call = ModelCall::new(&state, (inbound, top), (model, stream), alias, span.clone(), strict);
-    stack::model_stack().call(&mut call).instrument(span).await
+    // A call still waiting (for a limiter, an upstream's headers, a non-streamed answer) at a
+    // graceful shutdown's drain deadline is answered with an error and recorded as cut by the
+    // shutdown; a stream already answering ends through its body instead.
+    let drain = state.lifecycle.drain();
+    let stack = stack::model_stack();
+    tokio::select! {
+        biased;
+        resp = stack.call(&mut call).instrument(span) => resp,
+        () = drain.deadline() => {
+            let err = drain.cut();
+            let status = err.status;
+            let resp = call.fail(err);
+            call.guard.set_error(status, SHUTDOWN_KIND);
+            resp
+        }
+    }
 }

@@ -13,7 +13,7 @@ use super::state::AppState;
 use crate::ir::{ApiError, Dialect};
 use crate::stack::auth::Principal;
 use crate::telemetry::trace;
-use crate::usage::{Fault, Rejection};
+use crate::usage::{CLIENT_CLOSED, Fault, Outcome, Rejection};
 
 /// Who and what was refused.
 pub struct Refusal<'a> {
@@ -31,7 +31,11 @@ pub struct Refusal<'a> {
 /// Answers `err` in the caller's shape and reports it; `kind` overrides the error kind's label in
 /// logs and metrics (`budget`).
 pub fn reject(state: &AppState, r: Refusal<'_>, err: &ApiError, kind: Option<&'static str>) -> Response<Body> {
-    let kind = kind.unwrap_or(err.kind.label());
+    let kind = match kind {
+        Some(k) => k,
+        None if err.status == CLIENT_CLOSED => Outcome::ClientDisconnected.label(),
+        None => err.kind.label(),
+    };
     state.sinks.reject(&Rejection {
         surface: r.dialect,
         key: r.principal.map(|p| p.name.clone()),

@@ -8,6 +8,12 @@
 //!   gracefully (an HTTP/2 GOAWAY, or the HTTP/1.1 connection shut);
 //! - `client_write_stall_secs`: a client that leaves amux's writes unread that long (its socket
 //!   buffers full) has its connection closed, which drops its calls (and their upstream calls).
+//!   On HTTP/2 one stream can stall alone (its flow-control window shut) while the connection
+//!   keeps working: hyper then stops polling that stream's body, so each HTTP/2 response body
+//!   notes when it last handed hyper a frame, and the connection's watch ends (drops) a body
+//!   left waiting that long, checked every half of the limit: its call ends as a disconnect and
+//!   its upstream call is cancelled, the other streams run on. The stream itself is reset when
+//!   hyper next polls it.
 //!
 //! hyper's own `header_read_timeout` is not used: for HTTP/1.1 it starts as soon as a connection
 //! waits for its next request, so it would also close every kept-alive connection idle for that
@@ -24,8 +30,8 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
@@ -108,7 +114,10 @@ where
             // its writes keep the write-stall limit, and the lifecycle counts it for the drain.
             let served = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
             tokio::pin!(served);
-            let watch = tokio::time::sleep(limits.header_read.min(limits.keep_alive_idle));
+            // The first look also bounds how late an HTTP/2 connection's streams are first
+            // checked for stalls (from then on its verdicts do).
+            let first = limits.header_read.min(limits.keep_alive_idle).min(limits.write_stall / 2);
+            let watch = tokio::time::sleep(first);
             tokio::pin!(watch);
             // Set when amux closed an idle connection: dropped if still open after the grace.
             let mut closing: Option<tokio::time::Instant> = None;
@@ -122,6 +131,7 @@ where
                         served.as_mut().graceful_shutdown();
                     }
                     () = watch.as_mut() => {
+                        conn.cut_stalled_streams(&limits);
                         let now = tokio::time::Instant::now();
                         if closing.is_some_and(|at| now >= at) && conn.active.load(Ordering::Relaxed) == 0 {
                             break;
@@ -179,6 +189,18 @@ struct ConnState {
     head_started: AtomicU64,
     /// When the last request in flight ended.
     idle_since: AtomicU64,
+    /// An HTTP/2 connection: its response bodies are [`Slot`]s, watched for per-stream stalls.
+    h2: AtomicBool,
+    slots: Mutex<Vec<Weak<Slot>>>,
+}
+
+/// An HTTP/2 response body, shared with its connection's watch, which drops it when hyper has
+/// not asked for its next frame within `client_write_stall_secs`.
+struct Slot {
+    body: Mutex<Option<Body>>,
+    /// When the body last yielded a frame that hyper has not followed with another poll (the
+    /// connection's clock, see [`ConnState`]; 0: not waiting).
+    waiting_since: AtomicU64,
 }
 
 impl ConnState {
@@ -189,6 +211,48 @@ impl ConnState {
             active: AtomicUsize::new(0),
             head_started: AtomicU64::new(1),
             idle_since: AtomicU64::new(1),
+            h2: AtomicBool::new(false),
+            slots: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Makes `body` an HTTP/2 stream's watched body.
+    fn watch_stream(&self, body: Body) -> Arc<Slot> {
+        let slot = Arc::new(Slot { body: Mutex::new(Some(body)), waiting_since: AtomicU64::new(0) });
+        self.h2.store(true, Ordering::Relaxed);
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.retain(|s| s.strong_count() > 0);
+        slots.push(Arc::downgrade(&slot));
+        slot
+    }
+
+    /// Drops the HTTP/2 response bodies hyper has left unpolled, after a frame, for
+    /// `client_write_stall_secs` (their stream's flow-control window stayed shut).
+    fn cut_stalled_streams(&self, l: &ConnLimits) {
+        if !self.h2.load(Ordering::Relaxed) {
+            return;
+        }
+        let now = self.now();
+        let stall = l.write_stall.as_millis() as u64;
+        let stalled: Vec<Arc<Slot>> = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots.retain(|s| s.strong_count() > 0);
+            slots
+                .iter()
+                .filter_map(Weak::upgrade)
+                .filter(|s| {
+                    let since = s.waiting_since.load(Ordering::Relaxed);
+                    since != 0 && now.saturating_sub(since) >= stall
+                })
+                .collect()
+        };
+        for slot in stalled {
+            let body = slot.body.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if body.is_some() {
+                l.metrics.limit_hit("client_write_stall");
+            }
+            // Dropped outside the lock: ends the call (its record, its upstream request).
+            drop(body);
         }
     }
 
@@ -220,7 +284,10 @@ impl ConnState {
         let now = self.now();
         let since = |t: u64| Duration::from_millis(now.saturating_sub(t));
         if self.active.load(Ordering::Relaxed) > 0 {
-            return Verdict::Wait(l.header_read.min(l.keep_alive_idle));
+            let wait = l.header_read.min(l.keep_alive_idle);
+            // HTTP/2 streams are checked for stalls every half of the limit.
+            let wait = if self.h2.load(Ordering::Relaxed) { wait.min(l.write_stall / 2) } else { wait };
+            return Verdict::Wait(wait);
         }
         let head = self.head_started.load(Ordering::Relaxed);
         if head != 0 {
@@ -250,8 +317,9 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         self.conn.begin();
+        let h2 = req.version() == http::Version::HTTP_2;
         let fut = tower::Service::call(&mut self.app.clone(), req.map(Body::new));
-        TrackedFuture { fut, conn: Some(self.conn.clone()) }
+        TrackedFuture { fut, conn: Some(self.conn.clone()), h2 }
     }
 }
 
@@ -261,6 +329,7 @@ pin_project_lite::pin_project! {
         #[pin]
         fut: axum::routing::future::RouteFuture<Infallible>,
         conn: Option<Arc<ConnState>>,
+        h2: bool,
     }
 
     impl PinnedDrop for TrackedFuture {
@@ -280,14 +349,28 @@ impl Future for TrackedFuture {
         let this = self.project();
         let Ok(resp) = ready!(this.fut.poll(cx));
         let conn = this.conn.take();
-        Poll::Ready(Ok(resp.map(|body| Tracked { body, conn })))
+        let h2 = *this.h2;
+        Poll::Ready(Ok(resp.map(|body| {
+            let body = match &conn {
+                Some(c) if h2 => Inner::Watched(c.watch_stream(body)),
+                _ => Inner::Plain(body),
+            };
+            Tracked { body, conn }
+        })))
     }
 }
 
 /// A response body that ends its request when dropped.
 pub struct Tracked {
-    body: Body,
+    body: Inner,
     conn: Option<Arc<ConnState>>,
+}
+
+/// The body itself: HTTP/1.1 bodies are polled as they are; HTTP/2 bodies through their
+/// [`Slot`], which the connection's watch may empty.
+enum Inner {
+    Plain(Body),
+    Watched(Arc<Slot>),
 }
 
 impl Drop for Tracked {
@@ -303,15 +386,41 @@ impl hyper::body::Body for Tracked {
     type Error = axum::Error;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
+        let this = &mut *self;
+        match &mut this.body {
+            Inner::Plain(body) => Pin::new(body).poll_frame(cx),
+            Inner::Watched(slot) => {
+                slot.waiting_since.store(0, Ordering::Relaxed);
+                let mut body = slot.body.lock().unwrap_or_else(|p| p.into_inner());
+                let Some(body) = body.as_mut() else {
+                    // Ended by the watch: hyper resets the stream.
+                    return Poll::Ready(Some(Err(axum::Error::new("the client left this stream unread too long"))));
+                };
+                let r = Pin::new(body).poll_frame(cx);
+                if let (Poll::Ready(Some(Ok(_))), Some(c)) = (&r, &this.conn) {
+                    slot.waiting_since.store(c.now(), Ordering::Relaxed);
+                }
+                r
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        match &self.body {
+            Inner::Plain(body) => body.is_end_stream(),
+            Inner::Watched(slot) => {
+                slot.body.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|b| b.is_end_stream())
+            }
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
+        match &self.body {
+            Inner::Plain(body) => body.size_hint(),
+            Inner::Watched(slot) => {
+                slot.body.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|b| b.size_hint()).unwrap_or_default()
+            }
+        }
     }
 }
 
@@ -414,5 +523,43 @@ impl<I: AsyncWrite> AsyncWrite for Watched<I> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().io.poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn an_http2_body_left_waiting_past_the_stall_limit_is_dropped_and_the_others_are_not() {
+        let metrics = Arc::new(Metrics::new(100).unwrap());
+        let limits = ConnLimits {
+            header_read: Duration::from_secs(30),
+            keep_alive_idle: Duration::from_secs(120),
+            write_stall: Duration::from_secs(60),
+            max_connections: 10,
+            metrics,
+        };
+        let conn = Arc::new(ConnState::new());
+        let tracked = |slot: &Arc<Slot>| Tracked { body: Inner::Watched(slot.clone()), conn: Some(conn.clone()) };
+        let (a, b) = (conn.watch_stream(Body::from("a")), conn.watch_stream(Body::from("b")));
+        // `b` hands hyper a frame: it waits from now, well within the limit.
+        assert!(tracked(&b).frame().await.unwrap().is_ok());
+        // `a` has waited since the connection began; `c` is being polled (not waiting).
+        a.waiting_since.store(1, Ordering::Relaxed);
+        let c = conn.watch_stream(Body::from("c"));
+        std::thread::sleep(Duration::from_millis(5));
+        conn.cut_stalled_streams(&ConnLimits { write_stall: Duration::from_millis(2), ..limits.clone() });
+        assert!(a.body.lock().unwrap().is_none(), "the stalled body is dropped");
+        assert!(c.body.lock().unwrap().is_some(), "a body not waiting is never cut");
+        // `b`'s wait (a few ms) is past 2 ms too: cut. Under the real limit nothing would be.
+        assert!(b.body.lock().unwrap().is_none());
+        let d = conn.watch_stream(Body::from("d"));
+        d.waiting_since.store(conn.now(), Ordering::Relaxed);
+        conn.cut_stalled_streams(&limits);
+        assert!(d.body.lock().unwrap().is_some());
+        // Polled again, a dropped body ends in an error (hyper resets its stream).
+        assert!(tracked(&a).frame().await.unwrap().is_err());
     }
 }

@@ -107,9 +107,11 @@ pub fn body<S: Stage>(
             let Some(frame) = frame else {
                 st.done = true;
                 let err = st.drain.cut();
-                st.guard.set_error(err.status, SHUTDOWN_KIND);
-                st.guard.mark_complete();
+                let status = err.status;
                 let out = st.stage.fail(err, &mut st.guard);
+                // After the stage, which records the error event's own kind (`unavailable`).
+                st.guard.set_error(status, SHUTDOWN_KIND);
+                st.guard.mark_complete();
                 return Some((Ok::<Bytes, std::convert::Infallible>(out), st));
             };
             let out = match frame {

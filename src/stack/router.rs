@@ -348,7 +348,14 @@ impl<S: AttemptService> ModelService for RouterService<S> {
                         }
                     }
                 }
-                match self.0.attempt(call, &alias, d).await {
+                let result = self.0.attempt(call, &alias, d).await;
+                if result.is_err() {
+                    // A call that fails names the deployment that failed last in its record
+                    // (its log line and `amux_errors_total{provider}`).
+                    let caller = call.inbound.dialect;
+                    call.guard.route(&d.provider.name, &d.model, d.dialect_for(caller) == caller);
+                }
+                match result {
                     Ok(resp) => return resp,
                     Err(Failure::Retryable(e)) if e.kind == ErrorKind::ProviderAuth => {
                         // Not retried against this deployment; another one (or a fallback) may

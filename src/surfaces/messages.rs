@@ -17,6 +17,7 @@ use crate::config::LimitsConfig;
 use crate::gateway::reject::{Refusal, reject};
 use crate::gateway::{AppState, call, count, error_response};
 use crate::ir::{ApiError, Dialect, ErrorKind};
+use crate::usage::CLIENT_CLOSED;
 
 /// Reads a request body within `limits.max_request_body_bytes` and
 /// `limits.request_body_timeout_secs`; a failure is the error to answer in the caller's dialect.
@@ -39,6 +40,14 @@ pub async fn read_body(state: &AppState, req: Request) -> Result<(Parts, Bytes),
                 state.obs.metrics.limit_hit("request_body_size");
                 return Err(too_large(max));
             }
+            if client_left(&e) {
+                let mut e = ApiError::new(
+                    ErrorKind::InvalidRequest,
+                    "the client closed the connection before its request body was complete",
+                );
+                e.status = CLIENT_CLOSED;
+                return Err(e);
+            }
             Err(ApiError::invalid_field("body", format!("could not be read: {e}")))
         }
         Err(_) => {
@@ -51,6 +60,28 @@ pub async fn read_body(state: &AppState, req: Request) -> Result<(Parts, Bytes),
             Err(e)
         }
     }
+}
+
+/// Whether a body read failed because the client went away (its connection closed or reset, or
+/// its HTTP/2 stream reset) rather than because it sent something malformed.
+fn client_left(e: &axum::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_canceled() || h.is_closed())
+        {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            return matches!(io.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe);
+        }
+        if let Some(h2) = s.downcast_ref::<h2::Error>() {
+            return h2.is_reset() || h2.is_go_away() || h2.is_io();
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn too_large(max: usize) -> ApiError {
@@ -108,19 +139,18 @@ pub async fn dispatch(
         principal,
         in_flight: Some(in_flight),
     };
-    // A call still waiting at a graceful shutdown's drain deadline is answered with an error
-    // (a stream already answering ends through its body instead).
-    let drain = state.lifecycle.drain();
-    let work = async {
-        match op {
-            Op::Generate => call::handle(state.clone(), inbound).await,
-            Op::CountTokens => count::handle(state.clone(), inbound).await,
+    match op {
+        // `call::handle` answers (and records) a call still waiting at the drain deadline.
+        Op::Generate => call::handle(state, inbound).await,
+        // A count still waiting at a graceful shutdown's drain deadline is answered with an error.
+        Op::CountTokens => {
+            let drain = state.lifecycle.drain();
+            tokio::select! {
+                biased;
+                resp = count::handle(state.clone(), inbound) => resp,
+                () = drain.deadline() => error_response(dialect, &drain.cut()),
+            }
         }
-    };
-    tokio::select! {
-        biased;
-        resp = work => resp,
-        () = drain.deadline() => error_response(dialect, &drain.cut()),
     }
 }
 
@@ -142,4 +172,23 @@ pub async fn responses(State(state): State<Arc<AppState>>, req: Request) -> Resp
 
 pub async fn responses_count(State(state): State<Arc<AppState>>, req: Request) -> Response<Body> {
     dispatch(state, Dialect::OpenAiResponses, Op::CountTokens, req, None, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_left;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn a_body_cut_by_the_connection_is_the_client_leaving_and_bad_framing_is_not() {
+        for kind in [ErrorKind::UnexpectedEof, ErrorKind::ConnectionReset, ErrorKind::BrokenPipe] {
+            assert!(client_left(&axum::Error::new(Error::new(kind, "cut"))), "{kind:?}");
+        }
+        // Malformed chunked framing: the caller's bad request.
+        assert!(!client_left(&axum::Error::new(Error::new(ErrorKind::InvalidData, "bad chunk size"))));
+        assert!(!client_left(&axum::Error::new("something else")));
+        // A local HTTP/2 protocol error (not a reset from the client) is not a departure. (A
+        // client's reset cannot be made outside h2.)
+        assert!(!client_left(&axum::Error::new(h2::Error::from(h2::Reason::PROTOCOL_ERROR))));
+    }
 }

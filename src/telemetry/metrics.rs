@@ -341,6 +341,11 @@ impl UsageSink for Metrics {
         let who = labels(&[("surface", r.surface.label()), ("key", key), ("team", team), ("model", &model)]);
         self.with(|| {
             let rest = labels(&[("provider", NONE), ("upstream_model", NONE)]);
+            // A client gone before its request was read is a disconnect, not an error.
+            if r.client_disconnected() {
+                counter!(REQUESTS, [who, rest, labels(&[("status_class", "disconnected")])].concat()).increment(1);
+                return;
+            }
             let class = labels(&[("status_class", crate::usage::status_class(r.status))]);
             counter!(REQUESTS, [who.clone(), rest, class].concat()).increment(1);
             let e = labels(&[("provider", NONE), ("fault", r.fault.label()), ("kind", r.kind)]);

@@ -99,7 +99,7 @@ impl UsageSink for LogSink {
             ("key", Val::Str(r.key.as_deref().unwrap_or("-"))),
             ("team", Val::Str(r.team.as_deref().unwrap_or("-"))),
             ("model", Val::Str(r.model.as_deref().unwrap_or("-"))),
-            ("outcome", Val::Str("rejected")),
+            ("outcome", Val::Str(if r.client_disconnected() { "client_disconnected" } else { "rejected" })),
             ("status", Val::Int(r.status.into())),
             ("error", Val::Str(r.kind)),
             ("fault", Val::Str(r.fault.label())),

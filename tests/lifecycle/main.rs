@@ -4,6 +4,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod faults;
 mod process;
 mod reload;
 mod shutdown;
+mod upstream_tls;

@@ -46,6 +46,12 @@ pub struct Served {
 impl Served {
     /// Starts `amux serve --config <config>` and waits until it is ready.
     pub async fn start(config: &Path) -> Served {
+        Served::start_with(config, &[]).await
+    }
+
+    /// Like [`Served::start`], with these environment variables too (`RUST_LOG` among them
+    /// replaces the default, which leaves out the usage lines).
+    pub async fn start_with(config: &Path, env: &[(&str, &str)]) -> Served {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let log = config.with_extension("log");
@@ -55,6 +61,7 @@ impl Served {
             .env_clear()
             .env("AMUX_LISTEN", addr.to_string())
             .env("RUST_LOG", "info,amux::usage=warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()

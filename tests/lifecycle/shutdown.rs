@@ -18,7 +18,7 @@ const ANT_JSON: &str = r#"{"id":"msg_1","type":"message","role":"assistant","mod
 
 /// An Anthropic stream: `message_start` at once, then `deltas` text deltas `every` apart, then
 /// the closing events.
-fn ant_stream(deltas: usize, every: Duration) -> Reply {
+pub fn ant_stream(deltas: usize, every: Duration) -> Reply {
     let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-up\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
     let delta = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"tick \"}}\n\n";
     let end = "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":9}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
@@ -38,7 +38,7 @@ fn oai_stream(deltas: usize, every: Duration) -> Reply {
 }
 
 /// Opens a streamed call and returns once its response headers arrived (the stream is in flight).
-async fn open(addr: std::net::SocketAddr, path: &str, body: &str) -> hyper::Response<hyper::body::Incoming> {
+pub async fn open(addr: std::net::SocketAddr, path: &str, body: &str) -> hyper::Response<hyper::body::Incoming> {
     let req = http::Request::post(format!("http://{addr}{path}"))
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(body.to_string())))
@@ -49,7 +49,7 @@ async fn open(addr: std::net::SocketAddr, path: &str, body: &str) -> hyper::Resp
 }
 
 /// Reads a body to its end (a cut connection shows as an error).
-async fn read(resp: hyper::Response<hyper::body::Incoming>) -> Result<String, String> {
+pub async fn read(resp: hyper::Response<hyper::body::Incoming>) -> Result<String, String> {
     match tokio::time::timeout(Duration::from_secs(30), resp.into_body().collect()).await {
         Ok(Ok(b)) => Ok(String::from_utf8_lossy(&b.to_bytes()).into_owned()),
         Ok(Err(e)) => Err(format!("body cut: {e}")),

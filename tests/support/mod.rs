@@ -2,6 +2,7 @@
 //! delays, hangs; a raw TCP upstream for resets), a gateway started in-process on a free port, and a small HTTP client.
 #![allow(dead_code)]
 
+pub mod scripted;
 pub mod sigv4;
 
 use std::collections::VecDeque;
@@ -21,7 +22,7 @@ use hyper_util::rt::TokioExecutor;
 
 use amux::config::Config;
 use amux::gateway::Gateway;
-use amux::usage::{CallRecord, UsageSink, UsageSinks};
+use amux::usage::{CallRecord, Rejection, UsageSink, UsageSinks};
 
 /// A request the mock received.
 #[derive(Debug, Clone)]
@@ -185,17 +186,25 @@ async fn answer(reply: Reply, cancelled: Arc<AtomicBool>) -> Response<Body> {
     }
 }
 
-/// Collects every usage record.
+/// Collects every usage record (and every refusal before routing).
 #[derive(Default, Clone)]
-pub struct Records(pub Arc<Mutex<Vec<CallRecord>>>);
+pub struct Records(pub Arc<Mutex<Vec<CallRecord>>>, pub Arc<Mutex<Vec<Rejection>>>);
 
 impl UsageSink for Records {
     fn record(&self, rec: &CallRecord) {
         self.0.lock().unwrap().push(rec.clone());
     }
+
+    fn reject(&self, rej: &Rejection) {
+        self.1.lock().unwrap().push(rej.clone());
+    }
 }
 
 impl Records {
+    pub fn rejections(&self) -> Vec<Rejection> {
+        self.1.lock().unwrap().clone()
+    }
+
     pub fn all(&self) -> Vec<CallRecord> {
         self.0.lock().unwrap().clone()
     }
