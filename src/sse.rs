@@ -165,6 +165,19 @@ impl SseParser {
 
 /// Writes one event (`event:` line when named, one `data:` line per line of data, blank line).
 pub fn write_event(out: &mut BytesMut, event: Option<&str>, data: &str) {
+    // One line of data (compact JSON, the common case): one reserve, no line splitting.
+    if memchr::memchr(b'\n', data.as_bytes()).is_none() {
+        out.reserve(event.map_or(0, |e| e.len() + 8) + data.len() + 8);
+        if let Some(name) = event {
+            out.extend_from_slice(b"event: ");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\n");
+        }
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(data.as_bytes());
+        out.extend_from_slice(b"\n\n");
+        return;
+    }
     if let Some(name) = event {
         out.put_slice(b"event: ");
         out.put_slice(name.as_bytes());
@@ -263,5 +276,10 @@ mod tests {
             parse_all(&[&b]),
             vec![SseEvent { event: Some("message_stop".into()), data: "{\"a\":1}\nsecond".into() }]
         );
+        // One line of data, named or not, is written the same way by the one-line path.
+        let mut one = BytesMut::new();
+        write_event(&mut one, Some("ping"), "{}");
+        write_event(&mut one, None, "[DONE]");
+        assert_eq!(&one[..], b"event: ping\ndata: {}\n\ndata: [DONE]\n\n");
     }
 }

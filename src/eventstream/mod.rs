@@ -16,7 +16,8 @@
 //!
 //! [`Decoder`] is incremental (fed arbitrary chunks, linear in its input) and bounded: a frame
 //! whose prelude announces more than its limit is refused from its first 12 bytes, before anything
-//! more is buffered. [`encode`] writes one message. Both are checked against the AWS SDK for Rust
+//! more is buffered. It gives owned [`Message`]s, or [`Frame`]s that read their headers in place
+//! (what a hot stream path wants: no allocation per frame). [`encode`] writes one message. Both are checked against the AWS SDK for Rust
 //! (`aws-smithy-eventstream`, a dev-dependency) in the tests and against botocore in the interop
 //! suite. Written here rather than taken from `aws-smithy-eventstream` because that crate brings
 //! `aws-smithy-types` (dates, big numbers, its own byte-stream types) for a 300-line format, has
@@ -24,6 +25,7 @@
 
 mod decode;
 mod encode;
+mod frame;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +33,7 @@ use bytes::Bytes;
 
 pub use decode::Decoder;
 pub use encode::{encode, to_bytes};
+pub use frame::{Frame, Headers, ValueRef};
 
 /// The HTTP content type of an event stream.
 pub const CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
@@ -118,11 +121,10 @@ impl Message {
     /// What the message is, from its `:message-type` header (`event` when absent, as the SDKs
     /// read it).
     pub fn kind(&self) -> Kind<'_> {
-        match self.str_header(":message-type") {
-            Some("exception") => Kind::Exception(self.str_header(":exception-type").unwrap_or("")),
-            Some("error") => Kind::Error(self.str_header(":error-code").unwrap_or("")),
-            _ => Kind::Event(self.str_header(":event-type").unwrap_or("")),
-        }
+        frame::kind_of(self.headers.iter().map(|h| match &h.value {
+            HeaderValue::String(s) => (h.name.as_str(), Some(s.as_str())),
+            _ => (h.name.as_str(), None),
+        }))
     }
 }
 

@@ -182,9 +182,75 @@ fn mutated_frames_never_panic_and_decode_alike_in_any_chunking() {
         }
         let whole = decode(&data, data.len().max(1));
         assert_eq!(whole, decode(&data, rng.usize(1..40)));
+        let frames = frames_of(&data, rng.usize(1..40));
+        assert_eq!(frames.1, whole.1);
+        assert_eq!(frames.0.len(), whole.0.len());
+        for (f, m) in frames.0.iter().zip(&whole.0) {
+            assert_frame_is_message(f, m);
+        }
         for m in &whole.0 {
             let again = decode(&to_bytes(m).unwrap(), 1 << 20);
             assert!(again.1 && again.0 == vec![m.clone()]);
         }
     }
+}
+
+/// Frames of the same bytes, read in place.
+fn frames_of(bytes: &[u8], piece: usize) -> (Vec<Frame>, bool) {
+    let mut d = Decoder::new(64 * 1024);
+    let mut out = Vec::new();
+    let ok = bytes.chunks(piece.max(1)).all(|c| d.feed_frames(c, |f| out.push(f)).is_ok()) && d.finish().is_ok();
+    (out, ok)
+}
+
+/// What a frame says in place is what its owned message says.
+fn assert_frame_is_message(f: &Frame, m: &Message) {
+    assert_eq!(f.kind(), m.kind());
+    assert_eq!(f.payload(), &m.payload[..]);
+    assert_eq!(f.headers().count(), m.headers.len());
+    for (name, _) in f.headers() {
+        assert_eq!(f.str_header(name), m.str_header(name), "{name}");
+    }
+    assert_eq!(&f.clone().into_message(), m);
+}
+
+#[test]
+fn frames_read_in_place_match_their_messages() {
+    let mut wire = BytesMut::new();
+    let msgs = [
+        every_type(),
+        Message::exception("throttlingException", r#"{"message":"m"}"#),
+        Message::new(&[(":message-type", "error"), (":error-code", "InternalFailure")], ""),
+        Message::default(),
+    ];
+    for m in &msgs {
+        encode(m, &mut wire).unwrap();
+    }
+    let (frames, ok) = frames_of(&wire, 5);
+    assert!(ok && frames.len() == msgs.len());
+    for (f, m) in frames.iter().zip(&msgs) {
+        assert_frame_is_message(f, m);
+    }
+    assert_eq!(frames[0].header("i"), Some(ValueRef::Int32(70_000)));
+    assert_eq!(frames[0].header("a"), Some(ValueRef::Bytes(b"\x00\xff")));
+    assert_eq!(frames[2].kind(), Kind::Error("InternalFailure"));
+    assert!(frames[0].is_event("contentBlockDelta") && !frames[0].is_event("chunk"));
+    assert!(!frames[1].is_event("throttlingException") && !frames[2].is_event(""));
+    assert!(frames[3].is_event(""));
+    assert_eq!(frames[3].kind(), Kind::Event(""));
+    // The first header of a name counts, whatever its type.
+    let shadowed = Message {
+        headers: vec![
+            Header { name: ":message-type".into(), value: HeaderValue::Int32(1) },
+            Header { name: ":message-type".into(), value: HeaderValue::String("exception".into()) },
+            Header { name: ":event-type".into(), value: HeaderValue::String("chunk".into()) },
+        ],
+        payload: Bytes::new(),
+    };
+    let (f, _) = frames_of(&to_bytes(&shadowed).unwrap(), 64);
+    assert_eq!(shadowed.kind(), Kind::Event("chunk"));
+    assert_frame_is_message(&f[0], &shadowed);
+    // Frames fail where messages fail.
+    let e = frames_of(&framed(b"\x01a\x0a", 3), 64);
+    assert!(!e.1 && e.0.is_empty());
 }

@@ -305,10 +305,17 @@ impl StreamObserver {
         self.drain(None)
     }
 
+    /// Observes one event of a stream that was decoded elsewhere and never passes through
+    /// [`StreamObserver::chunk`] (Claude on Bedrock: the InvokeModel frames are turned into
+    /// Messages events, and each is read here as it is written, not parsed again from SSE).
+    pub fn event(&mut self, name: &str, data: &str) {
+        self.inspect(Some(name), data);
+    }
+
     fn drain(&mut self, passthrough: Option<Bytes>) -> Bytes {
         let mut out = BytesMut::new();
         for ev in std::mem::take(&mut self.events) {
-            let keep = self.inspect(&ev);
+            let keep = self.inspect(ev.event.as_deref(), &ev.data);
             if self.strip_usage_chunks && keep {
                 write_event(&mut out, ev.event.as_deref(), &ev.data);
             }
@@ -320,42 +327,40 @@ impl StreamObserver {
     }
 
     /// Only events that can carry usage, an end or an error are parsed.
-    fn worth_parsing(&self, ev: &SseEvent) -> bool {
+    fn worth_parsing(&self, event: Option<&str>, data: &str) -> bool {
         match self.dialect {
             Dialect::Anthropic => {
-                matches!(ev.event.as_deref(), Some("message_start" | "message_delta" | "message_stop" | "error"))
+                matches!(event, Some("message_start" | "message_delta" | "message_stop" | "error"))
             }
-            Dialect::OpenAiResponses => ev.event.as_deref().is_some_and(|e| {
+            Dialect::OpenAiResponses => event.is_some_and(|e| {
                 matches!(e, "response.completed" | "response.incomplete" | "response.failed" | "error")
             }),
             // Every Chat chunk carries `"usage":null` once usage is on: only a usage object counts;
             // the chunk with a finish reason is read for it.
             Dialect::OpenAiChat => {
-                ev.data.contains("\"usage\":{")
-                    || ev.data.contains("\"usage\": {")
-                    || ev.data.contains("\"error\"")
-                    || ev.data.contains("\"finish_reason\":\"")
+                data.contains("\"usage\":{")
+                    || data.contains("\"usage\": {")
+                    || data.contains("\"error\"")
+                    || data.contains("\"finish_reason\":\"")
             }
             // Converse streams are event-stream frames, read by `inspect_frame`.
             Dialect::BedrockConverse => false,
             Dialect::Gemini => {
-                ev.data.contains("\"usageMetadata\"")
-                    || ev.data.contains("\"error\"")
-                    || ev.data.contains("\"finishReason\"")
+                data.contains("\"usageMetadata\"") || data.contains("\"error\"") || data.contains("\"finishReason\"")
             }
         }
     }
 
     /// Reads one event; returns false for a usage-only chunk to be stripped.
-    fn inspect(&mut self, ev: &SseEvent) -> bool {
-        if self.dialect == Dialect::OpenAiChat && ev.data == "[DONE]" {
+    fn inspect(&mut self, event: Option<&str>, data: &str) -> bool {
+        if self.dialect == Dialect::OpenAiChat && data == "[DONE]" {
             self.complete = true;
             return true;
         }
-        if !self.worth_parsing(ev) {
+        if !self.worth_parsing(event, data) {
             return true;
         }
-        match (self.dialect, ev.event.as_deref()) {
+        match (self.dialect, event) {
             (Dialect::Anthropic, Some("message_stop")) | (Dialect::OpenAiResponses, Some("response.completed")) => {
                 self.complete = true
             }
@@ -363,7 +368,7 @@ impl StreamObserver {
             (_, Some("error" | "response.failed")) => self.saw_error = true,
             _ => {}
         }
-        let Ok(env) = serde_json::from_str::<Envelope>(&ev.data) else {
+        let Ok(env) = serde_json::from_str::<Envelope>(data) else {
             return true;
         };
         if let Some(u) = env.nested_usage(self.dialect) {

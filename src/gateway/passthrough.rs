@@ -12,7 +12,7 @@ use super::respond;
 use super::scrub::EventScrubber;
 use super::splice::TopLevel;
 use super::stream::{self, Stage};
-use super::unframe::Unframed;
+use super::unframe::{Decoded, Unframed};
 use crate::config::ProviderKind;
 use crate::ir::{self, ApiError, Dialect};
 use crate::providers::{Deployment, bedrock_invoke};
@@ -107,6 +107,21 @@ impl Stage for ObserveStage {
     }
 }
 
+impl Decoded for ObserveStage {
+    fn event(&mut self, name: &str, data: &str) {
+        self.observer.event(name, data);
+    }
+
+    fn decoded(&mut self, sse: Bytes, guard: &mut CallGuard) -> Bytes {
+        self.record(Some(&sse));
+        guard.set_usage(&self.observer.usage);
+        if let Some(r) = &self.observer.finish_reason {
+            guard.finish_reason(r);
+        }
+        sse
+    }
+}
+
 /// The upstream body for deployment `d`; also whether the usage chunk must be stripped, and
 /// what was left out (as `x-amux-dropped` names it).
 pub fn prepare(
@@ -177,7 +192,7 @@ pub fn respond(
             // The deployment's in-flight count lasts as long as the stream.
             guard.hold(Box::new(c.hold));
             let body = if unframe {
-                stream::body(Some(first), body, Unframed::new(stage), guard, provider, c.drain, c.limits)
+                stream::body(Some(first), body, Unframed::new(stage, max), guard, provider, c.drain, c.limits)
             } else {
                 stream::body(Some(first), body, stage, guard, provider, c.drain, c.limits)
             };

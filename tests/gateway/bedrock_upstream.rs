@@ -206,6 +206,49 @@ async fn an_anthropic_stream_from_invoke_model_chunks() {
 }
 
 #[tokio::test]
+async fn an_invoke_model_stream_ends_with_the_callers_error_on_an_exception_or_an_oversized_event() {
+    let b64 = |e: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, e);
+    let chunk = |e: &str| Message::event("chunk", json!({"bytes": b64(e)}).to_string());
+    let start = r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[],"usage":{"input_tokens":30,"output_tokens":1}}}"#;
+    let mock = BedrockMock::start().await;
+    mock.push(BedrockReply::Frames(vec![
+        chunk(start),
+        Message::exception("throttlingException", r#"{"message":"Too many tokens, slow down."}"#),
+        chunk(r#"{"type":"message_stop"}"#),
+    ]));
+    let big = format!(
+        r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{}"}}}}"#,
+        "z".repeat(3000)
+    );
+    mock.push(BedrockReply::Frames(vec![chunk(start), chunk(&big), chunk(r#"{"type":"message_stop"}"#)]));
+    let gw = start_gateway(&format!("{}limits: {{max_stream_event_bytes: 2000}}\n", config(&mock))).await;
+    let body =
+        r#"{"model":"claude-bedrock","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"Hi"}]}"#;
+    // An exception mid-stream: the Anthropic error event, and nothing after it.
+    let a = post(gw.addr, "/v1/messages", &[], body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let events = sse_events(&a.body);
+    assert_eq!(events.len(), 2, "{}", a.body);
+    assert_eq!(events[0], (Some("message_start".to_string()), start.to_string()));
+    let (name, data) = &events[1];
+    assert_eq!(name.as_deref(), Some("error"));
+    assert!(data.contains("rate_limit_error") && data.contains("slow down"), "{data}");
+    let recs = gw.records.wait_for(1).await;
+    assert_eq!(recs[0].usage.input_tokens, 30, "usage read from the events before the exception");
+    assert!(matches!(recs[0].outcome, amux::usage::Outcome::Error { status: 502, .. }), "{:?}", recs[0].outcome);
+    // An event past limits.max_stream_event_bytes: the limit's error event, as for an SSE upstream.
+    let a = post(gw.addr, "/v1/messages", &[], body).await;
+    let events = sse_events(&a.body);
+    assert_eq!(events.len(), 2, "{}", a.body);
+    let (name, data) = &events[1];
+    assert_eq!(name.as_deref(), Some("error"));
+    assert!(data.contains("max_stream_event_bytes") && data.contains("larger than 2000 bytes"), "{data}");
+    let recs = gw.records.wait_for(2).await;
+    assert!(matches!(recs[1].outcome, amux::usage::Outcome::Error { status: 502, .. }), "{:?}", recs[1].outcome);
+    assert_eq!(recs[1].usage.input_tokens, 30);
+}
+
+#[tokio::test]
 async fn an_openai_caller_reaches_claude_by_converse() {
     let mock = BedrockMock::start().await;
     mock.push(BedrockReply::Json(200, vec![], CONVERSE_ANSWER.into()));
