@@ -74,25 +74,27 @@ fn minified(text: &str) -> Option<String> {
         }
     }
     let start = first_ws?;
-    let mut out = String::with_capacity(text.len());
-    out.push_str(&text[..start]);
-    for c in text[start..].chars() {
+    // Byte by byte: whitespace, quotes and backslashes are ASCII, and a multi-byte UTF-8
+    // sequence never contains an ASCII byte, so dropping whitespace bytes keeps the text UTF-8.
+    let mut out = Vec::with_capacity(text.len());
+    out.extend_from_slice(&bytes[..start]);
+    for &b in &bytes[start..] {
         if in_string {
-            out.push(c);
-            match (escaped, c) {
+            out.push(b);
+            match (escaped, b) {
                 (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
                 _ => {}
             }
-        } else if c == '"' {
+        } else if b == b'"' {
             in_string = true;
-            out.push(c);
-        } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
-            out.push(c);
+            out.push(b);
+        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+            out.push(b);
         }
     }
-    Some(out)
+    String::from_utf8(out).ok()
 }
 
 impl PartialEq for Schema {
@@ -140,6 +142,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.get(), r#"{"type":"object","properties":{"b":{"description":"a \"b\"\tc d"},"a":{}}}"#);
+        let text: Schema = serde_json::from_str("{ \"d\" : \"é 日本 \\\\\" , \"e\" : [ 1 ] }").unwrap();
+        assert_eq!(text.get(), "{\"d\":\"é 日本 \\\\\",\"e\":[1]}");
         let compact: Schema = serde_json::from_str(r#"{"z":1,"a":[1,2]}"#).unwrap();
         assert_eq!(compact.get(), r#"{"z":1,"a":[1,2]}"#);
     }

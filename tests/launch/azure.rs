@@ -5,13 +5,11 @@
 //! `/openai` with an `api-version` query parameter). A refused identity and a bad deployment name
 //! stop the launch before the harness starts; `--dry-run` masks the keys.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
 use axum::body::Body;
 use axum::extract::Request;
 use http::Response;
 
+use crate::checking::Checking;
 use crate::fake::{World, ok};
 
 const FOUNDRY_KEY: &str = "foundry-key-must-not-leak";
@@ -19,56 +17,31 @@ const AZURE_KEY: &str = "azure-key-must-not-leak";
 
 /// App Service's managed-identity endpoint (`IDENTITY_ENDPOINT`, `X-IDENTITY-HEADER`): a token
 /// for `resource=https://cognitiveservices.azure.com` when the header is `msi-secret`.
-struct MockIdentity {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Result<(), String>>>>,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl MockIdentity {
-    fn start() -> MockIdentity {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let seen: Arc<Mutex<Vec<Result<(), String>>>> = Arc::default();
-        let s = seen.clone();
-        let app = axum::Router::new().fallback(move |req: Request| {
-            let s = s.clone();
-            async move {
-                let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
-                let header = req.headers().get("x-identity-header").and_then(|v| v.to_str().ok()).map(str::to_string);
-                let check = if !path.starts_with("/msi/token?") {
-                    Err(format!("path {path}"))
-                } else if !path.contains("resource=https%3A%2F%2Fcognitiveservices.azure.com") {
-                    Err(format!("resource in {path}"))
-                } else if header.as_deref() != Some("msi-secret") {
-                    Err(format!("x-identity-header {header:?}"))
-                } else {
-                    Ok(())
-                };
-                s.lock().unwrap().push(check.clone());
-                if check.is_err() {
-                    let e = r#"{"statusCode":400,"message":"Unable to load the proper Managed Identity."}"#;
-                    return Response::builder().status(400).body(Body::from(e)).unwrap();
-                }
-                let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
-                let body = serde_json::json!({"access_token": "entra-launch-1", "expires_on": exp.to_string(),
-                    "resource": "https://cognitiveservices.azure.com", "token_type": "Bearer"});
-                Response::builder()
-                    .header("content-type", "application/json")
-                    .body(Body::from(body.to_string()))
-                    .unwrap()
-            }
-        });
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let addr = listener.local_addr().unwrap();
-        rt.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        MockIdentity { addr, seen, _rt: rt }
-    }
-
-    fn seen(&self) -> Vec<Result<(), String>> {
-        self.seen.lock().unwrap().clone()
-    }
+fn mock_identity() -> Checking {
+    Checking::start(|req: Request| async move {
+        let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+        let header = req.headers().get("x-identity-header").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let check = if !path.starts_with("/msi/token?") {
+            Err(format!("path {path}"))
+        } else if !path.contains("resource=https%3A%2F%2Fcognitiveservices.azure.com") {
+            Err(format!("resource in {path}"))
+        } else if header.as_deref() != Some("msi-secret") {
+            Err(format!("x-identity-header {header:?}"))
+        } else {
+            Ok(())
+        };
+        if check.is_err() {
+            let e = r#"{"statusCode":400,"message":"Unable to load the proper Managed Identity."}"#;
+            return (check, Response::builder().status(400).body(Body::from(e)).unwrap());
+        }
+        let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
+        let body = serde_json::json!({"access_token": "entra-launch-1", "expires_on": exp.to_string(),
+            "resource": "https://cognitiveservices.azure.com", "token_type": "Bearer"});
+        (
+            check,
+            Response::builder().header("content-type", "application/json").body(Body::from(body.to_string())).unwrap(),
+        )
+    })
 }
 
 fn refused(out: &std::process::Output) -> String {
@@ -117,7 +90,7 @@ fn claude_runs_in_its_foundry_mode_with_a_key() {
 
 #[test]
 fn claude_runs_in_its_foundry_mode_with_entra_id_after_a_token() {
-    let msi = MockIdentity::start();
+    let msi = mock_identity();
     let mut w = World::new("foundry-entra");
     let cfg = w.write(
         "amux.yaml",

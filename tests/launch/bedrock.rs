@@ -3,14 +3,12 @@
 //! credentials are. Credentials from the config's static keys and from the AWS environment chain;
 //! rejected credentials and an unreachable STS stop the launch before the harness starts.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
 use axum::body::Body;
 use axum::extract::Request;
 use http::Response;
 use http_body_util::BodyExt;
 
+use crate::checking::Checking;
 use crate::fake::{World, ok};
 use crate::sigv4;
 
@@ -19,53 +17,34 @@ const SECRET: &str = "sts-secret-must-not-leak";
 
 /// A mock STS: `GetCallerIdentity` for requests signed with the test keys (region us-west-2),
 /// `InvalidClientTokenId` for anything else.
-struct MockSts {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Result<(), String>>>>,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl MockSts {
-    fn start() -> MockSts {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let seen: Arc<Mutex<Vec<Result<(), String>>>> = Arc::default();
-        let s = seen.clone();
-        let app = axum::Router::new().fallback(move |req: Request| {
-            let s = s.clone();
-            async move {
-                let (parts, body) = req.into_parts();
-                let body = body.collect().await.unwrap().to_bytes();
-                let want = sigv4::Expected {
-                    access_key_id: AKID,
-                    secret: SECRET,
-                    session_token: None,
-                    region: "us-west-2",
-                    service: "sts",
-                };
-                let path = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
-                let mut check = sigv4::verify(parts.method.as_str(), &path, &parts.headers, &body, &want);
-                if check.is_ok() && &body[..] != b"Action=GetCallerIdentity&Version=2011-06-15" {
-                    check = Err(format!("unexpected body {body:?}"));
-                }
-                s.lock().unwrap().push(check.clone());
-                let (status, xml) = match check {
-                    Ok(()) => (200, "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/dev</Arn><UserId>AIDATEST</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>"),
-                    Err(_) => (403, "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>r</RequestId></ErrorResponse>"),
-                };
-                Response::builder().status(status).header("content-type", "text/xml").body(Body::from(xml)).unwrap()
-            }
-        });
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let addr = listener.local_addr().unwrap();
-        rt.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        MockSts { addr, seen, _rt: rt }
-    }
-
-    fn seen(&self) -> Vec<Result<(), String>> {
-        self.seen.lock().unwrap().clone()
-    }
+fn mock_sts() -> Checking {
+    Checking::start(|req: Request| async move {
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        let want = sigv4::Expected {
+            access_key_id: AKID,
+            secret: SECRET,
+            session_token: None,
+            region: "us-west-2",
+            service: "sts",
+        };
+        let path = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_default();
+        let mut check = sigv4::verify(parts.method.as_str(), &path, &parts.headers, &body, &want);
+        if check.is_ok() && &body[..] != b"Action=GetCallerIdentity&Version=2011-06-15" {
+            check = Err(format!("unexpected body {body:?}"));
+        }
+        let (status, xml) = match check {
+            Ok(()) => (
+                200,
+                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/dev</Arn><UserId>AIDATEST</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+            ),
+            Err(_) => (
+                403,
+                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>r</RequestId></ErrorResponse>",
+            ),
+        };
+        (check, Response::builder().status(status).header("content-type", "text/xml").body(Body::from(xml)).unwrap())
+    })
 }
 
 fn config(w: &World, secret: &str) -> String {
@@ -77,7 +56,7 @@ fn config(w: &World, secret: &str) -> String {
 
 #[test]
 fn claude_runs_in_its_bedrock_mode_after_sts_says_who_the_keys_are() {
-    let sts = MockSts::start();
+    let sts = mock_sts();
     let mut w = World::new("bedrock-static");
     w.set("AWS_ENDPOINT_URL_STS", format!("http://{}", sts.addr));
     w.set("ANTHROPIC_BASE_URL", "http://stale.example");
@@ -114,7 +93,7 @@ fn claude_runs_in_its_bedrock_mode_after_sts_says_who_the_keys_are() {
 
 #[test]
 fn the_aws_environment_is_the_users_setup() {
-    let sts = MockSts::start();
+    let sts = mock_sts();
     let mut w = World::new("bedrock-env");
     w.set("AWS_ENDPOINT_URL_STS", format!("http://{}", sts.addr));
     w.set("AWS_REGION", "us-west-2");
@@ -132,7 +111,7 @@ fn the_aws_environment_is_the_users_setup() {
 
 #[test]
 fn rejected_or_unreachable_sts_stops_the_launch() {
-    let sts = MockSts::start();
+    let sts = mock_sts();
     let mut w = World::new("bedrock-bad");
     w.set("AWS_ENDPOINT_URL_STS", format!("http://{}", sts.addr));
     let cfg = config(&w, "wrong-secret");

@@ -5,6 +5,7 @@
 
 mod azure;
 mod bedrock;
+mod checking;
 mod fake;
 mod harnesses;
 mod lifecycle;
