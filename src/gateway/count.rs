@@ -174,9 +174,16 @@ fn upstream_request(
 /// Answers a counting request.
 pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body> {
     let caller = inbound.dialect;
-    match count(&state, &inbound).await {
-        Ok((n, exact)) => answer(caller, n, exact),
-        Err(e) => respond::error(caller, &e),
+    // A count still waiting at a graceful shutdown's drain deadline is answered with an error,
+    // as `call::handle` answers a model call.
+    let drain = state.lifecycle.drain();
+    tokio::select! {
+        biased;
+        counted = count(&state, &inbound) => match counted {
+            Ok((n, exact)) => answer(caller, n, exact),
+            Err(e) => respond::error(caller, &e),
+        },
+        () = drain.deadline() => respond::error(caller, &drain.cut()),
     }
 }
 

@@ -139,18 +139,10 @@ pub async fn dispatch(
         principal,
         in_flight: Some(in_flight),
     };
+    // Both answer (and record) a call still waiting at a graceful shutdown's drain deadline.
     match op {
-        // `call::handle` answers (and records) a call still waiting at the drain deadline.
         Op::Generate => call::handle(state, inbound).await,
-        // A count still waiting at a graceful shutdown's drain deadline is answered with an error.
-        Op::CountTokens => {
-            let drain = state.lifecycle.drain();
-            tokio::select! {
-                biased;
-                resp = count::handle(state.clone(), inbound) => resp,
-                () = drain.deadline() => error_response(dialect, &drain.cut()),
-            }
-        }
+        Op::CountTokens => count::handle(state, inbound).await,
     }
 }
 

@@ -193,15 +193,8 @@ async fn raw_predict(
         principal,
         in_flight: Some(in_flight),
     };
-    let drain = state.lifecycle.drain();
-    let work = async {
-        if generate { call::handle(state.clone(), inbound).await } else { count::handle(state.clone(), inbound).await }
-    };
-    tokio::select! {
-        biased;
-        resp = work => resp,
-        () = drain.deadline() => error_response(Dialect::Anthropic, &drain.cut()),
-    }
+    // Both answer (and record) a call still waiting at a graceful shutdown's drain deadline.
+    if generate { call::handle(state, inbound).await } else { count::handle(state, inbound).await }
 }
 
 #[cfg(test)]

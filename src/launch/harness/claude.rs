@@ -6,10 +6,9 @@
 //! Application Default Credentials) and Azure AI Foundry (`CLAUDE_CODE_USE_FOUNDRY=1`, the
 //! resource, an API key or Entra ID).
 
-use super::{Ctx, Harness, refuse_args};
+use super::{Ctx, Harness, refuse_args, session_and_prompt};
 use crate::config::ProviderKind;
 use crate::ir::Dialect;
-use crate::launch::args::Session;
 use crate::launch::cloud::{BedrockCredentials, BedrockMode, Cloud, FoundryCredentials, FoundryMode, VertexMode};
 use crate::launch::error::LaunchError;
 use crate::launch::plan::Plan;
@@ -54,7 +53,7 @@ impl Harness for Claude {
                 }
             }
             limits(&mut p, ctx)?;
-            session_and_prompt(&mut p, ctx);
+            session_and_prompt(&mut p, ctx, "--resume", "-p");
             return Ok(p);
         }
         p.env("ANTHROPIC_BASE_URL", ctx.origin());
@@ -84,7 +83,7 @@ impl Harness for Claude {
             p.remove_env(v);
         }
         limits(&mut p, ctx)?;
-        session_and_prompt(&mut p, ctx);
+        session_and_prompt(&mut p, ctx, "--resume", "-p");
         Ok(p)
     }
 }
@@ -123,22 +122,6 @@ fn limits(p: &mut Plan, ctx: &Ctx) -> Result<(), LaunchError> {
         _ => {}
     }
     Ok(())
-}
-
-fn session_and_prompt(p: &mut Plan, ctx: &Ctx) {
-    match &ctx.session {
-        Session::New => {}
-        Session::Last => {
-            p.arg("--continue");
-        }
-        Session::Id(id) => {
-            p.args(["--resume", id.as_str()]);
-        }
-    }
-    p.args(ctx.user_args.iter().cloned());
-    if let Some(prompt) = ctx.prompt {
-        p.args(["-p", prompt]);
-    }
 }
 
 /// Claude Code's own Bedrock mode: it signs with the AWS credentials it finds (the same chain

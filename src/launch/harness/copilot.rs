@@ -1,9 +1,8 @@
 //! GitHub Copilot CLI: bring-your-own-key provider variables. `COPILOT_PROVIDER_BASE_URL` is
 //! the OpenAI base (`…/v1`) for type `openai` and the origin for type `anthropic`.
 
-use super::{Ctx, Harness, refuse_args};
+use super::{Ctx, Harness, refuse_args, session_and_prompt};
 use crate::ir::Dialect;
-use crate::launch::args::Session;
 use crate::launch::error::LaunchError;
 use crate::launch::plan::Plan;
 
@@ -34,19 +33,7 @@ impl Harness for Copilot {
             .env("COPILOT_PROVIDER_TYPE", kind)
             .env("COPILOT_PROVIDER_API_KEY", ctx.endpoint.key.clone())
             .env("COPILOT_MODEL", ctx.endpoint.model.clone());
-        match &ctx.session {
-            Session::New => {}
-            Session::Last => {
-                p.arg("--continue");
-            }
-            Session::Id(id) => {
-                p.args(["--resume", id.as_str()]);
-            }
-        }
-        p.args(ctx.user_args.iter().cloned());
-        if let Some(prompt) = ctx.prompt {
-            p.args(["-p", prompt]);
-        }
+        session_and_prompt(&mut p, ctx, "--resume", "-p");
         Ok(p)
     }
 }

@@ -3,9 +3,8 @@
 
 use serde_json::json;
 
-use super::{Ctx, Harness, refuse_args};
+use super::{Ctx, Harness, refuse_args, session_and_prompt};
 use crate::ir::Dialect;
-use crate::launch::args::Session;
 use crate::launch::error::LaunchError;
 use crate::launch::plan::{FileEdit, Format, Op, Plan};
 
@@ -46,19 +45,7 @@ impl Harness for Hermes {
         if ctx.prompt.is_some() {
             p.arg("chat");
         }
-        match &ctx.session {
-            Session::New => {}
-            Session::Last => {
-                p.arg("--continue");
-            }
-            Session::Id(s) => {
-                p.args(["--resume", s.as_str()]);
-            }
-        }
-        p.args(ctx.user_args.iter().cloned());
-        if let Some(prompt) = ctx.prompt {
-            p.args(["-q", prompt]);
-        }
+        session_and_prompt(&mut p, ctx, "--resume", "-q");
         Ok(p)
     }
 }

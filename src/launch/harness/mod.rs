@@ -179,6 +179,24 @@ pub fn find(name: &str) -> Result<&'static dyn Harness, LaunchError> {
     })
 }
 
+/// The usual tail of a command line: `--continue` for the last session or `by_id ID` for one
+/// session, then the user's own arguments, then `prompt_flag PROMPT` for a headless run.
+pub fn session_and_prompt(p: &mut Plan, ctx: &Ctx, by_id: &str, prompt_flag: &str) {
+    match &ctx.session {
+        Session::New => {}
+        Session::Last => {
+            p.arg("--continue");
+        }
+        Session::Id(id) => {
+            p.args([by_id, id.as_str()]);
+        }
+    }
+    p.args(ctx.user_args.iter().cloned());
+    if let Some(prompt) = ctx.prompt {
+        p.args([prompt_flag, prompt]);
+    }
+}
+
 /// Refuses `--resume` / `--session` for a harness without sessions to resume.
 pub fn no_sessions(h: &dyn Harness, session: &Session) -> Result<(), LaunchError> {
     match session {

@@ -4,9 +4,8 @@
 
 use serde_json::json;
 
-use super::{Ctx, Harness, refuse_args};
+use super::{Ctx, Harness, refuse_args, session_and_prompt};
 use crate::ir::Dialect;
-use crate::launch::args::Session;
 use crate::launch::error::LaunchError;
 use crate::launch::plan::{FileEdit, Format, Op, Plan};
 
@@ -53,19 +52,7 @@ impl Harness for Pi {
             ops: vec![Op::Set { path: vec!["providers".into(), id.clone()], value: provider_entry(ctx) }],
         });
         p.args(["--provider".to_string(), id, "--model".to_string(), ctx.endpoint.model.clone()]);
-        match &ctx.session {
-            Session::New => {}
-            Session::Last => {
-                p.arg("--continue");
-            }
-            Session::Id(s) => {
-                p.args(["--session", s.as_str()]);
-            }
-        }
-        p.args(ctx.user_args.iter().cloned());
-        if let Some(prompt) = ctx.prompt {
-            p.args(["-p", prompt]);
-        }
+        session_and_prompt(&mut p, ctx, "--session", "-p");
         Ok(p)
     }
 }
