@@ -56,16 +56,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_ready() { # URL PID NAME LOG
-    local i
-    for ((i = 0; i < 1200; i++)); do
-        curl -sf -o /dev/null --max-time 2 "$1" && return 0
-        kill -0 "$2" 2>/dev/null || { cat "$4" >&2; die "$3 exited during start"; }
-        sleep 0.05
-    done
-    cat "$4" >&2
-    die "$3 not ready at $1"
-}
+# shellcheck source=benches/lib.sh
+source "$HERE/lib.sh"
 
 mkdir -p "$RUN/mock-body"
 sed -e "s#@RUN@#$RUN#g" -e "s#@FIXTURES@#$HERE/fixtures#g" -e "s#@USER@#$(id -un)#g" \
@@ -110,7 +102,7 @@ RUST_LOG=${RUST_LOG:-info} valgrind --tool=callgrind --instr-atstart=no --dump-i
     --listen "127.0.0.1:$PORT_AMUX" 2>"$RUN/amux.log" >/dev/null &
 AMUX_PID=$!
 PIDS+=("$AMUX_PID")
-wait_ready "http://127.0.0.1:$PORT_AMUX/health/readiness" "$AMUX_PID" "amux under callgrind" "$RUN/amux.log"
+wait_ready "http://127.0.0.1:$PORT_AMUX/health/readiness" "$AMUX_PID" "amux under callgrind" "$RUN/amux.log" 1200
 callgrind_control -i on "$AMUX_PID" >/dev/null 2>&1
 
 # calls CALLER MODEL STREAM N: N calls over one connection; fails unless every answer is complete.

@@ -50,16 +50,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_ready() { # URL PID NAME LOG
-    local i
-    for ((i = 0; i < 400; i++)); do
-        curl -sf -o /dev/null --max-time 2 "$1" && return 0
-        kill -0 "$2" 2>/dev/null || { cat "$4" >&2; die "$3 exited during start"; }
-        sleep 0.05
-    done
-    cat "$4" >&2
-    die "$3 not ready at $1"
-}
+# shellcheck source=benches/lib.sh
+source "$HERE/lib.sh"
 
 kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 mb() { awk -v v="$1" 'BEGIN {printf "%.0f", v / 1024}'; }

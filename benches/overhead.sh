@@ -114,20 +114,8 @@ for p in "$PORT_MOCK" "$PORT_PROXY" "$PORT_AMUX"; do
     port_free "$p" || die "port $p is in use (set PORT_BASE)"
 done
 
-# wait_ready URL PID NAME LOG: poll URL until it answers 200; fail fast if PID died.
-wait_ready() {
-    local url=$1 pid=$2 name=$3 logf=$4 i
-    for ((i = 0; i < 200; i++)); do
-        curl -sf -o /dev/null --max-time 1 "$url" && return 0
-        kill -0 "$pid" 2>/dev/null || {
-            cat "$logf" >&2 || true
-            die "$name exited during start"
-        }
-        sleep 0.05
-    done
-    cat "$logf" >&2 || true
-    die "$name not ready at $url after 10 s"
-}
+# shellcheck source=benches/lib.sh
+source "$HERE/lib.sh"
 
 # --- servers --------------------------------------------------------------------------------
 user=$(id -un)
@@ -140,13 +128,13 @@ mkdir -p "$RUN/mock-body" "$RUN/proxy-body" "$RUN/proxy-temp"
 fill "$HERE/nginx/mock.conf" "$PORT_MOCK" "$RUN/mock.conf"
 "${PIN_MOCK[@]}" "$NGINX" -e "$RUN/mock-error.log" -p "$RUN" -c "$RUN/mock.conf" 2>"$RUN/mock.stderr" &
 PIDS+=($!)
-wait_ready "http://127.0.0.1:$PORT_MOCK/ready" "${PIDS[-1]}" "mock nginx" "$RUN/mock.stderr"
+wait_ready "http://127.0.0.1:$PORT_MOCK/ready" "${PIDS[-1]}" "mock nginx" "$RUN/mock.stderr" 200
 MOCK_WORKER=$(pgrep -P "${PIDS[-1]}" | head -1)
 
 fill "$HERE/nginx/proxy.conf" "$PORT_PROXY" "$RUN/proxy.conf"
 "${PIN_SRV[@]}" "$NGINX" -e "$RUN/proxy-error.log" -p "$RUN" -c "$RUN/proxy.conf" 2>"$RUN/proxy.stderr" &
 PIDS+=($!)
-wait_ready "http://127.0.0.1:$PORT_PROXY/ready" "${PIDS[-1]}" "proxy nginx" "$RUN/proxy.stderr"
+wait_ready "http://127.0.0.1:$PORT_PROXY/ready" "${PIDS[-1]}" "proxy nginx" "$RUN/proxy.stderr" 200
 PROXY_WORKER=$(pgrep -P "${PIDS[-1]}" | head -1)
 
 m="http://127.0.0.1:$PORT_MOCK"
@@ -184,7 +172,7 @@ fi
     2>"$RUN/amux.log" &
 AMUX_PID=$!
 PIDS+=("$AMUX_PID")
-wait_ready "http://127.0.0.1:$PORT_AMUX/health/readiness" "$AMUX_PID" "amux" "$RUN/amux.log"
+wait_ready "http://127.0.0.1:$PORT_AMUX/health/readiness" "$AMUX_PID" "amux" "$RUN/amux.log" 200
 
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # CPU time (ns) a process has run so far, all threads (first field of each task's schedstat).

@@ -30,6 +30,14 @@ struct ObserveStage {
 }
 
 impl ObserveStage {
+    /// Hands the usage and finish reason seen so far to the call's record.
+    fn report(&self, guard: &mut CallGuard) {
+        guard.set_usage(&self.observer.usage);
+        if let Some(r) = &self.observer.finish_reason {
+            guard.finish_reason(r);
+        }
+    }
+
     fn record(&mut self, chunk: Option<&[u8]>) {
         let Some((decoder, rec)) = &mut self.recorder else { return };
         let mut events = Vec::new();
@@ -52,10 +60,7 @@ impl Stage for ObserveStage {
     fn chunk(&mut self, chunk: Bytes, guard: &mut CallGuard) -> Bytes {
         self.record(Some(&chunk));
         let out = self.observer.chunk(chunk);
-        guard.set_usage(&self.observer.usage);
-        if let Some(r) = &self.observer.finish_reason {
-            guard.finish_reason(r);
-        }
+        self.report(guard);
         match &mut self.scrub {
             Some(s) => s.pass(out, self.observer.saw_error),
             None => out,
@@ -72,10 +77,7 @@ impl Stage for ObserveStage {
             None => Vec::new(),
         };
         out.extend_from_slice(&last);
-        guard.set_usage(&self.observer.usage);
-        if let Some(r) = &self.observer.finish_reason {
-            guard.finish_reason(r);
-        }
+        self.report(guard);
         if self.observer.saw_error {
             guard.set_error(502, "upstream_stream_error");
         } else if !self.observer.complete {
@@ -114,10 +116,7 @@ impl Decoded for ObserveStage {
 
     fn decoded(&mut self, sse: Bytes, guard: &mut CallGuard) -> Bytes {
         self.record(Some(&sse));
-        guard.set_usage(&self.observer.usage);
-        if let Some(r) = &self.observer.finish_reason {
-            guard.finish_reason(r);
-        }
+        self.report(guard);
         sse
     }
 }
@@ -187,7 +186,9 @@ pub fn respond(
             let max = c.limits.max_event;
             let recorder = store.map(|s| (EventDecoder::new(dialect).max_event(max), Recorder::new(s)));
             let observer = StreamObserver::new(dialect, strip_usage).max_event(max);
-            let scrub = (!dialect.event_stream()).then(|| EventScrubber::new(provider.redact.clone()));
+            // The SSE the stage forwards as it came (an unframed InvokeModel stream is written
+            // by amux, event by event, through `Decoded`).
+            let scrub = (!unframe && !dialect.event_stream()).then(|| EventScrubber::new(provider.redact.clone()));
             let stage = ObserveStage { dialect, observer, recorder, scrub };
             // The deployment's in-flight count lasts as long as the stream.
             guard.hold(Box::new(c.hold));

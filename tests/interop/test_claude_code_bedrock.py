@@ -22,16 +22,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import mock_model as mm
+import harness
 import mock_upstream as mu
 import pytest
-from conftest import ANTHROPIC_ALIAS, HERE, config_yaml, serve_amux
+from conftest import ANTHROPIC_ALIAS, config_yaml, serve_amux
 
 TIMEOUT_S = 120
 PROFILE_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
 def claude_bin() -> Path | None:
-    p = Path(os.environ.get("CLAUDE_BIN") or HERE / ".cache" / "node_modules" / ".bin" / "claude")
+    p = harness.binary("CLAUDE_BIN", "claude")
     return p if p.exists() else None
 
 
