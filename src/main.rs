@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use amux::config::{self, Config};
 use amux::gateway::{Gateway, signals, watch};
 use amux::providers::Registry;
-use amux::telemetry::otel;
+use amux::telemetry::{otel, usage_log};
 use amux::usage::{LogSink, UsageSinks};
 
 /// The address `amux serve` listens on when neither `--listen`, `AMUX_LISTEN` nor the config
@@ -185,13 +185,16 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
         );
         return ExitCode::FAILURE;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    // Usage lines are written in bursts: when a runtime thread is about to go idle, and at exit.
+    usage_log::batch();
+    let runtime =
+        match tokio::runtime::Builder::new_multi_thread().enable_all().on_thread_park(usage_log::flush).build() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("cannot start the async runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     // Logs and traces: inside the runtime, which the OTLP exporter sends from.
     let traces =
         match runtime.block_on(async { otel::init(&config.tracing, matches!(log_format, LogFormat::Json), &env) }) {
@@ -242,5 +245,8 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
     });
     // Export the last spans (the exporter sends from the runtime, still alive here).
     let _ = runtime.block_on(async { tokio::task::spawn_blocking(move || traces.shutdown()).await });
+    // Calls still open end (and write their lines) as the runtime drops its tasks.
+    drop(runtime);
+    usage_log::flush();
     code
 }

@@ -8,6 +8,7 @@ mod build;
 pub mod call;
 pub mod count;
 pub mod heap;
+mod jsonscan;
 pub mod lifecycle;
 pub mod live;
 mod observe;

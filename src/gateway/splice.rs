@@ -3,6 +3,7 @@
 //! outside the edited values is forwarded exactly as the caller sent it (thinking signatures,
 //! unknown fields, key order, whitespace).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
@@ -11,11 +12,11 @@ use serde_json::value::RawValue;
 
 use crate::ir::ApiError;
 
-/// The top-level fields of a JSON object body: name and byte range of the value.
+/// The top-level fields of a JSON object body: name (unescaped) and byte range of the value.
 #[derive(Debug)]
 pub struct TopLevel<'a> {
     pub body: &'a [u8],
-    pub fields: Vec<(String, Range<usize>)>,
+    pub fields: Vec<(Cow<'a, str>, Range<usize>)>,
 }
 
 struct FieldsVisitor<'a> {
@@ -24,8 +25,8 @@ struct FieldsVisitor<'a> {
     _m: std::marker::PhantomData<&'a ()>,
 }
 
-impl<'de: 'a, 'a> Visitor<'de> for FieldsVisitor<'a> {
-    type Value = Vec<(String, Range<usize>)>;
+impl<'de> Visitor<'de> for FieldsVisitor<'de> {
+    type Value = Vec<(Cow<'de, str>, Range<usize>)>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
@@ -33,7 +34,7 @@ impl<'de: 'a, 'a> Visitor<'de> for FieldsVisitor<'a> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             let raw: &'de RawValue = map.next_value()?;
             let s = raw.get();
             let start = (s.as_ptr() as usize).wrapping_sub(self.base);
@@ -42,18 +43,27 @@ impl<'de: 'a, 'a> Visitor<'de> for FieldsVisitor<'a> {
             }
             // A second `model` would reach the upstream after the spliced one, and JSON parsers
             // keep the last: the routed model and the key's allowed models would be bypassed.
-            if out.iter().any(|(k, _): &(String, Range<usize>)| *k == *key) {
+            if out.iter().any(|(k, _): &(Cow<'de, str>, Range<usize>)| *k == key) {
                 return Err(serde::de::Error::custom(format_args!("duplicate field \"{key}\"")));
             }
-            out.push((key.into_owned(), start..start + s.len()));
+            out.push((key, start..start + s.len()));
         }
         Ok(out)
     }
 }
 
 impl<'a> TopLevel<'a> {
-    /// Scans a body; a body that is not a JSON object is a 400 naming the problem.
+    /// Scans a body; a body that is not a JSON object is a 400 naming the problem. The fast scan
+    /// ([`super::jsonscan`]) answers for the bodies it is sure of, serde_json for the rest.
     pub fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
+        match super::jsonscan::members(body) {
+            Some(fields) => Ok(TopLevel { body, fields }),
+            None => Self::parse_with_serde(body),
+        }
+    }
+
+    /// [`Self::parse`] by serde_json alone: the reference the fast scan is tested against.
+    pub fn parse_with_serde(body: &'a [u8]) -> Result<Self, ApiError> {
         let mut de = serde_json::Deserializer::from_slice(body);
         let visitor = FieldsVisitor { base: body.as_ptr() as usize, end: body.len(), _m: std::marker::PhantomData };
         let fields = de
@@ -84,7 +94,7 @@ impl<'a> TopLevel<'a> {
         let extra: usize = first.iter().chain(last).map(|(k, v)| k.len() + v.len() + 4).sum();
         let mut out = Vec::with_capacity(self.body.len() + extra);
         out.push(b'{');
-        let own = self.fields.iter().filter(|(k, _)| keep(k)).map(|(k, r)| (k.as_str(), &self.body[r.clone()]));
+        let own = self.fields.iter().filter(|(k, _)| keep(k)).map(|(k, r)| (k.as_ref(), &self.body[r.clone()]));
         for (i, (key, value)) in first.iter().copied().chain(own).chain(last.iter().copied()).enumerate() {
             if i > 0 {
                 out.push(b',');

@@ -73,14 +73,71 @@ end
 return 0
 "#;
 
-#[derive(Default)]
+/// One scope's counts in one window.
+#[derive(Default, Clone, Copy)]
 struct Counters {
+    window: u64,
     requests: u64,
     tokens: i64,
 }
 
+/// A scope's counts in the current window and the one before (a call admitted just before the
+/// minute turned is reconciled in its own window).
+#[derive(Default)]
+struct Windows([Counters; 2]);
+
+impl Windows {
+    /// The counts of `window`, made (replacing the oldest) when absent.
+    fn at(&mut self, window: u64) -> &mut Counters {
+        let [a, b] = &mut self.0;
+        if a.window == window {
+            return a;
+        }
+        if b.window == window {
+            return b;
+        }
+        let old = if a.window <= b.window { a } else { b };
+        *old = Counters { window, ..Counters::default() };
+        old
+    }
+
+    fn get(&self, window: u64) -> Option<&Counters> {
+        self.0.iter().find(|c| c.window == window && (c.requests > 0 || c.tokens != 0))
+    }
+
+    fn stale(&self, window: u64) -> bool {
+        self.0.iter().all(|c| c.window + 1 < window)
+    }
+}
+
+/// The in-process counts: scope id -> its windows. Looked up by `&str` (no key copied per
+/// call); scopes idle for two windows are dropped when the minute turns.
+#[derive(Default)]
+struct MemoryCounts {
+    scopes: HashMap<String, Windows, foldhash::fast::RandomState>,
+    pruned: u64,
+}
+
+impl MemoryCounts {
+    /// The counts of `id` in `window`, made when absent (`None` never happens).
+    fn at(&mut self, id: &str, window: u64) -> Option<&mut Counters> {
+        if !self.scopes.contains_key(id) {
+            self.scopes.insert(id.to_owned(), Windows::default());
+        }
+        self.scopes.get_mut(id).map(|w| w.at(window))
+    }
+
+    /// Drops the scopes idle for two windows, once per window.
+    fn prune(&mut self, window: u64) {
+        if self.pruned != window {
+            self.pruned = window;
+            self.scopes.retain(|_, w| !w.stale(window));
+        }
+    }
+}
+
 enum Backend {
-    Memory(Mutex<HashMap<(String, u64), Counters>>),
+    Memory(Mutex<MemoryCounts>),
     Redis { redis: Redis, on_failure: FailMode, script: Script },
 }
 
@@ -107,7 +164,7 @@ fn over(scope: &Scope, what: &str, left: Duration) -> ApiError {
 
 impl Limiter {
     pub fn memory() -> Limiter {
-        Limiter { backend: Backend::Memory(Mutex::new(HashMap::new())) }
+        Limiter { backend: Backend::Memory(Mutex::new(MemoryCounts::default())) }
     }
 
     /// Over Redis (`stack::redis`: short timeouts, a breaker; Redis may be down at start).
@@ -134,9 +191,9 @@ impl Limiter {
         match &self.backend {
             Backend::Memory(map) => {
                 let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-                map.retain(|(_, w), _| *w + 1 >= window);
+                map.prune(window);
                 for s in &scopes {
-                    let c = map.get(&(s.id.clone(), window));
+                    let c = map.scopes.get(s.id.as_str()).and_then(|w| w.get(window));
                     let (reqs, used) = c.map(|c| (c.requests, c.tokens.max(0) as u64)).unwrap_or((0, 0));
                     if s.rpm.is_some_and(|r| reqs + 1 > r) {
                         return Err(over(s, "requests", left));
@@ -146,9 +203,10 @@ impl Limiter {
                     }
                 }
                 for s in &scopes {
-                    let c = map.entry((s.id.clone(), window)).or_default();
-                    c.requests += 1;
-                    c.tokens += tokens as i64;
+                    if let Some(c) = map.at(&s.id, window) {
+                        c.requests += 1;
+                        c.tokens += tokens as i64;
+                    }
                 }
                 Ok(Charge { scopes, window, tokens })
             }
@@ -184,19 +242,30 @@ impl Limiter {
         }
     }
 
+    /// Corrects the token charge in process; `false` when the backend is Redis
+    /// ([`Self::reconcile`] then does it, over the network).
+    fn reconcile_here(&self, charge: &Charge, actual_tokens: u64) -> bool {
+        let Backend::Memory(map) = &self.backend else { return false };
+        let delta = actual_tokens as i64 - charge.tokens as i64;
+        if delta != 0 {
+            let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+            for s in &charge.scopes {
+                if let Some(c) = map.at(&s.id, charge.window) {
+                    c.tokens += delta;
+                }
+            }
+        }
+        true
+    }
+
     /// Corrects the token charge once the real usage is known.
     pub async fn reconcile(&self, charge: &Charge, actual_tokens: u64) {
         let delta = actual_tokens as i64 - charge.tokens as i64;
-        if delta == 0 || charge.scopes.is_empty() {
+        if delta == 0 || charge.scopes.is_empty() || self.reconcile_here(charge, actual_tokens) {
             return;
         }
         match &self.backend {
-            Backend::Memory(map) => {
-                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-                for s in &charge.scopes {
-                    map.entry((s.id.clone(), charge.window)).or_default().tokens += delta;
-                }
-            }
+            Backend::Memory(_) => {}
             Backend::Redis { redis, .. } => {
                 let mut pipe = redis::pipe();
                 for s in &charge.scopes {
@@ -225,6 +294,26 @@ mod tests {
         vec![Scope { id: "key:a".into(), rpm, tpm }]
     }
 
+    /// Each scope keeps its current and previous window; a third replaces the older, and scopes
+    /// idle for two windows go when the minute turns.
+    #[test]
+    fn memory_windows_roll_over_and_idle_scopes_go() {
+        let mut m = MemoryCounts::default();
+        m.at("key:a", 10).unwrap().requests = 3;
+        m.at("key:a", 11).unwrap().requests = 1;
+        let w = &m.scopes["key:a"];
+        assert_eq!((w.get(10).unwrap().requests, w.get(11).unwrap().requests), (3, 1));
+        m.at("key:a", 12).unwrap().tokens = 5;
+        let w = &m.scopes["key:a"];
+        assert!(w.get(10).is_none());
+        assert_eq!((w.get(11).unwrap().requests, w.get(12).unwrap().tokens), (1, 5));
+        m.at("key:b", 12).unwrap().requests = 1;
+        m.prune(13);
+        assert_eq!(m.scopes.len(), 2);
+        m.prune(14);
+        assert!(m.scopes.is_empty());
+    }
+
     #[tokio::test]
     async fn memory_rpm_and_tpm() {
         let l = Limiter::memory();
@@ -251,6 +340,10 @@ pub fn reconcile_on_end(guard: &mut CallGuard, limiter: &Arc<Limiter>, charge: C
     let limiter = limiter.clone();
     guard.on_end(Box::new(move |rec| {
         let used = rec.usage.total_input() + rec.usage.output_tokens;
+        // In process: done here, no task per call; Redis: a task, so the call never waits on it.
+        if limiter.reconcile_here(&charge, used) {
+            return;
+        }
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move { limiter.reconcile(&charge, used).await });
         }

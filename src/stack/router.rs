@@ -36,7 +36,7 @@ struct Stats {
 #[derive(Debug)]
 pub struct Router {
     pub config: RouterConfig,
-    stats: Arc<Mutex<HashMap<String, Stats>>>,
+    stats: Arc<Mutex<HashMap<String, Stats, foldhash::fast::RandomState>>>,
 }
 
 /// Counts a call in flight on a deployment until dropped.
@@ -53,7 +53,7 @@ impl Drop for InFlight {
 
 impl Router {
     pub fn new(config: RouterConfig) -> Self {
-        Router { config, stats: Arc::new(Mutex::new(HashMap::new())) }
+        Router { config, stats: Arc::new(Mutex::new(HashMap::default())) }
     }
 
     /// A router with new settings sharing this one's deployment stats (in-flight counts,
@@ -72,6 +72,10 @@ impl Router {
 
     fn with<T>(&self, id: &str, f: impl FnOnce(&mut Stats) -> T) -> T {
         let mut map = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        // Looked up by `&str`: the id is copied once per deployment, not once per call.
+        if let Some(s) = map.get_mut(id) {
+            return f(s);
+        }
         f(map.entry(id.to_string()).or_default())
     }
 

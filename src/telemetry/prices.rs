@@ -167,7 +167,9 @@ impl PriceBook {
 
     /// The price of `model` at `provider` when called through alias `alias`.
     pub fn lookup(&self, alias: &str, provider: &str, model: &str) -> Option<PriceConfig> {
-        if let Some(p) = self.overrides.get(&(alias.to_string(), provider.to_string(), model.to_string())) {
+        if !self.overrides.is_empty()
+            && let Some(p) = self.overrides.get(&(alias.to_string(), provider.to_string(), model.to_string()))
+        {
             return Some(*p);
         }
         let kind = self.kinds.get(provider).map(String::as_str);
