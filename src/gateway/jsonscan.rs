@@ -80,6 +80,7 @@ impl Scanner<'_> {
         self.b.get(self.i).copied()
     }
 
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
             if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
@@ -269,6 +270,7 @@ mod simd {
 
     /// How many leading bytes of `b` are plain string content, in whole 16-byte blocks up to the
     /// block holding the first special byte (exact within it); the scalar loop finishes the tail.
+    #[inline(always)]
     pub fn skip_plain(b: &[u8]) -> usize {
         let mut i = 0;
         // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always available;

@@ -187,7 +187,7 @@ impl Gateway {
             let app = crate::surfaces::metrics_router(state.clone());
             tokio::spawn(async move { axum::serve(l, app).await })
         });
-        let app = crate::surfaces::router(state);
+        let app = crate::surfaces::Surfaces::new(state);
         let current = self.live.current();
         let limits = serve::ConnLimits::new(&current.config.limits, current.obs.metrics.clone());
         drop(current);

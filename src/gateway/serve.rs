@@ -35,7 +35,6 @@ use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Body;
 use axum::serve::Listener;
 use bytes::Bytes;
@@ -48,6 +47,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::Sleep;
 
 use crate::config::LimitsConfig;
+use crate::surfaces::{SurfaceFuture, Surfaces};
 use crate::telemetry::metrics::Metrics;
 
 /// The connection limits, from `limits:` at start.
@@ -78,7 +78,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// Serves `app` on `listener` until `stop` resolves, then drains (see the module doc).
 pub async fn serve<L>(
     mut listener: L,
-    app: Router,
+    app: Surfaces,
     limits: ConnLimits,
     stop: impl Future<Output = ()>,
 ) -> io::Result<()>
@@ -306,7 +306,7 @@ impl ConnState {
 /// The router as one connection's hyper service: counts its requests in flight.
 #[derive(Clone)]
 struct ConnService {
-    app: Router,
+    app: Surfaces,
     conn: Arc<ConnState>,
 }
 
@@ -318,7 +318,7 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         self.conn.begin();
         let h2 = req.version() == http::Version::HTTP_2;
-        let fut = tower::Service::call(&mut self.app.clone(), req.map(Body::new));
+        let fut = self.app.call(req.map(Body::new));
         TrackedFuture { fut, conn: Some(self.conn.clone()), h2 }
     }
 }
@@ -327,7 +327,7 @@ pin_project_lite::pin_project! {
     /// The router's response future; the request stays in flight through its body.
     struct TrackedFuture {
         #[pin]
-        fut: axum::routing::future::RouteFuture<Infallible>,
+        fut: SurfaceFuture,
         conn: Option<Arc<ConnState>>,
         h2: bool,
     }
@@ -347,7 +347,7 @@ impl Future for TrackedFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let Ok(resp) = ready!(this.fut.poll(cx));
+        let resp = ready!(this.fut.poll(cx));
         let conn = this.conn.take();
         let h2 = *this.h2;
         Poll::Ready(Ok(resp.map(|body| {

@@ -11,6 +11,12 @@
 //!    `limits.max_in_flight` are shed with 503 first, see `gateway::admission`),
 //!    then [`crate::gateway::call::handle`]: route, same-dialect bytes or translation, provider.
 //!
+//! The model-call routes most calls take (`POST /v1/messages`, `/v1/chat/completions`,
+//! `/chat/completions`, `/v1/responses`, `/responses`) are answered by [`Surfaces`] directly, with
+//! the same three layers applied in [`Surfaces::direct`]: the router boxes and clones each route's
+//! layered service per request (about two dozen allocations a call); a direct call boxes one
+//! future. Every other request goes through [`router`].
+//!
 //! `GET /v1/responses` with a WebSocket upgrade is the Responses WebSocket transport
 //! ([`responses_ws`]): each turn is one more call through the same handler as the POST.
 //!
@@ -28,16 +34,95 @@ mod models;
 pub mod responses_ws;
 mod vertex;
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Router;
+use axum::body::Body;
 use axum::routing::{any, get, post};
+use futures_util::FutureExt;
 use http::header::{AUTHORIZATION, HeaderName};
+use http::{Method, Request, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
+use tracing::Instrument;
 
 use crate::gateway::LiveState;
+use crate::ir::Dialect;
+
+/// The headers no trace or log layer may print (`SetSensitiveRequestHeadersLayer`).
+const SENSITIVE: [&str; 4] = ["authorization", "x-api-key", "x-goog-api-key", "api-key"];
+
+/// The gateway's inbound service: the model-call routes directly, the rest through [`router`].
+#[derive(Clone)]
+pub struct Surfaces {
+    router: Router,
+    live: LiveState,
+}
+
+/// What [`Surfaces::call`] returns: the router's future (boxed: it is large, and the router
+/// allocates far more per request anyway), or a direct call's.
+pub enum SurfaceFuture {
+    Router(Box<axum::routing::future::RouteFuture<Infallible>>),
+    Direct(Pin<Box<dyn Future<Output = Response<Body>> + Send>>),
+}
+
+impl Future for SurfaceFuture {
+    type Output = Response<Body>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            // `RouteFuture` is `Unpin` (it boxes its inner future).
+            SurfaceFuture::Router(f) => Pin::new(&mut **f).poll(cx).map(|Ok(r)| r),
+            SurfaceFuture::Direct(f) => f.as_mut().poll(cx),
+        }
+    }
+}
+
+/// The dialect of a model-call route answered directly, if `req` is one.
+fn direct_route(method: &Method, path: &str) -> Option<Dialect> {
+    if method != Method::POST {
+        return None;
+    }
+    match path {
+        "/v1/messages" => Some(Dialect::Anthropic),
+        "/v1/chat/completions" | "/chat/completions" => Some(Dialect::OpenAiChat),
+        "/v1/responses" | "/responses" => Some(Dialect::OpenAiResponses),
+        _ => None,
+    }
+}
+
+impl Surfaces {
+    pub fn new(live: LiveState) -> Surfaces {
+        Surfaces { router: router(live.clone()), live }
+    }
+
+    pub fn call(&self, req: Request<Body>) -> SurfaceFuture {
+        match direct_route(req.method(), req.uri().path()) {
+            Some(dialect) => SurfaceFuture::Direct(self.direct(dialect, req)),
+            None => SurfaceFuture::Router(Box::new(tower::Service::call(&mut self.router.clone(), req))),
+        }
+    }
+
+    /// A model call with the router's layers, outermost first: panics caught (500 JSON), the
+    /// key headers marked sensitive, the `request` span (method and path, never the query).
+    fn direct(&self, dialect: Dialect, mut req: Request<Body>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> {
+        for name in SENSITIVE {
+            if let Some(v) = req.headers_mut().get_mut(name) {
+                v.set_sensitive(true);
+            }
+        }
+        let span = tracing::debug_span!("request", method = %req.method(), path = %req.uri().path());
+        let state = self.live.0.current();
+        let call = messages::dispatch(state, dialect, messages::Op::Generate, req, None, None).instrument(span);
+        Box::pin(AssertUnwindSafe(call).catch_unwind().map(|r| r.unwrap_or_else(health::panic_response)))
+    }
+}
 
 /// `/passthrough/{provider}/{path...}`, any method: [`crate::gateway::raw`].
 async fn passthrough(
@@ -60,12 +145,8 @@ pub fn router(state: LiveState) -> Router {
     let m = state.0.current().obs.metrics_config.clone();
     let metrics_here = m.enabled && m.listen.is_none();
     let metrics_path = m.path;
-    let sensitive: Arc<[HeaderName]> = Arc::new([
-        AUTHORIZATION,
-        HeaderName::from_static("x-api-key"),
-        HeaderName::from_static("x-goog-api-key"),
-        HeaderName::from_static("api-key"),
-    ]);
+    let sensitive: Arc<[HeaderName]> = SENSITIVE.map(HeaderName::from_static).into();
+    debug_assert_eq!(sensitive[0], AUTHORIZATION);
     let app = Router::new()
         .route("/v1/messages", post(messages::anthropic))
         .route("/v1/messages/count_tokens", post(messages::anthropic_count))
@@ -102,4 +183,26 @@ pub fn router(state: LiveState) -> Router {
         }))
         .layer(SetSensitiveRequestHeadersLayer::from_shared(sensitive))
         .layer(CatchPanicLayer::custom(health::panic_response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only POSTs to the five model-call paths skip the router; their dialects match the
+    /// router's handlers for the same paths.
+    #[test]
+    fn direct_routes_are_the_model_call_posts() {
+        let post = Method::POST;
+        assert_eq!(direct_route(&post, "/v1/messages"), Some(Dialect::Anthropic));
+        assert_eq!(direct_route(&post, "/v1/chat/completions"), Some(Dialect::OpenAiChat));
+        assert_eq!(direct_route(&post, "/chat/completions"), Some(Dialect::OpenAiChat));
+        assert_eq!(direct_route(&post, "/v1/responses"), Some(Dialect::OpenAiResponses));
+        assert_eq!(direct_route(&post, "/responses"), Some(Dialect::OpenAiResponses));
+        for path in ["/v1/messages/count_tokens", "/v1/responses/input_tokens", "/v1/messages/", "/health/readiness"] {
+            assert_eq!(direct_route(&post, path), None, "{path}");
+        }
+        // `GET /v1/responses` is the WebSocket upgrade: the router's.
+        assert_eq!(direct_route(&Method::GET, "/v1/responses"), None);
+    }
 }
