@@ -19,18 +19,27 @@ pub struct SseEvent {
 /// `limits.max_stream_event_bytes`).
 pub const DEFAULT_MAX_EVENT: usize = 16 * 1024 * 1024;
 
-/// Incremental SSE parser.
+/// Event buffers larger than this are freed after their event instead of kept for the next.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+/// Incremental SSE parser. [`SseParser::feed_with`] hands each event to a callback as borrowed
+/// text, reusing its buffers (no allocation per event once warm); [`SseParser::feed`] collects
+/// owned [`SseEvent`]s. Lines are read in place from the chunk when no partial line is pending.
 #[derive(Debug)]
 pub struct SseParser {
+    /// A partial line (no newline yet) carried to the next chunk.
     buf: BytesMut,
-    /// Bytes of `buf` already scanned for a line end.
-    scanned: usize,
-    event: Option<String>,
+    event: Pending,
+}
+
+/// The event being read.
+#[derive(Debug)]
+struct Pending {
+    name: String,
+    has_name: bool,
     data: String,
     has_data: bool,
-    /// Longest line, and longest event data, buffered.
     max: usize,
-    /// A line or event was longer than `max`: input is ignored from then on.
     overflow: bool,
 }
 
@@ -38,12 +47,14 @@ impl Default for SseParser {
     fn default() -> Self {
         SseParser {
             buf: BytesMut::new(),
-            scanned: 0,
-            event: None,
-            data: String::new(),
-            has_data: false,
-            max: DEFAULT_MAX_EVENT,
-            overflow: false,
+            event: Pending {
+                name: String::new(),
+                has_name: false,
+                data: String::new(),
+                has_data: false,
+                max: DEFAULT_MAX_EVENT,
+                overflow: false,
+            },
         }
     }
 }
@@ -53,73 +64,106 @@ impl SseParser {
         Self::default()
     }
 
-    /// A parser buffering at most `max` bytes of one line or one event's data.
+    /// A parser whose lines and events may not exceed `max` bytes.
     pub fn with_max(max: usize) -> Self {
-        SseParser { max: max.max(1), ..Self::default() }
+        let mut p = Self::default();
+        p.event.max = max.max(1);
+        p
     }
 
-    /// True once a line or an event's data passed the limit (the stream cannot be read on).
+    /// A line or an event passed the bound: the parser holds nothing and reads no more.
     pub fn overflowed(&self) -> bool {
-        self.overflow
+        self.event.overflow
     }
 
-    /// Stops reading: frees what is buffered.
     fn overflow(&mut self) {
-        self.overflow = true;
+        self.event.overflow = true;
         self.buf = BytesMut::new();
-        self.scanned = 0;
-        self.data = String::new();
-        self.event = None;
-        self.has_data = false;
+        self.event.name = String::new();
+        self.event.data = String::new();
+        self.event.has_name = false;
+        self.event.has_data = false;
     }
 
-    /// Feeds bytes and appends every event they complete to `out`.
+    /// Feeds a chunk; complete events are appended to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) {
-        if self.overflow {
+        self.feed_with(chunk, &mut |name, data| {
+            out.push(SseEvent { event: name.map(str::to_owned), data: data.to_owned() })
+        });
+    }
+
+    /// Feeds a chunk; each complete event goes to `on` as (`event:` name, `data:` lines joined).
+    pub fn feed_with(&mut self, chunk: &[u8], on: &mut dyn FnMut(Option<&str>, &str)) {
+        if self.event.overflow {
             return;
         }
-        self.buf.extend_from_slice(chunk);
-        loop {
-            let Some(pos) = memchr::memchr(b'\n', &self.buf[self.scanned..]) else {
-                self.scanned = self.buf.len();
-                if self.buf.len() > self.max {
-                    self.overflow();
-                }
-                return;
-            };
-            let line = self.buf.split_to(self.scanned + pos + 1);
-            self.scanned = 0;
-            let mut line = &line[..line.len() - 1];
-            if let [rest @ .., b'\r'] = line {
-                line = rest;
+        if self.buf.is_empty() {
+            // Nothing pending: lines are read from the chunk itself, only its tail is kept.
+            let used = self.event.lines(chunk, 0, on);
+            if !self.event.overflow {
+                self.buf.extend_from_slice(&chunk[used..]);
             }
-            self.line(line, out);
-            if self.overflow {
-                return;
-            }
+        } else {
+            // Only the new bytes can hold the pending line's newline: scan from there.
+            let from = self.buf.len();
+            self.buf.extend_from_slice(chunk);
+            let used = self.event.lines(&self.buf, from, on);
+            let _ = self.buf.split_to(used);
+        }
+        if self.event.overflow || self.buf.len() > self.event.max {
+            self.overflow();
         }
     }
 
-    /// Ends the input: a final event without its blank line is still delivered.
+    /// Ends the input: a last line without a newline and a last event without a blank line
+    /// still count.
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
-        if self.overflow {
+        self.finish_with(&mut |name, data| {
+            out.push(SseEvent { event: name.map(str::to_owned), data: data.to_owned() })
+        });
+    }
+
+    /// [`Self::finish`], each event to `on`.
+    pub fn finish_with(&mut self, on: &mut dyn FnMut(Option<&str>, &str)) {
+        if self.event.overflow {
             return;
         }
         if !self.buf.is_empty() {
             let line = self.buf.split();
-            self.scanned = 0;
             let mut line = &line[..];
             if let [rest @ .., b'\r'] = line {
                 line = rest;
             }
-            self.line(line, out);
+            self.event.line(line, on);
         }
-        self.dispatch(out);
+        self.event.dispatch(on);
+    }
+}
+
+impl Pending {
+    /// Reads the complete lines of `bytes` (a newline searched from `from` for the first);
+    /// returns how many bytes they took.
+    fn lines(&mut self, bytes: &[u8], from: usize, on: &mut dyn FnMut(Option<&str>, &str)) -> usize {
+        let (mut start, mut search) = (0, from);
+        while let Some(pos) = memchr::memchr(b'\n', &bytes[search..]) {
+            let end = search + pos;
+            let mut line = &bytes[start..end];
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+            }
+            self.line(line, on);
+            if self.overflow {
+                return end + 1;
+            }
+            start = end + 1;
+            search = start;
+        }
+        start
     }
 
-    fn line(&mut self, line: &[u8], out: &mut Vec<SseEvent>) {
+    fn line(&mut self, line: &[u8], on: &mut dyn FnMut(Option<&str>, &str)) {
         if line.is_empty() {
-            self.dispatch(out);
+            self.dispatch(on);
             return;
         }
         if line[0] == b':' {
@@ -132,16 +176,19 @@ impl SseParser {
             }
             None => (line, &b""[..]),
         };
-        // `from_utf8` checks ASCII a word at a time; `from_utf8_lossy` goes byte by byte.
         let value = match std::str::from_utf8(value) {
             Ok(v) => std::borrow::Cow::Borrowed(v),
             Err(_) => String::from_utf8_lossy(value),
         };
         match field {
-            b"event" => self.event = Some(value.into_owned()),
+            b"event" => {
+                self.name.clear();
+                self.name.push_str(&value);
+                self.has_name = true;
+            }
             b"data" => {
                 if self.data.len() + value.len() >= self.max {
-                    self.overflow();
+                    self.overflow = true;
                     return;
                 }
                 if self.has_data {
@@ -154,11 +201,20 @@ impl SseParser {
         }
     }
 
-    fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
+    fn dispatch(&mut self, on: &mut dyn FnMut(Option<&str>, &str)) {
         if self.has_data {
-            out.push(SseEvent { event: self.event.take(), data: std::mem::take(&mut self.data) });
+            on(self.has_name.then_some(self.name.as_str()), &self.data);
         }
-        self.event = None;
+        self.name.clear();
+        self.data.clear();
+        // The buffers are kept for the next event, unless one large event grew them.
+        if self.data.capacity() > KEEP_CAPACITY {
+            self.data = String::new();
+        }
+        if self.name.capacity() > KEEP_CAPACITY {
+            self.name = String::new();
+        }
+        self.has_name = false;
         self.has_data = false;
     }
 }
@@ -266,6 +322,42 @@ mod tests {
         ok.feed(format!("data: {}\n\n", "z".repeat(900)).as_bytes(), &mut out);
         assert!(!ok.overflowed());
         assert_eq!(out.len(), 1);
+    }
+
+    /// Any split of a stream into chunks gives the same events as one chunk, whether a line is
+    /// read in place from its chunk or from the carried partial line.
+    #[test]
+    fn every_chunking_gives_the_same_events() {
+        for stream in [
+            &include_bytes!("../benches/fixtures/anthropic.sse")[..],
+            &include_bytes!("../benches/fixtures/openai.sse")[..],
+            b"event: a\r\ndata: x\r\ndata: y\r\n\r\n: c\n\ndata: z",
+        ] {
+            let whole = parse_all(&[stream]);
+            assert!(!whole.is_empty());
+            let mut rng = fastrand::Rng::with_seed(7);
+            for _ in 0..200 {
+                let mut chunks = Vec::new();
+                let mut rest = stream;
+                while !rest.is_empty() {
+                    let n = rng.usize(1..=rest.len().min(300));
+                    chunks.push(&rest[..n]);
+                    rest = &rest[n..];
+                }
+                assert_eq!(parse_all(&chunks), whole);
+            }
+        }
+    }
+
+    /// Events are handed out borrowed; a large one's buffer is not kept for the next.
+    #[test]
+    fn a_large_event_buffer_is_freed_after_it() {
+        let mut p = SseParser::new();
+        let mut sizes = Vec::new();
+        let big = format!("data: {}\n\ndata: small\n\n", "b".repeat(200_000));
+        p.feed_with(big.as_bytes(), &mut |_, d| sizes.push(d.len()));
+        assert_eq!(sizes, [200_000, 5]);
+        assert!(p.event.data.capacity() <= KEEP_CAPACITY);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::eventstream;
 use crate::ir::{Dialect, Usage};
-use crate::sse::{SseEvent, SseParser, write_event};
+use crate::sse::{SseParser, write_event};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -209,7 +209,8 @@ pub fn body_usage(dialect: Dialect, body: &[u8]) -> (Usage, Option<String>) {
 pub struct StreamObserver {
     dialect: Dialect,
     parser: SseParser,
-    events: Vec<SseEvent>,
+    /// The kept events, rewritten, when usage-only chunks are stripped.
+    filtered: BytesMut,
     /// Bedrock Converse streams are event-stream frames, read by their own decoder.
     frames: Option<eventstream::Decoder>,
     messages: Vec<eventstream::Message>,
@@ -229,7 +230,7 @@ impl StreamObserver {
         StreamObserver {
             dialect,
             parser: SseParser::new(),
-            events: Vec::new(),
+            filtered: BytesMut::new(),
             frames: dialect.event_stream().then(eventstream::Decoder::default),
             messages: Vec::new(),
             strip_usage_chunks,
@@ -268,8 +269,24 @@ impl StreamObserver {
             }
             return chunk;
         }
-        self.parser.feed(&chunk, &mut self.events);
-        self.drain(Some(chunk))
+        self.read(|parser, on| parser.feed_with(&chunk, on));
+        if self.strip_usage_chunks { self.filtered.split().freeze() } else { chunk }
+    }
+
+    /// Runs the parser over new input, each event inspected as it completes (borrowed from the
+    /// parser's buffers: nothing is allocated per event); kept events are rewritten into
+    /// `filtered` when usage-only chunks are stripped.
+    fn read(&mut self, feed: impl FnOnce(&mut SseParser, &mut dyn FnMut(Option<&str>, &str))) {
+        let mut parser = std::mem::take(&mut self.parser);
+        let mut filtered = std::mem::take(&mut self.filtered);
+        feed(&mut parser, &mut |name, data| {
+            let keep = self.inspect(name, data);
+            if self.strip_usage_chunks && keep {
+                write_event(&mut filtered, name, data);
+            }
+        });
+        self.parser = parser;
+        self.filtered = filtered;
     }
 
     /// Reads one Converse stream message: the stop reason, usage (on `metadata`), exceptions.
@@ -301,8 +318,8 @@ impl StreamObserver {
             }
             return Bytes::new();
         }
-        self.parser.finish(&mut self.events);
-        self.drain(None)
+        self.read(|parser, on| parser.finish_with(on));
+        self.filtered.split().freeze()
     }
 
     /// Observes one event of a stream that was decoded elsewhere and never passes through
@@ -310,20 +327,6 @@ impl StreamObserver {
     /// Messages events, and each is read here as it is written, not parsed again from SSE).
     pub fn event(&mut self, name: &str, data: &str) {
         self.inspect(Some(name), data);
-    }
-
-    fn drain(&mut self, passthrough: Option<Bytes>) -> Bytes {
-        let mut out = BytesMut::new();
-        for ev in std::mem::take(&mut self.events) {
-            let keep = self.inspect(ev.event.as_deref(), &ev.data);
-            if self.strip_usage_chunks && keep {
-                write_event(&mut out, ev.event.as_deref(), &ev.data);
-            }
-        }
-        match passthrough {
-            Some(chunk) if !self.strip_usage_chunks => chunk,
-            _ => out.freeze(),
-        }
     }
 
     /// Only events that can carry usage, an end or an error are parsed.
