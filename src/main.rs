@@ -187,14 +187,24 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
     }
     // Usage lines are written in bursts: when a runtime thread is about to go idle, and at exit.
     usage_log::batch();
-    let runtime =
-        match tokio::runtime::Builder::new_multi_thread().enable_all().on_thread_park(usage_log::flush).build() {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("cannot start the async runtime: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+    // One CPU (a pinned process, a pod limited to one core; std reads the affinity mask and the
+    // cgroup quota): one thread runs everything, with none of the work-stealing scheduler's
+    // cross-thread bookkeeping (10-23% less CPU a call, docs/benchmarks.md). TOKIO_WORKER_THREADS
+    // set: tokio's multi-thread scheduler with that many workers, as tokio reads it.
+    let one_cpu = std::env::var_os("TOKIO_WORKER_THREADS").is_none()
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
+    let mut builder = if one_cpu {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().on_thread_park(usage_log::flush).build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Logs and traces: inside the runtime, which the OTLP exporter sends from.
     let traces =
         match runtime.block_on(async { otel::init(&config.tracing, matches!(log_format, LogFormat::Json), &env) }) {
