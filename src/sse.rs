@@ -15,6 +15,20 @@ pub struct SseEvent {
     pub data: String,
 }
 
+/// One event borrowed from the parser's buffers ([`SseParser::feed_with`]) or from an
+/// [`SseEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SseRef<'a> {
+    pub event: Option<&'a str>,
+    pub data: &'a str,
+}
+
+impl SseEvent {
+    pub fn as_ref(&self) -> SseRef<'_> {
+        SseRef { event: self.event.as_deref(), data: &self.data }
+    }
+}
+
 /// The default bound on one line or one event's data (the default of
 /// `limits.max_stream_event_bytes`).
 pub const DEFAULT_MAX_EVENT: usize = 16 * 1024 * 1024;

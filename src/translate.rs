@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::dialects::{anthropic, bedrock_converse, gemini, openai_chat, openai_responses};
 use crate::eventstream;
 use crate::ir::{self, ApiError, Dialect, StreamEvent};
-use crate::sse::{SseEvent, SseParser};
+use crate::sse::{SseParser, SseRef};
 
 /// Runs `$body` with `$m` bound to the dialect module of `$d`.
 macro_rules! dispatch {
@@ -114,7 +114,7 @@ enum SseDecoder {
 }
 
 impl SseDecoder {
-    fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
+    fn feed(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
         match self {
             SseDecoder::Anthropic(d) => d.feed(ev, out),
             SseDecoder::OpenAiChat(d) => d.feed(ev, out),
@@ -137,7 +137,6 @@ impl SseDecoder {
 enum Decoder {
     Sse {
         parser: SseParser,
-        events: Vec<SseEvent>,
         decoder: SseDecoder,
     },
     EventStream {
@@ -149,7 +148,7 @@ enum Decoder {
 
 impl Decoder {
     fn new(d: Dialect) -> Self {
-        let sse = |decoder| Decoder::Sse { parser: SseParser::new(), events: Vec::new(), decoder };
+        let sse = |decoder| Decoder::Sse { parser: SseParser::new(), decoder };
         match d {
             Dialect::Anthropic => sse(SseDecoder::Anthropic(anthropic::StreamDecoder::new())),
             Dialect::OpenAiChat => sse(SseDecoder::OpenAiChat(openai_chat::StreamDecoder::new())),
@@ -182,11 +181,9 @@ impl Decoder {
     /// Feeds upstream bytes; appends the IR events they complete.
     fn feed(&mut self, chunk: &[u8], out: &mut Vec<StreamEvent>) {
         match self {
-            Decoder::Sse { parser, events, decoder } => {
-                parser.feed(chunk, events);
-                for ev in events.drain(..) {
-                    decoder.feed(&ev, out);
-                }
+            Decoder::Sse { parser, decoder } => {
+                // Each event borrowed from the parser's buffers as it completes.
+                parser.feed_with(chunk, &mut |event, data| decoder.feed(SseRef { event, data }, out));
             }
             Decoder::EventStream { frames, messages, decoder } => {
                 let result = frames.feed(chunk, messages);
@@ -203,11 +200,8 @@ impl Decoder {
     /// Ends the upstream stream.
     fn finish(&mut self, out: &mut Vec<StreamEvent>) {
         match self {
-            Decoder::Sse { parser, events, decoder } => {
-                parser.finish(events);
-                for ev in events.drain(..) {
-                    decoder.feed(&ev, out);
-                }
+            Decoder::Sse { parser, decoder } => {
+                parser.finish_with(&mut |event, data| decoder.feed(SseRef { event, data }, out));
                 decoder.finish(out);
             }
             Decoder::EventStream { frames, decoder, .. } => {

@@ -12,7 +12,7 @@ use super::error::from_type;
 use super::response::{is_server_tool_block, stop_from_wire, usage_from_wire};
 use super::wire_stream::{InDelta, InEvent, InStartBlock};
 use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, StreamEvent, Usage};
-use crate::sse::SseEvent;
+use crate::sse::SseRef;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -58,7 +58,7 @@ impl StreamDecoder {
     }
 
     /// Decodes one SSE event, appending the IR events it yields.
-    pub fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
+    pub fn feed(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
         if self.done {
             return;
         }
@@ -86,9 +86,9 @@ impl StreamDecoder {
         }
     }
 
-    fn event(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), StreamEvent> {
-        let parsed: InEvent = serde_json::from_str(&ev.data).map_err(|e| {
-            let name = ev.event.as_deref().unwrap_or("(unnamed)");
+    fn event(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) -> Result<(), StreamEvent> {
+        let parsed: InEvent = serde_json::from_str(ev.data).map_err(|e| {
+            let name = ev.event.unwrap_or("(unnamed)");
             bad(format!("invalid upstream stream event {name}: {e}"))
         })?;
         match parsed {

@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, StopReason, StreamEvent, Usage};
-use crate::sse::SseEvent;
+use crate::sse::SseRef;
 
 use super::error::from_value;
 use super::response::{blocked, call_fields, stop_from_finish};
@@ -43,7 +43,7 @@ impl StreamDecoder {
     }
 
     /// Feeds one SSE event.
-    pub fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
+    pub fn feed(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
         if self.done {
             return;
         }

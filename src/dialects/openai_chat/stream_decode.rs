@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, StopReason, StreamEvent, Usage};
-use crate::sse::SseEvent;
+use crate::sse::SseRef;
 
 use super::error::decode_stream_error;
 use super::wire::{self, Chunk, generated_call_id};
@@ -49,7 +49,7 @@ impl StreamDecoder {
     }
 
     /// Decodes one SSE event.
-    pub fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
+    pub fn feed(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
         if self.done {
             return;
         }
@@ -63,7 +63,7 @@ impl StreamDecoder {
         }
         // Fast path: the chunk straight from the text. Anything it does not take (an error
         // report, a malformed chunk, duplicate keys) goes through a parsed `Value`, as before.
-        if ev.event.as_deref() != Some("error")
+        if ev.event != Some("error")
             && let Ok(chunk) = serde_json::from_str::<StreamChunk>(data)
             && chunk.error.is_none()
         {
@@ -73,12 +73,12 @@ impl StreamDecoder {
     }
 
     /// The general path: parse a `Value`, report an error chunk, else read it as a chunk.
-    fn feed_value(&mut self, ev: &SseEvent, data: &str, out: &mut Vec<StreamEvent>) {
+    fn feed_value(&mut self, ev: SseRef<'_>, data: &str, out: &mut Vec<StreamEvent>) {
         let value: Value = match serde_json::from_str(data) {
             Ok(v) => v,
             Err(e) => return self.fail(out, format!("upstream sent an invalid chunk: {e}")),
         };
-        if value.get("error").is_some_and(|e| !e.is_null()) || ev.event.as_deref() == Some("error") {
+        if value.get("error").is_some_and(|e| !e.is_null()) || ev.event == Some("error") {
             self.done = true;
             out.push(StreamEvent::Error(decode_stream_error(&value)));
             return;

@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, StopReason, StreamEvent, Usage};
-use crate::sse::SseEvent;
+use crate::sse::SseRef;
 
 use super::error::{decode_stream_error, response_error};
 use super::response::{incomplete_reason, is_hosted_call};
@@ -55,7 +55,7 @@ impl StreamDecoder {
     }
 
     /// Decodes one SSE event.
-    pub fn feed(&mut self, ev: &SseEvent, out: &mut Vec<StreamEvent>) {
+    pub fn feed(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
         if self.done {
             return;
         }
@@ -67,7 +67,7 @@ impl StreamDecoder {
             Ok(v) => v,
             Err(e) => return self.fail(out, format!("upstream sent an invalid event: {e}")),
         };
-        let kind = v.get("type").and_then(Value::as_str).or(ev.event.as_deref()).unwrap_or("").to_string();
+        let kind = v.get("type").and_then(Value::as_str).or(ev.event).unwrap_or("").to_string();
         if let Err(msg) = self.event(&kind, &v, out) {
             self.fail(out, msg);
         }

@@ -17,7 +17,7 @@ pub(super) fn decode_sse(bytes: &[u8]) -> Vec<StreamEvent> {
     let mut d = StreamDecoder::new();
     let mut out = Vec::new();
     for ev in &sse {
-        d.feed(ev, &mut out);
+        d.feed(ev.as_ref(), &mut out);
     }
     d.finish(&mut out);
     out

@@ -16,12 +16,12 @@ pub fn decode_sse(body: &[u8]) -> Vec<StreamEvent> {
     for piece in body.chunks(29) {
         parser.feed(piece, &mut sse);
         for ev in sse.drain(..) {
-            d.feed(&ev, &mut events);
+            d.feed(ev.as_ref(), &mut events);
         }
     }
     parser.finish(&mut sse);
     for ev in sse.drain(..) {
-        d.feed(&ev, &mut events);
+        d.feed(ev.as_ref(), &mut events);
     }
     d.finish(&mut events);
     events
@@ -50,7 +50,7 @@ fn run(datas: &[String], finish: bool) -> Vec<StreamEvent> {
     let mut d = StreamDecoder::new();
     let mut out = Vec::new();
     for data in datas {
-        d.feed(&SseEvent { event: None, data: data.clone() }, &mut out);
+        d.feed(SseEvent { event: None, data: data.clone() }.as_ref(), &mut out);
     }
     if finish {
         d.finish(&mut out);

@@ -16,7 +16,7 @@ fn run(datas: &[String], finish: bool) -> Vec<StreamEvent> {
     let mut d = StreamDecoder::new();
     let mut out = Vec::new();
     for data in datas {
-        d.feed(&SseEvent { event: None, data: data.clone() }, &mut out);
+        d.feed(SseEvent { event: None, data: data.clone() }.as_ref(), &mut out);
     }
     if finish {
         d.finish(&mut out);
@@ -243,6 +243,6 @@ fn error_event_name_reports_the_chunk_as_an_error() {
     let mut d = StreamDecoder::new();
     let mut out = Vec::new();
     let data = json!({"message": "slow down", "type": "rate_limit_error"}).to_string();
-    d.feed(&SseEvent { event: Some("error".into()), data }, &mut out);
+    d.feed(SseEvent { event: Some("error".into()), data }.as_ref(), &mut out);
     assert!(matches!(&out[0], StreamEvent::Error(e) if e.kind == ErrorKind::RateLimit && e.message == "slow down"));
 }

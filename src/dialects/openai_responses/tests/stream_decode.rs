@@ -14,7 +14,7 @@ fn run(events: &[Value], finish: bool) -> Vec<StreamEvent> {
         let mut e = e.clone();
         e["sequence_number"] = json!(i);
         let name = e["type"].as_str().map(str::to_string);
-        d.feed(&SseEvent { event: name, data: e.to_string() }, &mut out);
+        d.feed(SseEvent { event: name, data: e.to_string() }.as_ref(), &mut out);
     }
     if finish {
         d.finish(&mut out);
