@@ -1,6 +1,8 @@
 //! Anthropic Messages stream event wire types: what an upstream sends (`In*`) and what amux sends
 //! to an Anthropic caller (`Out*`).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -82,6 +84,33 @@ pub enum InStartBlock {
 }
 
 /// Variant names mirror the wire `type` values (`text_delta`, ...).
+/// A `content_block_delta` event read in one pass, its texts borrowed where they have no
+/// escapes: the decoder's fast path for the bulk of a stream. Anything it cannot take (a missing
+/// or null text, a repeated key) goes to the general path, [`InEvent`], for the error.
+#[derive(Debug, Deserialize)]
+pub struct FastDeltaEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    pub index: usize,
+    #[serde(borrow)]
+    pub delta: FastDelta<'a>,
+}
+
+/// The `delta` of a [`FastDeltaEvent`]: its type and whichever text field it carries.
+#[derive(Debug, Deserialize)]
+pub struct FastDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub thinking: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub signature: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub partial_json: Option<Cow<'a, str>>,
+}
+
 #[allow(clippy::enum_variant_names)]
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

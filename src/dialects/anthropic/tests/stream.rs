@@ -293,3 +293,52 @@ fn encoder_error_event_and_model_fallback() {
         "\n\n"
     )), "{text}");
 }
+
+/// The decoder's fast path for deltas gives exactly what the general path gives, on every
+/// recorded stream and on seeded edits of their deltas (escapes, unknown and mismatched delta
+/// types, missing or null texts, repeated keys, blocks that are not open).
+#[test]
+fn fast_deltas_decode_as_the_general_path_does() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/anthropic/streams");
+    let mut streams: Vec<Vec<u8>> =
+        std::fs::read_dir(&dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+    assert!(streams.len() >= 5);
+    let edits: [(&str, &str); 9] = [
+        (r#""text":""#, r#""text":"\u00e9\"q\n"#),
+        (r#""type":"text_delta""#, r#""type":"thinking_delta""#),
+        (r#""type":"text_delta""#, r#""type":"mystery_delta""#),
+        (r#""type":"text_delta""#, r#""type":"citations_delta""#),
+        (r#""text":""#, r#""other":""#),
+        (r#""text":""#, r#""text":null,"x":""#),
+        (r#""index":0"#, r#""index":7"#),
+        (r#""type":"input_json_delta""#, r#""type":"input_json_delta","type":"text_delta""#),
+        (r#""partial_json":""#, r#""partial_json":"\\"#),
+    ];
+    let base = streams.clone();
+    for s in &base {
+        let text = String::from_utf8_lossy(s).to_string();
+        for (from, to) in edits {
+            if text.contains(from) {
+                streams.push(text.replacen(from, to, 1).into_bytes());
+            }
+        }
+    }
+    let mut fast_taken = 0;
+    for s in &streams {
+        let mut parser = SseParser::new();
+        let mut sse = Vec::new();
+        parser.feed(s, &mut sse);
+        parser.finish(&mut sse);
+        let (mut fast, mut general) = (StreamDecoder::new(), StreamDecoder::new());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for ev in &sse {
+            fast.feed(ev.as_ref(), &mut a);
+            general.feed_general(ev.as_ref(), &mut b);
+            fast_taken += usize::from(ev.event.as_deref() == Some("content_block_delta"));
+        }
+        fast.finish(&mut a);
+        general.finish(&mut b);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", String::from_utf8_lossy(s));
+    }
+    assert!(fast_taken > 50, "the fixtures have deltas: {fast_taken}");
+}
