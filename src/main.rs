@@ -189,7 +189,7 @@ fn serve(config_path: Option<PathBuf>, listen: Option<SocketAddr>, log_format: L
     usage_log::batch();
     // One CPU (a pinned process, a pod limited to one core; std reads the affinity mask and the
     // cgroup quota): one thread runs everything, with none of the work-stealing scheduler's
-    // cross-thread bookkeeping (10-23% less CPU a call, docs/benchmarks.md). TOKIO_WORKER_THREADS
+    // cross-thread bookkeeping (2-16% less CPU a call, docs/benchmarks.md). TOKIO_WORKER_THREADS
     // set: tokio's multi-thread scheduler with that many workers, as tokio reads it.
     let one_cpu = std::env::var_os("TOKIO_WORKER_THREADS").is_none()
         && std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
