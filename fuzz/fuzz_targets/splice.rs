@@ -1,6 +1,6 @@
-//! The same-dialect splice: the top-level scan of an arbitrary body never panics, and when it
-//! accepts the body, replacing `model` and appending a field gives JSON whose `model` is the new
-//! value and whose other fields are unchanged.
+//! The same-dialect splice: the top-level scan of an arbitrary body never panics and agrees with
+//! serde_json's; when it accepts the body, replacing `model` and appending a field gives JSON
+//! whose `model` is the new value and whose other fields are unchanged.
 
 #![no_main]
 
@@ -9,6 +9,13 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
 fuzz_target!(|body: &[u8]| {
+    // The fast top-level scan (gateway::jsonscan) answers as serde_json alone would: the same
+    // members, or a refusal.
+    match (TopLevel::parse(body), TopLevel::parse_with_serde(body)) {
+        (Ok(fast), Ok(serde)) => assert_eq!(fast.fields, serde.fields),
+        (Err(_), Err(_)) => {}
+        (fast, serde) => panic!("scan {:?} against serde_json {:?}", fast.is_ok(), serde.is_ok()),
+    }
     let Ok(top) = TopLevel::parse(body) else { return };
     let _ = (top.string("model"), top.boolean("stream"), top.strings("stop"));
     let out = top.rewrite(&[("model", "\"spliced\"")], &[("amux_extra", "1")]);
