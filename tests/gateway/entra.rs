@@ -58,23 +58,6 @@ struct Entra {
     asked: Arc<Mutex<Vec<Asked>>>,
 }
 
-fn decode(s: &str) -> String {
-    let s = s.replace('+', " ");
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 impl Entra {
     /// `secret`: what the client proves itself with (`client_secret` or `client_assertion`).
     async fn start(tokens: Arc<Mutex<HashSet<String>>>, lifetime: u64, proof: (&'static str, &'static str)) -> Entra {
@@ -104,11 +87,7 @@ impl Entra {
                             let path = req.uri().path().to_string();
                             let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
                             let text = String::from_utf8_lossy(&body).into_owned();
-                            let form: Vec<(String, String)> = text
-                                .split('&')
-                                .filter_map(|kv| kv.split_once('='))
-                                .map(|(k, v)| (decode(k), decode(v)))
-                                .collect();
+                            let form = crate::form::form(&text);
                             let a = Asked { path: path.clone(), form };
                             seen.lock().unwrap().push(a.clone());
                             let ok = path == format!("/{TENANT}/oauth2/v2.0/token")

@@ -1,5 +1,7 @@
 //! Integration tests: the real gateway on a free port against mock upstreams.
 
+#[path = "../support/form.rs"]
+mod form;
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -7,6 +7,8 @@ mod azure;
 mod bedrock;
 mod checking;
 mod fake;
+#[path = "../support/form.rs"]
+mod form;
 mod harnesses;
 mod lifecycle;
 mod mock_ollama;

@@ -37,28 +37,6 @@ struct MockGoogle {
     _rt: tokio::runtime::Runtime,
 }
 
-fn form(body: &str) -> Vec<(String, String)> {
-    body.split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| {
-            let v = v.replace('+', " ");
-            let mut out = Vec::new();
-            let b = v.as_bytes();
-            let mut i = 0;
-            while i < b.len() {
-                if b[i] == b'%' && i + 2 < b.len() {
-                    out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
-                    i += 3;
-                } else {
-                    out.push(b[i]);
-                    i += 1;
-                }
-            }
-            (k.to_string(), String::from_utf8(out).unwrap())
-        })
-        .collect()
-}
-
 /// A service-account assertion checked as Google's token endpoint does: RS256 by the key, issued
 /// by the account, for the cloud-platform scope, addressed to this token endpoint.
 fn check_jwt(jwt: &str, public_key: &[u8], aud: &str) -> Result<String, String> {
@@ -99,7 +77,7 @@ impl MockGoogle {
                 let body = String::from_utf8(body.collect().await.unwrap().to_bytes().to_vec()).unwrap();
                 let path = parts.uri.path().to_string();
                 let check = if path == "/token" && parts.method == http::Method::POST {
-                    let f = form(&body);
+                    let f = crate::form::form(&body);
                     let get = |k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
                     let ct = parts.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
                     if !ct.starts_with("application/x-www-form-urlencoded") {
