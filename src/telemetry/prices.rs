@@ -99,8 +99,9 @@ pub struct PriceBook {
     /// When the shipped table was checked.
     pub checked: String,
     by_provider: HashMap<String, ProviderPrices>,
-    /// `(alias, provider, upstream model)` -> the price set on the deployment or the alias.
-    overrides: HashMap<(String, String, String), PriceConfig>,
+    /// Alias -> `(provider, upstream model, price)` set on its deployments or the alias itself;
+    /// looked up by `&str`, so no key is built per call.
+    overrides: HashMap<String, Vec<(String, String, PriceConfig)>>,
     /// Provider name -> preset name.
     kinds: HashMap<String, String>,
     /// `provider/model` pairs already warned about.
@@ -154,7 +155,10 @@ impl PriceBook {
             let many = m.deployments.iter().map(|d| (&d.provider, &d.model, d.price));
             for (provider, model, own) in single.chain(many) {
                 if let Some(price) = own.or(m.price) {
-                    overrides.insert((m.name.clone(), provider.clone(), model.clone()), price);
+                    let own: &mut Vec<(String, String, PriceConfig)> = overrides.entry(m.name.clone()).or_default();
+                    // A later entry for the same deployment replaces an earlier one.
+                    own.retain(|(p, md, _)| p != provider || md != model);
+                    own.push((provider.clone(), model.clone(), price));
                 }
             }
         }
@@ -167,8 +171,8 @@ impl PriceBook {
 
     /// The price of `model` at `provider` when called through alias `alias`.
     pub fn lookup(&self, alias: &str, provider: &str, model: &str) -> Option<PriceConfig> {
-        if !self.overrides.is_empty()
-            && let Some(p) = self.overrides.get(&(alias.to_string(), provider.to_string(), model.to_string()))
+        if let Some(own) = self.overrides.get(alias)
+            && let Some((_, _, p)) = own.iter().find(|(p, m, _)| p == provider && m == model)
         {
             return Some(*p);
         }
