@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures_util::FutureExt;
 use redis::Script;
 
 use crate::config::FailMode;
@@ -242,30 +243,21 @@ impl Limiter {
         }
     }
 
-    /// Corrects the token charge in process; `false` when the backend is Redis
-    /// ([`Self::reconcile`] then does it, over the network).
-    fn reconcile_here(&self, charge: &Charge, actual_tokens: u64) -> bool {
-        let Backend::Memory(map) = &self.backend else { return false };
-        let delta = actual_tokens as i64 - charge.tokens as i64;
-        if delta != 0 {
-            let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-            for s in &charge.scopes {
-                if let Some(c) = map.at(&s.id, charge.window) {
-                    c.tokens += delta;
-                }
-            }
-        }
-        true
-    }
-
     /// Corrects the token charge once the real usage is known.
     pub async fn reconcile(&self, charge: &Charge, actual_tokens: u64) {
         let delta = actual_tokens as i64 - charge.tokens as i64;
-        if delta == 0 || charge.scopes.is_empty() || self.reconcile_here(charge, actual_tokens) {
+        if delta == 0 || charge.scopes.is_empty() {
             return;
         }
         match &self.backend {
-            Backend::Memory(_) => {}
+            Backend::Memory(map) => {
+                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+                for s in &charge.scopes {
+                    if let Some(c) = map.at(&s.id, charge.window) {
+                        c.tokens += delta;
+                    }
+                }
+            }
             Backend::Redis { redis, .. } => {
                 let mut pipe = redis::pipe();
                 for s in &charge.scopes {
@@ -340,8 +332,10 @@ pub fn reconcile_on_end(guard: &mut CallGuard, limiter: &Arc<Limiter>, charge: C
     let limiter = limiter.clone();
     guard.on_end(Box::new(move |rec| {
         let used = rec.usage.total_input() + rec.usage.output_tokens;
-        // In process: done here, no task per call; Redis: a task, so the call never waits on it.
-        if limiter.reconcile_here(&charge, used) {
+        // In process it never waits, so it is done here (no task per call); over Redis, in a
+        // task, so the call never waits on the network.
+        if limiter.redis_connection().is_none() {
+            let _ = limiter.reconcile(&charge, used).now_or_never();
             return;
         }
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
