@@ -101,9 +101,7 @@ impl SseParser {
 
     /// Feeds a chunk; complete events are appended to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) {
-        self.feed_with(chunk, &mut |name, data| {
-            out.push(SseEvent { event: name.map(str::to_owned), data: data.to_owned() })
-        });
+        self.feed_with(chunk, &mut collect(out));
     }
 
     /// Feeds a chunk; each complete event goes to `on` as (`event:` name, `data:` lines joined).
@@ -132,9 +130,7 @@ impl SseParser {
     /// Ends the input: a last line without a newline and a last event without a blank line
     /// still count.
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
-        self.finish_with(&mut |name, data| {
-            out.push(SseEvent { event: name.map(str::to_owned), data: data.to_owned() })
-        });
+        self.finish_with(&mut collect(out));
     }
 
     /// [`Self::finish`], each event to `on`.
@@ -152,6 +148,11 @@ impl SseParser {
         }
         self.event.dispatch(on);
     }
+}
+
+/// A callback that keeps each event as an owned [`SseEvent`] in `out`.
+fn collect(out: &mut Vec<SseEvent>) -> impl FnMut(Option<&str>, &str) + '_ {
+    |name, data| out.push(SseEvent { event: name.map(str::to_owned), data: data.to_owned() })
 }
 
 impl Pending {
