@@ -43,9 +43,9 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::Body;
-use axum::routing::{any, get, post};
+use axum::routing::{MethodRouter, any, get, post};
 use futures_util::FutureExt;
-use http::header::{AUTHORIZATION, HeaderName};
+use http::header::HeaderName;
 use http::{Method, Request, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -84,16 +84,30 @@ impl Future for SurfaceFuture {
     }
 }
 
+/// The model-call routes and their dialects: answered directly by [`Surfaces`] (POST), and
+/// registered in [`router`] as well (its 405 for other methods, `GET` WebSocket upgrades).
+const MODEL_CALLS: [(&str, Dialect); 5] = [
+    ("/v1/messages", Dialect::Anthropic),
+    ("/v1/chat/completions", Dialect::OpenAiChat),
+    ("/chat/completions", Dialect::OpenAiChat),
+    ("/v1/responses", Dialect::OpenAiResponses),
+    ("/responses", Dialect::OpenAiResponses),
+];
+
 /// The dialect of a model-call route answered directly, if `req` is one.
 fn direct_route(method: &Method, path: &str) -> Option<Dialect> {
     if method != Method::POST {
         return None;
     }
-    match path {
-        "/v1/messages" => Some(Dialect::Anthropic),
-        "/v1/chat/completions" | "/chat/completions" => Some(Dialect::OpenAiChat),
-        "/v1/responses" | "/responses" => Some(Dialect::OpenAiResponses),
-        _ => None,
+    MODEL_CALLS.iter().find(|(p, _)| *p == path).map(|(_, d)| *d)
+}
+
+/// The router's entry for a model-call route of `dialect` (Responses: also its WebSocket).
+fn model_call_route(dialect: Dialect) -> MethodRouter<LiveState> {
+    match dialect {
+        Dialect::Anthropic => post(messages::anthropic),
+        Dialect::OpenAiResponses => post(messages::responses).get(responses_ws::upgrade),
+        _ => post(messages::openai_chat),
     }
 }
 
@@ -146,14 +160,9 @@ pub fn router(state: LiveState) -> Router {
     let metrics_here = m.enabled && m.listen.is_none();
     let metrics_path = m.path;
     let sensitive: Arc<[HeaderName]> = SENSITIVE.map(HeaderName::from_static).into();
-    debug_assert_eq!(sensitive[0], AUTHORIZATION);
-    let app = Router::new()
-        .route("/v1/messages", post(messages::anthropic))
+    let app = MODEL_CALLS.iter().fold(Router::new(), |app, (path, d)| app.route(path, model_call_route(*d)));
+    let app = app
         .route("/v1/messages/count_tokens", post(messages::anthropic_count))
-        .route("/v1/chat/completions", post(messages::openai_chat))
-        .route("/chat/completions", post(messages::openai_chat))
-        .route("/v1/responses", post(messages::responses).get(responses_ws::upgrade))
-        .route("/responses", post(messages::responses).get(responses_ws::upgrade))
         .route("/v1/responses/input_tokens", post(messages::responses_count))
         .route("/v1beta/models", get(gemini::list))
         .route("/v1beta/models/{*rest}", post(gemini::call).get(gemini::get_one))
