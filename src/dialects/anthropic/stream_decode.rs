@@ -59,19 +59,13 @@ impl StreamDecoder {
 
     /// Decodes one SSE event, appending the IR events it yields.
     pub fn feed(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
-        if self.done {
+        if !self.done && ev.event == Some("content_block_delta") && self.fast_delta(ev.data, out).is_some() {
             return;
         }
-        if ev.event == Some("content_block_delta") && self.fast_delta(ev.data, out).is_some() {
-            return;
-        }
-        if let Err(e) = self.event(ev, out) {
-            self.fail(e, out);
-        }
+        self.feed_general(ev, out);
     }
 
-    /// [`Self::feed`] without the fast path: what the tests hold the fast path to.
-    #[cfg(test)]
+    /// [`Self::feed`] without the fast path for deltas (what the tests hold that path to).
     pub(crate) fn feed_general(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
         if self.done {
             return;
