@@ -10,6 +10,7 @@ pub mod dialects;
 pub mod eventstream;
 pub mod gateway;
 pub mod ir;
+mod jsonscan;
 pub mod launch;
 pub mod policy;
 pub mod providers;

@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
 fuzz_target!(|body: &[u8]| {
-    // The fast top-level scan (gateway::jsonscan) answers as serde_json alone would: the same
+    // The fast top-level scan (jsonscan) answers as serde_json alone would: the same
     // members, or a refusal.
     match (TopLevel::parse(body), TopLevel::parse_with_serde(body)) {
         (Ok(fast), Ok(serde)) => assert_eq!(fast.fields, serde.fields),

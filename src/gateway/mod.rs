@@ -8,7 +8,6 @@ mod build;
 pub mod call;
 pub mod count;
 pub mod heap;
-mod jsonscan;
 pub mod lifecycle;
 pub mod live;
 mod observe;

@@ -54,9 +54,9 @@ impl<'de> Visitor<'de> for FieldsVisitor<'de> {
 
 impl<'a> TopLevel<'a> {
     /// Scans a body; a body that is not a JSON object is a 400 naming the problem. The fast scan
-    /// ([`super::jsonscan`]) answers for the bodies it is sure of, serde_json for the rest.
+    /// ([`crate::jsonscan`]) answers for the bodies it is sure of, serde_json for the rest.
     pub fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
-        match super::jsonscan::members(body) {
+        match crate::jsonscan::members(body) {
             Some(fields) => Ok(TopLevel { body, fields }),
             None => Self::parse_with_serde(body),
         }

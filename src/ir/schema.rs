@@ -52,46 +52,35 @@ fn null() -> Box<RawValue> {
     RawValue::NULL.to_owned()
 }
 
-/// `text` without whitespace outside strings; `None` when it has none.
+/// `text` without whitespace outside strings; `None` when it has none. `text` is valid JSON (a
+/// `RawValue`): strings are skipped 16 bytes at a time ([`crate::jsonscan::string_end`]), the
+/// structure between them goes byte by byte.
 fn minified(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut first_ws = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            first_ws = Some(i);
-            break;
+    let b = text.as_bytes();
+    let ws = |c: u8| matches!(c, b' ' | b'\n' | b'\r' | b'\t');
+    let mut i = 0;
+    let start = loop {
+        match *b.get(i)? {
+            b'"' => i = crate::jsonscan::string_end(b, i)?,
+            c if ws(c) => break i,
+            _ => i += 1,
         }
-    }
-    let start = first_ws?;
-    // Byte by byte: whitespace, quotes and backslashes are ASCII, and a multi-byte UTF-8
-    // sequence never contains an ASCII byte, so dropping whitespace bytes keeps the text UTF-8.
-    let mut out = Vec::with_capacity(text.len());
-    out.extend_from_slice(&bytes[..start]);
-    for &b in &bytes[start..] {
-        if in_string {
-            out.push(b);
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
+    };
+    // Whitespace, quotes and backslashes are ASCII, and a multi-byte UTF-8 sequence never
+    // contains an ASCII byte, so dropping whitespace bytes keeps the text UTF-8.
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&b[..start]);
+    let mut i = start;
+    while let Some(&c) = b.get(i) {
+        if c == b'"' {
+            let end = crate::jsonscan::string_end(b, i)?;
+            out.extend_from_slice(&b[i..end]);
+            i = end;
+        } else {
+            if !ws(c) {
+                out.push(c);
             }
-        } else if b == b'"' {
-            in_string = true;
-            out.push(b);
-        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            out.push(b);
+            i += 1;
         }
     }
     String::from_utf8(out).ok()
@@ -146,6 +135,12 @@ mod tests {
         assert_eq!(text.get(), "{\"d\":\"é 日本 \\\\\",\"e\":[1]}");
         let compact: Schema = serde_json::from_str(r#"{"z":1,"a":[1,2]}"#).unwrap();
         assert_eq!(compact.get(), r#"{"z":1,"a":[1,2]}"#);
+        // Strings longer than a 16-byte block, with escapes on and across block edges.
+        let long = format!(r#"{{ "a b" : "{0}\"{0} \\", "c" : [ "{0}\\\"" , 1 ] }}"#, "x y".repeat(9));
+        let expect = format!(r#"{{"a b":"{0}\"{0} \\","c":["{0}\\\"",1]}}"#, "x y".repeat(9));
+        let s: Schema = serde_json::from_str(&long).unwrap();
+        assert_eq!(s.get(), expect);
+        assert_eq!(s.to_value(), serde_json::from_str::<Value>(&long).unwrap());
     }
 
     #[test]

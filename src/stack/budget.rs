@@ -129,8 +129,16 @@ pub struct Spent {
 /// Where spend lives; shared by the budgets of successive config snapshots.
 #[derive(Clone)]
 enum Store {
-    Memory(Arc<Mutex<HashMap<String, f64>>>),
+    Memory(Arc<Mutex<MemorySpend>>),
     Redis(Redis),
+}
+
+/// This process's spend by slot, and the day (since 1970) it was last pruned on: slots of
+/// periods that have ended are dropped once per day, not scanned on every call.
+#[derive(Default)]
+struct MemorySpend {
+    day: i64,
+    map: HashMap<String, f64>,
 }
 
 /// Budgets and spend.
@@ -162,7 +170,7 @@ impl Budgets {
     ) -> Budgets {
         let store = match redis {
             Some(r) => Store::Redis(r),
-            None => Store::Memory(Arc::new(Mutex::new(HashMap::new()))),
+            None => Store::Memory(Arc::new(Mutex::new(MemorySpend::default()))),
         };
         Budgets::with_store(keys, teams, store, on_failure)
     }
@@ -203,9 +211,9 @@ impl Budgets {
     /// Current spend of these slots (0 for missing ones).
     async fn read(&self, slots: &[String]) -> Result<Vec<f64>, RedisDown> {
         match &self.store {
-            Store::Memory(map) => {
-                let map = map.lock().unwrap_or_else(|p| p.into_inner());
-                Ok(slots.iter().map(|s| map.get(s).copied().unwrap_or(0.0)).collect())
+            Store::Memory(m) => {
+                let m = m.lock().unwrap_or_else(|p| p.into_inner());
+                Ok(slots.iter().map(|s| m.map.get(s).copied().unwrap_or(0.0)).collect())
             }
             Store::Redis(r) => {
                 let keys: Vec<String> = slots.iter().map(|s| format!("{}{s}", r.prefix())).collect();
@@ -269,13 +277,30 @@ impl Budgets {
         Ok(())
     }
 
+    /// Whether a charge of `key` in `team` records anything (a budget, or every spend when the
+    /// admin report is on).
+    pub fn tracks(&self, key: Option<&str>, team: Option<&str>) -> bool {
+        self.track_all
+            || key.is_some_and(|k| self.keys.contains_key(k))
+            || team.is_some_and(|t| self.teams.contains_key(t))
+    }
+
+    /// Whether spend lives in this process (a charge then never waits).
+    pub fn in_memory(&self) -> bool {
+        matches!(self.store, Store::Memory(_))
+    }
+
     /// Adds `usd` to the key's and the team's spend of the current day and month; returns the
     /// new totals of those that have a budget.
     pub async fn charge(&self, key: Option<&str>, team: Option<&str>, usd: f64) -> Vec<Spent> {
+        self.charge_at(key, team, usd, now_secs()).await
+    }
+
+    /// [`Budgets::charge`] at `now` (seconds since 1970).
+    async fn charge_at(&self, key: Option<&str>, team: Option<&str>, usd: f64, now: i64) -> Vec<Spent> {
         if usd <= 0.0 || !usd.is_finite() {
             return Vec::new();
         }
-        let now = now_secs();
         let mut targets = Vec::new();
         for (scope, name) in [(Scope::Key, key), (Scope::Team, team)] {
             let Some(name) = name else { continue };
@@ -295,14 +320,18 @@ impl Budgets {
             return Vec::new();
         }
         let totals: Vec<f64> = match &self.store {
-            Store::Memory(map) => {
-                let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-                let current: Vec<String> = PERIODS.iter().map(|p| period_now(*p, now).0).collect();
-                map.retain(|k, _| current.iter().any(|id| k.ends_with(&format!(":{id}"))));
+            Store::Memory(m) => {
+                let mut m = m.lock().unwrap_or_else(|p| p.into_inner());
+                let day = now.div_euclid(86_400);
+                if m.day != day {
+                    let current: Vec<String> = PERIODS.iter().map(|p| format!(":{}", period_now(*p, now).0)).collect();
+                    m.map.retain(|k, _| current.iter().any(|id| k.ends_with(id.as_str())));
+                    m.day = day;
+                }
                 targets
                     .iter()
                     .map(|t| {
-                        let v = map.entry(t.0.clone()).or_insert(0.0);
+                        let v = m.map.entry(t.0.clone()).or_insert(0.0);
                         *v += usd;
                         *v
                     })
@@ -422,6 +451,27 @@ mod tests {
         team.charge(Some("alice"), Some("red"), 0.5).await;
         assert!(team.check(Some("alice"), Some("red")).await.unwrap_err().message.contains("team \"red\""));
         assert!(team.check(Some("bob"), None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn spend_of_ended_periods_is_dropped_when_the_day_changes() {
+        let b = budgets(Some(BudgetConfig { daily_usd: Some(1.0), monthly_usd: Some(9.0) }), None);
+        let slots = |b: &Budgets| match &b.store {
+            Store::Memory(m) => m.lock().unwrap().map.keys().cloned().collect::<BTreeSet<String>>(),
+            Store::Redis(_) => unreachable!(),
+        };
+        let day = 20_000 * 86_400; // 2024-10-04
+        b.charge_at(Some("alice"), Some("red"), 0.5, day).await;
+        b.charge_at(Some("alice"), Some("red"), 0.25, day + 60).await;
+        let first = slots(&b);
+        assert_eq!(first.len(), 4, "key and team, day and month: {first:?}");
+        // The next day: yesterday's slots go, this month's stay and keep adding up.
+        let spent = b.charge_at(Some("alice"), None, 0.5, day + 86_400).await;
+        let second = slots(&b);
+        assert!(!second.iter().any(|s| s.ends_with("2024-10-04")), "{second:?}");
+        assert!(second.contains("spend:key:alice:2024-10") && second.contains("spend:team:red:2024-10"), "{second:?}");
+        let month = spent.iter().find(|s| s.period == Period::Month).unwrap();
+        assert!((month.usd - 1.25).abs() < 1e-9, "{spent:?}");
     }
 
     #[test]

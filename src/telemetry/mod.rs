@@ -12,6 +12,8 @@ pub mod usage_log;
 
 use std::sync::Arc;
 
+use futures_util::FutureExt;
+
 use crate::stack::budget::Budgets;
 use crate::usage::{CallRecord, UsageSink};
 
@@ -25,6 +27,18 @@ impl UsageSink for BudgetSink {
     fn record(&self, rec: &CallRecord) {
         let Some(usd) = rec.cost.filter(|c| *c > 0.0) else { return };
         if rec.key.is_none() && rec.team.is_none() {
+            return;
+        }
+        if !self.budgets.tracks(rec.key.as_deref(), rec.team.as_deref()) {
+            return;
+        }
+        // In memory a charge never waits: it runs here, with no task per call.
+        if self.budgets.in_memory()
+            && let Some(spent) = self.budgets.charge(rec.key.as_deref(), rec.team.as_deref(), usd).now_or_never()
+        {
+            for s in spent {
+                self.metrics.budget(s.scope.label(), &s.name, s.period.label(), s.usd, s.limit);
+            }
             return;
         }
         let Ok(rt) = tokio::runtime::Handle::try_current() else { return };

@@ -8,7 +8,11 @@
 //! `models/` prefix, then without a date suffix (`-20250929`, `-2025-08-07`), then glob entries
 //! (longest first). No match: the cost is unknown (counted as such, warned about once), never 0.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+/// Looked up per call by `&str`: foldhash (already in the tree), not SipHash; the keys are the
+/// operator's own config, not a caller's input.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Mutex;
 
 use serde::Deserialize;
@@ -130,7 +134,7 @@ impl PriceBook {
             ConfigErrors(vec![ConfigError { path: "(shipped prices.yaml)".into(), message: e.to_string() }])
         })?;
         let mut errors = Vec::new();
-        let mut by_provider: HashMap<String, ProviderPrices> = HashMap::new();
+        let mut by_provider: HashMap<String, ProviderPrices> = HashMap::default();
         let tables = file.providers.iter().map(|t| (t, false)).chain(config.prices.iter().map(|t| (t, true)));
         for ((provider, models), from_config) in tables {
             let entry = by_provider.entry(provider.clone()).or_default();
@@ -141,7 +145,7 @@ impl PriceBook {
                 entry.insert(model, *price);
             }
         }
-        let mut overrides = HashMap::new();
+        let mut overrides = HashMap::default();
         for (i, m) in config.models.iter().enumerate() {
             if let Some(p) = &m.price {
                 check_price(&format!("models[{i}].price"), p, &mut errors);

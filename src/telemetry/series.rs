@@ -33,10 +33,11 @@ pub struct Series {
     pub overhead: OnceLock<Histogram>,
 }
 
-/// Label combinations -> their handles.
+/// Label combinations -> their handles (foldhash, seeded per process: the keys are bounded label
+/// values, and the map is capped).
 #[derive(Default)]
 pub struct SeriesCache {
-    map: RwLock<HashMap<Box<str>, Arc<Series>>>,
+    map: RwLock<HashMap<Box<str>, Arc<Series>, foldhash::fast::RandomState>>,
 }
 
 thread_local! {

@@ -142,7 +142,7 @@ fn messages(msgs: &[ir::Message]) -> Result<Vec<OutMessage<'_>>, ApiError> {
         };
         let mut content = Vec::with_capacity(m.content.len());
         for (j, b) in m.content.iter().enumerate() {
-            if let Some(b) = block(b, &format!("messages[{i}].content[{j}]"))? {
+            if let Some(b) = block(b, At::Message(i, j))? {
                 content.push(b);
             }
         }
@@ -163,7 +163,25 @@ fn messages(msgs: &[ir::Message]) -> Result<Vec<OutMessage<'_>>, ApiError> {
     Ok(out)
 }
 
-fn source<'a>(s: &'a MediaSource, path: &str, image: bool) -> Result<OutSource<'a>, ApiError> {
+/// Where a block sits, for an error that names it: spelled out only when one is raised.
+#[derive(Clone, Copy)]
+enum At<'p> {
+    /// `messages[i].content[j]`
+    Message(usize, usize),
+    /// `<outer>.content[k]`
+    Inner(&'p At<'p>, usize),
+}
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Message(i, j) => write!(f, "messages[{i}].content[{j}]"),
+            At::Inner(outer, k) => write!(f, "{outer}.content[{k}]"),
+        }
+    }
+}
+
+fn source<'a>(s: &'a MediaSource, path: At<'_>, image: bool) -> Result<OutSource<'a>, ApiError> {
     Ok(match s {
         MediaSource::Base64 { media_type, data } => OutSource::Base64 { media_type, data },
         MediaSource::Url { url } => OutSource::Url { url },
@@ -176,7 +194,7 @@ fn source<'a>(s: &'a MediaSource, path: &str, image: bool) -> Result<OutSource<'
 }
 
 /// One block; `None` when it is deliberately omitted.
-fn block<'a>(b: &'a Block, path: &str) -> Result<Option<OutBlock<'a>>, ApiError> {
+fn block<'a>(b: &'a Block, path: At<'_>) -> Result<Option<OutBlock<'a>>, ApiError> {
     Ok(Some(match b {
         Block::Text { text, cache_control } => {
             if text.is_empty() {
@@ -196,16 +214,16 @@ fn block<'a>(b: &'a Block, path: &str) -> Result<Option<OutBlock<'a>>, ApiError>
         Block::ToolResult { tool_use_id, content, is_error, cache_control } => {
             let mut inner = Vec::with_capacity(content.len());
             for (k, c) in content.iter().enumerate() {
-                let cpath = format!("{path}.content[{k}]");
+                let cpath = At::Inner(&path, k);
                 match c {
                     Block::Text { .. } | Block::Image { .. } | Block::Document { .. } => {
-                        if let Some(b) = block(c, &cpath)? {
+                        if let Some(b) = block(c, cpath)? {
                             inner.push(b);
                         }
                     }
                     _ => {
                         return Err(ApiError::invalid_field(
-                            cpath,
+                            cpath.to_string(),
                             "a tool result may contain only text, image and document blocks",
                         ));
                     }

@@ -135,10 +135,10 @@ pub fn exception_type(err: &ApiError) -> &'static str {
 /// Encodes an error body for a Bedrock caller (the status is `err.status`, the type goes in
 /// [`ERROR_TYPE_HEADER`]).
 pub fn encode_error(err: &ApiError) -> Vec<u8> {
-    json!({"message": err.message}).to_string().into_bytes()
+    crate::dialects::json_bytes(&json!({"message": err.message}))
 }
 
 /// The payload of a stream exception.
 pub fn exception_payload(err: &ApiError) -> Vec<u8> {
-    json!({"message": err.message}).to_string().into_bytes()
+    crate::dialects::json_bytes(&json!({"message": err.message}))
 }

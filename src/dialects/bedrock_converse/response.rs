@@ -92,5 +92,5 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
     if let (StopReason::StopSequence, Some(seq)) = (stop, &resp.stop_sequence) {
         body["additionalModelResponseFields"] = json!({"stop_sequence": seq});
     }
-    body.to_string().into_bytes()
+    crate::dialects::json_bytes(&body)
 }

@@ -93,7 +93,7 @@ fn truncate(text: &str) -> String {
 
 /// Encodes an error for a Gemini caller (the HTTP status is `err.status`).
 pub fn encode_error(err: &ApiError) -> Vec<u8> {
-    error_object(err).to_string().into_bytes()
+    crate::dialects::json_bytes(&error_object(err))
 }
 
 /// The `{"error": {...}}` value, also used for mid-stream error chunks.

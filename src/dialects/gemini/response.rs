@@ -135,5 +135,5 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
         "modelVersion": resp.model,
         "responseId": resp.id,
     });
-    body.to_string().into_bytes()
+    crate::dialects::json_bytes(&body)
 }

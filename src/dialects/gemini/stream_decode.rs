@@ -150,7 +150,10 @@ impl StreamDecoder {
             self.signature_block(signature, out);
             let (id, name, input) = call_fields(call);
             let index = self.open_block(None, BlockStart::ToolUse { id, name }, out);
-            out.push(StreamEvent::BlockDelta { index, delta: BlockDelta::InputJson(input.to_string()) });
+            out.push(StreamEvent::BlockDelta {
+                index,
+                delta: BlockDelta::InputJson(crate::dialects::json_text(&input)),
+            });
             self.close(out);
             self.saw_call = true;
             return Ok(());

@@ -146,7 +146,7 @@ fn assistant_message<'a>(blocks: &'a [Block], path: &str) -> Result<OutMessage<'
         match b {
             Block::Text { text, .. } => texts.push(text.as_str()),
             Block::ToolUse { id, name, input } => calls.push(OutToolCall {
-                function: OutCall { arguments: input.to_string(), name },
+                function: OutCall { arguments: crate::dialects::json_text(input), name },
                 id,
                 r#type: "function",
             }),

@@ -86,7 +86,7 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
             Block::ToolUse { id, name, input } => calls.push(json!({
                 "id": id,
                 "type": "function",
-                "function": {"name": name, "arguments": input.to_string()},
+                "function": {"name": name, "arguments": crate::dialects::json_text(input)},
             })),
             // Redacted thinking is opaque and other blocks never appear in responses.
             _ => {}
@@ -115,5 +115,5 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
         }],
         "usage": usage_json(&resp.usage),
     });
-    body.to_string().into_bytes()
+    crate::dialects::json_bytes(&body)
 }

@@ -168,7 +168,7 @@ impl StreamEncoder {
                 self.done = true;
             }
             StreamEvent::Error(err) => {
-                write_event(out, None, &error_object(err).to_string());
+                write_event(out, None, &crate::dialects::json_text(&error_object(err)));
                 self.done = true;
             }
         }

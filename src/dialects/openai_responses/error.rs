@@ -87,7 +87,9 @@ fn kind_from_code(kind: Option<&str>, code: Option<&str>) -> ErrorKind {
 pub fn encode_error(err: &ApiError) -> Vec<u8> {
     let (kind, code) = type_and_code(err);
     let code = err.code.as_deref().or(code);
-    json!({"error": {"message": err.message, "type": kind, "param": err.param, "code": code}}).to_string().into_bytes()
+    crate::dialects::json_bytes(
+        &json!({"error": {"message": err.message, "type": kind, "param": err.param, "code": code}}),
+    )
 }
 
 /// OpenAI's error `type` and `code` for an IR error.

@@ -205,7 +205,7 @@ pub fn output_items(echo: &Echo, response_id: &str, content: &[Block]) -> Vec<Va
                     custom_call_item(&id, call_id, name, &custom_input_text(input))
                 } else {
                     let id = item_id("fc", response_id, out.len());
-                    function_call_item(&id, call_id, name, &input.to_string(), "completed")
+                    function_call_item(&id, call_id, name, &crate::dialects::json_text(input), "completed")
                 };
                 out.push(echo.call_item(item, name));
             }

@@ -301,7 +301,7 @@ impl<'a> Input<'a> {
                             "input": custom_input_text(input)}));
                     } else {
                         self.out.push(json!({"type": "function_call", "call_id": id, "name": name,
-                            "arguments": input.to_string()}));
+                            "arguments": crate::dialects::json_text(input)}));
                     }
                 }
                 _ => return Err(ApiError::unsupported(format!("{path}.content[{j}]"), TARGET)),

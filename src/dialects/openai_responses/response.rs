@@ -170,5 +170,5 @@ fn encode_with(resp: &ir::Response, echo: &Echo) -> Vec<u8> {
             error: None,
         },
     );
-    body.to_string().into_bytes()
+    crate::dialects::json_bytes(&body)
 }

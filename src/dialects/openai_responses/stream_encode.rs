@@ -154,7 +154,7 @@ impl Encoder {
         body["type"] = json!(kind);
         body["sequence_number"] = json!(self.seq);
         self.seq += 1;
-        write_event(out, Some(kind), &body.to_string());
+        write_event(out, Some(kind), &crate::dialects::json_text(&body));
     }
 
     fn block_start(&mut self, block: &BlockStart, out: &mut BytesMut) {

@@ -18,7 +18,7 @@ pub fn custom_tool_schema() -> Value {
 pub fn custom_input_text(input: &Value) -> String {
     match input.get("input") {
         Some(Value::String(s)) => s.clone(),
-        _ => input.to_string(),
+        _ => crate::dialects::json_text(input),
     }
 }
 
