@@ -264,7 +264,7 @@ fn ascii(b: &[u8]) -> bool {
 }
 
 /// The offset of the first `"`, `\` or control character (below 0x20) in `b`.
-fn special(b: &[u8]) -> Option<usize> {
+pub(crate) fn special(b: &[u8]) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     let mut i = simd::skip_plain(b);
     #[cfg(not(target_arch = "x86_64"))]

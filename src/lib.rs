@@ -11,6 +11,7 @@ pub mod eventstream;
 pub mod gateway;
 pub mod ir;
 mod jsonscan;
+pub mod jsonwrite;
 pub mod launch;
 pub mod policy;
 pub mod providers;

@@ -102,7 +102,7 @@ pub fn merge_params(body: Vec<u8>, params: &Map<String, Value>) -> Result<Vec<u8
     for (k, v) in params {
         obj.insert(k.clone(), v.clone());
     }
-    serde_json::to_vec(&obj).map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding body: {e}")))
+    crate::jsonwrite::to_vec(&obj).map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding body: {e}")))
 }
 
 /// Upstream stream decoders of the SSE dialects.

@@ -1,6 +1,7 @@
 //! The same-dialect splice: the top-level scan of an arbitrary body never panics and agrees with
 //! serde_json's; when it accepts the body, replacing `model` and appending a field gives JSON
-//! whose `model` is the new value and whose other fields are unchanged.
+//! whose `model` is the new value and whose other fields are unchanged. Any body that is JSON
+//! is written back by `jsonwrite` exactly as serde_json writes it.
 
 #![no_main]
 
@@ -9,6 +10,9 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
 fuzz_target!(|body: &[u8]| {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        assert_eq!(amux::jsonwrite::to_vec(&v).ok(), serde_json::to_vec(&v).ok());
+    }
     // The fast top-level scan (jsonscan) answers as serde_json alone would: the same
     // members, or a refusal.
     match (TopLevel::parse(body), TopLevel::parse_with_serde(body)) {

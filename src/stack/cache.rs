@@ -66,7 +66,7 @@ impl Cache {
 
     /// Stores an answer (in the background for Redis).
     pub fn put(&self, key: String, resp: &ir::Response) {
-        let Ok(bytes) = serde_json::to_vec(resp) else { return };
+        let Ok(bytes) = crate::jsonwrite::to_vec(resp) else { return };
         match &self.backend {
             Backend::Memory(c) => c.insert(key, Arc::new(bytes)),
             Backend::Redis(r) => {

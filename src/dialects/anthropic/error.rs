@@ -67,6 +67,6 @@ pub fn envelope(err: &ApiError) -> ErrorEnvelope<ErrorDetail> {
 
 /// Encodes `err` as an Anthropic error body.
 pub fn encode_error(err: &ApiError) -> Vec<u8> {
-    serde_json::to_vec(&envelope(err))
+    crate::jsonwrite::to_vec(&envelope(err))
         .unwrap_or_else(|_| br#"{"type":"error","error":{"type":"api_error","message":"internal error"}}"#.to_vec())
 }

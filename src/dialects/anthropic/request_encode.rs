@@ -94,7 +94,8 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         thinking,
         output_config,
     };
-    serde_json::to_vec(&out).map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding Anthropic request: {e}")))
+    crate::jsonwrite::to_vec(&out)
+        .map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding Anthropic request: {e}")))
 }
 
 /// Anthropic's web search server tool for a caller's web search (Anthropic takes allowed or

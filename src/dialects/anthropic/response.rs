@@ -134,7 +134,7 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
         stop_sequence: resp.stop_sequence.as_deref(),
         usage: usage_to_wire(&resp.usage),
     };
-    serde_json::to_vec(&out).unwrap_or_else(|e| {
+    crate::jsonwrite::to_vec(&out).unwrap_or_else(|e| {
         super::error::encode_error(&ApiError::new(ErrorKind::Api, format!("encoding response: {e}")))
     })
 }

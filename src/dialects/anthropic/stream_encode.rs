@@ -1,7 +1,7 @@
 //! IR stream events -> the SSE an Anthropic caller expects (`StreamEncoder`): every event has
 //! `event: <type>` and a matching `"type"` field, exactly as Anthropic sends them.
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use serde_json::Map;
 
 use super::error::envelope;
@@ -81,13 +81,21 @@ impl StreamEncoder {
                 OutEvent::Error { error }
             }
         };
-        match serde_json::to_string(&wire) {
-            Ok(data) => write_event(out, Some(wire.name()), &data),
-            Err(_) => write_event(
-                out,
-                Some("error"),
-                r#"{"type":"error","error":{"type":"api_error","message":"amux could not encode a stream event"}}"#,
-            ),
+        // Compact JSON has no line breaks: the event is written straight into `out`.
+        let mark = out.len();
+        out.put_slice(b"event: ");
+        out.put_slice(wire.name().as_bytes());
+        out.put_slice(b"\ndata: ");
+        match crate::jsonwrite::write(out, &wire) {
+            Ok(()) => out.put_slice(b"\n\n"),
+            Err(_) => {
+                out.truncate(mark);
+                write_event(
+                    out,
+                    Some("error"),
+                    r#"{"type":"error","error":{"type":"api_error","message":"amux could not encode a stream event"}}"#,
+                );
+            }
         }
     }
 }

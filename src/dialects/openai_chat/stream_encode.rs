@@ -228,10 +228,10 @@ impl StreamEncoder {
 
 /// Serializes `v` into `out`. Serializing these plain structs into memory cannot fail.
 fn put_json<T: Serialize>(out: &mut BytesMut, v: &T) {
-    let _ = serde_json::to_writer((&mut *out).writer(), v);
+    let _ = crate::jsonwrite::write(out, v);
 }
 
 /// Appends `s` as a JSON string.
 fn json_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
+    crate::jsonwrite::string(out, s);
 }
