@@ -5,39 +5,48 @@
 //! removed); built from a `Value` it has that value's (sorted) order. Equality and `Debug` go
 //! through the parsed value, so two schemas that differ only in key order or spacing are equal and
 //! print alike (the response cache keys requests by their `Debug` text).
+//!
+//! The text is held as a string, not a `RawValue`: made compact, a `RawValue` would be parsed
+//! again to be built. It serializes as a `RawValue` does (serde_json and `jsonwrite` write it as
+//! it is; `serde_json::to_value` parses it).
 
 use std::fmt;
 
+use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+/// The struct name a `RawValue` serializes under (serde_json's `raw::TOKEN`); a test holds
+/// serde_json to it.
+const RAW_VALUE: &str = "$serde_json::private::RawValue";
+
 #[derive(Clone)]
-pub struct Schema(Box<RawValue>);
+pub struct Schema(Box<str>);
 
 impl Schema {
     /// The schema of `v`.
     pub fn from_value(v: &Value) -> Schema {
         // Serializing a `Value` cannot fail (its keys are strings).
-        Schema(serde_json::value::to_raw_value(v).unwrap_or_else(|_| null()))
+        Schema(serde_json::to_string(v).unwrap_or_else(|_| "null".into()).into_boxed_str())
     }
 
     /// A schema from JSON text as it appeared in a body (made compact when it is not).
     pub fn from_raw(raw: Box<RawValue>) -> Schema {
         match minified(raw.get()) {
-            None => Schema(raw),
-            Some(text) => Schema(RawValue::from_string(text).unwrap_or_else(|_| null())),
+            None => Schema(raw.get().into()),
+            Some(text) => Schema(text.into_boxed_str()),
         }
     }
 
     /// The compact JSON text.
     pub fn get(&self) -> &str {
-        self.0.get()
+        &self.0
     }
 
     /// The schema as a `Value` (parsed on every call).
     pub fn to_value(&self) -> Value {
-        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
     }
 }
 
@@ -45,11 +54,6 @@ impl From<Value> for Schema {
     fn from(v: Value) -> Schema {
         Schema::from_value(&v)
     }
-}
-
-/// The fallback of conversions that cannot fail.
-fn null() -> Box<RawValue> {
-    RawValue::NULL.to_owned()
 }
 
 /// `text` without whitespace outside strings; `None` when it has none. `text` is valid JSON (a
@@ -88,7 +92,7 @@ fn minified(text: &str) -> Option<String> {
 
 impl PartialEq for Schema {
     fn eq(&self, other: &Schema) -> bool {
-        self.0.get() == other.0.get() || self.to_value() == other.to_value()
+        self.0 == other.0 || self.to_value() == other.to_value()
     }
 }
 
@@ -105,8 +109,11 @@ impl fmt::Debug for Schema {
 }
 
 impl Serialize for Schema {
+    /// As `RawValue::serialize` does: the text is valid JSON (it came from a parse or a `Value`).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        let mut st = s.serialize_struct(RAW_VALUE, 1)?;
+        st.serialize_field(RAW_VALUE, &*self.0)?;
+        st.end()
     }
 }
 
@@ -151,5 +158,24 @@ mod tests {
         assert_eq!(a, json!({"a": 2, "b": 1}));
         assert_eq!(format!("{a:?}"), format!("{:?}", json!({"a": 2, "b": 1})));
         assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"a":2,"b":1}"#);
+    }
+
+    #[test]
+    fn serializes_as_its_text_everywhere() {
+        let s: Schema = serde_json::from_str(r#"{ "z" : [ 1 , {"y": "\u00e9"} ] }"#).unwrap();
+        let text = r#"{"z":[1,{"y":"\u00e9"}]}"#;
+        assert_eq!(s.get(), text);
+        let wrapped = json!({"schema": serde_json::to_value(&s).unwrap()});
+        assert_eq!(wrapped, json!({"schema": {"z": [1, {"y": "é"}]}}));
+        #[derive(Serialize)]
+        struct Tool<'a> {
+            input_schema: &'a Schema,
+        }
+        let want = format!(r#"{{"input_schema":{text}}}"#);
+        assert_eq!(serde_json::to_string(&Tool { input_schema: &s }).unwrap(), want);
+        assert_eq!(crate::jsonwrite::to_vec(&Tool { input_schema: &s }).unwrap(), want.as_bytes());
+        // serde_json's RawValue goes by the same name.
+        let raw = RawValue::from_string("[1]".into()).unwrap();
+        assert_eq!(crate::jsonwrite::to_vec(&raw).unwrap(), b"[1]");
     }
 }

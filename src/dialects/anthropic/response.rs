@@ -1,6 +1,7 @@
 //! Non-streaming responses: Anthropic upstream Message -> IR (`decode_response`) and IR -> the
 //! Message an Anthropic caller expects (`encode_response`); stop reasons and usage both ways.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::wire::{InRespBlock, InResponse, OutBlock, OutResponse, WireUsage, from_value_at};
@@ -58,13 +59,18 @@ fn bad_gateway(e: ApiError) -> ApiError {
 
 /// Decodes an upstream Message. Block types the IR cannot hold are a 502 naming the type.
 pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let wire: InResponse = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        ApiError::new(ErrorKind::BadGateway, format!("unusable upstream response: {}: {}", e.path(), e.inner()))
-    })?;
+    // serde_path_to_error only to word a refusal: tracking the path costs on every answer.
+    let wire: InResponse = match serde_json::from_slice(body) {
+        Ok(w) => w,
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            let e = serde_path_to_error::deserialize::<_, InResponse>(&mut de).err();
+            let msg = e.map_or_else(|| "not a Message".to_string(), |e| format!("{}: {}", e.path(), e.inner()));
+            return Err(ApiError::new(ErrorKind::BadGateway, format!("unusable upstream response: {msg}")));
+        }
+    };
     let mut content = Vec::with_capacity(wire.content.len());
     for (j, item) in wire.content.into_iter().enumerate() {
-        let path = format!("content[{j}]");
         let kind = item.get("type").and_then(Value::as_str).unwrap_or("");
         if is_server_tool_block(kind) {
             continue;
@@ -72,10 +78,14 @@ pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
         if !matches!(kind, "text" | "thinking" | "redacted_thinking" | "tool_use") {
             return Err(ApiError::new(
                 ErrorKind::BadGateway,
-                format!("{path}: upstream block type {kind:?} cannot be translated"),
+                format!("content[{j}]: upstream block type {kind:?} cannot be translated"),
             ));
         }
-        content.push(match from_value_at::<InRespBlock>(item, &path).map_err(bad_gateway)? {
+        let block = match InRespBlock::deserialize(&item) {
+            Ok(b) => b,
+            Err(_) => from_value_at::<InRespBlock>(item, &format!("content[{j}]")).map_err(bad_gateway)?,
+        };
+        content.push(match block {
             InRespBlock::Text { text } => Block::Text { text, cache_control: None },
             InRespBlock::Thinking { thinking, signature } => Block::Thinking { thinking, signature },
             InRespBlock::RedactedThinking { data } => Block::RedactedThinking { data },

@@ -3,11 +3,12 @@
 
 use std::collections::HashSet;
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::ir::{self, ApiError, Block, ErrorKind, StopReason};
 
-use super::wire::{self, Completion, finish_reason, generated_call_id, usage_json};
+use super::wire::{self, Completion, finish_reason, generated_call_id};
 
 /// Decodes an upstream completion. Reasoning (`reasoning_content` / `reasoning`) comes first as
 /// an unsigned thinking block, then text (content, refusal), then tool calls.
@@ -74,46 +75,116 @@ pub fn parse_arguments(args: &str) -> Result<Value, serde_json::Error> {
     if args.trim().is_empty() { Ok(Value::Object(Map::new())) } else { serde_json::from_str(args) }
 }
 
-/// Encodes an IR response as a `chat.completion`.
+/// Encodes an IR response as a `chat.completion` (typed: no `Value` tree per answer; fields in
+/// the alphabetical order a `Value` gave them).
 pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
     let mut texts = Vec::new();
     let mut reasoning = Vec::new();
-    let mut calls = Vec::new();
+    let mut tool_calls = Vec::new();
     for b in &resp.content {
         match b {
             Block::Text { text, .. } => texts.push(text.as_str()),
             Block::Thinking { thinking, .. } => reasoning.push(thinking.as_str()),
-            Block::ToolUse { id, name, input } => calls.push(json!({
-                "id": id,
-                "type": "function",
-                "function": {"name": name, "arguments": crate::dialects::json_text(input)},
-            })),
+            Block::ToolUse { id, name, input } => tool_calls.push(OutCall {
+                function: OutFunction { arguments: crate::dialects::json_text(input), name },
+                id,
+                kind: "function",
+            }),
             // Redacted thinking is opaque and other blocks never appear in responses.
             _ => {}
         }
     }
-    let mut message = Map::new();
-    message.insert("role".into(), json!("assistant"));
-    message.insert("content".into(), if texts.is_empty() { Value::Null } else { json!(texts.concat()) });
-    message.insert("refusal".into(), Value::Null);
-    if !calls.is_empty() {
-        message.insert("tool_calls".into(), Value::Array(calls));
-    }
-    if !reasoning.is_empty() {
-        message.insert("reasoning_content".into(), json!(reasoning.concat()));
-    }
-    let body = json!({
-        "id": resp.id,
-        "object": "chat.completion",
-        "created": wire::now_secs(),
-        "model": resp.model,
-        "choices": [{
-            "index": 0,
-            "message": message,
-            "logprobs": null,
-            "finish_reason": resp.stop_reason.map(finish_reason),
+    let u = &resp.usage;
+    let body = OutCompletion {
+        choices: [OutChoice {
+            finish_reason: resp.stop_reason.map(finish_reason),
+            index: 0,
+            logprobs: (),
+            message: OutMessage {
+                content: (!texts.is_empty()).then(|| texts.concat()),
+                reasoning_content: (!reasoning.is_empty()).then(|| reasoning.concat()),
+                refusal: (),
+                role: "assistant",
+                tool_calls,
+            },
         }],
-        "usage": usage_json(&resp.usage),
-    });
-    crate::dialects::json_bytes(&body)
+        created: wire::now_secs(),
+        id: &resp.id,
+        model: &resp.model,
+        object: "chat.completion",
+        usage: OutUsage {
+            completion_tokens: u.output_tokens,
+            completion_tokens_details: OutCompletionDetails { reasoning_tokens: u.reasoning_tokens },
+            prompt_tokens: u.total_input(),
+            prompt_tokens_details: OutPromptDetails {
+                cache_write_tokens: u.cache_write_tokens,
+                cached_tokens: u.cache_read_tokens,
+            },
+            total_tokens: u.total_input() + u.output_tokens,
+        },
+    };
+    crate::jsonwrite::to_vec(&body).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct OutCompletion<'a> {
+    choices: [OutChoice<'a>; 1],
+    created: u64,
+    id: &'a str,
+    model: &'a str,
+    object: &'static str,
+    usage: OutUsage,
+}
+
+#[derive(Serialize)]
+struct OutChoice<'a> {
+    finish_reason: Option<&'static str>,
+    index: u32,
+    logprobs: (),
+    message: OutMessage<'a>,
+}
+
+#[derive(Serialize)]
+struct OutMessage<'a> {
+    content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<String>,
+    refusal: (),
+    role: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<OutCall<'a>>,
+}
+
+#[derive(Serialize)]
+struct OutCall<'a> {
+    function: OutFunction<'a>,
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct OutFunction<'a> {
+    arguments: String,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct OutUsage {
+    completion_tokens: u64,
+    completion_tokens_details: OutCompletionDetails,
+    prompt_tokens: u64,
+    prompt_tokens_details: OutPromptDetails,
+    total_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct OutCompletionDetails {
+    reasoning_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct OutPromptDetails {
+    cache_write_tokens: u64,
+    cached_tokens: u64,
 }

@@ -161,20 +161,6 @@ impl WireUsage {
     }
 }
 
-/// IR usage as an OpenAI `usage` object.
-pub fn usage_json(u: &Usage) -> Value {
-    serde_json::json!({
-        "prompt_tokens": u.total_input(),
-        "completion_tokens": u.output_tokens,
-        "total_tokens": u.total_input() + u.output_tokens,
-        "prompt_tokens_details": {
-            "cached_tokens": u.cache_read_tokens,
-            "cache_write_tokens": u.cache_write_tokens,
-        },
-        "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
-    })
-}
-
 /// Upstream `finish_reason` -> IR stop reason. Unknown non-null values (some servers send
 /// `eos` or `end_turn`) count as a normal end of turn.
 pub fn stop_reason(finish: &str) -> StopReason {
