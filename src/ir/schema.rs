@@ -32,7 +32,7 @@ impl Schema {
     }
 
     /// A schema from JSON text as it appeared in a body (made compact when it is not).
-    pub fn from_raw(raw: Box<RawValue>) -> Schema {
+    pub fn from_raw(raw: &RawValue) -> Schema {
         match minified(raw.get()) {
             None => Schema(raw.get().into()),
             Some(text) => Schema(text.into_boxed_str()),
@@ -120,7 +120,7 @@ impl Serialize for Schema {
 /// Reads the schema's text from a JSON deserializer (`serde_json::from_slice` / `from_str`).
 impl<'de> Deserialize<'de> for Schema {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Schema, D::Error> {
-        Box::<RawValue>::deserialize(d).map(Schema::from_raw)
+        Box::<RawValue>::deserialize(d).map(|r| Schema::from_raw(&r))
     }
 }
 
