@@ -1,7 +1,7 @@
 //! Building responses in the caller's dialect: errors (status, body, Retry-After) and headers.
 
 use axum::body::Body;
-use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
 
 use crate::ir::{ApiError, Dialect};
 use crate::translate;
@@ -70,7 +70,7 @@ pub fn overhead_header(h: &mut HeaderMap, overhead: std::time::Duration) {
     // Integer arithmetic: formatting the float exactly cost more than the rest of the header.
     let us = overhead.as_micros();
     if let Ok(v) = HeaderValue::from_str(&format!("{}.{:03}", us / 1000, us % 1000)) {
-        h.insert(OVERHEAD_HEADER, v);
+        h.insert(HeaderName::from_static(OVERHEAD_HEADER), v);
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Uri, header};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
@@ -13,6 +13,7 @@ use crate::dialects::bedrock_converse;
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Provider;
 use crate::providers::client::{HttpClient, error_chain};
+use crate::providers::{Secret, sensitive_header};
 use crate::translate;
 
 /// Transport-level failures talking to an upstream.
@@ -66,7 +67,7 @@ impl UpstreamError {
 const MAX_ERROR_MESSAGE: usize = 8192;
 
 /// Caller headers forwarded to an upstream of the same dialect. Auth headers never are.
-const FORWARD_ANTHROPIC: &[&str] = &["anthropic-version", "anthropic-beta"];
+const FORWARD_ANTHROPIC: [HeaderName; 2] = [ANTHROPIC_VERSION, ANTHROPIC_BETA];
 
 /// One upstream request: in which dialect, for which caller, to which URL, with what body.
 pub struct Outbound<'a> {
@@ -93,12 +94,12 @@ pub async fn send(
     let headers = req.headers_mut().ok_or_else(|| UpstreamError::Transport("request builder".into()))?;
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(header::USER_AGENT, HeaderValue::from_static(concat!("amux/", env!("CARGO_PKG_VERSION"))));
-    let key = provider.api_key.as_ref().map(|k| k.expose());
+    let key = provider.api_key.as_ref();
     match target {
         // Bedrock (Converse, or InvokeModel with the Anthropic body): the version and betas are
         // in the body; a Bedrock API key is a bearer token, else the request is signed below.
         Dialect::Anthropic if provider.preset.kind == ProviderKind::Bedrock => {
-            insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
+            insert_secret(headers, header::AUTHORIZATION, key.and_then(Secret::bearer_header));
         }
         // Claude on Vertex: the version is in the body; betas Vertex takes go as the header.
         Dialect::Anthropic if provider.vertex.is_some() => {
@@ -106,43 +107,43 @@ pub async fn send(
                 && let Some(b) = crate::providers::vertex::betas(caller_headers)
                 && let Ok(v) = HeaderValue::from_str(&b)
             {
-                headers.insert("anthropic-beta", v);
+                headers.insert(ANTHROPIC_BETA, v);
             }
         }
         Dialect::Anthropic => {
             if caller == Dialect::Anthropic {
-                for name in FORWARD_ANTHROPIC {
-                    for v in caller_headers.get_all(*name) {
-                        headers.append(*name, v.clone());
+                for name in &FORWARD_ANTHROPIC {
+                    for v in caller_headers.get_all(name) {
+                        headers.append(name.clone(), v.clone());
                     }
                 }
             }
-            if !headers.contains_key("anthropic-version") {
-                headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+            if !headers.contains_key(&ANTHROPIC_VERSION) {
+                headers.insert(ANTHROPIC_VERSION, HeaderValue::from_static("2023-06-01"));
             }
-            insert_secret(headers, "x-api-key", key.map(str::to_string));
+            insert_secret(headers, X_API_KEY, key.and_then(Secret::header));
         }
         // Azure OpenAI and Foundry's model inference take their key as `api-key`.
         Dialect::OpenAiChat | Dialect::OpenAiResponses
             if matches!(provider.preset.kind, ProviderKind::Azure | ProviderKind::Foundry) =>
         {
-            insert_secret(headers, "api-key", key.map(str::to_string));
+            insert_secret(headers, API_KEY, key.and_then(Secret::header));
         }
         // A Bedrock API key is a bearer token (what `AWS_BEARER_TOKEN_BEDROCK` holds).
         Dialect::OpenAiChat | Dialect::OpenAiResponses | Dialect::BedrockConverse => {
-            insert_secret(headers, "authorization", key.map(|k| format!("Bearer {k}")));
+            insert_secret(headers, header::AUTHORIZATION, key.and_then(Secret::bearer_header));
         }
-        Dialect::Gemini => insert_secret(headers, "x-goog-api-key", key.map(str::to_string)),
+        Dialect::Gemini => insert_secret(headers, X_GOOG_API_KEY, key.and_then(Secret::header)),
     }
     // Vertex: a Google access token for the cloud-platform scope (boxed like the AWS future).
     if let Some(gcp) = &provider.gcp {
         let token = Box::pin(gcp.token()).await?;
-        insert_secret(headers, "authorization", Some(format!("Bearer {}", token.expose())));
+        insert_secret(headers, header::AUTHORIZATION, sensitive_header(&format!("Bearer {}", token.expose())));
     }
     // Azure and Foundry without a key: a Microsoft Entra ID token.
     if let Some(azure) = &provider.azure {
         let token = Box::pin(azure.token()).await?;
-        insert_secret(headers, "authorization", Some(format!("Bearer {}", token.expose())));
+        insert_secret(headers, header::AUTHORIZATION, sensitive_header(&format!("Bearer {}", token.expose())));
     }
     for (k, v) in &provider.headers {
         headers.insert(k.clone(), v.clone());
@@ -168,11 +169,17 @@ pub async fn send(
     }
 }
 
-fn insert_secret(headers: &mut HeaderMap, name: &'static str, value: Option<String>) {
-    if let Some(v) = value
-        && let Ok(mut v) = HeaderValue::from_str(&v)
-    {
-        v.set_sensitive(true);
+/// Names of the upstream headers set per call, built once (a name given as `&str` is copied
+/// into a new `HeaderName` on every insert).
+const ANTHROPIC_VERSION: HeaderName = HeaderName::from_static("anthropic-version");
+const ANTHROPIC_BETA: HeaderName = HeaderName::from_static("anthropic-beta");
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+const API_KEY: HeaderName = HeaderName::from_static("api-key");
+const X_GOOG_API_KEY: HeaderName = HeaderName::from_static("x-goog-api-key");
+
+/// Sets a credential header; `value` is already marked sensitive.
+fn insert_secret(headers: &mut HeaderMap, name: HeaderName, value: Option<HeaderValue>) {
+    if let Some(v) = value {
         headers.insert(name, v);
     }
 }

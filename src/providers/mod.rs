@@ -17,4 +17,4 @@ pub mod vertex;
 
 pub use endpoint::{check_bedrock_model, check_path_model};
 pub use registry::{Alias, Deployment, Provider, Registry, expand_env};
-pub use secret::Secret;
+pub use secret::{Secret, sensitive_header};

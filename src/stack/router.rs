@@ -92,6 +92,10 @@ impl Router {
             .filter(|d| stat(d).and_then(|s| s.cooldown_until).is_none_or(|t| t <= now))
             .cloned()
             .collect();
+        if live.len() < 2 {
+            // Nothing to order (the common one-deployment alias): no shuffle, no sort.
+            return live;
+        }
         match alias.strategy {
             Strategy::Weighted => {
                 // Efraimidis–Spirakis: sort by u^(1/w) descending, a weighted shuffle.
