@@ -37,11 +37,14 @@ pub fn members(body: &[u8]) -> Option<Vec<(Cow<'_, str>, Range<usize>)>> {
             if s.peek()? != b'"' {
                 return None;
             }
-            let (key, escaped) = s.string()?;
-            if escaped {
-                return None;
+            let start = s.i;
+            if s.skip_string()? {
+                return None; // an escaped key: serde_json decides
             }
-            let key = std::str::from_utf8(body.get(key.start + 1..key.end - 1)?).ok()?;
+            // SAFETY: the whole body is UTF-8 (checked above), and the key lies between two
+            // quotes, ASCII bytes, which are never inside a multi-byte sequence: the slice starts
+            // and ends on character boundaries.
+            let key = unsafe { std::str::from_utf8_unchecked(body.get(start + 1..s.i - 1)?) };
             if out.iter().any(|(k, _)| *k == key) {
                 return None;
             }
@@ -95,7 +98,7 @@ impl Scanner<'_> {
     /// One value starting at `self.i` (no leading whitespace); `depth` counts open containers.
     fn value(&mut self, depth: usize) -> Option<()> {
         match self.peek()? {
-            b'"' => self.string().map(|_| ()),
+            b'"' => self.skip_string().map(|_| ()),
             b'{' => self.container(depth, b'}', true),
             b'[' => self.container(depth, b']', false),
             b't' => self.literal(b"true"),
@@ -121,7 +124,7 @@ impl Scanner<'_> {
                 if self.peek()? != b'"' {
                     return None;
                 }
-                self.string()?;
+                self.skip_string()?;
                 self.ws();
                 if self.peek()? != b':' {
                     return None;
@@ -187,23 +190,26 @@ impl Scanner<'_> {
         (self.i > start).then_some(())
     }
 
-    /// A string starting at the opening quote: its range (quotes included) and whether it has
-    /// an escape. Control characters are refused, as serde_json does; a `\u` escape of a
-    /// surrogate is left to serde_json.
-    fn string(&mut self) -> Option<(Range<usize>, bool)> {
-        let start = self.i;
-        self.i += 1;
+    /// A string starting at the opening quote; leaves `self.i` after the closing one and says
+    /// whether the string has an escape. Control characters are refused, as serde_json does; a
+    /// `\u` escape of a surrogate is left to serde_json.
+    #[inline]
+    fn skip_string(&mut self) -> Option<bool> {
+        let b = self.b;
+        let mut i = self.i + 1;
         let mut escaped = false;
         loop {
-            self.i += special(&self.b[self.i..])?;
-            match self.b[self.i] {
+            i += special(b.get(i..)?)?;
+            match b[i] {
                 b'"' => {
-                    self.i += 1;
-                    return Some((start..self.i, escaped));
+                    self.i = i + 1;
+                    return Some(escaped);
                 }
                 b'\\' => {
                     escaped = true;
+                    self.i = i;
                     self.escape()?;
+                    i = self.i;
                 }
                 _ => return None, // a control character
             }
@@ -264,9 +270,13 @@ fn ascii(b: &[u8]) -> bool {
 }
 
 /// The offset of the first `"`, `\` or control character (below 0x20) in `b`.
+#[inline(always)]
 pub(crate) fn special(b: &[u8]) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    let mut i = simd::skip_plain(b);
+    let mut i = match simd::skip_plain(b) {
+        Ok(found) => return Some(found),
+        Err(tail) => tail,
+    };
     #[cfg(not(target_arch = "x86_64"))]
     let mut i = 0;
     while let Some(&c) = b.get(i) {
@@ -284,10 +294,10 @@ mod simd {
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
 
-    /// How many leading bytes of `b` are plain string content, in whole 16-byte blocks up to the
-    /// block holding the first special byte (exact within it); the scalar loop finishes the tail.
+    /// The offset of the first special byte of `b` when it is in a whole 16-byte block
+    /// (`Ok`), else where the blocks end (`Err`): the scalar loop finishes the tail.
     #[inline(always)]
-    pub fn skip_plain(b: &[u8]) -> usize {
+    pub fn skip_plain(b: &[u8]) -> Result<usize, usize> {
         let mut i = 0;
         // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always available;
         // every load reads 16 bytes at `i` with `i + 16 <= b.len()`, inside the slice.
@@ -302,12 +312,12 @@ mod simd {
                 let hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)), ctrl);
                 let mask = _mm_movemask_epi8(hit) as u32;
                 if mask != 0 {
-                    return i + mask.trailing_zeros() as usize;
+                    return Ok(i + mask.trailing_zeros() as usize);
                 }
                 i += 16;
             }
         }
-        i
+        Err(i)
     }
 }
 

@@ -198,10 +198,37 @@ pub fn event_usage(dialect: Dialect, data: &str) -> Option<Usage> {
 }
 
 /// Usage and finish reason of a complete (non-streaming) response body of this dialect.
+///
+/// Only a few top-level members matter, and the answer's content (most of the body) does not:
+/// the body scan ([`crate::jsonscan::members`]) skips it a block at a time where serde_json would
+/// walk it byte by byte, and serde_json reads the members that matter. A body the scan is not
+/// sure of is read by serde_json whole, as before.
 pub fn body_usage(dialect: Dialect, body: &[u8]) -> (Usage, Option<String>) {
-    match serde_json::from_slice::<Envelope>(body) {
-        Ok(e) => (e.usage(dialect).unwrap_or_default(), e.finish_reason(dialect)),
-        Err(_) => (Usage::default(), None),
+    let envelope = match crate::jsonscan::members(body) {
+        Some(members) => {
+            let mut e = Envelope::default();
+            for (key, range) in members {
+                let v = &body[range];
+                match key.as_ref() {
+                    "usage" => e.usage = serde_json::from_slice(v).ok(),
+                    "usageMetadata" => e.usage_metadata = serde_json::from_slice(v).ok(),
+                    "choices" => e.choices = serde_json::from_slice(v).ok(),
+                    "candidates" => e.candidates = serde_json::from_slice(v).ok(),
+                    "stop_reason" => e.stop_reason = serde_json::from_slice(v).ok().flatten(),
+                    "stopReason" => e.bedrock_stop_reason = serde_json::from_slice(v).ok().flatten(),
+                    "status" => e.status = serde_json::from_slice(v).ok().flatten(),
+                    "incomplete_details" => e.incomplete_details = serde_json::from_slice(v).ok(),
+                    "response" => e.response = serde_json::from_slice(v).ok(),
+                    _ => {}
+                }
+            }
+            Some(e)
+        }
+        None => serde_json::from_slice::<Envelope>(body).ok(),
+    };
+    match envelope {
+        Some(e) => (e.usage(dialect).unwrap_or_default(), e.finish_reason(dialect)),
+        None => (Usage::default(), None),
     }
 }
 
@@ -477,5 +504,34 @@ mod tests {
             br#"{"status":"incomplete","incomplete_details":{"reason":"max_output_tokens"}}"#,
         );
         assert_eq!(r.as_deref(), Some("max_output_tokens"));
+    }
+
+    /// Reading the members that matter gives what serde_json reading the whole body gives, on
+    /// every recorded answer of every dialect (and on bodies the scan leaves to serde_json).
+    #[test]
+    fn body_usage_by_members_is_body_usage_by_serde() {
+        let whole = |d: Dialect, body: &[u8]| match serde_json::from_slice::<Envelope>(body) {
+            Ok(e) => (e.usage(d).unwrap_or_default(), e.finish_reason(d)),
+            Err(_) => (Usage::default(), None),
+        };
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut checked = 0;
+        for (dir, d) in [
+            ("anthropic", Dialect::Anthropic),
+            ("openai_chat", Dialect::OpenAiChat),
+            ("openai_responses", Dialect::OpenAiResponses),
+            ("gemini", Dialect::Gemini),
+            ("bedrock_converse", Dialect::BedrockConverse),
+        ] {
+            for f in std::fs::read_dir(root.join(dir).join("responses")).unwrap() {
+                let body = std::fs::read(f.unwrap().path()).unwrap();
+                assert_eq!(body_usage(d, &body), whole(d, &body));
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "{checked}");
+        for body in [&b"not json"[..], b"[1]", br#"{"usage":{"input_tokens":1},"usage":{"input_tokens":2}}"#] {
+            assert_eq!(body_usage(Dialect::Anthropic, body), whole(Dialect::Anthropic, body));
+        }
     }
 }
