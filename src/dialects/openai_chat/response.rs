@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::ir::{self, ApiError, Block, ErrorKind, StopReason};
 
-use super::wire::{self, Completion, finish_reason, generated_call_id};
+use super::wire::{self, Completion, OutUsage, finish_reason, generated_call_id};
 
 /// Decodes an upstream completion. Reasoning (`reasoning_content` / `reasoning`) comes first as
 /// an unsigned thinking block, then text (content, refusal), then tool calls.
@@ -94,7 +94,6 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
             _ => {}
         }
     }
-    let u = &resp.usage;
     let body = OutCompletion {
         choices: [OutChoice {
             finish_reason: resp.stop_reason.map(finish_reason),
@@ -112,16 +111,7 @@ pub fn encode_response(resp: &ir::Response) -> Vec<u8> {
         id: &resp.id,
         model: &resp.model,
         object: "chat.completion",
-        usage: OutUsage {
-            completion_tokens: u.output_tokens,
-            completion_tokens_details: OutCompletionDetails { reasoning_tokens: u.reasoning_tokens },
-            prompt_tokens: u.total_input(),
-            prompt_tokens_details: OutPromptDetails {
-                cache_write_tokens: u.cache_write_tokens,
-                cached_tokens: u.cache_read_tokens,
-            },
-            total_tokens: u.total_input() + u.output_tokens,
-        },
+        usage: OutUsage::from_ir(&resp.usage),
     };
     crate::jsonwrite::to_vec(&body).unwrap_or_default()
 }
@@ -167,24 +157,4 @@ struct OutCall<'a> {
 struct OutFunction<'a> {
     arguments: String,
     name: &'a str,
-}
-
-#[derive(Serialize)]
-struct OutUsage {
-    completion_tokens: u64,
-    completion_tokens_details: OutCompletionDetails,
-    prompt_tokens: u64,
-    prompt_tokens_details: OutPromptDetails,
-    total_tokens: u64,
-}
-
-#[derive(Serialize)]
-struct OutCompletionDetails {
-    reasoning_tokens: u64,
-}
-
-#[derive(Serialize)]
-struct OutPromptDetails {
-    cache_write_tokens: u64,
-    cached_tokens: u64,
 }

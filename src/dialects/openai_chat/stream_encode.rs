@@ -20,7 +20,7 @@ use crate::ir::{self, BlockDelta, BlockStart, StreamEvent, Usage};
 use crate::sse::write_event;
 
 use super::error::error_object;
-use super::wire::{finish_reason, now_secs};
+use super::wire::{OutUsage, finish_reason, now_secs};
 
 /// Encodes one caller stream.
 #[derive(Debug)]
@@ -67,27 +67,6 @@ struct Function<'a> {
     arguments: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
-}
-
-/// OpenAI's `usage` object (sorted keys).
-#[derive(Serialize)]
-struct WireUsageOut {
-    completion_tokens: u64,
-    completion_tokens_details: ReasoningDetails,
-    prompt_tokens: u64,
-    prompt_tokens_details: PromptDetails,
-    total_tokens: u64,
-}
-
-#[derive(Serialize)]
-struct ReasoningDetails {
-    reasoning_tokens: u64,
-}
-
-#[derive(Serialize)]
-struct PromptDetails {
-    cache_write_tokens: u64,
-    cached_tokens: u64,
 }
 
 impl StreamEncoder {
@@ -207,17 +186,7 @@ impl StreamEncoder {
 
     /// The usage chunk: `{"choices":[],<tail>,"usage":{…}}`.
     fn usage_chunk(&self, out: &mut BytesMut) {
-        let u = &self.usage;
-        let usage = WireUsageOut {
-            completion_tokens: u.output_tokens,
-            completion_tokens_details: ReasoningDetails { reasoning_tokens: u.reasoning_tokens },
-            prompt_tokens: u.total_input(),
-            prompt_tokens_details: PromptDetails {
-                cache_write_tokens: u.cache_write_tokens,
-                cached_tokens: u.cache_read_tokens,
-            },
-            total_tokens: u.total_input() + u.output_tokens,
-        };
+        let usage = OutUsage::from_ir(&self.usage);
         out.put_slice(b"data: {\"choices\":[],");
         out.put_slice(&self.tail);
         out.put_slice(b",\"usage\":");

@@ -1,7 +1,7 @@
 //! OpenAI Chat Completions wire types read from upstreams (completions, chunks, usage) and the
 //! small helpers shared by the codec: data URLs, finish reasons, usage conversion, tool-call ids.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ir::{StopReason, Usage};
@@ -157,6 +157,43 @@ impl WireUsage {
             cache_read_tokens: cached,
             cache_write_tokens: written,
             reasoning_tokens: self.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens).unwrap_or(0),
+        }
+    }
+}
+
+/// OpenAI's `usage` object as amux writes it, in an answer and in a stream's usage chunk (keys in
+/// sorted order, as a `Value` wrote them).
+#[derive(Serialize)]
+pub struct OutUsage {
+    completion_tokens: u64,
+    completion_tokens_details: OutReasoningDetails,
+    prompt_tokens: u64,
+    prompt_tokens_details: OutPromptDetails,
+    total_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct OutReasoningDetails {
+    reasoning_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct OutPromptDetails {
+    cache_write_tokens: u64,
+    cached_tokens: u64,
+}
+
+impl OutUsage {
+    pub fn from_ir(u: &Usage) -> OutUsage {
+        OutUsage {
+            completion_tokens: u.output_tokens,
+            completion_tokens_details: OutReasoningDetails { reasoning_tokens: u.reasoning_tokens },
+            prompt_tokens: u.total_input(),
+            prompt_tokens_details: OutPromptDetails {
+                cache_write_tokens: u.cache_write_tokens,
+                cached_tokens: u.cache_read_tokens,
+            },
+            total_tokens: u.total_input() + u.output_tokens,
         }
     }
 }
