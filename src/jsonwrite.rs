@@ -110,6 +110,14 @@ impl<'a, B: BufMut> Compound<'a, B> {
         Compound { out, first: true, close, raw: false }
     }
 
+    /// An enum variant's content inside its wrapper object: `{"variant":` then the compound.
+    fn variant(out: &'a mut B, variant: &str, open: &[u8], close: &'static [u8]) -> Self {
+        out.put_u8(b'{');
+        string(out, variant);
+        out.put_u8(b':');
+        Compound::open(out, open, close)
+    }
+
     fn comma(&mut self) {
         if self.first {
             self.first = false;
@@ -248,10 +256,7 @@ impl<'a, B: BufMut> ser::Serializer for Writer<'a, B> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Self::SerializeTupleVariant> {
-        self.out.put_u8(b'{');
-        string(self.out, variant);
-        self.out.put_u8(b':');
-        Ok(Compound::open(self.out, b"[", b"]}"))
+        Ok(Compound::variant(self.out, variant, b"[", b"]}"))
     }
 
     fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap> {
@@ -272,56 +277,32 @@ impl<'a, B: BufMut> ser::Serializer for Writer<'a, B> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Self::SerializeStructVariant> {
-        self.out.put_u8(b'{');
-        string(self.out, variant);
-        self.out.put_u8(b':');
-        Ok(Compound::open(self.out, b"{", b"}}"))
+        Ok(Compound::variant(self.out, variant, b"{", b"}}"))
     }
 }
 
-impl<B: BufMut> ser::SerializeSeq for Compound<'_, B> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result {
-        self.element(v)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
+/// The array-like compounds: each element written after a comma.
+macro_rules! elements {
+    ($($tr:ident::$method:ident),*) => {$(
+        impl<B: BufMut> ser::$tr for Compound<'_, B> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result {
+                self.element(v)
+            }
+            fn end(self) -> Result {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl<B: BufMut> ser::SerializeTuple for Compound<'_, B> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result {
-        self.element(v)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
-
-impl<B: BufMut> ser::SerializeTupleStruct for Compound<'_, B> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result {
-        self.element(v)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
-
-impl<B: BufMut> ser::SerializeTupleVariant for Compound<'_, B> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result {
-        self.element(v)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl<B: BufMut> ser::SerializeMap for Compound<'_, B> {
     type Ok = ();
@@ -340,35 +321,40 @@ impl<B: BufMut> ser::SerializeMap for Compound<'_, B> {
     }
 }
 
-impl<B: BufMut> ser::SerializeStruct for Compound<'_, B> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result {
-        if self.raw {
-            return v.serialize(RawWriter { out: &mut *self.out });
+/// The struct-like compounds: `"key":value` after a comma (a `RawValue`'s one field: its text).
+macro_rules! fields {
+    ($($tr:ident),*) => {$(
+        impl<B: BufMut> ser::$tr for Compound<'_, B> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result {
+                if self.raw {
+                    return v.serialize(RawWriter { out: &mut *self.out });
+                }
+                self.field(key, v)
+            }
+            fn end(self) -> Result {
+                self.finish()
+            }
         }
-        self.field(key, v)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
+    )*};
 }
 
-impl<B: BufMut> ser::SerializeStructVariant for Compound<'_, B> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result {
-        self.field(key, v)
-    }
-    fn end(self) -> Result {
-        self.finish()
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
-/// The compound and variant methods of a serializer that takes none of them (map keys, a
-/// `RawValue`'s text): each is the error `$err()`.
+/// The types and the compound and variant methods of a serializer that takes none of them (map
+/// keys, a `RawValue`'s text): each method is the error `$err()`.
 macro_rules! no_compounds {
     ($err:ident) => {
+        type Ok = ();
+        type Error = Error;
+        type SerializeSeq = Impossible<(), Error>;
+        type SerializeTuple = Impossible<(), Error>;
+        type SerializeTupleStruct = Impossible<(), Error>;
+        type SerializeTupleVariant = Impossible<(), Error>;
+        type SerializeMap = Impossible<(), Error>;
+        type SerializeStruct = Impossible<(), Error>;
+        type SerializeStructVariant = Impossible<(), Error>;
         fn serialize_newtype_variant<T: Serialize + ?Sized>(
             self,
             _: &'static str,
@@ -414,6 +400,17 @@ macro_rules! no_compounds {
     };
 }
 
+/// A float map key, quoted; serde_json refuses a non-finite one.
+fn quoted_float<B: BufMut, F: Serialize>(out: &mut B, v: F, finite: bool) -> Result {
+    if !finite {
+        return Err(key_error());
+    }
+    out.put_u8(b'"');
+    float(out, v);
+    out.put_u8(b'"');
+    Ok(())
+}
+
 fn key_error() -> Error {
     Error("key must be a string".into())
 }
@@ -434,28 +431,19 @@ macro_rules! quoted {
     )*};
 }
 
-macro_rules! refused {
-    ($($f:ident($($t:ty),*)),*) => {$(
+/// Methods of a narrow serializer that are each the error `$err()`.
+macro_rules! refuse {
+    ($err:ident: $($f:ident($($t:ty),*)),*) => {$(
         fn $f(self, $(_: $t),*) -> Result<Self::Ok> {
-            Err(key_error())
+            Err($err())
         }
     )*};
 }
 
 impl<B: BufMut> ser::Serializer for KeyWriter<'_, B> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
-
     quoted!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_i128: i128,
         serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128);
-    refused!(serialize_bytes(&[u8]), serialize_none(), serialize_unit(), serialize_unit_struct(&'static str));
+    refuse!(key_error: serialize_bytes(&[u8]), serialize_none(), serialize_unit(), serialize_unit_struct(&'static str));
 
     fn serialize_bool(self, v: bool) -> Result {
         self.out.put_slice(if v { b"\"true\"" } else { b"\"false\"" });
@@ -463,23 +451,11 @@ impl<B: BufMut> ser::Serializer for KeyWriter<'_, B> {
     }
 
     fn serialize_f32(self, v: f32) -> Result {
-        if !v.is_finite() {
-            return Err(key_error());
-        }
-        self.out.put_u8(b'"');
-        float(self.out, v);
-        self.out.put_u8(b'"');
-        Ok(())
+        quoted_float(self.out, v, v.is_finite())
     }
 
     fn serialize_f64(self, v: f64) -> Result {
-        if !v.is_finite() {
-            return Err(key_error());
-        }
-        self.out.put_u8(b'"');
-        float(self.out, v);
-        self.out.put_u8(b'"');
-        Ok(())
+        quoted_float(self.out, v, v.is_finite())
     }
 
     fn serialize_char(self, v: char) -> Result {
@@ -517,26 +493,9 @@ fn raw_error() -> Error {
     Error("a RawValue holds JSON text".into())
 }
 
-macro_rules! not_raw {
-    ($($f:ident($($t:ty),*)),*) => {$(
-        fn $f(self, $(_: $t),*) -> Result<Self::Ok> {
-            Err(raw_error())
-        }
-    )*};
-}
-
 impl<B: BufMut> ser::Serializer for RawWriter<'_, B> {
-    type Ok = ();
-    type Error = Error;
-    type SerializeSeq = Impossible<(), Error>;
-    type SerializeTuple = Impossible<(), Error>;
-    type SerializeTupleStruct = Impossible<(), Error>;
-    type SerializeTupleVariant = Impossible<(), Error>;
-    type SerializeMap = Impossible<(), Error>;
-    type SerializeStruct = Impossible<(), Error>;
-    type SerializeStructVariant = Impossible<(), Error>;
-
-    not_raw!(
+    refuse!(
+        raw_error:
         serialize_bool(bool),
         serialize_i8(i8),
         serialize_i16(i16),
