@@ -262,6 +262,33 @@ pub fn write_event(out: &mut BytesMut, event: Option<&str>, data: &str) {
     out.put_u8(b'\n');
 }
 
+/// Writes one event whose data is `v` as compact JSON ([`crate::jsonwrite`]), straight into
+/// `out`: compact JSON has no line break, so it is the one-line case of [`write_event`] without
+/// the text in between. On an error nothing is written.
+pub fn write_json_event<T: serde::Serialize + ?Sized>(
+    out: &mut BytesMut,
+    event: Option<&str>,
+    v: &T,
+) -> Result<(), crate::jsonwrite::Error> {
+    let mark = out.len();
+    if let Some(name) = event {
+        out.put_slice(b"event: ");
+        out.put_slice(name.as_bytes());
+        out.put_u8(b'\n');
+    }
+    out.put_slice(b"data: ");
+    match crate::jsonwrite::write(out, v) {
+        Ok(()) => {
+            out.put_slice(b"\n\n");
+            Ok(())
+        }
+        Err(e) => {
+            out.truncate(mark);
+            Err(e)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

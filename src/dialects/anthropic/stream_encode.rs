@@ -1,7 +1,7 @@
 //! IR stream events -> the SSE an Anthropic caller expects (`StreamEncoder`): every event has
 //! `event: <type>` and a matching `"type"` field, exactly as Anthropic sends them.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use serde_json::Map;
 
 use super::error::envelope;
@@ -9,7 +9,7 @@ use super::response::{stop_to_wire, usage_to_wire};
 use super::wire::OutResponse;
 use super::wire_stream::{OutDelta, OutEvent, OutMessageDeltaBody, OutStartBlock};
 use crate::ir::{self, BlockDelta, BlockStart, StreamEvent};
-use crate::sse::write_event;
+use crate::sse::{write_event, write_json_event};
 
 /// Turns IR stream events into Anthropic SSE bytes.
 #[derive(Debug, Default)]
@@ -81,21 +81,12 @@ impl StreamEncoder {
                 OutEvent::Error { error }
             }
         };
-        // Compact JSON has no line breaks: the event is written straight into `out`.
-        let mark = out.len();
-        out.put_slice(b"event: ");
-        out.put_slice(wire.name().as_bytes());
-        out.put_slice(b"\ndata: ");
-        match crate::jsonwrite::write(out, &wire) {
-            Ok(()) => out.put_slice(b"\n\n"),
-            Err(_) => {
-                out.truncate(mark);
-                write_event(
-                    out,
-                    Some("error"),
-                    r#"{"type":"error","error":{"type":"api_error","message":"amux could not encode a stream event"}}"#,
-                );
-            }
+        if write_json_event(out, Some(wire.name()), &wire).is_err() {
+            write_event(
+                out,
+                Some("error"),
+                r#"{"type":"error","error":{"type":"api_error","message":"amux could not encode a stream event"}}"#,
+            );
         }
     }
 }

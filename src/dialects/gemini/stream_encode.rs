@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use serde_json::{Map, Value, json};
 
 use crate::ir::{self, ApiError, BlockDelta, BlockStart, ErrorKind, StopReason, StreamEvent, Usage};
-use crate::sse::write_event;
+use crate::sse::write_json_event;
 
 use super::error::error_object;
 use super::parts::{call_part, text_part};
@@ -129,7 +129,7 @@ impl StreamEncoder {
                 let mut last = self.held.take().unwrap_or_else(|| self.chunk(None));
                 last["candidates"][0]["finishReason"] = json!(finish_to_wire(self.stop.unwrap_or(StopReason::EndTurn)));
                 last["usageMetadata"] = usage_to_wire(&self.usage);
-                write_event(out, None, &crate::dialects::json_text(&last));
+                let _ = write_json_event(out, None, &last);
                 self.done = true;
             }
             StreamEvent::Ping => {}
@@ -146,7 +146,7 @@ impl StreamEncoder {
         }
         let chunk = self.chunk(Some(Value::Object(part)));
         if let Some(prev) = self.held.replace(chunk) {
-            write_event(out, None, &crate::dialects::json_text(&prev));
+            let _ = write_json_event(out, None, &prev);
         }
     }
 
@@ -172,9 +172,9 @@ impl StreamEncoder {
 
     fn error(&mut self, err: &ApiError, out: &mut BytesMut) {
         if let Some(prev) = self.held.take() {
-            write_event(out, None, &crate::dialects::json_text(&prev));
+            let _ = write_json_event(out, None, &prev);
         }
-        write_event(out, None, &crate::dialects::json_text(&error_object(err)));
+        let _ = write_json_event(out, None, &error_object(err));
         self.done = true;
     }
 }

@@ -17,7 +17,7 @@ use bytes::{BufMut, BytesMut};
 use serde::Serialize;
 
 use crate::ir::{self, BlockDelta, BlockStart, StreamEvent, Usage};
-use crate::sse::write_event;
+use crate::sse::{write_event, write_json_event};
 
 use super::error::error_object;
 use super::wire::{OutUsage, finish_reason, now_secs};
@@ -147,7 +147,7 @@ impl StreamEncoder {
                 self.done = true;
             }
             StreamEvent::Error(err) => {
-                write_event(out, None, &crate::dialects::json_text(&error_object(err)));
+                let _ = write_json_event(out, None, &error_object(err));
                 self.done = true;
             }
         }

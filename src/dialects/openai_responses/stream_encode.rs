@@ -16,7 +16,7 @@ use bytes::BytesMut;
 use serde_json::{Value, json};
 
 use crate::ir::{self, ApiError, BlockDelta, BlockStart, StopReason, StreamEvent, Usage};
-use crate::sse::write_event;
+use crate::sse::write_json_event;
 
 use super::error::{failed_error_object, type_and_code};
 use super::object::{
@@ -154,7 +154,7 @@ impl Encoder {
         body["type"] = json!(kind);
         body["sequence_number"] = json!(self.seq);
         self.seq += 1;
-        write_event(out, Some(kind), &crate::dialects::json_text(&body));
+        let _ = write_json_event(out, Some(kind), &body);
     }
 
     fn block_start(&mut self, block: &BlockStart, out: &mut BytesMut) {
