@@ -1,6 +1,6 @@
-//! The fast path of [`crate::gateway::splice::TopLevel::parse`]: one pass over a request body that checks
-//! it is a JSON object and finds each top-level member's key and value range, without building
-//! anything. Strings, most of a coding agent's body, are skipped 16 bytes at a time.
+//! The fast path of [`crate::gateway::splice::TopLevel::parse`]: one pass over a request body
+//! that checks it is a JSON object and finds each top-level member's key and value range, without
+//! building anything. Strings, most of a coding agent's body, are skipped 16 bytes at a time.
 //!
 //! It only ever vouches for a body serde_json accepts with the same members: anything it is not
 //! sure of (invalid JSON, an escaped key, a `\u` surrogate, nesting past [`MAX_DEPTH`], a repeated

@@ -12,8 +12,9 @@ use std::fmt;
 use bytes::BufMut;
 use serde::ser::{self, Impossible, Serialize};
 
-/// The name `RawValue` serializes itself under (serde_json's `raw::TOKEN`).
-const RAW_VALUE: &str = "$serde_json::private::RawValue";
+/// The name `RawValue` serializes itself under (serde_json's `raw::TOKEN`); `ir::Schema`
+/// serializes under it too.
+pub(crate) const RAW_VALUE: &str = "$serde_json::private::RawValue";
 
 /// A value serde_json could not write either (a map key that is not a string, a number or a
 /// bool; an error raised by a `Serialize` impl).
@@ -458,23 +459,21 @@ impl<B: BufMut> ser::Serializer for KeyWriter<'_, B> {
         quoted_float(self.out, v, v.is_finite())
     }
 
+    // Strings, chars and unit variants are keys as they are values.
     fn serialize_char(self, v: char) -> Result {
-        string(self.out, v.encode_utf8(&mut [0; 4]));
-        Ok(())
+        ser::Serializer::serialize_char(Writer { out: self.out }, v)
     }
 
     fn serialize_str(self, v: &str) -> Result {
-        string(self.out, v);
-        Ok(())
+        ser::Serializer::serialize_str(Writer { out: self.out }, v)
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, _v: &T) -> Result {
         Err(key_error())
     }
 
-    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result {
-        string(self.out, variant);
-        Ok(())
+    fn serialize_unit_variant(self, name: &'static str, index: u32, variant: &'static str) -> Result {
+        ser::Serializer::serialize_unit_variant(Writer { out: self.out }, name, index, variant)
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, v: &T) -> Result {

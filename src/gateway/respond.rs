@@ -65,12 +65,15 @@ pub fn dropped_header(h: &mut http::HeaderMap, dropped: &[String]) {
     }
 }
 
+/// [`OVERHEAD_HEADER`] as a name built once (a `&str` name is copied on every insert).
+const OVERHEAD: HeaderName = HeaderName::from_static(OVERHEAD_HEADER);
+
 /// Sets [`OVERHEAD_HEADER`] in milliseconds with microsecond precision.
 pub fn overhead_header(h: &mut HeaderMap, overhead: std::time::Duration) {
     // Integer arithmetic: formatting the float exactly cost more than the rest of the header.
     let us = overhead.as_micros();
     if let Ok(v) = HeaderValue::from_str(&format!("{}.{:03}", us / 1000, us % 1000)) {
-        h.insert(HeaderName::from_static(OVERHEAD_HEADER), v);
+        h.insert(OVERHEAD, v);
     }
 }
 

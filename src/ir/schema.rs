@@ -17,10 +17,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-/// The struct name a `RawValue` serializes under (serde_json's `raw::TOKEN`); a test holds
-/// serde_json to it.
-const RAW_VALUE: &str = "$serde_json::private::RawValue";
-
 #[derive(Clone)]
 pub struct Schema(Box<str>);
 
@@ -111,8 +107,8 @@ impl fmt::Debug for Schema {
 impl Serialize for Schema {
     /// As `RawValue::serialize` does: the text is valid JSON (it came from a parse or a `Value`).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct(RAW_VALUE, 1)?;
-        st.serialize_field(RAW_VALUE, &*self.0)?;
+        let mut st = s.serialize_struct(crate::jsonwrite::RAW_VALUE, 1)?;
+        st.serialize_field(crate::jsonwrite::RAW_VALUE, &*self.0)?;
         st.end()
     }
 }

@@ -280,9 +280,17 @@ impl Budgets {
     /// Whether a charge of `key` in `team` records anything (a budget, or every spend when the
     /// admin report is on).
     pub fn tracks(&self, key: Option<&str>, team: Option<&str>) -> bool {
-        self.track_all
-            || key.is_some_and(|k| self.keys.contains_key(k))
-            || team.is_some_and(|t| self.teams.contains_key(t))
+        [(Scope::Key, key), (Scope::Team, team)]
+            .into_iter()
+            .any(|(scope, name)| name.is_some_and(|n| self.track_all || self.budget_of(scope, n).is_some()))
+    }
+
+    /// The budget of key or team `name`, if it has one.
+    fn budget_of(&self, scope: Scope, name: &str) -> Option<&BudgetConfig> {
+        match scope {
+            Scope::Key => self.keys.get(name),
+            Scope::Team => self.teams.get(name),
+        }
     }
 
     /// Whether spend lives in this process (a charge then never waits).
@@ -304,10 +312,7 @@ impl Budgets {
         let mut targets = Vec::new();
         for (scope, name) in [(Scope::Key, key), (Scope::Team, team)] {
             let Some(name) = name else { continue };
-            let budget = match scope {
-                Scope::Key => self.keys.get(name),
-                Scope::Team => self.teams.get(name),
-            };
+            let budget = self.budget_of(scope, name);
             if budget.is_none() && !self.track_all {
                 continue;
             }

@@ -26,9 +26,6 @@ pub struct BudgetSink {
 impl UsageSink for BudgetSink {
     fn record(&self, rec: &CallRecord) {
         let Some(usd) = rec.cost.filter(|c| *c > 0.0) else { return };
-        if rec.key.is_none() && rec.team.is_none() {
-            return;
-        }
         if !self.budgets.tracks(rec.key.as_deref(), rec.team.as_deref()) {
             return;
         }
@@ -36,18 +33,18 @@ impl UsageSink for BudgetSink {
         if self.budgets.in_memory()
             && let Some(spent) = self.budgets.charge(rec.key.as_deref(), rec.team.as_deref(), usd).now_or_never()
         {
-            for s in spent {
-                self.metrics.budget(s.scope.label(), &s.name, s.period.label(), s.usd, s.limit);
-            }
-            return;
+            return gauges(&self.metrics, spent);
         }
         let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
         let (budgets, metrics) = (self.budgets.clone(), self.metrics.clone());
         let (key, team) = (rec.key.clone(), rec.team.clone());
-        rt.spawn(async move {
-            for s in budgets.charge(key.as_deref(), team.as_deref(), usd).await {
-                metrics.budget(s.scope.label(), &s.name, s.period.label(), s.usd, s.limit);
-            }
-        });
+        rt.spawn(async move { gauges(&metrics, budgets.charge(key.as_deref(), team.as_deref(), usd).await) });
+    }
+}
+
+/// The budget gauges after a charge.
+fn gauges(metrics: &metrics::Metrics, spent: Vec<crate::stack::budget::Spent>) {
+    for s in spent {
+        metrics.budget(s.scope.label(), &s.name, s.period.label(), s.usd, s.limit);
     }
 }
