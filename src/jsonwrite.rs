@@ -1,7 +1,7 @@
 //! Compact JSON out of any `Serialize`, byte for byte what `serde_json::to_vec` writes, with
 //! strings escaped a block at a time: serde_json looks each byte of a string up in a table, which
 //! on a translated request (kilobytes of prompt text) was about a tenth of the call's
-//! instructions. Plain runs are found with [`crate::jsonscan::special`] (16 bytes per step) and
+//! instructions. Plain runs are found with [`crate::jsonscan::special_at`] (16 bytes per step) and
 //! copied whole.
 //!
 //! `serde_json::value::RawValue` is written verbatim, as serde_json does, by recognising the
@@ -55,9 +55,9 @@ pub fn string<B: BufMut>(out: &mut B, s: &str) {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        let run = crate::jsonscan::special(&b[i..]).unwrap_or(b.len() - i);
-        out.put_slice(&b[i..i + run]);
-        i += run;
+        let end = crate::jsonscan::special_at(b, i).unwrap_or(b.len());
+        out.put_slice(&b[i..end]);
+        i = end;
         if let Some(&c) = b.get(i) {
             escape(out, c);
             i += 1;

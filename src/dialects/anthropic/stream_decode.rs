@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::error::from_type;
 use super::response::{is_server_tool_block, stop_from_wire, usage_from_wire};
-use super::wire_stream::{FastDeltaEvent, InDelta, InEvent, InStartBlock};
+use super::wire_stream::{FastDelta, FastEvent, InDelta, InEvent, InStartBlock};
 use crate::ir::{ApiError, BlockDelta, BlockStart, ErrorKind, StreamEvent, Usage};
 use crate::sse::SseRef;
 
@@ -59,13 +59,13 @@ impl StreamDecoder {
 
     /// Decodes one SSE event, appending the IR events it yields.
     pub fn feed(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
-        if !self.done && ev.event == Some("content_block_delta") && self.fast_delta(ev.data, out).is_some() {
+        if !self.done && self.fast(ev.data, out).is_some() {
             return;
         }
         self.feed_general(ev, out);
     }
 
-    /// [`Self::feed`] without the fast path for deltas (what the tests hold that path to).
+    /// [`Self::feed`] without the fast path (what the tests hold that path to).
     pub(crate) fn feed_general(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
         if self.done {
             return;
@@ -99,6 +99,11 @@ impl StreamDecoder {
             let name = ev.event.unwrap_or("(unnamed)");
             bad(format!("invalid upstream stream event {name}: {e}"))
         })?;
+        self.apply(parsed, out)
+    }
+
+    /// One parsed event.
+    fn apply(&mut self, parsed: InEvent, out: &mut Vec<StreamEvent>) -> Result<(), StreamEvent> {
         match parsed {
             InEvent::Error { error } => {
                 out.push(StreamEvent::Error(from_type(&error.kind, &error.message, 500)));
@@ -200,20 +205,31 @@ impl StreamDecoder {
         Ok(())
     }
 
-    /// A well-formed text, thinking, signature, input JSON or citations delta for the open block,
-    /// without the general path's `Value` tree (about a fifth of its cost); `None` leaves the
-    /// event to the general path, which answers anything else exactly as before.
-    fn fast_delta(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Option<()> {
-        let ev: FastDeltaEvent = serde_json::from_str(data).ok()?;
-        if ev.kind != "content_block_delta" || !self.started {
+    /// The fast path: an event read by [`FastEvent`]. A well-formed delta for the open block is
+    /// decoded here without the general path's `Value` tree; any other event it reads goes
+    /// through [`Self::apply`], as the general path's parse of it would. `None` leaves the event
+    /// to the general path, which answers anything else exactly as before.
+    fn fast(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Option<()> {
+        match FastEvent::read(data)? {
+            FastEvent::Delta { index, delta } => self.fast_delta(index, delta, out),
+            FastEvent::Event(parsed) => {
+                if let Err(e) = self.apply(parsed, out) {
+                    self.fail(e, out);
+                }
+                Some(())
+            }
+        }
+    }
+
+    fn fast_delta(&mut self, index: usize, d: FastDelta<'_>, out: &mut Vec<StreamEvent>) -> Option<()> {
+        if !self.started {
             return None;
         }
-        if self.skipping == Some(ev.index) {
+        if self.skipping == Some(index) {
             return Some(());
         }
-        let open = self.open.filter(|o| o.upstream == ev.index)?;
-        let d = ev.delta;
-        let delta = match (open.kind, &*d.kind) {
+        let open = self.open.filter(|o| o.upstream == index)?;
+        let delta = match (open.kind, d.kind.as_deref()?) {
             (_, "citations_delta") => return Some(()),
             (Kind::Text, "text_delta") => BlockDelta::Text(d.text?.into_owned()),
             (Kind::Thinking, "thinking_delta") => BlockDelta::Thinking(d.thinking?.into_owned()),

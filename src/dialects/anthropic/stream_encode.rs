@@ -1,13 +1,13 @@
 //! IR stream events -> the SSE an Anthropic caller expects (`StreamEncoder`): every event has
 //! `event: <type>` and a matching `"type"` field, exactly as Anthropic sends them.
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use serde_json::Map;
 
 use super::error::envelope;
 use super::response::{stop_to_wire, usage_to_wire};
 use super::wire::OutResponse;
-use super::wire_stream::{OutDelta, OutEvent, OutMessageDeltaBody, OutStartBlock};
+use super::wire_stream::{OutEvent, OutMessageDeltaBody, OutStartBlock};
 use crate::ir::{self, BlockDelta, BlockStart, StreamEvent};
 use crate::sse::{write_event, write_json_event};
 
@@ -32,6 +32,8 @@ impl StreamEncoder {
         }
         let error;
         let wire = match ev {
+            StreamEvent::BlockDelta { index, delta } => return write_delta(out, *index, delta),
+            StreamEvent::BlockStop { index } => return write_stop(out, *index),
             StreamEvent::MessageStart { id, model, usage } => OutEvent::MessageStart {
                 message: OutResponse {
                     id,
@@ -53,16 +55,6 @@ impl StreamEncoder {
                     BlockStart::ToolUse { id, name } => OutStartBlock::ToolUse { id, name, input: Map::new() },
                 },
             },
-            StreamEvent::BlockDelta { index, delta } => OutEvent::ContentBlockDelta {
-                index: *index,
-                delta: match delta {
-                    BlockDelta::Text(text) => OutDelta::TextDelta { text },
-                    BlockDelta::Thinking(thinking) => OutDelta::ThinkingDelta { thinking },
-                    BlockDelta::Signature(signature) => OutDelta::SignatureDelta { signature },
-                    BlockDelta::InputJson(partial_json) => OutDelta::InputJsonDelta { partial_json },
-                },
-            },
-            StreamEvent::BlockStop { index } => OutEvent::ContentBlockStop { index: *index },
             StreamEvent::MessageDelta { stop_reason, stop_sequence, usage } => OutEvent::MessageDelta {
                 delta: OutMessageDeltaBody {
                     stop_reason: stop_reason.map(stop_to_wire),
@@ -89,4 +81,33 @@ impl StreamEncoder {
             );
         }
     }
+}
+
+/// A `content_block_delta` event, the bulk of a stream, written by hand: the bytes the derived
+/// `Serialize` of [`OutEvent::ContentBlockDelta`] writes (the tests hold them equal), without
+/// serde's per-field dispatch.
+fn write_delta(out: &mut BytesMut, index: usize, delta: &BlockDelta) {
+    let (kind, field, text) = match delta {
+        BlockDelta::Text(t) => ("text_delta", "text", t),
+        BlockDelta::Thinking(t) => ("thinking_delta", "thinking", t),
+        BlockDelta::Signature(t) => ("signature_delta", "signature", t),
+        BlockDelta::InputJson(t) => ("input_json_delta", "partial_json", t),
+    };
+    out.reserve(112 + text.len());
+    out.put_slice(b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":");
+    out.put_slice(itoa::Buffer::new().format(index).as_bytes());
+    out.put_slice(b",\"delta\":{\"type\":\"");
+    out.put_slice(kind.as_bytes());
+    out.put_slice(b"\",\"");
+    out.put_slice(field.as_bytes());
+    out.put_slice(b"\":");
+    crate::jsonwrite::string(out, text);
+    out.put_slice(b"}}\n\n");
+}
+
+/// A `content_block_stop` event, as [`write_delta`] writes a delta.
+fn write_stop(out: &mut BytesMut, index: usize) {
+    out.put_slice(b"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":");
+    out.put_slice(itoa::Buffer::new().format(index).as_bytes());
+    out.put_slice(b"}\n\n");
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::wire::{ErrorDetail, OutResponse, WireUsage};
+use crate::jsonscan::Reader;
 
 /// One upstream stream event, by its `type`. Unknown types are ignored by the decoder, as
 /// Anthropic's versioning policy asks of clients.
@@ -83,32 +84,143 @@ pub enum InStartBlock {
     },
 }
 
-/// Variant names mirror the wire `type` values (`text_delta`, ...).
-/// A `content_block_delta` event read in one pass, its texts borrowed where they have no
-/// escapes: the decoder's fast path for the bulk of a stream. Anything it cannot take (a missing
-/// or null text, a repeated key) goes to the general path, [`InEvent`], for the error.
-#[derive(Debug, Deserialize)]
-pub struct FastDeltaEvent<'a> {
-    #[serde(rename = "type", borrow)]
-    pub kind: Cow<'a, str>,
-    pub index: usize,
-    #[serde(borrow)]
-    pub delta: FastDelta<'a>,
+/// An upstream event read by the decoder's fast path ([`FastEvent::read`]): its members taken
+/// straight from the text with [`Reader`], without serde's buffering of an internally tagged
+/// enum (which copies every event into a tree first). Each nested value the general path reads
+/// with serde is read with the same type here, from its own text.
+#[derive(Debug)]
+pub enum FastEvent<'a> {
+    /// A `content_block_delta`, its texts borrowed, for the decoder's own delta path.
+    Delta { index: usize, delta: FastDelta<'a> },
+    /// Any other event the fast path takes, as the general path parses it.
+    Event(InEvent),
 }
 
-/// The `delta` of a [`FastDeltaEvent`]: its type and whichever text field it carries.
-#[derive(Debug, Deserialize)]
+/// The `delta` of a `content_block_delta`: its type and whichever text member it carries
+/// (`null` reads as absent, as the general path's `Option`s do).
+#[derive(Debug, Default)]
 pub struct FastDelta<'a> {
-    #[serde(rename = "type", borrow)]
-    pub kind: Cow<'a, str>,
-    #[serde(borrow, default)]
+    pub kind: Option<Cow<'a, str>>,
     pub text: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub thinking: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub signature: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub partial_json: Option<Cow<'a, str>>,
+}
+
+impl<'a> FastEvent<'a> {
+    /// `None` leaves the event to the general path, [`InEvent`], which answers it exactly as
+    /// before: a missing or repeated member, a value of another kind, anything [`Reader`] is
+    /// unsure of, an `error` or unknown event, or a `type` that is not the first member (it
+    /// says how to read the others; Anthropic always sends it first).
+    pub fn read(text: &'a str) -> Option<Self> {
+        Self::read_compact(text).or_else(|| Self::read_members(text))
+    }
+
+    /// [`Self::read`] member by member, whatever the layout.
+    pub(crate) fn read_members(text: &'a str) -> Option<Self> {
+        let mut r = Reader::new(text);
+        let mut kind: Option<Cow<'a, str>> = None;
+        let mut index = None;
+        let mut delta = None;
+        let mut message_delta = None;
+        let (mut message, mut block, mut usage) = (None, None, None);
+        r.fields(["type", "index", "delta", "message", "content_block", "usage"], |r, i| {
+            let k = kind.as_deref();
+            match i {
+                0 => kind = Some(r.str()?),
+                1 => index = Some(usize::try_from(r.u64()?).ok()?),
+                2 if k? == "content_block_delta" => delta = Some(FastDelta::read(r)?),
+                2 if k? == "message_delta" => message_delta = Some(serde_json::from_str(r.raw()?).ok()?),
+                3 if k? == "message_start" => message = Some(serde_json::from_str(r.raw()?).ok()?),
+                4 if k? == "content_block_start" => block = Some(serde_json::from_str(r.raw()?).ok()?),
+                5 if k? == "message_delta" => usage = Some(serde_json::from_str(r.raw()?).ok()?),
+                _ => r.skip()?,
+            }
+            Some(())
+        })?;
+        r.end()?;
+        Some(FastEvent::Event(match &*kind? {
+            "content_block_delta" => return Some(FastEvent::Delta { index: index?, delta: delta? }),
+            "message_start" => InEvent::MessageStart { message: message? },
+            "content_block_start" => InEvent::ContentBlockStart { index: index?, content_block: block? },
+            "content_block_stop" => InEvent::ContentBlockStop { index: index? },
+            "message_delta" => InEvent::MessageDelta { delta: message_delta?, usage: usage.unwrap_or_default() },
+            "message_stop" => InEvent::MessageStop,
+            "ping" => InEvent::Ping,
+            _ => return None,
+        }))
+    }
+
+    /// The common events written exactly as Anthropic writes them (compact, members in its
+    /// order): matched as text, the delta's string read by [`Reader`]. Anything else, however
+    /// slight the difference, is left to [`Self::read`]'s member by member reading.
+    pub(crate) fn read_compact(text: &'a str) -> Option<Self> {
+        if let Some(rest) = text.strip_prefix(r#"{"type":"content_block_delta","index":"#) {
+            let (index, rest) = compact_index(rest)?;
+            let rest = rest.strip_prefix(r#","delta":{"type":""#)?;
+            let (n, rest) =
+                COMPACT_DELTAS.iter().enumerate().find_map(|(n, (_, head))| Some((n, rest.strip_prefix(head)?)))?;
+            let mut r = Reader::new(rest);
+            let value = Some(r.str()?);
+            if rest.get(r.pos()..)? != "}}" {
+                return None;
+            }
+            let mut delta = FastDelta { kind: Some(Cow::Borrowed(COMPACT_DELTAS[n].0)), ..FastDelta::default() };
+            match n {
+                0 => delta.text = value,
+                1 => delta.partial_json = value,
+                2 => delta.thinking = value,
+                _ => delta.signature = value,
+            }
+            return Some(FastEvent::Delta { index, delta });
+        }
+        if let Some(rest) = text.strip_prefix(r#"{"type":"content_block_stop","index":"#) {
+            let (index, rest) = compact_index(rest)?;
+            return (rest == "}").then_some(FastEvent::Event(InEvent::ContentBlockStop { index }));
+        }
+        match text {
+            r#"{"type":"ping"}"# => Some(FastEvent::Event(InEvent::Ping)),
+            r#"{"type":"message_stop"}"# => Some(FastEvent::Event(InEvent::MessageStop)),
+            _ => None,
+        }
+    }
+}
+
+/// The delta types [`FastEvent::read_compact`] matches, each with the text from its name to its
+/// value's opening quote.
+const COMPACT_DELTAS: [(&str, &str); 4] = [
+    ("text_delta", r#"text_delta","text":"#),
+    ("input_json_delta", r#"input_json_delta","partial_json":"#),
+    ("thinking_delta", r#"thinking_delta","thinking":"#),
+    ("signature_delta", r#"signature_delta","signature":"#),
+];
+
+/// A block index at the start of `rest` (digits, no leading zero, within `usize`) and the text
+/// after it.
+fn compact_index(rest: &str) -> Option<(usize, &str)> {
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, rest) = rest.split_at(digits);
+    if digits == 0 || (digits > 1 && number.starts_with('0')) {
+        return None;
+    }
+    Some((number.parse().ok()?, rest))
+}
+
+impl<'a> FastDelta<'a> {
+    fn read(r: &mut Reader<'a>) -> Option<Self> {
+        let mut d = FastDelta::default();
+        r.fields(["type", "text", "thinking", "signature", "partial_json"], |r, i| {
+            match i {
+                0 => d.kind = Some(r.str()?),
+                1 => d.text = r.opt_str()?,
+                2 => d.thinking = r.opt_str()?,
+                3 => d.signature = r.opt_str()?,
+                _ => d.partial_json = r.opt_str()?,
+            }
+            Some(())
+        })?;
+        Some(d)
+    }
 }
 
 #[allow(clippy::enum_variant_names)]
@@ -135,14 +247,32 @@ pub enum InDelta {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutEvent<'a> {
-    MessageStart { message: OutResponse<'a> },
-    ContentBlockStart { index: usize, content_block: OutStartBlock<'a> },
-    ContentBlockDelta { index: usize, delta: OutDelta<'a> },
-    ContentBlockStop { index: usize },
-    MessageDelta { delta: OutMessageDeltaBody<'a>, usage: WireUsage },
+    MessageStart {
+        message: OutResponse<'a>,
+    },
+    ContentBlockStart {
+        index: usize,
+        content_block: OutStartBlock<'a>,
+    },
+    /// Written by hand (`stream_encode::write_delta`); this form is what the tests hold it to.
+    #[cfg(test)]
+    ContentBlockDelta {
+        index: usize,
+        delta: OutDelta<'a>,
+    },
+    #[cfg(test)]
+    ContentBlockStop {
+        index: usize,
+    },
+    MessageDelta {
+        delta: OutMessageDeltaBody<'a>,
+        usage: WireUsage,
+    },
     MessageStop,
     Ping,
-    Error { error: ErrorDetail },
+    Error {
+        error: ErrorDetail,
+    },
 }
 
 impl OutEvent<'_> {
@@ -151,7 +281,9 @@ impl OutEvent<'_> {
         match self {
             OutEvent::MessageStart { .. } => "message_start",
             OutEvent::ContentBlockStart { .. } => "content_block_start",
+            #[cfg(test)]
             OutEvent::ContentBlockDelta { .. } => "content_block_delta",
+            #[cfg(test)]
             OutEvent::ContentBlockStop { .. } => "content_block_stop",
             OutEvent::MessageDelta { .. } => "message_delta",
             OutEvent::MessageStop => "message_stop",
@@ -171,6 +303,7 @@ pub enum OutStartBlock<'a> {
 }
 
 /// Variant names mirror the wire `type` values (`text_delta`, ...).
+#[cfg(test)]
 #[allow(clippy::enum_variant_names)]
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

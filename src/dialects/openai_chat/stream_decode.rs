@@ -61,13 +61,18 @@ impl StreamDecoder {
             self.complete(out);
             return;
         }
-        // Fast path: the chunk straight from the text. Anything it does not take (an error
-        // report, a malformed chunk, duplicate keys) goes through a parsed `Value`, as before.
-        if ev.event != Some("error")
-            && let Ok(chunk) = serde_json::from_str::<StreamChunk>(data)
-            && chunk.error.is_none()
-        {
-            return self.chunk(&chunk, out);
+        // Fast path: the chunk straight from the text, by hand or else by serde. Anything neither
+        // takes (an error report, a malformed chunk, duplicate keys) goes through a parsed
+        // `Value`, as before.
+        if ev.event != Some("error") {
+            if let Some(chunk) = StreamChunk::read(data) {
+                return self.chunk(&chunk, out);
+            }
+            if let Ok(chunk) = serde_json::from_str::<StreamChunk>(data)
+                && chunk.error.is_none()
+            {
+                return self.chunk(&chunk, out);
+            }
         }
         self.feed_value(ev, data, out);
     }

@@ -39,34 +39,89 @@ pub struct StreamEncoder {
     done: bool,
 }
 
-/// A `delta` object; fields in sorted key order, absent ones skipped.
-#[derive(Serialize, Default)]
+/// A `delta` object; written by hand ([`Delta::write`]) in sorted key order, absent fields
+/// skipped: the bytes `serde_json::Value` would write, without serde's per-field dispatch on
+/// every chunk.
+#[derive(Default)]
 struct Delta<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_content: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     role: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_calls: Option<[ToolCall<'a>; 1]>,
+    tool_calls: Option<ToolCall<'a>>,
 }
 
-#[derive(Serialize)]
 struct ToolCall<'a> {
-    function: Function<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `function.arguments`.
+    arguments: &'a str,
+    /// `function.name`.
+    name: Option<&'a str>,
     id: Option<&'a str>,
     index: usize,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    /// `type`.
     kind: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-struct Function<'a> {
-    arguments: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
+impl Delta<'_> {
+    fn write(&self, out: &mut BytesMut) {
+        let mut obj = Object::open(out);
+        if let Some(c) = self.content {
+            obj.key(b"content").str(c);
+        }
+        if let Some(r) = self.reasoning_content {
+            obj.key(b"reasoning_content").str(r);
+        }
+        if let Some(r) = self.role {
+            obj.key(b"role").str(r);
+        }
+        if let Some(t) = &self.tool_calls {
+            obj.key(b"tool_calls").out.put_slice(b"[{\"function\":{\"arguments\":");
+            string(obj.out, t.arguments);
+            if let Some(n) = t.name {
+                obj.out.put_slice(b",\"name\":");
+                string(obj.out, n);
+            }
+            obj.out.put_u8(b'}');
+            if let Some(id) = t.id {
+                obj.out.put_slice(b",\"id\":");
+                string(obj.out, id);
+            }
+            obj.out.put_slice(b",\"index\":");
+            obj.out.put_slice(itoa::Buffer::new().format(t.index).as_bytes());
+            if let Some(k) = t.kind {
+                obj.out.put_slice(b",\"type\":");
+                string(obj.out, k);
+            }
+            obj.out.put_slice(b"}]");
+        }
+        obj.out.put_u8(b'}');
+    }
+}
+
+/// An object being written: the comma before every member but the first.
+struct Object<'o> {
+    out: &'o mut BytesMut,
+    first: bool,
+}
+
+impl<'o> Object<'o> {
+    fn open(out: &'o mut BytesMut) -> Self {
+        out.put_u8(b'{');
+        Object { out, first: true }
+    }
+
+    fn key(&mut self, key: &[u8]) -> &mut Self {
+        if !std::mem::take(&mut self.first) {
+            self.out.put_u8(b',');
+        }
+        self.out.put_u8(b'"');
+        self.out.put_slice(key);
+        self.out.put_slice(b"\":");
+        self
+    }
+
+    fn str(&mut self, s: &str) {
+        string(self.out, s);
+    }
 }
 
 impl StreamEncoder {
@@ -105,13 +160,8 @@ impl StreamEncoder {
                 let k = self.tools;
                 self.tools += 1;
                 self.tool_index.insert(*index, k);
-                let call = ToolCall {
-                    function: Function { arguments: "", name: Some(name) },
-                    id: Some(id),
-                    index: k,
-                    kind: Some("function"),
-                };
-                self.chunk(out, &Delta { tool_calls: Some([call]), ..Delta::default() }, None);
+                let call = ToolCall { arguments: "", name: Some(name), id: Some(id), index: k, kind: Some("function") };
+                self.chunk(out, &Delta { tool_calls: Some(call), ..Delta::default() }, None);
             }
             StreamEvent::BlockStart { .. } | StreamEvent::BlockStop { .. } | StreamEvent::Ping => {}
             StreamEvent::BlockDelta { index, delta } => match delta {
@@ -123,13 +173,8 @@ impl StreamEncoder {
                 }
                 BlockDelta::InputJson(args) if !args.is_empty() => {
                     if let Some(k) = self.tool_index.get(index).copied() {
-                        let call = ToolCall {
-                            function: Function { arguments: args, name: None },
-                            id: None,
-                            index: k,
-                            kind: None,
-                        };
-                        self.chunk(out, &Delta { tool_calls: Some([call]), ..Delta::default() }, None);
+                        let call = ToolCall { arguments: args, name: None, id: None, index: k, kind: None };
+                        self.chunk(out, &Delta { tool_calls: Some(call), ..Delta::default() }, None);
                     }
                 }
                 _ => {}
@@ -169,7 +214,7 @@ impl StreamEncoder {
     fn chunk(&self, out: &mut BytesMut, delta: &Delta<'_>, finish: Option<&str>) {
         out.reserve(96 + self.tail.len());
         out.put_slice(b"data: {\"choices\":[{\"delta\":");
-        put_json(out, delta);
+        delta.write(out);
         out.put_slice(b",\"finish_reason\":");
         match finish {
             Some(f) => {
@@ -202,5 +247,9 @@ fn put_json<T: Serialize>(out: &mut BytesMut, v: &T) {
 
 /// Appends `s` as a JSON string.
 fn json_str(out: &mut Vec<u8>, s: &str) {
+    crate::jsonwrite::string(out, s);
+}
+
+fn string(out: &mut BytesMut, s: &str) {
     crate::jsonwrite::string(out, s);
 }

@@ -4,6 +4,10 @@
 //! The fields and the values they accept are those of [`super::wire::Chunk`] (which reads a
 //! parsed `Value`), so a chunk this type rejects is one the `Value` path rejects too; the decoder
 //! then takes that path for the exact error.
+//!
+//! [`StreamChunk::read`] reads the same type by hand with [`Reader`], without serde's per-field
+//! dispatch (the bulk of a translated stream's cost); whatever it is unsure of it leaves to the
+//! derived `Deserialize`, and a test holds the two equal wherever the hand reader answers.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -13,6 +17,7 @@ use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::wire::{WireUsage, content_value_text};
+use crate::jsonscan::Reader;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
@@ -26,6 +31,93 @@ pub struct StreamChunk<'a> {
     pub usage: Option<WireUsage>,
     /// A non-null `error`: the chunk is an error report.
     pub error: Option<IgnoredAny>,
+}
+
+impl<'a> StreamChunk<'a> {
+    /// The chunk read by hand; `None` when the derived `Deserialize` must decide (an `error`
+    /// member, content parts, a repeated member, a value of another kind).
+    pub fn read(text: &'a str) -> Option<Self> {
+        let mut r = Reader::new(text);
+        let mut c = StreamChunk::default();
+        r.fields(["id", "model", "choices", "usage", "error"], |r, i| {
+            match i {
+                0 => c.id = r.opt_str()?,
+                1 => c.model = r.opt_str()?,
+                2 => c.choices = r.list(StreamChoice::read)?,
+                3 if r.null() => {}
+                3 => c.usage = Some(serde_json::from_str(r.raw()?).ok()?),
+                // A non-null `error`: an error report, for the general path.
+                _ => r.null().then_some(())?,
+            }
+            Some(())
+        })?;
+        r.end()?;
+        Some(c)
+    }
+}
+
+impl<'a> StreamChoice<'a> {
+    fn read(r: &mut Reader<'a>) -> Option<Self> {
+        let mut c = StreamChoice::default();
+        r.fields(["index", "delta", "finish_reason"], |r, i| {
+            match i {
+                0 => c.index = r.opt_u64()?,
+                1 if r.null() => {}
+                1 => c.delta = Some(StreamDelta::read(r)?),
+                _ => c.finish_reason = r.opt_str()?,
+            }
+            Some(())
+        })?;
+        Some(c)
+    }
+}
+
+impl<'a> StreamDelta<'a> {
+    fn read(r: &mut Reader<'a>) -> Option<Self> {
+        let mut d = StreamDelta::default();
+        r.fields(["content", "refusal", "reasoning_content", "reasoning", "tool_calls"], |r, i| {
+            match i {
+                // Content parts (not a string) are left to the derived `Deserialize`.
+                0 => d.content = r.opt_str()?.map(Content::Text),
+                1 => d.refusal = r.opt_str()?,
+                2 => d.reasoning_content = r.opt_str()?,
+                3 => d.reasoning = r.opt_str()?,
+                _ if r.null() => {}
+                _ => d.tool_calls = Some(r.list(StreamToolCall::read)?),
+            }
+            Some(())
+        })?;
+        Some(d)
+    }
+}
+
+impl<'a> StreamToolCall<'a> {
+    fn read(r: &mut Reader<'a>) -> Option<Self> {
+        let mut t = StreamToolCall::default();
+        r.fields(["index", "id", "type", "function"], |r, i| {
+            match i {
+                0 => t.index = r.opt_u64()?,
+                1 => t.id = r.opt_str()?,
+                2 => t.kind = r.opt_str()?,
+                _ if r.null() => {}
+                _ => {
+                    let mut f = StreamFunction::default();
+                    r.fields(["name", "arguments"], |r, i| {
+                        let v = r.opt_str()?;
+                        if i == 0 {
+                            f.name = v
+                        } else {
+                            f.arguments = v
+                        }
+                        Some(())
+                    })?;
+                    t.function = Some(f);
+                }
+            }
+            Some(())
+        })?;
+        Some(t)
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -298,12 +298,12 @@ fn encoder_error_event_and_model_fallback() {
 /// recorded stream and on seeded edits of their deltas (escapes, unknown and mismatched delta
 /// types, missing or null texts, repeated keys, blocks that are not open).
 #[test]
-fn fast_deltas_decode_as_the_general_path_does() {
+fn the_fast_path_decodes_as_the_general_path_does() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/anthropic/streams");
     let mut streams: Vec<Vec<u8>> =
         std::fs::read_dir(&dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
     assert!(streams.len() >= 5);
-    let edits: [(&str, &str); 9] = [
+    let edits: [(&str, &str); 19] = [
         (r#""text":""#, r#""text":"\u00e9\"q\n"#),
         (r#""type":"text_delta""#, r#""type":"thinking_delta""#),
         (r#""type":"text_delta""#, r#""type":"mystery_delta""#),
@@ -313,15 +313,26 @@ fn fast_deltas_decode_as_the_general_path_does() {
         (r#""index":0"#, r#""index":7"#),
         (r#""type":"input_json_delta""#, r#""type":"input_json_delta","type":"text_delta""#),
         (r#""partial_json":""#, r#""partial_json":"\\"#),
+        (r#""type":"content_block_stop","index":0"#, r#""type":"content_block_stop","index":5"#),
+        (r#""type":"content_block_stop","index":0"#, r#""type":"content_block_stop","index":0,"index":0"#),
+        (r#""type":"content_block_stop","index":0"#, r#""type":"content_block_stop","index":-1"#),
+        (r#""type":"ping""#, r#""type":"ping","x":[1,{}]"#),
+        (r#""type":"message_stop""#, r#""type":"message_stop","index":"x""#),
+        (r#""stop_reason":"#, r#""stop_reason":1,"x":"#),
+        (r#"{"type":"message_delta","#, r#"{"type":"message_delta","usage":null,"#),
+        (r#""content_block":{"type":"text","text":"""#, r#""content_block":{"type":"text","text":"a","text":"""#),
+        (r#""input_tokens":"#, r#""input_tokens":1.5,"x":"#),
+        (r#"{"type":"message_start","#, r#"{"message":{},"type":"message_start","#),
     ];
     let base = streams.clone();
-    for s in &base {
+    for (n, s) in base.iter().enumerate() {
         let text = String::from_utf8_lossy(s).to_string();
         for (from, to) in edits {
             if text.contains(from) {
                 streams.push(text.replacen(from, to, 1).into_bytes());
             }
         }
+        streams.extend(crate::jsonscan::mutations(s, 400, n as u64));
     }
     let mut fast_taken = 0;
     for s in &streams {
@@ -334,11 +345,68 @@ fn fast_deltas_decode_as_the_general_path_does() {
         for ev in &sse {
             fast.feed(ev.as_ref(), &mut a);
             general.feed_general(ev.as_ref(), &mut b);
-            fast_taken += usize::from(ev.event.as_deref() == Some("content_block_delta"));
+            fast_taken += usize::from(ev.event.as_deref() != Some("message_start"));
         }
         fast.finish(&mut a);
         general.finish(&mut b);
         assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", String::from_utf8_lossy(s));
     }
     assert!(fast_taken > 50, "the fixtures have deltas: {fast_taken}");
+}
+
+/// The hand-written delta and block stop events are the bytes the derived `Serialize` writes.
+#[test]
+fn hand_written_deltas_are_the_derived_bytes() {
+    use super::super::wire_stream::{OutDelta, OutEvent};
+    let texts = ["", "plain", "q\"uo\\te\n\u{1}\u{7f}é😀", &"x".repeat(300)];
+    for (index, text) in texts.iter().enumerate() {
+        let index = index * 7919;
+        let cases = [
+            (BlockDelta::Text(text.to_string()), OutDelta::TextDelta { text }),
+            (BlockDelta::Thinking(text.to_string()), OutDelta::ThinkingDelta { thinking: text }),
+            (BlockDelta::Signature(text.to_string()), OutDelta::SignatureDelta { signature: text }),
+            (BlockDelta::InputJson(text.to_string()), OutDelta::InputJsonDelta { partial_json: text }),
+        ];
+        for (delta, wire) in cases {
+            let mut enc = StreamEncoder::default();
+            let (mut hand, mut derived) = (BytesMut::new(), BytesMut::new());
+            enc.encode(&StreamEvent::BlockDelta { index, delta }, &mut hand);
+            enc.encode(&StreamEvent::BlockStop { index }, &mut hand);
+            let wire = OutEvent::ContentBlockDelta { index, delta: wire };
+            crate::sse::write_json_event(&mut derived, Some(wire.name()), &wire).unwrap();
+            let stop = OutEvent::ContentBlockStop { index };
+            crate::sse::write_json_event(&mut derived, Some(stop.name()), &stop).unwrap();
+            assert_eq!(hand, derived);
+        }
+    }
+}
+
+/// The compact match reads every event it takes as the member by member reading does.
+#[test]
+fn compact_events_read_as_member_by_member() {
+    use super::super::wire_stream::FastEvent;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/anthropic/streams");
+    let mut datas = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let mut parser = SseParser::new();
+        let mut events = Vec::new();
+        parser.feed(&std::fs::read(e.unwrap().path()).unwrap(), &mut events);
+        parser.finish(&mut events);
+        datas.extend(events.into_iter().map(|e| e.data));
+    }
+    let (mut compact, mut total) = (0, 0);
+    for (n, data) in datas.iter().enumerate() {
+        for text in
+            std::iter::once(data.clone().into_bytes()).chain(crate::jsonscan::mutations(data.as_bytes(), 100, n as u64))
+        {
+            let Ok(text) = std::str::from_utf8(&text) else { continue };
+            total += 1;
+            if let Some(fast) = FastEvent::read_compact(text) {
+                compact += 1;
+                let members = FastEvent::read_members(text);
+                assert_eq!(format!("{:?}", Some(fast)), format!("{members:?}"), "{text}");
+            }
+        }
+    }
+    assert!(compact > 100, "{compact} of {total}");
 }

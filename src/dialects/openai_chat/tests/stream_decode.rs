@@ -246,3 +246,37 @@ fn error_event_name_reports_the_chunk_as_an_error() {
     d.feed(SseEvent { event: Some("error".into()), data }.as_ref(), &mut out);
     assert!(matches!(&out[0], StreamEvent::Error(e) if e.kind == ErrorKind::RateLimit && e.message == "slow down"));
 }
+
+/// Every chunk of the recorded streams, and seeded mutations of them: whatever the hand reader
+/// reads, the derived `Deserialize` reads the same from the same text.
+#[test]
+fn hand_read_chunks_equal_the_derived_ones() {
+    use crate::dialects::openai_chat::wire_stream::StreamChunk;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openai_chat/streams");
+    let mut datas: Vec<String> = Vec::new();
+    let files = std::fs::read_dir(&dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap());
+    for bytes in files.chain([include_bytes!("../../../../benches/fixtures/openai.sse").to_vec()]) {
+        let mut parser = crate::sse::SseParser::new();
+        let mut events = Vec::new();
+        parser.feed(&bytes, &mut events);
+        parser.finish(&mut events);
+        datas.extend(events.into_iter().map(|e| e.data).filter(|d| d.starts_with('{')));
+    }
+    let (mut read, mut total) = (0, 0);
+    for (n, data) in datas.iter().enumerate() {
+        let hand = StreamChunk::read(data);
+        assert!(hand.is_some() || data.contains("\"error\""), "a recorded chunk is refused: {data}");
+        for text in
+            std::iter::once(data.clone().into_bytes()).chain(crate::jsonscan::mutations(data.as_bytes(), 300, n as u64))
+        {
+            let Ok(text) = std::str::from_utf8(&text) else { continue };
+            total += 1;
+            let Some(hand) = StreamChunk::read(text) else { continue };
+            read += 1;
+            let derived = serde_json::from_str::<StreamChunk>(text);
+            assert!(derived.as_ref().is_ok_and(|c| c.error.is_none()), "read what serde refuses: {text}");
+            assert_eq!(format!("{hand:?}"), format!("{:?}", derived.unwrap()), "{text}");
+        }
+    }
+    assert!(read > total / 10, "the reader takes most valid chunks: {read} of {total}");
+}

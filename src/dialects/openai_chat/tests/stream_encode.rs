@@ -114,3 +114,19 @@ fn error_chunk_ends_the_stream() {
     );
     assert!(!out.iter().any(|s| s == "[DONE]"));
 }
+
+/// Every chunk is the bytes `serde_json::Value` writes for it (sorted keys, compact), the hand
+/// written deltas included, with text that needs escapes.
+#[test]
+fn chunks_are_the_value_encoding() {
+    let odd = "q\"uo\\te\n\u{1}\u{7f}é😀";
+    let mut evs = events();
+    evs.insert(8, StreamEvent::BlockDelta { index: 1, delta: BlockDelta::Text(odd.into()) });
+    evs.insert(2, StreamEvent::BlockDelta { index: 0, delta: BlockDelta::Thinking(odd.into()) });
+    let out = encode(true, &evs);
+    assert!(out.len() > 8);
+    for data in out.iter().filter(|d| *d != "[DONE]") {
+        assert_eq!(parsed(data).to_string(), *data);
+    }
+    assert!(out.iter().any(|d| d.contains(r#""content":"q\"uo\\te\n\u0001"#)), "{out:?}");
+}

@@ -6,10 +6,15 @@
 //! sure of (invalid JSON, an escaped key, a `\u` surrogate, nesting past [`MAX_DEPTH`], a repeated
 //! key) returns `None`, and the caller runs serde_json, which gives the exact error or the answer.
 //!
-//! [`string_end`] skips a string of JSON already known to be valid (a schema's raw text).
+//! [`Reader`] reads chosen members of a small JSON text the same checked way (the stream
+//! decoders' fast path). [`string_end`] skips a string of JSON already known to be valid (a
+//! schema's raw text).
 
 use std::borrow::Cow;
 use std::ops::Range;
+
+mod reader;
+pub use reader::Reader;
 
 /// Deeper than this, serde_json (recursion limit 128) decides.
 const MAX_DEPTH: usize = 100;
@@ -22,57 +27,22 @@ pub fn members(body: &[u8]) -> Option<Vec<(Cow<'_, str>, Range<usize>)>> {
     if !ascii(body) && std::str::from_utf8(body).is_err() {
         return None;
     }
-    let mut s = Scanner { b: body, i: 0 };
-    s.ws();
-    if s.peek()? != b'{' {
-        return None;
-    }
-    s.i += 1;
+    // SAFETY: checked as UTF-8 just above.
+    let text = unsafe { std::str::from_utf8_unchecked(body) };
+    let mut r = Reader::new(text);
     let mut out: Vec<(Cow<'_, str>, Range<usize>)> = Vec::with_capacity(12);
-    s.ws();
-    if s.peek()? == b'}' {
-        s.i += 1;
-    } else {
-        loop {
-            if s.peek()? != b'"' {
-                return None;
-            }
-            let start = s.i;
-            if s.skip_string()? {
-                return None; // an escaped key: serde_json decides
-            }
-            // SAFETY: the whole body is UTF-8 (checked above), and the key lies between two
-            // quotes, ASCII bytes, which are never inside a multi-byte sequence: the slice starts
-            // and ends on character boundaries.
-            let key = unsafe { std::str::from_utf8_unchecked(body.get(start + 1..s.i - 1)?) };
-            if out.iter().any(|(k, _)| *k == key) {
-                return None;
-            }
-            s.ws();
-            if s.peek()? != b':' {
-                return None;
-            }
-            s.i += 1;
-            s.ws();
-            let start = s.i;
-            s.value(1)?;
-            out.push((Cow::Borrowed(key), start..s.i));
-            s.ws();
-            match s.peek()? {
-                b',' => {
-                    s.i += 1;
-                    s.ws();
-                }
-                b'}' => {
-                    s.i += 1;
-                    break;
-                }
-                _ => return None,
-            }
+    r.object(|r, key| {
+        if out.iter().any(|(k, _)| *k == key) {
+            return None;
         }
-    }
-    s.ws();
-    (s.i == body.len()).then_some(out)
+        r.skip_ws();
+        let start = r.pos();
+        r.skip()?;
+        out.push((Cow::Borrowed(key), start..r.pos()));
+        Some(())
+    })?;
+    r.end()?;
+    Some(out)
 }
 
 struct Scanner<'a> {
@@ -199,7 +169,7 @@ impl Scanner<'_> {
         let mut i = self.i + 1;
         let mut escaped = false;
         loop {
-            i += special(b.get(i..)?)?;
+            i = special_at(b, i)?;
             match b[i] {
                 b'"' => {
                     self.i = i + 1;
@@ -245,7 +215,7 @@ impl Scanner<'_> {
 pub fn string_end(b: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
     loop {
-        i += special(b.get(i..)?)?;
+        i = special_at(b, i)?;
         match b[i] {
             b'"' => return Some(i + 1),
             b'\\' => i += 2,
@@ -269,16 +239,18 @@ fn ascii(b: &[u8]) -> bool {
     high & 0x8080_8080_8080_8080 == 0 && chunks.remainder().is_ascii()
 }
 
-/// The offset of the first `"`, `\` or control character (below 0x20) in `b`.
+/// The offset in `b` of the first `"`, `\` or control character at or after `from`. Bytes
+/// before `from` are never reported, but they may be read: a short tail is checked with one
+/// 16-byte load that ends at the end of `b`, instead of a byte at a time.
 #[inline(always)]
-pub(crate) fn special(b: &[u8]) -> Option<usize> {
+pub(crate) fn special_at(b: &[u8], from: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    let mut i = match simd::skip_plain(b) {
-        Ok(found) => return Some(found),
+    let mut i = match simd::skip_plain(b, from) {
+        Ok(found) => return found,
         Err(tail) => tail,
     };
     #[cfg(not(target_arch = "x86_64"))]
-    let mut i = 0;
+    let mut i = from;
     while let Some(&c) = b.get(i) {
         if c == b'"' || c == b'\\' || c < 0x20 {
             return Some(i);
@@ -294,31 +266,74 @@ mod simd {
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
 
-    /// The offset of the first special byte of `b` when it is in a whole 16-byte block
-    /// (`Ok`), else where the blocks end (`Err`): the scalar loop finishes the tail.
+    /// The first special byte at or after `from` when `b` has 16 bytes or more (`Ok`; `None`
+    /// when there is none), else where the scalar loop must start (`Err`, when `b` is shorter
+    /// than one block).
     #[inline(always)]
-    pub fn skip_plain(b: &[u8]) -> Result<usize, usize> {
-        let mut i = 0;
+    pub fn skip_plain(b: &[u8], from: usize) -> Result<Option<usize>, usize> {
+        if b.len() < 16 {
+            return Err(from);
+        }
+        if from >= b.len() {
+            return Ok(None);
+        }
         // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always available;
-        // every load reads 16 bytes at `i` with `i + 16 <= b.len()`, inside the slice.
+        // every load reads 16 bytes at an offset `o` with `o + 16 <= b.len()`, inside the slice.
         unsafe {
             let quote = _mm_set1_epi8(b'"' as i8);
             let backslash = _mm_set1_epi8(b'\\' as i8);
             let ctrl_max = _mm_set1_epi8(0x1f);
-            while i + 16 <= b.len() {
-                let x = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
+            let hits = |o: usize| {
+                let x = _mm_loadu_si128(b.as_ptr().add(o).cast::<__m128i>());
                 // x <= 0x1f (unsigned) exactly when min(x, 0x1f) == x.
                 let ctrl = _mm_cmpeq_epi8(_mm_min_epu8(x, ctrl_max), x);
                 let hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)), ctrl);
-                let mask = _mm_movemask_epi8(hit) as u32;
+                _mm_movemask_epi8(hit) as u32
+            };
+            let mut i = from;
+            while i + 16 <= b.len() {
+                let mask = hits(i);
                 if mask != 0 {
-                    return Ok(i + mask.trailing_zeros() as usize);
+                    return Ok(Some(i + mask.trailing_zeros() as usize));
                 }
                 i += 16;
             }
+            if i == b.len() {
+                return Ok(None);
+            }
+            // The tail: the last 16 bytes, less those before `i` (already checked, or before
+            // `from`).
+            let last = b.len() - 16;
+            let mask = hits(last) >> (i - last);
+            Ok((mask != 0).then(|| i + mask.trailing_zeros() as usize))
         }
-        Err(i)
     }
+}
+
+/// `n` seeded random mutations of `seed` (one to three bytes changed, inserted or removed, from
+/// an alphabet of JSON's structural bytes, escapes, digits, literals and bad bytes): the tests
+/// that hold a fast reading to serde_json's.
+#[cfg(test)]
+pub(crate) fn mutations(seed: &[u8], n: usize, rng_seed: u64) -> Vec<Vec<u8>> {
+    let alphabet = b"{}[]\",:\\ \n\t0123456789.-+eEtrufalsn\x01\x1f\x7f\xc3\xa9u";
+    let mut rng = fastrand::Rng::with_seed(rng_seed);
+    (0..n)
+        .map(|_| {
+            let mut b = seed.to_vec();
+            for _ in 0..rng.usize(1..4) {
+                let at = rng.usize(0..b.len().max(1));
+                let byte = alphabet[rng.usize(0..alphabet.len())];
+                match rng.u8(0..3) {
+                    0 if at < b.len() => b[at] = byte,
+                    2 if at < b.len() => {
+                        b.remove(at);
+                    }
+                    _ => b.insert(at.min(b.len()), byte),
+                }
+            }
+            b
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -336,6 +351,22 @@ mod tests {
         if let Some(fast) = members(body) {
             let fast: Vec<(String, Range<usize>)> = fast.into_iter().map(|(k, r)| (k.into_owned(), r)).collect();
             assert_eq!(Some(fast), serde_members(body), "body {:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    /// The block search, its overlapping tail included, finds what a byte loop finds from every
+    /// start in texts of every length around the block size.
+    #[test]
+    fn special_at_finds_the_first_special_byte() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for len in 0..70 {
+            for _ in 0..40 {
+                let b: Vec<u8> = (0..len).map(|_| *rng.choice(b"ab\"\\\x01 ~\xc3").unwrap()).collect();
+                for from in 0..=len + 1 {
+                    let slow = (from..len).find(|&i| b[i] == b'"' || b[i] == b'\\' || b[i] < 0x20);
+                    assert_eq!(special_at(&b, from), slow, "{b:?} from {from}");
+                }
+            }
         }
     }
 
@@ -388,28 +419,15 @@ mod tests {
         // The bench fixtures are templates: `__STREAM__` stands for a boolean.
         let fixture = |t: &str| t.replace("__STREAM__", "true").into_bytes();
         let seeds: [Vec<u8>; 3] = [
-            fixture(include_str!("../benches/fixtures/request-openai.json")),
-            fixture(include_str!("../benches/fixtures/request-anthropic.json")),
+            fixture(include_str!("../../benches/fixtures/request-openai.json")),
+            fixture(include_str!("../../benches/fixtures/request-anthropic.json")),
             br#"{"model":"m","messages":[{"role":"user","content":"h\u00e9\"llo\\"}],"n":[0,-0.5,1e9,true,null]}"#
                 .to_vec(),
         ];
-        let alphabet = b"{}[]\",:\\ \n\t0123456789.-+eEtrufalsn\x01\x1f\x7f\xc3\xa9u";
-        let mut rng = fastrand::Rng::with_seed(13);
-        for seed in &seeds {
+        for (n, seed) in seeds.iter().enumerate() {
             check(seed);
             assert!(members(seed).is_some());
-            for _ in 0..3000 {
-                let mut b = seed.to_vec();
-                for _ in 0..rng.usize(1..4) {
-                    let at = rng.usize(0..b.len());
-                    match rng.u8(0..3) {
-                        0 => b[at] = alphabet[rng.usize(0..alphabet.len())],
-                        1 => b.insert(at, alphabet[rng.usize(0..alphabet.len())]),
-                        _ => {
-                            b.remove(at);
-                        }
-                    }
-                }
+            for b in mutations(seed, 3000, 13 + n as u64) {
                 check(&b);
             }
         }
