@@ -132,6 +132,8 @@ CASES=(
     "same-sse anthropic claude-sse true"
     "translated-json openai claude-json false"
     "translated-sse openai claude-sse true"
+    "translated-json-oai anthropic gpt-json false"
+    "translated-sse-oai anthropic gpt-sse true"
     "bedrock-json anthropic claude-bedrock false"
     "bedrock-sse anthropic claude-bedrock true"
 )

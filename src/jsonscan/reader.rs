@@ -24,6 +24,12 @@ impl<'a> Reader<'a> {
         Reader { s: Scanner { b: text.as_bytes(), i: 0 }, text, depth: 0 }
     }
 
+    /// A reader of `text` from `pos`, inside `depth` containers opened before it (to read on
+    /// in the middle of an object read before, as [`Self::fields_after`] does).
+    pub fn at(text: &'a str, pos: usize, depth: usize) -> Self {
+        Reader { s: Scanner { b: text.as_bytes(), i: pos }, text, depth }
+    }
+
     /// The offset of the next byte to read.
     pub fn pos(&self) -> usize {
         self.s.i
@@ -59,17 +65,50 @@ impl<'a> Reader<'a> {
         names: [&str; N],
         mut field: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
-        let mut seen = 0u64;
-        self.object(|r, key| match names.iter().position(|n| *n == key) {
-            Some(i) => {
-                if seen & (1 << i) != 0 {
-                    return None;
+        if !self.open(b'{')? {
+            return Some(());
+        }
+        self.members(names, 0, &mut field)
+    }
+
+    /// The rest of an object read by [`Self::fields`] from just after a member's value: `seen`
+    /// has a bit for each member of `names` read before (the repeats to refuse).
+    pub fn fields_after<const N: usize>(
+        &mut self,
+        names: [&str; N],
+        seen: u64,
+        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        if !self.more(b'}')? {
+            return Some(());
+        }
+        self.members(names, seen, &mut field)
+    }
+
+    /// Members from the next key to the end of the object.
+    #[inline]
+    fn members<const N: usize>(
+        &mut self,
+        names: [&str; N],
+        mut seen: u64,
+        field: &mut impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        loop {
+            let key = self.key()?;
+            match names.iter().position(|n| *n == key) {
+                Some(i) => {
+                    if seen & (1 << i) != 0 {
+                        return None;
+                    }
+                    seen |= 1 << i;
+                    field(self, i)?;
                 }
-                seen |= 1 << i;
-                field(r, i)
+                None => self.skip()?,
             }
-            None => r.skip(),
-        })
+            if !self.more(b'}')? {
+                return Some(());
+            }
+        }
     }
 
     /// An array: `item` is called once per element and must read or skip it.
@@ -115,11 +154,11 @@ impl<'a> Reader<'a> {
         let start = self.s.i;
         let escaped = self.s.skip_string()?;
         let raw = self.text.get(start..self.s.i)?;
+        let inner = raw.get(1..raw.len() - 1)?;
         if escaped {
-            // Rare in an event (a quote or newline in the text): serde_json unescapes it.
-            return serde_json::from_str::<String>(raw).ok().map(Cow::Owned);
+            return unescape(inner).map(Cow::Owned);
         }
-        raw.get(1..raw.len() - 1).map(Cow::Borrowed)
+        Some(Cow::Borrowed(inner))
     }
 
     /// A string or `null`.
@@ -221,6 +260,33 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The text of a string's inside whose escapes [`Scanner::skip_string`] has checked (`\u` of a
+/// surrogate excluded); `None` if one is not what it checks.
+fn unescape(inner: &str) -> Option<String> {
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let code = rest.as_bytes().get(at + 1)?;
+        let (c, len) = match code {
+            b'"' => ('"', 2),
+            b'\\' => ('\\', 2),
+            b'/' => ('/', 2),
+            b'b' => ('\u{8}', 2),
+            b'f' => ('\u{c}', 2),
+            b'n' => ('\n', 2),
+            b'r' => ('\r', 2),
+            b't' => ('\t', 2),
+            b'u' => (char::from_u32(u32::from_str_radix(rest.get(at + 2..at + 6)?, 16).ok()?)?, 6),
+            _ => return None,
+        };
+        out.push(c);
+        rest = rest.get(at + len..)?;
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +305,16 @@ mod tests {
         })?;
         r.end()?;
         Some((a, s, l))
+    }
+
+    #[test]
+    fn unescapes_as_serde_json_does() {
+        for text in [r#""a\"b\\c\/d\b\f\n\r\t\u00e9\u20ac\u0000x""#, r#""\\\\""#, r#""\u0041\"""#, r#""plain""#] {
+            let want: String = serde_json::from_str(text).unwrap();
+            assert_eq!(Reader::new(text).str().unwrap(), want, "{text}");
+        }
+        // `\u` with a non-hex digit, which skip_string refuses first.
+        assert_eq!(Reader::new(r#""\u00g1""#).str(), None);
     }
 
     #[test]

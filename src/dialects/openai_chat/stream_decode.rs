@@ -14,7 +14,7 @@ use crate::sse::SseRef;
 
 use super::error::decode_stream_error;
 use super::wire::{self, Chunk, generated_call_id};
-use super::wire_stream::{StreamChunk, StreamDelta, StreamToolCall};
+use super::wire_stream::{ChunkStart, StreamChunk, StreamDelta, StreamToolCall};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Open {
@@ -41,6 +41,8 @@ pub struct StreamDecoder {
     saw_tool_call: bool,
     finish: Option<StopReason>,
     usage: Usage,
+    /// The start every chunk of the stream repeats, for the hand reader.
+    chunk_start: ChunkStart,
 }
 
 impl StreamDecoder {
@@ -65,7 +67,7 @@ impl StreamDecoder {
         // takes (an error report, a malformed chunk, duplicate keys) goes through a parsed
         // `Value`, as before.
         if ev.event != Some("error") {
-            if let Some(chunk) = StreamChunk::read(data) {
+            if let Some(chunk) = StreamChunk::read(data, &mut self.chunk_start) {
                 return self.chunk(&chunk, out);
             }
             if let Ok(chunk) = serde_json::from_str::<StreamChunk>(data)

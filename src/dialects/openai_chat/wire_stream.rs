@@ -33,26 +33,89 @@ pub struct StreamChunk<'a> {
     pub error: Option<IgnoredAny>,
 }
 
+/// The members of a chunk, as [`StreamChunk::read`] names them.
+const CHUNK_MEMBERS: [&str; 5] = ["id", "model", "choices", "usage", "error"];
+
+/// The start of a stream's last chunk, up to its `choices` value, and where in it the `id` and
+/// `model` values are. Every chunk of a stream repeats the same `id`, `object`, `created`,
+/// `model` (and whatever else a server adds) before its `choices`: a chunk that starts with the
+/// same bytes reads the same there, so [`StreamChunk::read`] reads only the two values it keeps
+/// and goes on from the `choices`.
+#[derive(Debug, Default, Clone)]
+pub struct ChunkStart {
+    text: String,
+    id_at: Option<usize>,
+    model_at: Option<usize>,
+}
+
+impl ChunkStart {
+    /// Whether `text` starts as the chunk this start was taken from.
+    pub fn shared_by(&self, text: &str) -> bool {
+        !self.text.is_empty() && text.starts_with(self.text.as_str())
+    }
+}
+
 impl<'a> StreamChunk<'a> {
     /// The chunk read by hand; `None` when the derived `Deserialize` must decide (an `error`
-    /// member, content parts, a repeated member, a value of another kind).
-    pub fn read(text: &'a str) -> Option<Self> {
+    /// member, content parts, a repeated member, a value of another kind). `start` is the
+    /// stream's [`ChunkStart`], used and updated.
+    pub fn read(text: &'a str, start: &mut ChunkStart) -> Option<Self> {
+        if start.shared_by(text) {
+            return Self::read_after_start(text, start);
+        }
         let mut r = Reader::new(text);
         let mut c = StreamChunk::default();
-        r.fields(["id", "model", "choices", "usage", "error"], |r, i| {
-            match i {
-                0 => c.id = r.opt_str()?,
-                1 => c.model = r.opt_str()?,
-                2 => c.choices = r.list(StreamChoice::read)?,
-                3 if r.null() => {}
-                3 => c.usage = Some(serde_json::from_str(r.raw()?).ok()?),
-                // A non-null `error`: an error report, for the general path.
-                _ => r.null().then_some(())?,
+        let (mut id_at, mut model_at, mut choices_at, mut others) = (None, None, None, false);
+        r.fields(CHUNK_MEMBERS, |r, i| {
+            // Only what comes before `choices` is part of the start.
+            if choices_at.is_none() {
+                r.skip_ws();
+                match i {
+                    0 => id_at = Some(r.pos()),
+                    1 => model_at = Some(r.pos()),
+                    2 if !others => choices_at = Some(r.pos()),
+                    _ => others = true,
+                }
             }
-            Some(())
+            c.member(r, i)
         })?;
         r.end()?;
+        if let Some(at) = choices_at {
+            *start = ChunkStart { text: text.get(..at)?.to_string(), id_at, model_at };
+        }
         Some(c)
+    }
+
+    /// A chunk that starts as `start` does: its `id` and `model` values and everything from
+    /// the `choices` value on.
+    fn read_after_start(text: &'a str, start: &ChunkStart) -> Option<Self> {
+        let mut c = StreamChunk::default();
+        let mut seen = 1 << 2;
+        for (at, bit) in [(start.id_at, 0), (start.model_at, 1)] {
+            if let Some(at) = at {
+                c.member(&mut Reader::at(text, at, 1), bit)?;
+                seen |= 1 << bit;
+            }
+        }
+        let mut r = Reader::at(text, start.text.len(), 1);
+        c.member(&mut r, 2)?;
+        r.fields_after(CHUNK_MEMBERS, seen, |r, i| c.member(r, i))?;
+        r.end()?;
+        Some(c)
+    }
+
+    /// The value of member `i` of [`CHUNK_MEMBERS`].
+    fn member(&mut self, r: &mut Reader<'a>, i: usize) -> Option<()> {
+        match i {
+            0 => self.id = r.opt_str()?,
+            1 => self.model = r.opt_str()?,
+            2 => self.choices = r.list(StreamChoice::read)?,
+            3 if r.null() => {}
+            3 => self.usage = Some(serde_json::from_str(r.raw()?).ok()?),
+            // A non-null `error`: an error report, for the general path.
+            _ => r.null().then_some(())?,
+        }
+        Some(())
     }
 }
 

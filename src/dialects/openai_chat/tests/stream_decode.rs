@@ -251,7 +251,7 @@ fn error_event_name_reports_the_chunk_as_an_error() {
 /// reads, the derived `Deserialize` reads the same from the same text.
 #[test]
 fn hand_read_chunks_equal_the_derived_ones() {
-    use crate::dialects::openai_chat::wire_stream::StreamChunk;
+    use crate::dialects::openai_chat::wire_stream::{ChunkStart, StreamChunk};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openai_chat/streams");
     let mut datas: Vec<String> = Vec::new();
     let files = std::fs::read_dir(&dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap());
@@ -262,21 +262,32 @@ fn hand_read_chunks_equal_the_derived_ones() {
         parser.finish(&mut events);
         datas.extend(events.into_iter().map(|e| e.data).filter(|d| d.starts_with('{')));
     }
-    let (mut read, mut total) = (0, 0);
+    // Each text is read twice: from a fresh start, and after the chunk before it (the original
+    // of a mutation) left its start, which the text often shares.
+    let (mut read, mut total, mut after_start) = (0, 0, 0);
+    let mut previous = ChunkStart::default();
     for (n, data) in datas.iter().enumerate() {
-        let hand = StreamChunk::read(data);
+        let hand = StreamChunk::read(data, &mut previous);
         assert!(hand.is_some() || data.contains("\"error\""), "a recorded chunk is refused: {data}");
+        let mut own = ChunkStart::default();
+        StreamChunk::read(data, &mut own);
         for text in
             std::iter::once(data.clone().into_bytes()).chain(crate::jsonscan::mutations(data.as_bytes(), 300, n as u64))
         {
             let Ok(text) = std::str::from_utf8(&text) else { continue };
             total += 1;
-            let Some(hand) = StreamChunk::read(text) else { continue };
+            let fresh = StreamChunk::read(text, &mut ChunkStart::default());
+            let mut start = own.clone();
+            let resumed = StreamChunk::read(text, &mut start);
+            assert_eq!(format!("{fresh:?}"), format!("{resumed:?}"), "{text}");
+            after_start += usize::from(own.shared_by(text));
+            let Some(hand) = fresh else { continue };
             read += 1;
             let derived = serde_json::from_str::<StreamChunk>(text);
             assert!(derived.as_ref().is_ok_and(|c| c.error.is_none()), "read what serde refuses: {text}");
             assert_eq!(format!("{hand:?}"), format!("{:?}", derived.unwrap()), "{text}");
         }
     }
+    assert!(after_start > total / 5, "texts read after a start: {after_start} of {total}");
     assert!(read > total / 10, "the reader takes most valid chunks: {read} of {total}");
 }
