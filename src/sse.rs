@@ -138,15 +138,16 @@ impl SseParser {
         if self.event.overflow {
             return;
         }
-        if !self.buf.is_empty() {
-            let line = self.buf.split();
-            let mut line = &line[..];
+        let last = self.buf.split();
+        let mut direct = None;
+        if !last.is_empty() {
+            let mut line = &last[..];
             if let [rest @ .., b'\r'] = line {
                 line = rest;
             }
-            self.event.line(line, on);
+            self.event.line(line, &mut direct, on);
         }
-        self.event.dispatch(on);
+        self.event.dispatch(direct, on);
     }
 }
 
@@ -159,6 +160,23 @@ impl Pending {
     /// Reads the complete lines of `bytes` (a newline searched from `from` for the first);
     /// returns how many bytes they took.
     fn lines(&mut self, bytes: &[u8], from: usize, on: &mut dyn FnMut(Option<&str>, &str)) -> usize {
+        // An event's one data line, borrowed from `bytes` until the event ends (most events have
+        // one line: it is not copied); kept in `data` if the event goes on past `bytes`.
+        let mut direct = None;
+        let used = self.lines_with(bytes, from, &mut direct, on);
+        if let Some(d) = direct.filter(|_| !self.overflow) {
+            self.data.push_str(d);
+        }
+        used
+    }
+
+    fn lines_with<'b>(
+        &mut self,
+        bytes: &'b [u8],
+        from: usize,
+        direct: &mut Option<&'b str>,
+        on: &mut dyn FnMut(Option<&str>, &str),
+    ) -> usize {
         let (mut start, mut search) = (0, from);
         while let Some(pos) = memchr::memchr(b'\n', &bytes[search..]) {
             let end = search + pos;
@@ -166,7 +184,7 @@ impl Pending {
             if let [rest @ .., b'\r'] = line {
                 line = rest;
             }
-            self.line(line, on);
+            self.line(line, direct, on);
             if self.overflow {
                 return end + 1;
             }
@@ -176,9 +194,10 @@ impl Pending {
         start
     }
 
-    fn line(&mut self, line: &[u8], on: &mut dyn FnMut(Option<&str>, &str)) {
+    /// One line; `direct` holds the event's data while it is one line borrowed from the input.
+    fn line<'b>(&mut self, line: &'b [u8], direct: &mut Option<&'b str>, on: &mut dyn FnMut(Option<&str>, &str)) {
         if line.is_empty() {
-            self.dispatch(on);
+            self.dispatch(direct.take(), on);
             return;
         }
         if line[0] == b':' {
@@ -202,23 +221,32 @@ impl Pending {
                 self.has_name = true;
             }
             b"data" => {
-                if self.data.len() + value.len() >= self.max {
+                let held = self.data.len() + direct.map_or(0, str::len);
+                if held + value.len() >= self.max {
                     self.overflow = true;
                     return;
                 }
-                if self.has_data {
-                    self.data.push('\n');
+                match value {
+                    std::borrow::Cow::Borrowed(v) if !self.has_data => *direct = Some(v),
+                    _ => {
+                        if let Some(d) = direct.take() {
+                            self.data.push_str(d);
+                        }
+                        if self.has_data {
+                            self.data.push('\n');
+                        }
+                        self.data.push_str(&value);
+                    }
                 }
-                self.data.push_str(&value);
                 self.has_data = true;
             }
             _ => {}
         }
     }
 
-    fn dispatch(&mut self, on: &mut dyn FnMut(Option<&str>, &str)) {
+    fn dispatch(&mut self, direct: Option<&str>, on: &mut dyn FnMut(Option<&str>, &str)) {
         if self.has_data {
-            on(self.has_name.then_some(self.name.as_str()), &self.data);
+            on(self.has_name.then_some(self.name.as_str()), direct.unwrap_or(&self.data));
         }
         self.name.clear();
         self.data.clear();
@@ -369,11 +397,20 @@ mod tests {
     /// Any split of a stream into chunks gives the same events as one chunk, whether a line is
     /// read in place from its chunk or from the carried partial line.
     #[test]
+    fn data_lines_join_whether_borrowed_or_copied() {
+        let got = parse_all(&[b"data: a\xffb\ndata: c\n\ndata: d\ndata: \xfe\n\nevent: e\ndata: f\n\ndata: g\n"]);
+        let data: Vec<&str> = got.iter().map(|e| e.data.as_str()).collect();
+        assert_eq!(data, ["a\u{fffd}b\nc", "d\n\u{fffd}", "f", "g"]);
+        assert_eq!(got[2].event.as_deref(), Some("e"));
+    }
+
+    #[test]
     fn every_chunking_gives_the_same_events() {
         for stream in [
             &include_bytes!("../benches/fixtures/anthropic.sse")[..],
             &include_bytes!("../benches/fixtures/openai.sse")[..],
             b"event: a\r\ndata: x\r\ndata: y\r\n\r\n: c\n\ndata: z",
+            b"data: a\xffb\ndata: c\n\ndata: d\ndata: \xfe\n\nevent: e\ndata: f\n\ndata: g\n",
         ] {
             let whole = parse_all(&[stream]);
             assert!(!whole.is_empty());

@@ -2,12 +2,11 @@
 //! `event: <type>` and a matching `"type"` field, exactly as Anthropic sends them.
 
 use bytes::{BufMut, BytesMut};
-use serde_json::Map;
 
 use super::error::envelope;
 use super::response::{stop_to_wire, usage_to_wire};
 use super::wire::OutResponse;
-use super::wire_stream::{OutEvent, OutMessageDeltaBody, OutStartBlock};
+use super::wire_stream::{OutEvent, OutMessageDeltaBody};
 use crate::ir::{self, BlockDelta, BlockStart, StreamEvent};
 use crate::sse::{write_event, write_json_event};
 
@@ -34,6 +33,12 @@ impl StreamEncoder {
         let wire = match ev {
             StreamEvent::BlockDelta { index, delta } => return write_delta(out, *index, delta),
             StreamEvent::BlockStop { index } => return write_stop(out, *index),
+            StreamEvent::BlockStart { index, block } => return write_start(out, *index, block),
+            StreamEvent::Ping => return out.put_slice(b"event: ping\ndata: {\"type\":\"ping\"}\n\n"),
+            StreamEvent::MessageStop => {
+                self.done = true;
+                return out.put_slice(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+            }
             StreamEvent::MessageStart { id, model, usage } => OutEvent::MessageStart {
                 message: OutResponse {
                     id,
@@ -46,15 +51,6 @@ impl StreamEncoder {
                     usage: usage_to_wire(usage),
                 },
             },
-            StreamEvent::BlockStart { index, block } => OutEvent::ContentBlockStart {
-                index: *index,
-                content_block: match block {
-                    BlockStart::Text => OutStartBlock::Text { text: "" },
-                    BlockStart::Thinking => OutStartBlock::Thinking { thinking: "", signature: "" },
-                    BlockStart::RedactedThinking { data } => OutStartBlock::RedactedThinking { data },
-                    BlockStart::ToolUse { id, name } => OutStartBlock::ToolUse { id, name, input: Map::new() },
-                },
-            },
             StreamEvent::MessageDelta { stop_reason, stop_sequence, usage } => OutEvent::MessageDelta {
                 delta: OutMessageDeltaBody {
                     stop_reason: stop_reason.map(stop_to_wire),
@@ -62,11 +58,6 @@ impl StreamEncoder {
                 },
                 usage: usage_to_wire(usage),
             },
-            StreamEvent::MessageStop => {
-                self.done = true;
-                OutEvent::MessageStop
-            }
-            StreamEvent::Ping => OutEvent::Ping,
             StreamEvent::Error(e) => {
                 self.done = true;
                 error = envelope(e).error;
@@ -110,4 +101,27 @@ fn write_stop(out: &mut BytesMut, index: usize) {
     out.put_slice(b"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":");
     out.put_slice(itoa::Buffer::new().format(index).as_bytes());
     out.put_slice(b"}\n\n");
+}
+
+/// A `content_block_start` event, as [`write_delta`] writes a delta.
+fn write_start(out: &mut BytesMut, index: usize, block: &BlockStart) {
+    out.put_slice(b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":");
+    out.put_slice(itoa::Buffer::new().format(index).as_bytes());
+    out.put_slice(b",\"content_block\":{\"type\":");
+    match block {
+        BlockStart::Text => out.put_slice(b"\"text\",\"text\":\"\""),
+        BlockStart::Thinking => out.put_slice(b"\"thinking\",\"thinking\":\"\",\"signature\":\"\""),
+        BlockStart::RedactedThinking { data } => {
+            out.put_slice(b"\"redacted_thinking\",\"data\":");
+            crate::jsonwrite::string(out, data);
+        }
+        BlockStart::ToolUse { id, name } => {
+            out.put_slice(b"\"tool_use\",\"id\":");
+            crate::jsonwrite::string(out, id);
+            out.put_slice(b",\"name\":");
+            crate::jsonwrite::string(out, name);
+            out.put_slice(b",\"input\":{}");
+        }
+    }
+    out.put_slice(b"}}\n\n");
 }

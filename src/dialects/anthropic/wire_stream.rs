@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::wire::{ErrorDetail, OutResponse, WireUsage};
 use crate::jsonscan::Reader;
@@ -250,11 +250,13 @@ pub enum OutEvent<'a> {
     MessageStart {
         message: OutResponse<'a>,
     },
+    /// This and the other test-only variants are written by hand (`stream_encode`); these forms
+    /// are what the tests hold the hand-written bytes to.
+    #[cfg(test)]
     ContentBlockStart {
         index: usize,
         content_block: OutStartBlock<'a>,
     },
-    /// Written by hand (`stream_encode::write_delta`); this form is what the tests hold it to.
     #[cfg(test)]
     ContentBlockDelta {
         index: usize,
@@ -268,7 +270,9 @@ pub enum OutEvent<'a> {
         delta: OutMessageDeltaBody<'a>,
         usage: WireUsage,
     },
+    #[cfg(test)]
     MessageStop,
+    #[cfg(test)]
     Ping,
     Error {
         error: ErrorDetail,
@@ -280,26 +284,30 @@ impl OutEvent<'_> {
     pub fn name(&self) -> &'static str {
         match self {
             OutEvent::MessageStart { .. } => "message_start",
+            #[cfg(test)]
             OutEvent::ContentBlockStart { .. } => "content_block_start",
             #[cfg(test)]
             OutEvent::ContentBlockDelta { .. } => "content_block_delta",
             #[cfg(test)]
             OutEvent::ContentBlockStop { .. } => "content_block_stop",
             OutEvent::MessageDelta { .. } => "message_delta",
+            #[cfg(test)]
             OutEvent::MessageStop => "message_stop",
+            #[cfg(test)]
             OutEvent::Ping => "ping",
             OutEvent::Error { .. } => "error",
         }
     }
 }
 
+#[cfg(test)]
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutStartBlock<'a> {
     Text { text: &'static str },
     Thinking { thinking: &'static str, signature: &'static str },
     RedactedThinking { data: &'a str },
-    ToolUse { id: &'a str, name: &'a str, input: Map<String, Value> },
+    ToolUse { id: &'a str, name: &'a str, input: serde_json::Map<String, Value> },
 }
 
 /// Variant names mirror the wire `type` values (`text_delta`, ...).

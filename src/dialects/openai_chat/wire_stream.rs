@@ -36,16 +36,46 @@ pub struct StreamChunk<'a> {
 /// The members of a chunk, as [`StreamChunk::read`] names them.
 const CHUNK_MEMBERS: [&str; 5] = ["id", "model", "choices", "usage", "error"];
 
-/// The start of a stream's last chunk, up to its `choices` value, and where in it the `id` and
-/// `model` values are. Every chunk of a stream repeats the same `id`, `object`, `created`,
-/// `model` (and whatever else a server adds) before its `choices`: a chunk that starts with the
-/// same bytes reads the same there, so [`StreamChunk::read`] reads only the two values it keeps
-/// and goes on from the `choices`.
+/// The start of a stream's last chunk, up to its `choices` value, and the `id` and `model` read
+/// there. Every chunk of a stream repeats the same `id`, `object`, `created`, `model` (and
+/// whatever else a server adds) before its `choices`: a chunk that starts with the same bytes
+/// reads the same there, so [`StreamChunk::read`] takes those two values from here and reads on
+/// from the `choices`.
 #[derive(Debug, Default, Clone)]
 pub struct ChunkStart {
     text: String,
-    id_at: Option<usize>,
-    model_at: Option<usize>,
+    /// Which of `id` (bit 0) and `model` (bit 1) the start has (a repeat after it is refused).
+    members: u64,
+    id: Option<Kept>,
+    model: Option<Kept>,
+}
+
+/// A string value of a [`ChunkStart`]: where it lies in the text (no escapes: borrowed from the
+/// next chunk's identical bytes), or its unescaped text.
+#[derive(Debug, Clone)]
+enum Kept {
+    At(std::ops::Range<usize>),
+    Text(String),
+}
+
+impl Kept {
+    fn of<'a>(value: &Option<Cow<'a, str>>, text: &'a str) -> Option<Self> {
+        Some(match value.as_ref()? {
+            Cow::Borrowed(s) => {
+                let at = (s.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+                Kept::At(at..at + s.len())
+            }
+            Cow::Owned(s) => Kept::Text(s.clone()),
+        })
+    }
+
+    fn get<'a>(kept: &Option<Self>, text: &'a str) -> Option<Option<Cow<'a, str>>> {
+        Some(match kept {
+            None => None,
+            Some(Kept::At(range)) => Some(Cow::Borrowed(text.get(range.clone())?)),
+            Some(Kept::Text(s)) => Some(Cow::Owned(s.clone())),
+        })
+    }
 }
 
 impl ChunkStart {
@@ -65,15 +95,16 @@ impl<'a> StreamChunk<'a> {
         }
         let mut r = Reader::new(text);
         let mut c = StreamChunk::default();
-        let (mut id_at, mut model_at, mut choices_at, mut others) = (None, None, None, false);
+        let (mut choices_at, mut others, mut members) = (None, false, 0);
         r.fields(CHUNK_MEMBERS, |r, i| {
             // Only what comes before `choices` is part of the start.
             if choices_at.is_none() {
-                r.skip_ws();
                 match i {
-                    0 => id_at = Some(r.pos()),
-                    1 => model_at = Some(r.pos()),
-                    2 if !others => choices_at = Some(r.pos()),
+                    0 | 1 => members |= 1 << i,
+                    2 if !others => {
+                        r.skip_ws();
+                        choices_at = Some(r.pos());
+                    }
                     _ => others = true,
                 }
             }
@@ -81,22 +112,22 @@ impl<'a> StreamChunk<'a> {
         })?;
         r.end()?;
         if let Some(at) = choices_at {
-            *start = ChunkStart { text: text.get(..at)?.to_string(), id_at, model_at };
+            let kept = |bit: u64, v: &Option<Cow<'a, str>>| if members & bit != 0 { Kept::of(v, text) } else { None };
+            *start =
+                ChunkStart { text: text.get(..at)?.to_string(), members, id: kept(1, &c.id), model: kept(2, &c.model) };
         }
         Some(c)
     }
 
-    /// A chunk that starts as `start` does: its `id` and `model` values and everything from
-    /// the `choices` value on.
+    /// A chunk that starts as `start` does: its `id` and `model` from there, everything from
+    /// the `choices` value on read.
     fn read_after_start(text: &'a str, start: &ChunkStart) -> Option<Self> {
-        let mut c = StreamChunk::default();
-        let mut seen = 1 << 2;
-        for (at, bit) in [(start.id_at, 0), (start.model_at, 1)] {
-            if let Some(at) = at {
-                c.member(&mut Reader::at(text, at, 1), bit)?;
-                seen |= 1 << bit;
-            }
-        }
+        let mut c = StreamChunk {
+            id: Kept::get(&start.id, text)?,
+            model: Kept::get(&start.model, text)?,
+            ..Default::default()
+        };
+        let seen = 1 << 2 | start.members;
         let mut r = Reader::at(text, start.text.len(), 1);
         c.member(&mut r, 2)?;
         r.fields_after(CHUNK_MEMBERS, seen, |r, i| c.member(r, i))?;

@@ -410,3 +410,32 @@ fn compact_events_read_as_member_by_member() {
     }
     assert!(compact > 100, "{compact} of {total}");
 }
+
+/// The hand-written block starts, ping and message stop are the bytes the derived `Serialize`
+/// writes.
+#[test]
+fn hand_written_starts_and_stops_are_the_derived_bytes() {
+    use super::super::wire_stream::{OutEvent, OutStartBlock};
+    let odd = "q\"uo\\te\n\u{1}é😀";
+    let cases = [
+        (BlockStart::Text, OutStartBlock::Text { text: "" }),
+        (BlockStart::Thinking, OutStartBlock::Thinking { thinking: "", signature: "" }),
+        (BlockStart::RedactedThinking { data: odd.into() }, OutStartBlock::RedactedThinking { data: odd }),
+        (
+            BlockStart::ToolUse { id: format!("toolu_{odd}"), name: odd.into() },
+            OutStartBlock::ToolUse { id: &format!("toolu_{odd}"), name: odd, input: serde_json::Map::new() },
+        ),
+    ];
+    for (n, (block, wire)) in cases.into_iter().enumerate() {
+        let index = n * 1009;
+        let (mut hand, mut derived) = (BytesMut::new(), BytesMut::new());
+        let mut enc = StreamEncoder::default();
+        enc.encode(&StreamEvent::BlockStart { index, block }, &mut hand);
+        enc.encode(&StreamEvent::Ping, &mut hand);
+        enc.encode(&StreamEvent::MessageStop, &mut hand);
+        for ev in [OutEvent::ContentBlockStart { index, content_block: wire }, OutEvent::Ping, OutEvent::MessageStop] {
+            crate::sse::write_json_event(&mut derived, Some(ev.name()), &ev).unwrap();
+        }
+        assert_eq!(hand, derived);
+    }
+}

@@ -289,5 +289,19 @@ fn hand_read_chunks_equal_the_derived_ones() {
         }
     }
     assert!(after_start > total / 5, "texts read after a start: {after_start} of {total}");
+    // A member the start had (even as null) is refused when repeated after the `choices`.
+    for (first, next) in [
+        (r#"{"id":null,"choices":[]}"#, r#"{"id":null,"choices":[],"id":"x"}"#),
+        (r#"{"model":"m","choices":[]}"#, r#"{"model":"m","choices":[{"index":0}],"model":"m"}"#),
+        (r#"{"id":"a\"b","choices":[]}"#, r#"{"id":"a\"b","choices":[],"usage":null}"#),
+    ] {
+        let mut start = ChunkStart::default();
+        assert!(StreamChunk::read(first, &mut start).is_some());
+        assert!(start.shared_by(next));
+        let resumed = StreamChunk::read(next, &mut start);
+        let fresh = StreamChunk::read(next, &mut ChunkStart::default());
+        assert_eq!(format!("{fresh:?}"), format!("{resumed:?}"), "{next}");
+        assert_eq!(resumed.is_some(), serde_json::from_str::<StreamChunk>(next).is_ok(), "{next}");
+    }
     assert!(read > total / 10, "the reader takes most valid chunks: {read} of {total}");
 }
