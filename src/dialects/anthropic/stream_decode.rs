@@ -65,8 +65,10 @@ impl StreamDecoder {
         self.feed_general(ev, out);
     }
 
-    /// [`Self::feed`] without the fast path (what the tests hold that path to).
-    pub(crate) fn feed_general(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
+    /// [`Self::feed`] without the fast path (what the tests and the `stream_fast` fuzz target
+    /// hold that path to).
+    #[doc(hidden)]
+    pub fn feed_general(&mut self, ev: SseRef<'_>, out: &mut Vec<StreamEvent>) {
         if self.done {
             return;
         }
