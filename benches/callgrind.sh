@@ -8,9 +8,10 @@
 # answers; `amux serve` runs under callgrind with a team config (a virtual key, RPM/TPM limits in
 # memory, metrics, prices, info logs; no Redis); curl sends each case's calls over one kept-alive
 # connection. Per case: WARM calls, then the counters are zeroed, CALLS calls are counted, the
-# counters dumped: per-call = total / CALLS. Cases: same-dialect (bytes) and translated, each
-# plain JSON and streamed, and Claude on Bedrock by InvokeModel (SigV4-signed; the answer's
-# event-stream frames turned into SSE). Per event, the streamed case minus its JSON twin over the
+# counters dumped: per-call = total / CALLS. Cases: same-dialect (bytes) and translated (an
+# OpenAI caller on an Anthropic upstream; the `-oai` cases, an Anthropic caller on an OpenAI
+# upstream), each plain JSON and streamed, and Claude on Bedrock by InvokeModel (SigV4-signed;
+# the answer's event-stream frames turned into SSE). Per event, the streamed case minus its JSON twin over the
 # fixture's 39 events, is printed for both (docs/benchmarks.md compares them).
 #
 # Environment: AMUX_BIN (default: the dev build, target/debug/amux), CALLS=40, WARM=5,

@@ -134,6 +134,16 @@ impl<'a> Reader<'a> {
         Some(out)
     }
 
+    /// Consumes `text` if it comes next, byte for byte (no whitespace skipped); says whether it
+    /// did. For matching a layout a server always writes the same way.
+    pub fn lit(&mut self, text: &str) -> bool {
+        let hit = self.s.b.get(self.s.i..self.s.i + text.len()) == Some(text.as_bytes());
+        if hit {
+            self.s.i += text.len();
+        }
+        hit
+    }
+
     /// Consumes `null` if it comes next; says whether it did.
     pub fn null(&mut self) -> bool {
         self.s.ws();

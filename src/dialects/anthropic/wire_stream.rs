@@ -155,16 +155,18 @@ impl<'a> FastEvent<'a> {
     /// order): matched as text, the delta's string read by [`Reader`]. Anything else, however
     /// slight the difference, is left to [`Self::read`]'s member by member reading.
     pub(crate) fn read_compact(text: &'a str) -> Option<Self> {
-        if let Some(rest) = text.strip_prefix(r#"{"type":"content_block_delta","index":"#) {
-            let (index, rest) = compact_index(rest)?;
-            let rest = rest.strip_prefix(r#","delta":{"type":""#)?;
-            let (n, rest) =
-                COMPACT_DELTAS.iter().enumerate().find_map(|(n, (_, head))| Some((n, rest.strip_prefix(head)?)))?;
-            let mut r = Reader::new(rest);
-            let value = Some(r.str()?);
-            if rest.get(r.pos()..)? != "}}" {
+        let mut r = Reader::new(text);
+        if r.lit(r#"{"type":"content_block_delta","index":"#) {
+            let index = usize::try_from(r.u64()?).ok()?;
+            if !r.lit(r#","delta":{"type":""#) {
                 return None;
             }
+            let n = COMPACT_DELTAS.iter().position(|(_, head)| r.lit(head))?;
+            let value = Some(r.str()?);
+            if !r.lit("}}") {
+                return None;
+            }
+            r.end()?;
             let mut delta = FastDelta { kind: Some(Cow::Borrowed(COMPACT_DELTAS[n].0)), ..FastDelta::default() };
             match n {
                 0 => delta.text = value,
@@ -174,9 +176,9 @@ impl<'a> FastEvent<'a> {
             }
             return Some(FastEvent::Delta { index, delta });
         }
-        if let Some(rest) = text.strip_prefix(r#"{"type":"content_block_stop","index":"#) {
-            let (index, rest) = compact_index(rest)?;
-            return (rest == "}").then_some(FastEvent::Event(InEvent::ContentBlockStop { index }));
+        if r.lit(r#"{"type":"content_block_stop","index":"#) {
+            let index = usize::try_from(r.u64()?).ok()?;
+            return (r.lit("}") && r.end().is_some()).then_some(FastEvent::Event(InEvent::ContentBlockStop { index }));
         }
         match text {
             r#"{"type":"ping"}"# => Some(FastEvent::Event(InEvent::Ping)),
@@ -194,17 +196,6 @@ const COMPACT_DELTAS: [(&str, &str); 4] = [
     ("thinking_delta", r#"thinking_delta","thinking":"#),
     ("signature_delta", r#"signature_delta","signature":"#),
 ];
-
-/// A block index at the start of `rest` (digits, no leading zero, within `usize`) and the text
-/// after it.
-fn compact_index(rest: &str) -> Option<(usize, &str)> {
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, rest) = rest.split_at(digits);
-    if digits == 0 || (digits > 1 && number.starts_with('0')) {
-        return None;
-    }
-    Some((number.parse().ok()?, rest))
-}
 
 impl<'a> FastDelta<'a> {
     fn read(r: &mut Reader<'a>) -> Option<Self> {

@@ -128,8 +128,15 @@ impl<'a> StreamChunk<'a> {
             ..Default::default()
         };
         let seen = 1 << 2 | start.members;
-        let mut r = Reader::at(text, start.text.len(), 1);
-        c.member(&mut r, 2)?;
+        let at = start.text.len();
+        let mut r = Reader::at(text, at, 1);
+        match StreamChoice::read_compact(&mut r) {
+            Some(choices) => c.choices = choices,
+            None => {
+                r = Reader::at(text, at, 1);
+                c.member(&mut r, 2)?;
+            }
+        }
         r.fields_after(CHUNK_MEMBERS, seen, |r, i| c.member(r, i))?;
         r.end()?;
         Some(c)
@@ -151,6 +158,33 @@ impl<'a> StreamChunk<'a> {
 }
 
 impl<'a> StreamChoice<'a> {
+    /// The `choices` of the two chunks that make most of a stream, written exactly as OpenAI
+    /// writes them: one choice with a text delta, or with a piece of a tool call's arguments.
+    /// Matched as text, the strings read by [`Reader`]; `None` for anything else (the caller
+    /// reads it member by member).
+    fn read_compact(r: &mut Reader<'a>) -> Option<Vec<Self>> {
+        let delta = if r.lit(r#"[{"index":0,"delta":{"content":"#) {
+            StreamDelta { content: Some(Content::Text(r.str()?)), ..StreamDelta::default() }
+        } else if r.lit(r#"[{"index":0,"delta":{"tool_calls":[{"index":"#) {
+            let index = Some(r.u64()?);
+            if !r.lit(r#","function":{"arguments":"#) {
+                return None;
+            }
+            let function = Some(StreamFunction { name: None, arguments: Some(r.str()?) });
+            if !r.lit("}}]") {
+                return None;
+            }
+            let call = StreamToolCall { index, function, ..StreamToolCall::default() };
+            StreamDelta { tool_calls: Some(vec![call]), ..StreamDelta::default() }
+        } else {
+            return None;
+        };
+        if !r.lit(r#"},"logprobs":null,"finish_reason":null}]"#) {
+            return None;
+        }
+        Some(vec![StreamChoice { index: Some(0), delta: Some(delta), finish_reason: None }])
+    }
+
     fn read(r: &mut Reader<'a>) -> Option<Self> {
         let mut c = StreamChoice::default();
         r.fields(["index", "delta", "finish_reason"], |r, i| {
