@@ -9,8 +9,9 @@
 # Targets: request_decode (every dialect's request decoder, the policy and every encoder),
 # response_decode (whole answers and error bodies), stream (stream translation: SSE parser,
 # event-stream framing, every stream decoder and encoder, and the property that the output does
-# not depend on how the upstream bytes are split), sse, splice (the same-dialect top-level scan
-# and rewrite), config (config loading and the provider registry), eventstream (the AWS
+# not depend on how the upstream bytes are split), stream_fast (the Anthropic and OpenAI stream
+# decoders' hand readers decode what their serde paths do), sse, splice (the same-dialect
+# top-level scan and rewrite), config (config loading and the provider registry), eventstream (the AWS
 # event-stream codec alone).
 #
 # Seeds are written to fuzz/corpus/<target>/ from tests/fixtures (each target's first bytes pick
@@ -26,7 +27,7 @@ cd "$(dirname "$0")/../fuzz"
 SECONDS_EACH=${SECONDS_EACH:-60}
 JOBS=${JOBS:-1}
 SANITIZER=${SANITIZER:-none}
-ALL=(request_decode response_decode stream sse splice config eventstream)
+ALL=(request_decode response_decode stream stream_fast sse splice config eventstream)
 TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=("${ALL[@]}")
 
@@ -91,6 +92,10 @@ for i, d in enumerate(dialects):
             put("stream", f"{d}-{dialects[j]}-{stem}", bytes([i, j, 6]) + data)
         if d != "bedrock_converse":
             put("sse", f"{d}-{stem}", bytes([5]) + data)
+        if d in ("anthropic", "openai_chat"):
+            put("stream_fast", f"{d}-{stem}", bytes([0 if d == "anthropic" else 1]) + data)
+for n, f in enumerate(["anthropic.sse", "openai.sse"]):
+    put("stream_fast", f"bench-{f}", bytes([n]) + (Path("../benches/fixtures") / f).read_bytes())
 for f in sorted(Path("../config").glob("*.yaml")):
     put("config", f.stem, f.read_bytes())
 for f in sorted((fx / "eventstream").glob("*.hex")):
