@@ -43,17 +43,11 @@ impl<'a> Reader<'a> {
     /// An object: `member` is called with each key (as written: an escaped key is refused) and
     /// must read or [`Self::skip`] its value.
     #[inline]
-    pub fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    pub fn object(&mut self, member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         if !self.open(b'{')? {
             return Some(());
         }
-        loop {
-            let key = self.key()?;
-            member(self, key)?;
-            if !self.more(b'}')? {
-                return Some(());
-            }
-        }
+        self.members(member)
     }
 
     /// An object read into a struct: `field` is called with the position in `names` of each
@@ -63,12 +57,12 @@ impl<'a> Reader<'a> {
     pub fn fields<const N: usize>(
         &mut self,
         names: [&str; N],
-        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
+        field: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
         if !self.open(b'{')? {
             return Some(());
         }
-        self.members(names, 0, &mut field)
+        self.named(names, 0, field)
     }
 
     /// The rest of an object read by [`Self::fields`] from just after a member's value: `seen`
@@ -77,48 +71,39 @@ impl<'a> Reader<'a> {
         &mut self,
         names: [&str; N],
         seen: u64,
-        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
+        field: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
         if !self.more(b'}')? {
             return Some(());
         }
-        self.members(names, seen, &mut field)
+        self.named(names, seen, field)
+    }
+
+    /// Members from the next key to the end of the object, dispatched by `names`.
+    #[inline]
+    fn named<const N: usize>(
+        &mut self,
+        names: [&str; N],
+        mut seen: u64,
+        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        self.members(|r, key| match names.iter().position(|n| *n == key) {
+            Some(i) if seen & (1 << i) != 0 => None,
+            Some(i) => {
+                seen |= 1 << i;
+                field(r, i)
+            }
+            None => r.skip(),
+        })
     }
 
     /// Members from the next key to the end of the object.
     #[inline]
-    fn members<const N: usize>(
-        &mut self,
-        names: [&str; N],
-        mut seen: u64,
-        field: &mut impl FnMut(&mut Self, usize) -> Option<()>,
-    ) -> Option<()> {
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         loop {
             let key = self.key()?;
-            match names.iter().position(|n| *n == key) {
-                Some(i) => {
-                    if seen & (1 << i) != 0 {
-                        return None;
-                    }
-                    seen |= 1 << i;
-                    field(self, i)?;
-                }
-                None => self.skip()?,
-            }
+            member(self, key)?;
             if !self.more(b'}')? {
-                return Some(());
-            }
-        }
-    }
-
-    /// An array: `item` is called once per element and must read or skip it.
-    pub fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        if !self.open(b'[')? {
-            return Some(());
-        }
-        loop {
-            item(self)?;
-            if !self.more(b']')? {
                 return Some(());
             }
         }
@@ -127,11 +112,15 @@ impl<'a> Reader<'a> {
     /// An array read into a `Vec`, one `item` call per element.
     pub fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         let mut out = Vec::new();
-        self.array(|r| {
-            out.push(item(r)?);
-            Some(())
-        })?;
-        Some(out)
+        if !self.open(b'[')? {
+            return Some(out);
+        }
+        loop {
+            out.push(item(self)?);
+            if !self.more(b']')? {
+                return Some(out);
+            }
+        }
     }
 
     /// Consumes `text` if it comes next, byte for byte (no whitespace skipped); says whether it
@@ -163,8 +152,7 @@ impl<'a> Reader<'a> {
         }
         let start = self.s.i;
         let escaped = self.s.skip_string()?;
-        let raw = self.text.get(start..self.s.i)?;
-        let inner = raw.get(1..raw.len() - 1)?;
+        let inner = self.text.get(start + 1..self.s.i - 1)?;
         if escaped {
             return unescape(inner).map(Cow::Owned);
         }

@@ -85,8 +85,7 @@ fn write_delta(out: &mut BytesMut, index: usize, delta: &BlockDelta) {
         BlockDelta::InputJson(t) => ("input_json_delta", "partial_json", t),
     };
     out.reserve(112 + text.len());
-    out.put_slice(b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":");
-    out.put_slice(itoa::Buffer::new().format(index).as_bytes());
+    block_event(out, "content_block_delta", index);
     out.put_slice(b",\"delta\":{\"type\":\"");
     out.put_slice(kind.as_bytes());
     out.put_slice(b"\",\"");
@@ -98,15 +97,13 @@ fn write_delta(out: &mut BytesMut, index: usize, delta: &BlockDelta) {
 
 /// A `content_block_stop` event, as [`write_delta`] writes a delta.
 fn write_stop(out: &mut BytesMut, index: usize) {
-    out.put_slice(b"event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":");
-    out.put_slice(itoa::Buffer::new().format(index).as_bytes());
+    block_event(out, "content_block_stop", index);
     out.put_slice(b"}\n\n");
 }
 
 /// A `content_block_start` event, as [`write_delta`] writes a delta.
 fn write_start(out: &mut BytesMut, index: usize, block: &BlockStart) {
-    out.put_slice(b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":");
-    out.put_slice(itoa::Buffer::new().format(index).as_bytes());
+    block_event(out, "content_block_start", index);
     out.put_slice(b",\"content_block\":{\"type\":");
     match block {
         BlockStart::Text => out.put_slice(b"\"text\",\"text\":\"\""),
@@ -124,4 +121,14 @@ fn write_start(out: &mut BytesMut, index: usize, block: &BlockStart) {
         }
     }
     out.put_slice(b"}}\n\n");
+}
+
+/// The start every block event shares: `event: <name>`, then `data: {"type":"<name>","index":<index>`.
+fn block_event(out: &mut BytesMut, name: &str, index: usize) {
+    out.put_slice(b"event: ");
+    out.put_slice(name.as_bytes());
+    out.put_slice(b"\ndata: {\"type\":\"");
+    out.put_slice(name.as_bytes());
+    out.put_slice(b"\",\"index\":");
+    out.put_slice(itoa::Buffer::new().format(index).as_bytes());
 }

@@ -110,8 +110,8 @@ pub struct FastDelta<'a> {
 impl<'a> FastEvent<'a> {
     /// `None` leaves the event to the general path, [`InEvent`], which answers it exactly as
     /// before: a missing or repeated member, a value of another kind, anything [`Reader`] is
-    /// unsure of, an `error` or unknown event, or a `type` that is not the first member (it
-    /// says how to read the others; Anthropic always sends it first).
+    /// unsure of, an `error` or unknown event, or a `type` that comes after a member it says how
+    /// to read (`delta`, `message`, `content_block`, `usage`; Anthropic always sends it first).
     pub fn read(text: &'a str) -> Option<Self> {
         Self::read_compact(text).or_else(|| Self::read_members(text))
     }

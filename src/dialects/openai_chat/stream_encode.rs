@@ -17,6 +17,7 @@ use bytes::{BufMut, BytesMut};
 use serde::Serialize;
 
 use crate::ir::{self, BlockDelta, BlockStart, StreamEvent, Usage};
+use crate::jsonwrite::string;
 use crate::sse::{write_event, write_json_event};
 
 use super::error::error_object;
@@ -63,64 +64,47 @@ struct ToolCall<'a> {
 
 impl Delta<'_> {
     fn write(&self, out: &mut BytesMut) {
-        let mut obj = Object::open(out);
-        if let Some(c) = self.content {
-            obj.key(b"content").str(c);
-        }
-        if let Some(r) = self.reasoning_content {
-            obj.key(b"reasoning_content").str(r);
-        }
-        if let Some(r) = self.role {
-            obj.key(b"role").str(r);
+        // `{` before the first member, `,` before the others.
+        let mut sep = b'{';
+        let mut key = |out: &mut BytesMut, key: &[u8]| {
+            out.put_u8(std::mem::replace(&mut sep, b','));
+            out.put_u8(b'"');
+            out.put_slice(key);
+            out.put_slice(b"\":");
+        };
+        for (name, value) in
+            [(&b"content"[..], self.content), (b"reasoning_content", self.reasoning_content), (b"role", self.role)]
+        {
+            if let Some(v) = value {
+                key(out, name);
+                string(out, v);
+            }
         }
         if let Some(t) = &self.tool_calls {
-            obj.key(b"tool_calls").out.put_slice(b"[{\"function\":{\"arguments\":");
-            string(obj.out, t.arguments);
+            key(out, b"tool_calls");
+            out.put_slice(b"[{\"function\":{\"arguments\":");
+            string(out, t.arguments);
             if let Some(n) = t.name {
-                obj.out.put_slice(b",\"name\":");
-                string(obj.out, n);
+                out.put_slice(b",\"name\":");
+                string(out, n);
             }
-            obj.out.put_u8(b'}');
+            out.put_u8(b'}');
             if let Some(id) = t.id {
-                obj.out.put_slice(b",\"id\":");
-                string(obj.out, id);
+                out.put_slice(b",\"id\":");
+                string(out, id);
             }
-            obj.out.put_slice(b",\"index\":");
-            obj.out.put_slice(itoa::Buffer::new().format(t.index).as_bytes());
+            out.put_slice(b",\"index\":");
+            out.put_slice(itoa::Buffer::new().format(t.index).as_bytes());
             if let Some(k) = t.kind {
-                obj.out.put_slice(b",\"type\":");
-                string(obj.out, k);
+                out.put_slice(b",\"type\":");
+                string(out, k);
             }
-            obj.out.put_slice(b"}]");
+            out.put_slice(b"}]");
         }
-        obj.out.put_u8(b'}');
-    }
-}
-
-/// An object being written: the comma before every member but the first.
-struct Object<'o> {
-    out: &'o mut BytesMut,
-    first: bool,
-}
-
-impl<'o> Object<'o> {
-    fn open(out: &'o mut BytesMut) -> Self {
-        out.put_u8(b'{');
-        Object { out, first: true }
-    }
-
-    fn key(&mut self, key: &[u8]) -> &mut Self {
-        if !std::mem::take(&mut self.first) {
-            self.out.put_u8(b',');
+        if sep == b'{' {
+            out.put_u8(b'{');
         }
-        self.out.put_u8(b'"');
-        self.out.put_slice(key);
-        self.out.put_slice(b"\":");
-        self
-    }
-
-    fn str(&mut self, s: &str) {
-        string(self.out, s);
+        out.put_u8(b'}');
     }
 }
 
@@ -203,9 +187,9 @@ impl StreamEncoder {
         t.extend_from_slice(b"\"created\":");
         t.extend_from_slice(self.created.to_string().as_bytes());
         t.extend_from_slice(b",\"id\":");
-        json_str(&mut t, &self.id);
+        string(&mut t, &self.id);
         t.extend_from_slice(b",\"model\":");
-        json_str(&mut t, &self.model);
+        string(&mut t, &self.model);
         t.extend_from_slice(b",\"object\":\"chat.completion.chunk\"");
         self.tail = t;
     }
@@ -243,13 +227,4 @@ impl StreamEncoder {
 /// Serializes `v` into `out`. Serializing these plain structs into memory cannot fail.
 fn put_json<T: Serialize>(out: &mut BytesMut, v: &T) {
     let _ = crate::jsonwrite::write(out, v);
-}
-
-/// Appends `s` as a JSON string.
-fn json_str(out: &mut Vec<u8>, s: &str) {
-    crate::jsonwrite::string(out, s);
-}
-
-fn string(out: &mut BytesMut, s: &str) {
-    crate::jsonwrite::string(out, s);
 }
