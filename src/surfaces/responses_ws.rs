@@ -104,8 +104,13 @@ struct Chain {
 /// What a turn's task sends back to the socket's loop.
 enum Out {
     Text(String),
-    /// The turn ended; `Some` when it completed (its id and output items).
-    Done(Option<(String, Vec<Value>)>),
+    /// The turn ended: its last messages (the terminal event, or the error), sent only after the
+    /// socket's loop has ended the turn, so that a client answering the terminal event at once
+    /// never finds the turn still in flight; and `Some` when it completed (its id and output items).
+    Done {
+        last: Vec<String>,
+        chain: Option<(String, Vec<Value>)>,
+    },
 }
 
 /// Aborts the turn's task when the turn is dropped (the socket closed, or the session ended).
@@ -197,12 +202,22 @@ impl Session {
                             break;
                         }
                     }
-                    Some(Out::Done(done)) => {
+                    Some(Out::Done { last, chain }) => {
                         let t = turn.take();
-                        self.last = match (t, done) {
+                        self.last = match (t, chain) {
                             (Some(t), Some((id, output))) => Some(Chain { id, request: t.request.clone(), input: t.input.clone(), output }),
                             _ => None,
                         };
+                        let mut closed = false;
+                        for text in last {
+                            if socket.send(Message::Text(text.into())).await.is_err() {
+                                closed = true;
+                                break;
+                            }
+                        }
+                        if closed {
+                            break;
+                        }
                     }
                     None => {
                         turn = None;
@@ -336,14 +351,10 @@ impl Session {
             done["status"] = json!("completed");
             done["usage"] = json!({"input_tokens": 0, "output_tokens": 0, "total_tokens": 0});
             let (tx, rx) = mpsc::channel(4);
-            let events = [
-                json!({"type": "response.created", "sequence_number": 0, "response": resp}).to_string(),
-                json!({"type": "response.completed", "sequence_number": 1, "response": done}).to_string(),
-            ];
-            for e in events {
-                let _ = tx.try_send(Out::Text(e));
-            }
-            let _ = tx.try_send(Out::Done(Some((id, Vec::new()))));
+            let created = json!({"type": "response.created", "sequence_number": 0, "response": resp}).to_string();
+            let completed = json!({"type": "response.completed", "sequence_number": 1, "response": done}).to_string();
+            let _ = tx.try_send(Out::Text(created));
+            let _ = tx.try_send(Out::Done { last: vec![completed], chain: Some((id, Vec::new())) });
             *turn = Some(Turn { rx, task: tokio::spawn(async {}), request: obj, input });
             return None;
         }
@@ -376,14 +387,16 @@ async fn run_turn(live: LiveState, headers: HeaderMap, uri: Uri, body: Bytes, tx
     let resp = dispatch(state, Dialect::OpenAiResponses, Op::Generate, req, None, None).await;
     let status = resp.status();
     if status != StatusCode::OK {
-        let _ = tx.send(Out::Text(error_from_response(resp).await)).await;
-        let _ = tx.send(Out::Done(None)).await;
+        let last = vec![error_from_response(resp).await];
+        let _ = tx.send(Out::Done { last, chain: None }).await;
         return;
     }
     let mut parser = SseParser::new();
     let mut events: Vec<SseEvent> = Vec::new();
     let mut output: Vec<Value> = Vec::new();
     let mut completed: Option<String> = None;
+    // The terminal event and whatever follows it, held for `Out::Done`.
+    let mut last: Vec<String> = Vec::new();
     let mut body = resp.into_body();
     loop {
         let (done, broke) = match body.frame().await {
@@ -403,6 +416,7 @@ async fn run_turn(live: LiveState, headers: HeaderMap, uri: Uri, body: Bytes, tx
             if ev.data.is_empty() || ev.data == "[DONE]" {
                 continue;
             }
+            let mut terminal = false;
             if let Ok(v) = serde_json::from_str::<Value>(&ev.data) {
                 match v.get("type").and_then(Value::as_str) {
                     Some("response.output_item.done") => {
@@ -412,24 +426,26 @@ async fn run_turn(live: LiveState, headers: HeaderMap, uri: Uri, body: Bytes, tx
                     }
                     Some("response.completed") => {
                         completed = v.pointer("/response/id").and_then(Value::as_str).map(str::to_string);
+                        terminal = true;
                     }
+                    Some("response.failed" | "response.incomplete" | "error") => terminal = true,
                     _ => {}
                 }
             }
-            if tx.send(Out::Text(ev.data)).await.is_err() {
+            if terminal || !last.is_empty() {
+                last.push(ev.data);
+            } else if tx.send(Out::Text(ev.data)).await.is_err() {
                 return;
             }
         }
         if let Some(e) = broke {
-            let _ = tx
-                .send(Out::Text(error_event(502, "api_error", None, &format!("the response stream broke: {e}"))))
-                .await;
+            last.push(error_event(502, "api_error", None, &format!("the response stream broke: {e}")));
         }
         if done {
             break;
         }
     }
-    let _ = tx.send(Out::Done(completed.map(|id| (id, output)))).await;
+    let _ = tx.send(Out::Done { last, chain: completed.map(|id| (id, output)) }).await;
 }
 
 /// An error answer of the HTTP path as one WebSocket error message: its status, its OpenAI error
@@ -505,7 +521,12 @@ mod tests {
         while let Ok(o) = t.rx.try_recv() {
             match o {
                 Out::Text(x) => texts.push(serde_json::from_str::<Value>(&x).unwrap()),
-                Out::Done(d) => done = d,
+                Out::Done { last, chain } => {
+                    // The terminal event comes with the turn's end, never before it.
+                    assert_eq!(texts.len(), 1);
+                    texts.extend(last.iter().map(|x| serde_json::from_str::<Value>(x).unwrap()));
+                    done = chain;
+                }
             }
         }
         assert_eq!(texts[0]["type"], "response.created");
