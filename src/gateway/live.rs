@@ -47,13 +47,19 @@ impl Live {
     pub fn reload(&self, config: Config, env: &dyn Fn(&str) -> Option<String>) -> Result<(), StartError> {
         let _one = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         let prev = self.current();
-        let result = build::next(&prev, config, env, &self.base);
-        prev.obs.metrics.reload(result.is_ok());
-        let next = result?;
+        let next = match build::next(&prev, config, env, &self.base) {
+            Ok(next) => next,
+            Err(e) => {
+                prev.obs.metrics.reload(false);
+                return Err(e);
+            }
+        };
         for field in build::restart_only_changes(&prev.config, &next.config) {
             tracing::warn!(field, "this setting changed in the config but only takes effect on restart");
         }
         self.current.store(Arc::new(next));
+        // Counted once the new snapshot serves: whoever sees the count sees the new config.
+        prev.obs.metrics.reload(true);
         Ok(())
     }
 

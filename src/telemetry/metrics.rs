@@ -205,8 +205,9 @@ impl Metrics {
     /// A config reload was applied (`ok`) or rejected.
     pub fn reload(&self, ok: bool) {
         self.with(|| {
-            counter!(RELOADS, "result" => if ok { "ok" } else { "rejected" }).increment(1);
+            // The gauge first: a reader that sees the new count sees the gauge it goes with.
             gauge!(RELOAD_OK).set(if ok { 1.0 } else { 0.0 });
+            counter!(RELOADS, "result" => if ok { "ok" } else { "rejected" }).increment(1);
         });
     }
 

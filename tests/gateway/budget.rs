@@ -22,7 +22,20 @@ async fn paid_call(gw: &TestGateway, mock: &Mock, key: &str, n: usize) {
     let a = post(gw.addr, "/v1/messages", &[("x-api-key", key)], &ask("claude-test", false)).await;
     assert_eq!(a.status, 200, "{}", a.body);
     gw.records.wait_for(n).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// Waits (bounded) until `gw` reports `calls` paid calls of the first key today: with Redis the
+/// charge is written by a task of its own after the call's record.
+async fn wait_spend(gw: &TestGateway, calls: f64) {
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let s = spend(gw.addr).await;
+        if close(&s["keys"][0]["day"]["spend_usd"], calls * CALL_USD) {
+            return;
+        }
+        assert!(std::time::Instant::now() < until, "spend never reached {calls} calls: {s}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 async fn spend(addr: std::net::SocketAddr) -> serde_json::Value {
@@ -102,13 +115,19 @@ async fn two_replicas_share_spend_through_redis() {
     let redis = RedisServer::start().await;
     let mock = Mock::start().await;
     let keys = key_entry("alice", "sk-a", "");
-    let extra = format!("teams:\n  t-alice: {{budget: {{daily_usd: 0.005}}}}\nredis: {{url: '{}'}}\n", redis.url);
+    let extra = format!(
+        "teams:\n  t-alice: {{budget: {{daily_usd: 0.005}}}}\nredis: {{url: '{}', timeout_ms: 2000}}\n",
+        redis.url
+    );
     let cfg = config(&mock, &keys, &extra);
     let (g1, g2) = (start_gateway(&cfg).await, start_gateway(&cfg).await);
     // 0.0021, 0.0042 (both below 0.005), 0.0063: the fourth call is refused on either replica.
     paid_call(&g1, &mock, "sk-a", 1).await;
+    wait_spend(&g2, 1.0).await;
     paid_call(&g2, &mock, "sk-a", 1).await;
+    wait_spend(&g1, 2.0).await;
     paid_call(&g1, &mock, "sk-a", 2).await;
+    wait_spend(&g2, 3.0).await;
     for gw in [&g2, &g1] {
         let r = post(gw.addr, "/v1/messages", &[("x-api-key", "sk-a")], &ask("claude-test", false)).await;
         assert_eq!(r.status, 429, "{}", r.body);

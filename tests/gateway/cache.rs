@@ -118,8 +118,10 @@ async fn two_gateways_share_the_cache_through_redis() {
     let redis = RedisServer::start().await;
     let mock = Mock::start().await;
     mock.push(Reply::sse(ANT_SSE));
-    let cfg =
-        cached_config(&mock, &format!("redis: {{url: '{}'}}\ncache: {{backend: redis, ttl_secs: 60}}\n", redis.url));
+    let cfg = cached_config(
+        &mock,
+        &format!("redis: {{url: '{}', timeout_ms: 2000}}\ncache: {{backend: redis, ttl_secs: 60}}\n", redis.url),
+    );
     let (g1, g2) = (start_gateway(&cfg).await, start_gateway(&cfg).await);
     let a = post(g1.addr, "/v1/messages", &[], &anthropic("cached", true)).await;
     assert_eq!(a.headers["x-amux-cache"], "miss");

@@ -214,7 +214,10 @@ def test_key_checked_at_upgrade_and_per_turn(keyed):
     with connect(ws_url(url), open_timeout=TIMEOUT, additional_headers={"authorization": f"Bearer {KEY}"}) as ws:
         assert turn(ws, create(CHAT_ALIAS))[-1]["type"] == "response.completed"
         # The key is removed by a reload: the open socket's next turn is refused.
-        config.write_text(base + "keys:\n  - {name: other, key_sha256: " + "0" * 64 + "}\n")
+        # Replaced whole (a rename), so the watcher never reads a half-written file.
+        staged = config.with_suffix(".next")
+        staged.write_text(base + "keys:\n  - {name: other, key_sha256: " + "0" * 64 + "}\n")
+        staged.replace(config)
         deadline = time.monotonic() + 15
         while True:
             ev = turn(ws, create(CHAT_ALIAS))[-1]

@@ -135,13 +135,15 @@ async fn configmap_swap_reloads_under_load_and_a_broken_file_is_rejected() {
     assert_eq!(amux.metric("amux_config_last_reload_successful").await, Some(1.0 - 1.0));
     load.progress(200).await;
     assert_eq!(status(addr, NEW, "claude-new").await, 200, "the old config still serves");
-    assert!(amux.log().contains("config rejected"), "{}", amux.log());
+    assert!(amux.wait_log("config rejected").await, "{}", amux.log());
 
     let (ok, failed) = load.finish().await;
     assert_eq!(failed, 0, "no call failed across the reloads ({ok} succeeded)");
-    // The unchanged provider kept its pool: at most one more connection (the probe calls).
+    // The unchanged provider kept its pool. A new pool would open one connection per load loop
+    // (4) and more for the probe calls; the kept one may add one for the probes, and one or two
+    // where a loop's next call starts before its last connection was handed back.
     let after = mock.connections.load(Ordering::SeqCst);
-    assert!(after <= connections + 1, "upstream connections {connections} -> {after}: the pool was rebuilt");
+    assert!(after <= connections + 3, "upstream connections {connections} -> {after}: the pool was rebuilt");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
