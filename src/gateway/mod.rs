@@ -7,6 +7,7 @@ pub mod attempt;
 mod build;
 pub mod call;
 pub mod count;
+mod envelope;
 pub mod heap;
 pub mod lifecycle;
 pub mod live;

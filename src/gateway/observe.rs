@@ -7,226 +7,21 @@
 //! filtered out of its stream; every other event is forwarded with its data unchanged.
 
 use bytes::{Bytes, BytesMut};
-use serde::Deserialize;
 
+use super::envelope::Envelope;
 use crate::eventstream;
 use crate::ir::{Dialect, Usage};
 use crate::sse::{SseParser, write_event};
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Details {
-    cached_tokens: Option<u64>,
-    reasoning_tokens: Option<u64>,
-}
-
-/// Usage as any of the four dialects spells it (each uses a disjoint set of names).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct AnyUsage {
-    // Anthropic
-    input_tokens: Option<u64>,
-    output_tokens: Option<u64>,
-    cache_creation_input_tokens: Option<u64>,
-    cache_read_input_tokens: Option<u64>,
-    // OpenAI Chat
-    prompt_tokens: Option<u64>,
-    completion_tokens: Option<u64>,
-    prompt_tokens_details: Option<Details>,
-    completion_tokens_details: Option<Details>,
-    // OpenAI Responses (input_tokens / output_tokens above)
-    input_tokens_details: Option<Details>,
-    output_tokens_details: Option<Details>,
-    // Gemini usageMetadata
-    #[serde(rename = "promptTokenCount")]
-    prompt_token_count: Option<u64>,
-    #[serde(rename = "candidatesTokenCount")]
-    candidates_token_count: Option<u64>,
-    #[serde(rename = "cachedContentTokenCount")]
-    cached_content_token_count: Option<u64>,
-    #[serde(rename = "thoughtsTokenCount")]
-    thoughts_token_count: Option<u64>,
-    // Bedrock Converse usage
-    #[serde(rename = "inputTokens")]
-    bedrock_input_tokens: Option<u64>,
-    #[serde(rename = "outputTokens")]
-    bedrock_output_tokens: Option<u64>,
-    #[serde(rename = "cacheReadInputTokens")]
-    bedrock_cache_read: Option<u64>,
-    #[serde(rename = "cacheWriteInputTokens")]
-    bedrock_cache_write: Option<u64>,
-}
-
-impl AnyUsage {
-    fn to_ir(&self, dialect: Dialect) -> Usage {
-        let n = |v: Option<u64>| v.unwrap_or(0);
-        match dialect {
-            Dialect::Anthropic => Usage {
-                input_tokens: n(self.input_tokens),
-                output_tokens: n(self.output_tokens),
-                cache_write_tokens: n(self.cache_creation_input_tokens),
-                cache_read_tokens: n(self.cache_read_input_tokens),
-                reasoning_tokens: 0,
-            },
-            Dialect::OpenAiChat => {
-                let cached = n(self.prompt_tokens_details.as_ref().and_then(|d| d.cached_tokens));
-                Usage {
-                    input_tokens: n(self.prompt_tokens).saturating_sub(cached),
-                    output_tokens: n(self.completion_tokens),
-                    cache_read_tokens: cached,
-                    cache_write_tokens: 0,
-                    reasoning_tokens: n(self.completion_tokens_details.as_ref().and_then(|d| d.reasoning_tokens)),
-                }
-            }
-            Dialect::OpenAiResponses => {
-                let cached = n(self.input_tokens_details.as_ref().and_then(|d| d.cached_tokens));
-                Usage {
-                    input_tokens: n(self.input_tokens).saturating_sub(cached),
-                    output_tokens: n(self.output_tokens),
-                    cache_read_tokens: cached,
-                    cache_write_tokens: 0,
-                    reasoning_tokens: n(self.output_tokens_details.as_ref().and_then(|d| d.reasoning_tokens)),
-                }
-            }
-            Dialect::Gemini => {
-                let cached = n(self.cached_content_token_count);
-                let thoughts = n(self.thoughts_token_count);
-                Usage {
-                    input_tokens: n(self.prompt_token_count).saturating_sub(cached),
-                    output_tokens: n(self.candidates_token_count) + thoughts,
-                    cache_read_tokens: cached,
-                    cache_write_tokens: 0,
-                    reasoning_tokens: thoughts,
-                }
-            }
-            Dialect::BedrockConverse => Usage {
-                input_tokens: n(self.bedrock_input_tokens),
-                output_tokens: n(self.bedrock_output_tokens),
-                cache_read_tokens: n(self.bedrock_cache_read),
-                cache_write_tokens: n(self.bedrock_cache_write),
-                reasoning_tokens: 0,
-            },
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct Candidate {
-    #[serde(default, rename = "finishReason")]
-    finish_reason: Option<String>,
-}
-
-/// An OpenAI Chat choice (only its finish reason).
-#[derive(Deserialize)]
-struct Choice {
-    #[serde(default)]
-    finish_reason: Option<String>,
-}
-
-/// Anthropic `message_delta.delta` (only its stop reason).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Delta {
-    stop_reason: Option<String>,
-}
-
-/// OpenAI Responses `incomplete_details`.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Incomplete {
-    reason: Option<String>,
-}
-
-/// The parts of a body or event that carry usage, completion or an error, in any dialect.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Envelope {
-    usage: Option<AnyUsage>,
-    /// Anthropic `message_start.message`, Responses `response.*.response`.
-    message: Option<Box<Envelope>>,
-    response: Option<Box<Envelope>>,
-    #[serde(rename = "usageMetadata")]
-    usage_metadata: Option<AnyUsage>,
-    choices: Option<Vec<Choice>>,
-    candidates: Option<Vec<Candidate>>,
-    error: Option<serde::de::IgnoredAny>,
-    /// Anthropic: a whole message's `stop_reason`, or `message_delta.delta.stop_reason`.
-    stop_reason: Option<String>,
-    delta: Option<Delta>,
-    /// Responses: `status` (`completed`, `incomplete`, `failed`) and why it is incomplete.
-    status: Option<String>,
-    incomplete_details: Option<Incomplete>,
-    /// Bedrock Converse `stopReason`.
-    #[serde(rename = "stopReason")]
-    bedrock_stop_reason: Option<String>,
-}
-
-impl Envelope {
-    fn usage(&self, dialect: Dialect) -> Option<Usage> {
-        let u = self.usage.as_ref().or(self.usage_metadata.as_ref())?;
-        Some(u.to_ir(dialect))
-    }
-
-    fn nested_usage(&self, dialect: Dialect) -> Option<Usage> {
-        self.usage(dialect)
-            .or_else(|| self.message.as_ref().and_then(|m| m.usage(dialect)))
-            .or_else(|| self.response.as_ref().and_then(|r| r.usage(dialect)))
-    }
-
-    /// Why generation stopped, as this dialect says it.
-    fn finish_reason(&self, dialect: Dialect) -> Option<String> {
-        match dialect {
-            Dialect::Anthropic => {
-                self.stop_reason.clone().or_else(|| self.delta.as_ref().and_then(|d| d.stop_reason.clone()))
-            }
-            Dialect::OpenAiChat => self.choices.as_ref()?.iter().find_map(|c| c.finish_reason.clone()),
-            Dialect::OpenAiResponses => {
-                let r = self.response.as_deref().unwrap_or(self);
-                let reason = r.incomplete_details.as_ref().and_then(|i| i.reason.clone());
-                reason.or_else(|| r.status.clone().filter(|s| s != "in_progress" && s != "queued"))
-            }
-            Dialect::Gemini => self.candidates.as_ref()?.iter().find_map(|c| c.finish_reason.clone()),
-            Dialect::BedrockConverse => self.bedrock_stop_reason.clone(),
-        }
-    }
-}
-
 /// The usage one stream event of this dialect reports (top level, or in its `message` /
 /// `response`), if any.
 pub fn event_usage(dialect: Dialect, data: &str) -> Option<Usage> {
-    serde_json::from_str::<Envelope>(data).ok()?.nested_usage(dialect)
+    Envelope::parse(data.as_bytes())?.nested_usage(dialect)
 }
 
 /// Usage and finish reason of a complete (non-streaming) response body of this dialect.
-///
-/// Only a few top-level members matter, and the answer's content (most of the body) does not:
-/// the body scan ([`crate::jsonscan::members`]) skips it a block at a time where serde_json would
-/// walk it byte by byte, and serde_json reads the members that matter. A body the scan is not
-/// sure of is read by serde_json whole, as before.
 pub fn body_usage(dialect: Dialect, body: &[u8]) -> (Usage, Option<String>) {
-    let envelope = match crate::jsonscan::members(body) {
-        Some(members) => {
-            let mut e = Envelope::default();
-            for (key, range) in members {
-                let v = &body[range];
-                match key.as_ref() {
-                    "usage" => e.usage = serde_json::from_slice(v).ok(),
-                    "usageMetadata" => e.usage_metadata = serde_json::from_slice(v).ok(),
-                    "choices" => e.choices = serde_json::from_slice(v).ok(),
-                    "candidates" => e.candidates = serde_json::from_slice(v).ok(),
-                    "stop_reason" => e.stop_reason = serde_json::from_slice(v).ok().flatten(),
-                    "stopReason" => e.bedrock_stop_reason = serde_json::from_slice(v).ok().flatten(),
-                    "status" => e.status = serde_json::from_slice(v).ok().flatten(),
-                    "incomplete_details" => e.incomplete_details = serde_json::from_slice(v).ok(),
-                    "response" => e.response = serde_json::from_slice(v).ok(),
-                    _ => {}
-                }
-            }
-            Some(e)
-        }
-        None => serde_json::from_slice::<Envelope>(body).ok(),
-    };
-    match envelope {
+    match Envelope::parse(body) {
         Some(e) => (e.usage(dialect).unwrap_or_default(), e.finish_reason(dialect)),
         None => (Usage::default(), None),
     }
@@ -320,13 +115,13 @@ impl StreamObserver {
     fn inspect_frame(&mut self, m: &eventstream::Message) {
         match m.kind() {
             eventstream::Kind::Event("messageStop") => {
-                if let Ok(env) = serde_json::from_slice::<Envelope>(&m.payload) {
+                if let Some(env) = Envelope::parse(&m.payload) {
                     self.finish_reason = env.finish_reason(self.dialect);
                 }
                 self.complete = true;
             }
             eventstream::Kind::Event("metadata") => {
-                if let Ok(env) = serde_json::from_slice::<Envelope>(&m.payload)
+                if let Some(env) = Envelope::parse(&m.payload)
                     && let Some(u) = env.usage(self.dialect)
                 {
                     self.usage = u;
@@ -398,7 +193,7 @@ impl StreamObserver {
             (_, Some("error" | "response.failed")) => self.saw_error = true,
             _ => {}
         }
-        let Ok(env) = serde_json::from_str::<Envelope>(data) else {
+        let Some(env) = Envelope::parse(data.as_bytes()) else {
             return true;
         };
         if let Some(u) = env.nested_usage(self.dialect) {
@@ -506,10 +301,10 @@ mod tests {
         assert_eq!(r.as_deref(), Some("max_output_tokens"));
     }
 
-    /// Reading the members that matter gives what serde_json reading the whole body gives, on
-    /// every recorded answer of every dialect (and on bodies the scan leaves to serde_json).
+    /// `body_usage` gives what serde_json reading the whole body gives, on every recorded answer
+    /// of every dialect (and on bodies the reader leaves to serde_json).
     #[test]
-    fn body_usage_by_members_is_body_usage_by_serde() {
+    fn body_usage_is_what_serde_reads() {
         let whole = |d: Dialect, body: &[u8]| match serde_json::from_slice::<Envelope>(body) {
             Ok(e) => (e.usage(d).unwrap_or_default(), e.finish_reason(d)),
             Err(_) => (Usage::default(), None),

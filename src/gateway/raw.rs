@@ -204,7 +204,7 @@ pub async fn handle(state: Arc<AppState>, provider: String, req: Request) -> Res
         return refuse(&e);
     }
     let scopes: Vec<Scope> =
-        principal.as_ref().and_then(|p| Scope::new(format!("key:{}", p.name), p.rpm, p.tpm)).into_iter().collect();
+        principal.as_ref().and_then(|p| Scope::named("key", &p.name, p.rpm, p.tpm)).into_iter().collect();
     let length = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or(0);
     let charge = match state.limiter.admit(scopes, crate::stack::limits::estimate_tokens(length)).await {
         Ok(c) => c,

@@ -29,9 +29,14 @@ impl Schema {
 
     /// A schema from JSON text as it appeared in a body (made compact when it is not).
     pub fn from_raw(raw: &RawValue) -> Schema {
-        match minified(raw.get()) {
-            None => Schema(raw.get().into()),
-            Some(text) => Schema(text.into_boxed_str()),
+        Schema::from_text(raw.get())
+    }
+
+    /// A schema from the text of one valid JSON value (what [`Self::from_raw`] reads).
+    pub fn from_text(text: &str) -> Schema {
+        match minified(text) {
+            None => Schema(text.into()),
+            Some(min) => Schema(min.into_boxed_str()),
         }
     }
 

@@ -35,6 +35,12 @@ impl<'a> Reader<'a> {
         self.s.i
     }
 
+    /// The first byte of the next value (after whitespace), without reading it.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.s.ws();
+        self.s.peek()
+    }
+
     /// Steps over whitespace (before [`Self::pos`] marks where a value starts).
     pub fn skip_ws(&mut self) {
         self.s.ws();
@@ -263,7 +269,8 @@ impl<'a> Reader<'a> {
 fn unescape(inner: &str) -> Option<String> {
     let mut out = String::with_capacity(inner.len());
     let mut rest = inner;
-    while let Some(at) = rest.find('\\') {
+    // memchr searches a vector at a time (`str::find` on a `char` goes a word at a time).
+    while let Some(at) = memchr::memchr(b'\\', rest.as_bytes()) {
         out.push_str(&rest[..at]);
         let code = rest.as_bytes().get(at + 1)?;
         let (c, len) = match code {

@@ -2,6 +2,8 @@
 //! Model names reach a URL only for Gemini (`/v1beta/models/{model}:...`), and only after a
 //! check that they are a single safe path segment.
 
+use std::sync::OnceLock;
+
 use http::Uri;
 
 use super::registry::{Deployment, Provider};
@@ -38,6 +40,10 @@ pub fn check_bedrock_model(model: &str) -> Result<String, ApiError> {
     Ok(model.replace(':', "%3A").replace('/', "%2F"))
 }
 
+/// A provider's model-independent call URLs, made on first use ([`Provider::url`]).
+#[derive(Debug, Default)]
+pub struct UrlCache([OnceLock<Uri>; 3]);
+
 impl Provider {
     /// The dialect to call this provider in: the caller's own when served (same-dialect path),
     /// else the provider's preferred one (translated path).
@@ -45,8 +51,33 @@ impl Provider {
         if self.dialects.contains(&caller) { caller } else { self.dialects[0] }
     }
 
-    /// The URL of a model call.
+    /// The URL of a model call. Those that depend on neither the model nor streaming (Anthropic,
+    /// OpenAI Chat and Responses on a plain base URL) are made once and cloned after (a `Uri`
+    /// clone shares its text).
     pub fn url(&self, dialect: Dialect, model: &str, stream: bool) -> Result<Uri, ApiError> {
+        let plain = self.preset.kind != ProviderKind::Azure
+            && self.preset.kind != ProviderKind::Foundry
+            && self.preset.kind != ProviderKind::Bedrock
+            && self.vertex.is_none();
+        let slot = match dialect {
+            Dialect::Anthropic if plain => Some(0),
+            Dialect::OpenAiChat if plain => Some(1),
+            Dialect::OpenAiResponses if plain => Some(2),
+            _ => None,
+        };
+        if let Some(i) = slot
+            && let Some(u) = self.urls.0[i].get()
+        {
+            return Ok(u.clone());
+        }
+        let url = self.make_url(dialect, model, stream)?;
+        if let Some(i) = slot {
+            let _ = self.urls.0[i].set(url.clone());
+        }
+        Ok(url)
+    }
+
+    fn make_url(&self, dialect: Dialect, model: &str, stream: bool) -> Result<Uri, ApiError> {
         let base = &self.base_url;
         let url = match dialect {
             _ if self.preset.kind == ProviderKind::Azure => {

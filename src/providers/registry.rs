@@ -59,6 +59,8 @@ pub struct Provider {
     pub azure: Option<Arc<AzureAuth>>,
     /// The API version (`azure` deployment paths, `foundry` model inference).
     pub api_version: Option<String>,
+    /// Call URLs made once (set by [`Provider::url`]; `base_url` is not changed after).
+    pub urls: super::endpoint::UrlCache,
 }
 
 impl Provider {
@@ -369,6 +371,7 @@ impl Provider {
             passthrough_paths: None,
             azure: None,
             api_version: None,
+            urls: Default::default(),
         }
     }
 }
@@ -528,6 +531,7 @@ fn provider_from_config(
         passthrough_paths: pc.passthrough_paths.clone(),
         azure: entra,
         api_version,
+        urls: Default::default(),
     })
 }
 

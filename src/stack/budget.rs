@@ -19,6 +19,7 @@ use crate::config::{BudgetConfig, FailMode, TeamConfig};
 use crate::ir::{ApiError, ErrorKind};
 use crate::stack::auth::Keys;
 use crate::stack::service::{ModelCall, ModelService};
+use crate::telemetry::usage_log::digits;
 use axum::body::Body;
 use http::Response;
 
@@ -73,11 +74,20 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 fn period_now(p: Period, now_secs: i64) -> (String, i64) {
     let days = now_secs.div_euclid(86_400);
     let (y, m, d) = civil(days);
-    let (id, end_day) = match p {
-        Period::Day => (format!("{y:04}-{m:02}-{d:02}"), days + 1),
+    // Written digit by digit, not by `format!`: a budget check and its charge run per call.
+    let mut id = String::with_capacity(10);
+    digits(&mut id, u64::try_from(y).unwrap_or(0), 4);
+    id.push('-');
+    digits(&mut id, u64::from(m), 2);
+    let end_day = match p {
+        Period::Day => {
+            id.push('-');
+            digits(&mut id, u64::from(d), 2);
+            days + 1
+        }
         Period::Month => {
             let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-            (format!("{y:04}-{m:02}"), days_from_civil(ny, nm, 1))
+            days_from_civil(ny, nm, 1)
         }
     };
     (id, end_day * 86_400 - now_secs)
@@ -156,8 +166,14 @@ pub struct Budgets {
 
 const PERIODS: [Period; 2] = [Period::Day, Period::Month];
 
+/// The store key of a spend: `spend:{scope}:{name}:{period id}`.
 fn slot(scope: Scope, name: &str, period_id: &str) -> String {
-    format!("spend:{}:{name}:{period_id}", scope.label())
+    let label = scope.label();
+    let mut s = String::with_capacity(8 + label.len() + name.len() + period_id.len());
+    for part in ["spend:", label, ":", name, ":", period_id] {
+        s.push_str(part);
+    }
+    s
 }
 
 impl Budgets {
@@ -202,18 +218,18 @@ impl Budgets {
     }
 
     /// The budgets that apply to a call of `key` in `team`.
-    fn applicable(&self, key: Option<&str>, team: Option<&str>) -> Vec<(Scope, String, BudgetConfig)> {
-        let k = key.and_then(|k| self.keys.get(k).map(|b| (Scope::Key, k.to_string(), *b)));
-        let t = team.and_then(|t| self.teams.get(t).map(|b| (Scope::Team, t.to_string(), *b)));
+    fn applicable<'a>(&self, key: Option<&'a str>, team: Option<&'a str>) -> Vec<(Scope, &'a str, BudgetConfig)> {
+        let k = key.and_then(|k| self.keys.get(k).map(|b| (Scope::Key, k, *b)));
+        let t = team.and_then(|t| self.teams.get(t).map(|b| (Scope::Team, t, *b)));
         k.into_iter().chain(t).collect()
     }
 
     /// Current spend of these slots (0 for missing ones).
-    async fn read(&self, slots: &[String]) -> Result<Vec<f64>, RedisDown> {
+    async fn read(&self, slots: &[&str]) -> Result<Vec<f64>, RedisDown> {
         match &self.store {
             Store::Memory(m) => {
                 let m = m.lock().unwrap_or_else(|p| p.into_inner());
-                Ok(slots.iter().map(|s| m.map.get(s).copied().unwrap_or(0.0)).collect())
+                Ok(slots.iter().map(|s| m.map.get(*s).copied().unwrap_or(0.0)).collect())
             }
             Store::Redis(r) => {
                 let keys: Vec<String> = slots.iter().map(|s| format!("{}{s}", r.prefix())).collect();
@@ -236,11 +252,11 @@ impl Budgets {
             for p in PERIODS {
                 if let Some(limit) = p.limit(b) {
                     let (id, left) = period_now(p, now);
-                    wanted.push((slot(*scope, name, &id), *scope, name.as_str(), p, limit, left));
+                    wanted.push((slot(*scope, name, &id), *scope, *name, p, limit, left));
                 }
             }
         }
-        let slots: Vec<String> = wanted.iter().map(|w| w.0.clone()).collect();
+        let slots: Vec<&str> = wanted.iter().map(|w| w.0.as_str()).collect();
         let spent = match self.read(&slots).await {
             Ok(s) => s,
             Err(e) => {
@@ -335,10 +351,16 @@ impl Budgets {
                 }
                 targets
                     .iter()
-                    .map(|t| {
-                        let v = m.map.entry(t.0.clone()).or_insert(0.0);
-                        *v += usd;
-                        *v
+                    .map(|t| match m.map.get_mut(&t.0) {
+                        // Found by `&str`: the slot's key is copied only the first time.
+                        Some(v) => {
+                            *v += usd;
+                            *v
+                        }
+                        None => {
+                            m.map.insert(t.0.clone(), usd);
+                            usd
+                        }
                     })
                     .collect()
             }
@@ -376,6 +398,7 @@ impl Budgets {
         entries.extend(self.known_teams.iter().map(|t| (Scope::Team, t.as_str(), self.teams.get(t))));
         let slots: Vec<String> =
             entries.iter().flat_map(|(s, n, _)| ids.iter().map(move |id| slot(*s, n, id))).collect();
+        let slots: Vec<&str> = slots.iter().map(String::as_str).collect();
         let spent = if slots.is_empty() { Vec::new() } else { self.read(&slots).await? };
         let mut keys = Vec::new();
         let mut teams = Vec::new();

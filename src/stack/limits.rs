@@ -29,8 +29,17 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub fn new(id: String, rpm: Option<u64>, tpm: Option<u64>) -> Option<Scope> {
-        (rpm.is_some() || tpm.is_some()).then_some(Scope { id, rpm, tpm })
+    /// The scope `{kind}:{name}` (`key:alice`), when it has a limit; the id is only built then,
+    /// and without `format!` (this runs for every call).
+    pub fn named(kind: &str, name: &str, rpm: Option<u64>, tpm: Option<u64>) -> Option<Scope> {
+        if rpm.is_none() && tpm.is_none() {
+            return None;
+        }
+        let mut id = String::with_capacity(kind.len() + 1 + name.len());
+        id.push_str(kind);
+        id.push(':');
+        id.push_str(name);
+        Some(Scope { id, rpm, tpm })
     }
 }
 
@@ -353,8 +362,8 @@ layer! {
 impl<S: ModelService> ModelService for RateLimitService<S> {
     async fn call<'a, 'c: 'a>(&'a self, call: &'a mut ModelCall<'c>) -> Response<Body> {
         let scopes: Vec<Scope> = [
-            call.inbound.principal.as_ref().and_then(|p| Scope::new(format!("key:{}", p.name), p.rpm, p.tpm)),
-            Scope::new(format!("alias:{}", call.alias.name), call.alias.rpm, call.alias.tpm),
+            call.inbound.principal.as_ref().and_then(|p| Scope::named("key", &p.name, p.rpm, p.tpm)),
+            Scope::named("alias", &call.alias.name, call.alias.rpm, call.alias.tpm),
         ]
         .into_iter()
         .flatten()

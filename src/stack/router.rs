@@ -347,7 +347,7 @@ impl<S: AttemptService> ModelService for RouterService<S> {
                     call.guard.retry();
                 }
                 // The deployment's own limits: over them, it is skipped like a 429 (no cooldown).
-                if let Some(scope) = Scope::new(format!("deployment:{}", d.id), d.rpm, d.tpm) {
+                if let Some(scope) = Scope::named("deployment", &d.id, d.rpm, d.tpm) {
                     match state.limiter.admit(vec![scope], estimate_tokens(call.inbound.body.len())).await {
                         Ok(charge) => reconcile_on_end(&mut call.guard, &state.limiter, charge),
                         Err(e) => {

@@ -257,7 +257,7 @@ fn fixed6(out: &mut String, x: f64) {
 }
 
 /// `n` in decimal, zero-padded to at least `width` digits.
-fn digits(out: &mut String, mut n: u64, width: usize) {
+pub(crate) fn digits(out: &mut String, mut n: u64, width: usize) {
     let mut buf = [b'0'; 20];
     let mut i = buf.len();
     loop {

@@ -22,7 +22,9 @@ use super::request_decode::{
 use super::request_messages::{arguments, file_part, image_part};
 use crate::ir::{self, Block, Message, Role, Schema, SystemBlock, Tool};
 
-#[derive(Deserialize)]
+mod read;
+
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Body<'a> {
     model: Option<String>,
@@ -236,7 +238,20 @@ impl<'de> Visitor<'de> for PartVisitor {
 
 /// Decodes `body` when it takes the fast path (see the module documentation).
 pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
-    let w: Body = serde_json::from_str(std::str::from_utf8(body).ok()?).ok()?;
+    let text = std::str::from_utf8(body).ok()?;
+    convert(Body::read(text).or_else(|| serde_json::from_str(text).ok())?)
+}
+
+/// [`decode_fast`] with the body read only by the reader, or only by the derived code (`None`
+/// where that one does not read it): the tests hold the two to the same answers.
+#[cfg(test)]
+pub(super) fn decode_fast_by(body: &[u8], reader: bool) -> Option<ir::Request> {
+    let text = std::str::from_utf8(body).ok()?;
+    convert(if reader { Body::read(text)? } else { serde_json::from_str(text).ok()? })
+}
+
+/// The IR request of a wire body the fast path takes.
+fn convert(w: Body<'_>) -> Option<ir::Request> {
     let defaults = [
         ("n", &w.n),
         ("logprobs", &w.logprobs),

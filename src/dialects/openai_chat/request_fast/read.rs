@@ -1,0 +1,203 @@
+//! The wire body of the fast path read with [`Reader`] instead of serde's derived code: the
+//! members that make up most of a coding agent's request (messages with text content, tools with
+//! their schemas) are read by hand; every other member is handed to serde_json as its raw text,
+//! with its own field type, so it reads exactly as the derived code reads it in place.
+//!
+//! What the reader is unsure of (an unknown or repeated member, a number that is not a plain
+//! `u64`, content that is not a string, an escaped key) gives `None`, and the derived code reads
+//! the body as before: refusing is only slower, never different.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use super::{Body, Content, FastFunction, FastTool, Msg};
+use crate::ir::Schema;
+use crate::jsonscan::Reader;
+
+/// A member's value read by serde_json from its raw text, as the derived code would read it.
+fn de<'a, T: Deserialize<'a>>(r: &mut Reader<'a>) -> Option<T> {
+    serde_json::from_str(r.raw()?).ok()
+}
+
+/// `null` or a boolean.
+fn opt_bool(r: &mut Reader<'_>) -> Option<Option<bool>> {
+    r.skip_ws();
+    if r.lit("true") {
+        Some(Some(true))
+    } else if r.lit("false") {
+        Some(Some(false))
+    } else if r.null() {
+        Some(None)
+    } else {
+        None
+    }
+}
+
+/// `null` or what `read` reads.
+fn opt<'a, T>(r: &mut Reader<'a>, read: impl FnOnce(&mut Reader<'a>) -> Option<T>) -> Option<Option<T>> {
+    if r.null() { Some(None) } else { read(r).map(Some) }
+}
+
+fn opt_string(r: &mut Reader<'_>) -> Option<Option<String>> {
+    r.opt_str().map(|s| s.map(Cow::into_owned))
+}
+
+/// The members of a closed struct (`deny_unknown_fields`): `member` is called with the position
+/// in `names` of each; an unknown or repeated member gives `None`.
+fn closed<'a, const N: usize>(
+    r: &mut Reader<'a>,
+    names: [&str; N],
+    mut member: impl FnMut(&mut Reader<'a>, usize) -> Option<()>,
+) -> Option<()> {
+    let mut seen = 0u64;
+    r.object(|r, key| {
+        let i = names.iter().position(|n| *n == key)?;
+        if seen & (1 << i) != 0 {
+            return None;
+        }
+        seen |= 1 << i;
+        member(r, i)
+    })
+}
+
+const BODY: [&str; 29] = [
+    "model",
+    "messages",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "stream",
+    "stream_options",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning_effort",
+    "response_format",
+    "user",
+    "n",
+    "logprobs",
+    "top_logprobs",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "functions",
+    "modalities",
+    "seed",
+    "store",
+    "metadata",
+    "service_tier",
+    "prompt_cache_key",
+    "safety_identifier",
+];
+
+impl<'a> Body<'a> {
+    /// The body `text`, or `None` where the derived code must read it.
+    pub(super) fn read(text: &'a str) -> Option<Body<'a>> {
+        let mut b = Body::default();
+        let mut r = Reader::new(text);
+        closed(&mut r, BODY, |r, i| {
+            match i {
+                0 => b.model = opt_string(r)?,
+                1 => b.messages = opt(r, |r| r.list(Msg::read))?,
+                2 => b.max_tokens = r.opt_u64()?,
+                3 => b.max_completion_tokens = r.opt_u64()?,
+                4 => b.temperature = de(r)?,
+                5 => b.top_p = de(r)?,
+                6 => b.stop = de(r)?,
+                7 => b.stream = opt_bool(r)?,
+                8 => b.stream_options = de(r)?,
+                9 => b.tools = opt(r, |r| r.list(FastTool::read))?,
+                10 => b.tool_choice = de(r)?,
+                11 => b.parallel_tool_calls = opt_bool(r)?,
+                12 => b.reasoning_effort = r.opt_str()?,
+                13 => b.response_format = de(r)?,
+                14 => b.user = opt_string(r)?,
+                15 => b.n = de(r)?,
+                16 => b.logprobs = de(r)?,
+                17 => b.top_logprobs = de(r)?,
+                18 => b.presence_penalty = de(r)?,
+                19 => b.frequency_penalty = de(r)?,
+                20 => b.logit_bias = de(r)?,
+                21 => b.functions = de(r)?,
+                22 => b.modalities = de(r)?,
+                23 => b.seed = de(r)?,
+                24 => b.store = de(r)?,
+                25 => b.metadata = de(r)?,
+                26 => b.service_tier = de(r)?,
+                27 => b.prompt_cache_key = de(r)?,
+                _ => b.safety_identifier = de(r)?,
+            }
+            Some(())
+        })?;
+        r.end()?;
+        Some(b)
+    }
+}
+
+impl<'a> Msg<'a> {
+    fn read(r: &mut Reader<'a>) -> Option<Msg<'a>> {
+        let mut role = None;
+        let mut m = Msg {
+            role: Cow::Borrowed(""),
+            content: None,
+            tool_calls: None,
+            tool_call_id: None,
+            reasoning_content: None,
+            reasoning: None,
+            refusal: None,
+        };
+        let names = ["role", "content", "tool_calls", "tool_call_id", "reasoning_content", "reasoning", "refusal"];
+        closed(r, names, |r, i| {
+            match i {
+                0 => role = Some(r.str()?),
+                // A string by hand; `null` and arrays of parts by the derived code.
+                1 if r.peek() == Some(b'"') => m.content = Some(Content::Text(r.str()?.into_owned())),
+                1 => m.content = de(r)?,
+                2 => m.tool_calls = de(r)?,
+                3 => m.tool_call_id = opt_string(r)?,
+                4 => m.reasoning_content = de(r)?,
+                5 => m.reasoning = de(r)?,
+                _ => m.refusal = de(r)?,
+            }
+            Some(())
+        })?;
+        m.role = role?;
+        Some(m)
+    }
+}
+
+impl<'a> FastTool<'a> {
+    fn read(r: &mut Reader<'a>) -> Option<FastTool<'a>> {
+        let (mut kind, mut function) = (None, None);
+        r.fields(["type", "function"], |r, i| {
+            if i == 0 {
+                kind = r.opt_str()?;
+            } else {
+                function = Some(FastFunction::read(r)?);
+            }
+            Some(())
+        })?;
+        Some(FastTool { kind, function: function? })
+    }
+}
+
+impl FastFunction {
+    fn read(r: &mut Reader<'_>) -> Option<FastFunction> {
+        let mut name = None;
+        let mut f = FastFunction { name: String::new(), description: None, parameters: None, strict: None };
+        r.fields(["name", "description", "parameters", "strict"], |r, i| {
+            match i {
+                0 => name = Some(r.str()?.into_owned()),
+                1 => f.description = opt_string(r)?,
+                2 => f.parameters = opt(r, |r| r.raw().map(Schema::from_text))?,
+                _ => f.strict = opt_bool(r)?,
+            }
+            Some(())
+        })?;
+        f.name = name?;
+        Some(f)
+    }
+}
