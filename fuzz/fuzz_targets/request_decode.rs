@@ -1,6 +1,7 @@
 //! Every request decoder (and the encoders after it): arbitrary bytes as a request body of any
 //! dialect never panic; a body that decodes encodes into every dialect, and the translation
-//! policy fits it to every target, without panicking.
+//! policy fits it to every target, without panicking. The OpenAI Chat fast path's reader agrees
+//! with serde's derived code on every body it reads.
 
 #![no_main]
 
@@ -12,6 +13,8 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|input: &[u8]| {
     let Some((&first, body)) = input.split_first() else { return };
     let from = common::dialect(first);
+    // The OpenAI Chat fast path's reader reads what serde's derived code reads.
+    assert!(amux::dialects::openai_chat::fast_request_reader_agrees(body));
     let Ok(req) = amux::translate::decode_request(from, body) else { return };
     for to in Dialect::ALL {
         let caps = amux::policy::Caps::of(to);

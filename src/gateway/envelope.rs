@@ -282,6 +282,14 @@ impl Envelope {
         std::str::from_utf8(text).ok().and_then(Self::read_text).or_else(|| serde_json::from_slice(text).ok())
     }
 
+    /// For the fuzz target: whether the reader, where it reads `text`, reads what serde_json
+    /// reads.
+    #[doc(hidden)]
+    pub fn reader_agrees(text: &[u8]) -> bool {
+        let Some(read) = std::str::from_utf8(text).ok().and_then(Self::read_text) else { return true };
+        serde_json::from_slice::<Envelope>(text).is_ok_and(|s| s == read)
+    }
+
     /// The reader's reading of a whole text (`None`: left to serde_json).
     fn read_text(text: &str) -> Option<Envelope> {
         let mut r = Reader::new(text);

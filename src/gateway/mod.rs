@@ -38,6 +38,11 @@ use std::sync::Arc;
 pub use build::Base;
 pub use live::{Live, LiveState};
 pub use observe::event_usage;
+/// For the fuzz target (`response_decode`).
+#[doc(hidden)]
+pub fn envelope_reader_agrees(text: &[u8]) -> bool {
+    envelope::Envelope::reader_agrees(text)
+}
 pub use respond::error as error_response;
 pub use respond::json as json_response;
 pub use respond::overhead_header as respond_overhead;

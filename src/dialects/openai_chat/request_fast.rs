@@ -244,10 +244,16 @@ pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
 
 /// [`decode_fast`] with the body read only by the reader, or only by the derived code (`None`
 /// where that one does not read it): the tests hold the two to the same answers.
-#[cfg(test)]
 pub(super) fn decode_fast_by(body: &[u8], reader: bool) -> Option<ir::Request> {
     let text = std::str::from_utf8(body).ok()?;
     convert(if reader { Body::read(text)? } else { serde_json::from_str(text).ok()? })
+}
+
+/// For the fuzz target: whether the reader, where it reads `body`, reads what the derived code
+/// reads.
+#[doc(hidden)]
+pub fn reader_agrees(body: &[u8]) -> bool {
+    decode_fast_by(body, true).is_none_or(|r| Some(r) == decode_fast_by(body, false))
 }
 
 /// The IR request of a wire body the fast path takes.
