@@ -191,16 +191,6 @@ impl Envelope {
     }
 }
 
-/// `null`, or what `read` reads (serde's `Option<T>`).
-fn opt<'a, T>(r: &mut Reader<'a>, read: impl FnOnce(&mut Reader<'a>) -> Option<T>) -> Option<Option<T>> {
-    if r.null() { Some(None) } else { read(r).map(Some) }
-}
-
-/// A string or `null`, owned.
-fn opt_string(r: &mut Reader<'_>) -> Option<Option<String>> {
-    r.opt_str().map(|s| s.map(|s| s.into_owned()))
-}
-
 impl Details {
     fn read(r: &mut Reader<'_>) -> Option<Details> {
         let mut d = Details::default();
@@ -268,7 +258,7 @@ impl AnyUsage {
                     return Some(());
                 }
             };
-            *details = opt(r, Details::read)?;
+            *details = r.opt(Details::read)?;
             Some(())
         })?;
         Some(u)
@@ -316,20 +306,20 @@ impl Envelope {
         ];
         r.fields(names, |r, i| {
             match i {
-                0 => e.usage = opt(r, AnyUsage::read)?,
-                1 => e.message = opt(r, |r| Self::read(r).map(Box::new))?,
-                2 => e.response = opt(r, |r| Self::read(r).map(Box::new))?,
-                3 => e.usage_metadata = opt(r, AnyUsage::read)?,
-                4 => e.choices = opt(r, |r| r.list(Choice::read))?,
-                5 => e.candidates = opt(r, |r| r.list(Candidate::read))?,
+                0 => e.usage = r.opt(AnyUsage::read)?,
+                1 => e.message = r.opt(|r| Self::read(r).map(Box::new))?,
+                2 => e.response = r.opt(|r| Self::read(r).map(Box::new))?,
+                3 => e.usage_metadata = r.opt(AnyUsage::read)?,
+                4 => e.choices = r.opt(|r| r.list(Choice::read))?,
+                5 => e.candidates = r.opt(|r| r.list(Candidate::read))?,
                 6 => {
-                    e.error = opt(r, |r| r.skip().map(|()| serde::de::IgnoredAny))?;
+                    e.error = r.opt(|r| r.skip().map(|()| serde::de::IgnoredAny))?;
                 }
-                7 => e.stop_reason = opt_string(r)?,
-                8 => e.delta = opt(r, Delta::read)?,
-                9 => e.status = opt_string(r)?,
-                10 => e.incomplete_details = opt(r, Incomplete::read)?,
-                _ => e.bedrock_stop_reason = opt_string(r)?,
+                7 => e.stop_reason = r.opt_string()?,
+                8 => e.delta = r.opt(Delta::read)?,
+                9 => e.status = r.opt_string()?,
+                10 => e.incomplete_details = r.opt(Incomplete::read)?,
+                _ => e.bedrock_stop_reason = r.opt_string()?,
             }
             Some(())
         })?;
@@ -337,47 +327,37 @@ impl Envelope {
     }
 }
 
+/// An object with one string member the envelope reads (`name`; the others are skipped).
+fn one_string(r: &mut Reader<'_>, name: &str) -> Option<Option<String>> {
+    let mut v = None;
+    r.fields([name], |r, _| {
+        v = r.opt_string()?;
+        Some(())
+    })?;
+    Some(v)
+}
+
 impl Choice {
     fn read(r: &mut Reader<'_>) -> Option<Choice> {
-        let mut c = Choice { finish_reason: None };
-        r.fields(["finish_reason"], |r, _| {
-            c.finish_reason = opt_string(r)?;
-            Some(())
-        })?;
-        Some(c)
+        one_string(r, "finish_reason").map(|finish_reason| Choice { finish_reason })
     }
 }
 
 impl Candidate {
     fn read(r: &mut Reader<'_>) -> Option<Candidate> {
-        let mut c = Candidate { finish_reason: None };
-        r.fields(["finishReason"], |r, _| {
-            c.finish_reason = opt_string(r)?;
-            Some(())
-        })?;
-        Some(c)
+        one_string(r, "finishReason").map(|finish_reason| Candidate { finish_reason })
     }
 }
 
 impl Delta {
     fn read(r: &mut Reader<'_>) -> Option<Delta> {
-        let mut d = Delta::default();
-        r.fields(["stop_reason"], |r, _| {
-            d.stop_reason = opt_string(r)?;
-            Some(())
-        })?;
-        Some(d)
+        one_string(r, "stop_reason").map(|stop_reason| Delta { stop_reason })
     }
 }
 
 impl Incomplete {
     fn read(r: &mut Reader<'_>) -> Option<Incomplete> {
-        let mut d = Incomplete::default();
-        r.fields(["reason"], |r, _| {
-            d.reason = opt_string(r)?;
-            Some(())
-        })?;
-        Some(d)
+        one_string(r, "reason").map(|reason| Incomplete { reason })
     }
 }
 

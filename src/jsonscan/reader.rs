@@ -170,6 +170,16 @@ impl<'a> Reader<'a> {
         if self.null() { Some(None) } else { self.str().map(Some) }
     }
 
+    /// A string or `null`, owned.
+    pub fn opt_string(&mut self) -> Option<Option<String>> {
+        self.opt_str().map(|s| s.map(Cow::into_owned))
+    }
+
+    /// `null`, or what `read` reads (serde's `Option<T>`).
+    pub fn opt<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.null() { Some(None) } else { read(self).map(Some) }
+    }
+
     /// A non-negative integer that fits a `u64`, written as digits only (what serde_json reads
     /// as an unsigned integer); anything else (`-0`, `1.0`, `1e2`, past `u64::MAX`) is refused.
     pub fn u64(&mut self) -> Option<u64> {

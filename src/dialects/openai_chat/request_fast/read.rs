@@ -34,15 +34,6 @@ fn opt_bool(r: &mut Reader<'_>) -> Option<Option<bool>> {
     }
 }
 
-/// `null` or what `read` reads.
-fn opt<'a, T>(r: &mut Reader<'a>, read: impl FnOnce(&mut Reader<'a>) -> Option<T>) -> Option<Option<T>> {
-    if r.null() { Some(None) } else { read(r).map(Some) }
-}
-
-fn opt_string(r: &mut Reader<'_>) -> Option<Option<String>> {
-    r.opt_str().map(|s| s.map(Cow::into_owned))
-}
-
 /// The members of a closed struct (`deny_unknown_fields`): `member` is called with the position
 /// in `names` of each; an unknown or repeated member gives `None`.
 fn closed<'a, const N: usize>(
@@ -100,8 +91,8 @@ impl<'a> Body<'a> {
         let mut r = Reader::new(text);
         closed(&mut r, BODY, |r, i| {
             match i {
-                0 => b.model = opt_string(r)?,
-                1 => b.messages = opt(r, |r| r.list(Msg::read))?,
+                0 => b.model = r.opt_string()?,
+                1 => b.messages = r.opt(|r| r.list(Msg::read))?,
                 2 => b.max_tokens = r.opt_u64()?,
                 3 => b.max_completion_tokens = r.opt_u64()?,
                 4 => b.temperature = de(r)?,
@@ -109,12 +100,12 @@ impl<'a> Body<'a> {
                 6 => b.stop = de(r)?,
                 7 => b.stream = opt_bool(r)?,
                 8 => b.stream_options = de(r)?,
-                9 => b.tools = opt(r, |r| r.list(FastTool::read))?,
+                9 => b.tools = r.opt(|r| r.list(FastTool::read))?,
                 10 => b.tool_choice = de(r)?,
                 11 => b.parallel_tool_calls = opt_bool(r)?,
                 12 => b.reasoning_effort = r.opt_str()?,
                 13 => b.response_format = de(r)?,
-                14 => b.user = opt_string(r)?,
+                14 => b.user = r.opt_string()?,
                 15 => b.n = de(r)?,
                 16 => b.logprobs = de(r)?,
                 17 => b.top_logprobs = de(r)?,
@@ -157,7 +148,7 @@ impl<'a> Msg<'a> {
                 1 if r.peek() == Some(b'"') => m.content = Some(Content::Text(r.str()?.into_owned())),
                 1 => m.content = de(r)?,
                 2 => m.tool_calls = de(r)?,
-                3 => m.tool_call_id = opt_string(r)?,
+                3 => m.tool_call_id = r.opt_string()?,
                 4 => m.reasoning_content = de(r)?,
                 5 => m.reasoning = de(r)?,
                 _ => m.refusal = de(r)?,
@@ -191,8 +182,8 @@ impl FastFunction {
         r.fields(["name", "description", "parameters", "strict"], |r, i| {
             match i {
                 0 => name = Some(r.str()?.into_owned()),
-                1 => f.description = opt_string(r)?,
-                2 => f.parameters = opt(r, |r| r.raw().map(Schema::from_text))?,
+                1 => f.description = r.opt_string()?,
+                2 => f.parameters = r.opt(|r| r.raw().map(Schema::from_text))?,
                 _ => f.strict = opt_bool(r)?,
             }
             Some(())
