@@ -394,8 +394,8 @@ mod tests {
         assert_eq!(out.len(), 1);
     }
 
-    /// Any split of a stream into chunks gives the same events as one chunk, whether a line is
-    /// read in place from its chunk or from the carried partial line.
+    /// Data lines join the same whether the event's first line is borrowed from the input or
+    /// copied (a second line, an invalid byte replaced).
     #[test]
     fn data_lines_join_whether_borrowed_or_copied() {
         let got = parse_all(&[b"data: a\xffb\ndata: c\n\ndata: d\ndata: \xfe\n\nevent: e\ndata: f\n\ndata: g\n"]);
@@ -404,6 +404,8 @@ mod tests {
         assert_eq!(got[2].event.as_deref(), Some("e"));
     }
 
+    /// Any split of a stream into chunks gives the same events as one chunk, whether a line is
+    /// read in place from its chunk or from the carried partial line.
     #[test]
     fn every_chunking_gives_the_same_events() {
         for stream in [

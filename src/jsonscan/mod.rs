@@ -24,11 +24,7 @@ const MAX_DEPTH: usize = 100;
 pub fn members(body: &[u8]) -> Option<Vec<(Cow<'_, str>, Range<usize>)>> {
     // serde_json checks UTF-8 of every string it keeps (keys, raw values); outside strings only
     // ASCII is valid JSON anyway. One pass over the whole body is the cheap way to do both.
-    if !ascii(body) && std::str::from_utf8(body).is_err() {
-        return None;
-    }
-    // SAFETY: checked as UTF-8 just above.
-    let text = unsafe { std::str::from_utf8_unchecked(body) };
+    let text = utf8(body)?;
     let mut r = Reader::new(text);
     let mut out: Vec<(Cow<'_, str>, Range<usize>)> = Vec::with_capacity(12);
     r.object(|r, key| {
@@ -222,6 +218,16 @@ pub fn string_end(b: &[u8], open: usize) -> Option<usize> {
             _ => i += 1,
         }
     }
+}
+
+/// `b` as text when it is UTF-8: the ASCII check first ([`ascii`]), std's UTF-8 check only when a
+/// byte is not ASCII. For a JSON body about to be read by [`Reader`].
+pub fn utf8(b: &[u8]) -> Option<&str> {
+    if ascii(b) {
+        // SAFETY: ASCII is UTF-8.
+        return Some(unsafe { std::str::from_utf8_unchecked(b) });
+    }
+    std::str::from_utf8(b).ok()
 }
 
 /// Whether every byte of `b` is ASCII (std's UTF-8 check costs about 0.8 instructions a byte on a

@@ -1,10 +1,11 @@
-//! A pull reader over JSON text: the stream decoders' fast path, which reads the few members an
-//! event carries straight from its text, without serde's per-field dispatch or a `Value` tree.
+//! A pull reader over JSON text, which reads the members a caller names straight from the text,
+//! without serde's per-field dispatch or a `Value` tree: the fast path of the stream decoders,
+//! of the OpenAI Chat request decoder and of the usage envelope of same-dialect answers.
 //!
 //! Like the rest of the scan, it only vouches for text serde_json accepts: every value it steps
 //! over is checked as [`super::members`] checks it, and anything it is unsure of (an escaped key,
 //! a number that is not a plain `u64`, a `\u` surrogate) makes a method return `None`. The
-//! decoders then run serde_json on the event, which gives the exact answer or error, so a reader
+//! callers then run serde_json on the text, which gives the exact answer or error, so a reader
 //! that refuses too much is only slower, never different.
 
 use std::borrow::Cow;
@@ -203,6 +204,12 @@ impl<'a> Reader<'a> {
     /// A `u64` or `null`.
     pub fn opt_u64(&mut self) -> Option<Option<u64>> {
         if self.null() { Some(None) } else { self.u64().map(Some) }
+    }
+
+    /// A value read by serde_json from its own text, as the type's derived `Deserialize` reads it
+    /// in place: for the members a hand reader leaves to serde.
+    pub fn de<T: serde::Deserialize<'a>>(&mut self) -> Option<T> {
+        serde_json::from_str(self.raw()?).ok()
     }
 
     /// Steps over one value of any kind, checking it.

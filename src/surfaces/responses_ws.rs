@@ -157,7 +157,7 @@ impl Session {
         let draining = lifecycle.draining_started();
         tokio::pin!(draining);
         let mut turn: Option<Turn> = None;
-        loop {
+        'session: loop {
             tokio::select! {
                 // At a graceful shutdown an idle socket closes ("going away"); a turn in flight
                 // runs to its end (or to the drain deadline) first.
@@ -208,15 +208,10 @@ impl Session {
                             (Some(t), Some((id, output))) => Some(Chain { id, request: t.request.clone(), input: t.input.clone(), output }),
                             _ => None,
                         };
-                        let mut closed = false;
                         for text in last {
                             if socket.send(Message::Text(text.into())).await.is_err() {
-                                closed = true;
-                                break;
+                                break 'session;
                             }
-                        }
-                        if closed {
-                            break;
                         }
                     }
                     None => {

@@ -130,10 +130,10 @@ impl<'a> FastEvent<'a> {
                 0 => kind = Some(r.str()?),
                 1 => index = Some(usize::try_from(r.u64()?).ok()?),
                 2 if k? == "content_block_delta" => delta = Some(FastDelta::read(r)?),
-                2 if k? == "message_delta" => message_delta = Some(serde_json::from_str(r.raw()?).ok()?),
-                3 if k? == "message_start" => message = Some(serde_json::from_str(r.raw()?).ok()?),
-                4 if k? == "content_block_start" => block = Some(serde_json::from_str(r.raw()?).ok()?),
-                5 if k? == "message_delta" => usage = Some(serde_json::from_str(r.raw()?).ok()?),
+                2 if k? == "message_delta" => message_delta = Some(r.de()?),
+                3 if k? == "message_start" => message = Some(r.de()?),
+                4 if k? == "content_block_start" => block = Some(r.de()?),
+                5 if k? == "message_delta" => usage = Some(r.de()?),
                 _ => r.skip()?,
             }
             Some(())

@@ -148,8 +148,7 @@ impl<'a> StreamChunk<'a> {
             0 => self.id = r.opt_str()?,
             1 => self.model = r.opt_str()?,
             2 => self.choices = r.list(StreamChoice::read)?,
-            3 if r.null() => {}
-            3 => self.usage = Some(serde_json::from_str(r.raw()?).ok()?),
+            3 => self.usage = r.opt(Reader::de)?,
             // A non-null `error`: an error report, for the general path.
             _ => r.null().then_some(())?,
         }
@@ -190,8 +189,7 @@ impl<'a> StreamChoice<'a> {
         r.fields(["index", "delta", "finish_reason"], |r, i| {
             match i {
                 0 => c.index = r.opt_u64()?,
-                1 if r.null() => {}
-                1 => c.delta = Some(StreamDelta::read(r)?),
+                1 => c.delta = r.opt(StreamDelta::read)?,
                 _ => c.finish_reason = r.opt_str()?,
             }
             Some(())
@@ -210,8 +208,7 @@ impl<'a> StreamDelta<'a> {
                 1 => d.refusal = r.opt_str()?,
                 2 => d.reasoning_content = r.opt_str()?,
                 3 => d.reasoning = r.opt_str()?,
-                _ if r.null() => {}
-                _ => d.tool_calls = Some(r.list(StreamToolCall::read)?),
+                _ => d.tool_calls = r.opt(|r| r.list(StreamToolCall::read))?,
             }
             Some(())
         })?;
@@ -227,24 +224,27 @@ impl<'a> StreamToolCall<'a> {
                 0 => t.index = r.opt_u64()?,
                 1 => t.id = r.opt_str()?,
                 2 => t.kind = r.opt_str()?,
-                _ if r.null() => {}
-                _ => {
-                    let mut f = StreamFunction::default();
-                    r.fields(["name", "arguments"], |r, i| {
-                        let v = r.opt_str()?;
-                        if i == 0 {
-                            f.name = v
-                        } else {
-                            f.arguments = v
-                        }
-                        Some(())
-                    })?;
-                    t.function = Some(f);
-                }
+                _ => t.function = r.opt(StreamFunction::read)?,
             }
             Some(())
         })?;
         Some(t)
+    }
+}
+
+impl<'a> StreamFunction<'a> {
+    fn read(r: &mut Reader<'a>) -> Option<Self> {
+        let mut f = StreamFunction::default();
+        r.fields(["name", "arguments"], |r, i| {
+            let v = r.opt_str()?;
+            if i == 0 {
+                f.name = v
+            } else {
+                f.arguments = v
+            }
+            Some(())
+        })?;
+        Some(f)
     }
 }
 

@@ -9,16 +9,9 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-
 use super::{Body, Content, FastFunction, FastTool, Msg};
 use crate::ir::Schema;
 use crate::jsonscan::Reader;
-
-/// A member's value read by serde_json from its raw text, as the derived code would read it.
-fn de<'a, T: Deserialize<'a>>(r: &mut Reader<'a>) -> Option<T> {
-    serde_json::from_str(r.raw()?).ok()
-}
 
 /// `null` or a boolean.
 fn opt_bool(r: &mut Reader<'_>) -> Option<Option<bool>> {
@@ -95,31 +88,31 @@ impl<'a> Body<'a> {
                 1 => b.messages = r.opt(|r| r.list(Msg::read))?,
                 2 => b.max_tokens = r.opt_u64()?,
                 3 => b.max_completion_tokens = r.opt_u64()?,
-                4 => b.temperature = de(r)?,
-                5 => b.top_p = de(r)?,
-                6 => b.stop = de(r)?,
+                4 => b.temperature = r.de()?,
+                5 => b.top_p = r.de()?,
+                6 => b.stop = r.de()?,
                 7 => b.stream = opt_bool(r)?,
-                8 => b.stream_options = de(r)?,
+                8 => b.stream_options = r.de()?,
                 9 => b.tools = r.opt(|r| r.list(FastTool::read))?,
-                10 => b.tool_choice = de(r)?,
+                10 => b.tool_choice = r.de()?,
                 11 => b.parallel_tool_calls = opt_bool(r)?,
                 12 => b.reasoning_effort = r.opt_str()?,
-                13 => b.response_format = de(r)?,
+                13 => b.response_format = r.de()?,
                 14 => b.user = r.opt_string()?,
-                15 => b.n = de(r)?,
-                16 => b.logprobs = de(r)?,
-                17 => b.top_logprobs = de(r)?,
-                18 => b.presence_penalty = de(r)?,
-                19 => b.frequency_penalty = de(r)?,
-                20 => b.logit_bias = de(r)?,
-                21 => b.functions = de(r)?,
-                22 => b.modalities = de(r)?,
-                23 => b.seed = de(r)?,
-                24 => b.store = de(r)?,
-                25 => b.metadata = de(r)?,
-                26 => b.service_tier = de(r)?,
-                27 => b.prompt_cache_key = de(r)?,
-                _ => b.safety_identifier = de(r)?,
+                15 => b.n = r.de()?,
+                16 => b.logprobs = r.de()?,
+                17 => b.top_logprobs = r.de()?,
+                18 => b.presence_penalty = r.de()?,
+                19 => b.frequency_penalty = r.de()?,
+                20 => b.logit_bias = r.de()?,
+                21 => b.functions = r.de()?,
+                22 => b.modalities = r.de()?,
+                23 => b.seed = r.de()?,
+                24 => b.store = r.de()?,
+                25 => b.metadata = r.de()?,
+                26 => b.service_tier = r.de()?,
+                27 => b.prompt_cache_key = r.de()?,
+                _ => b.safety_identifier = r.de()?,
             }
             Some(())
         })?;
@@ -146,12 +139,12 @@ impl<'a> Msg<'a> {
                 0 => role = Some(r.str()?),
                 // A string by hand; `null` and arrays of parts by the derived code.
                 1 if r.peek() == Some(b'"') => m.content = Some(Content::Text(r.str()?.into_owned())),
-                1 => m.content = de(r)?,
-                2 => m.tool_calls = de(r)?,
+                1 => m.content = r.de()?,
+                2 => m.tool_calls = r.de()?,
                 3 => m.tool_call_id = r.opt_string()?,
-                4 => m.reasoning_content = de(r)?,
-                5 => m.reasoning = de(r)?,
-                _ => m.refusal = de(r)?,
+                4 => m.reasoning_content = r.de()?,
+                5 => m.reasoning = r.de()?,
+                _ => m.refusal = r.de()?,
             }
             Some(())
         })?;
