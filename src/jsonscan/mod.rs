@@ -221,8 +221,10 @@ pub fn string_end(b: &[u8], open: usize) -> Option<usize> {
 }
 
 /// `b` as text when it is UTF-8: the ASCII check first ([`ascii`]), std's UTF-8 check only when a
-/// byte is not ASCII. For a JSON body about to be read by [`Reader`].
-pub fn utf8(b: &[u8]) -> Option<&str> {
+/// byte is not ASCII. (Only for the body scan: unoptimized, in the dev build the instruction guard
+/// counts, the ASCII loop costs far more than std's precompiled check, so the other readers keep
+/// std's.)
+fn utf8(b: &[u8]) -> Option<&str> {
     if ascii(b) {
         // SAFETY: ASCII is UTF-8.
         return Some(unsafe { std::str::from_utf8_unchecked(b) });

@@ -238,14 +238,14 @@ impl<'de> Visitor<'de> for PartVisitor {
 
 /// Decodes `body` when it takes the fast path (see the module documentation).
 pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
-    let text = crate::jsonscan::utf8(body)?;
+    let text = std::str::from_utf8(body).ok()?;
     convert(Body::read(text).or_else(|| serde_json::from_str(text).ok())?)
 }
 
 /// [`decode_fast`] with the body read only by the reader, or only by the derived code (`None`
 /// where that one does not read it): the tests hold the two to the same answers.
 pub(super) fn decode_fast_by(body: &[u8], reader: bool) -> Option<ir::Request> {
-    let text = crate::jsonscan::utf8(body)?;
+    let text = std::str::from_utf8(body).ok()?;
     convert(if reader { Body::read(text)? } else { serde_json::from_str(text).ok()? })
 }
 
