@@ -5,9 +5,12 @@
 # Setup (everything on 127.0.0.1):
 #   mock   nginx serving fixed bodies (benches/fixtures: Anthropic / OpenAI, JSON and SSE)
 #   proxy  nginx reverse proxy -> mock (proxy_buffering off, keepalive upstream pool)
+#   floor  examples/floor_proxy.rs -> mock: the HTTP stack amux is built on (hyper server,
+#          hyper-util pooled client, current-thread tokio) forwarding bytes and nothing else, so
+#          the distance from floor to amux is amux's own work
 #   amux   release build, `amux serve` -> mock, four providers (one per fixture)
 # For every upstream fixture (anthropic json/sse, openai json/sse) and every connection count,
-# wrk runs back to back: direct to the mock, through the proxy, through amux same-dialect (caller
+# wrk runs back to back: direct to the mock, through the proxy, through the floor, through amux same-dialect (caller
 # speaks the upstream's dialect: bytes forwarded) and through amux cross-dialect (caller speaks
 # the other dialect: translated both ways). Interleaving the four keeps slow drifts in machine
 # load from favouring one of them.
@@ -20,9 +23,10 @@
 #   ROUNDS=3                               full passes over all cases; the report takes medians
 #   WRK_CPUS=0  SERVER_CPUS=1              taskset CPU lists ("" disables pinning)
 #   MOCK_CPUS=$SERVER_CPUS                 CPUs of the mock upstream alone
-#   PORT_BASE=18480                        mock = +1, proxy = +2, amux = +3
+#   PORT_BASE=18480                        mock = +1, proxy = +2, amux = +3, floor = +4
 #   AMUX_BIN=...                           default: $CARGO_TARGET_DIR (or ./target)/release/amux
-#   BUILD=1                                `nice -n 19 cargo build --release` first (0: skip)
+#   FLOOR_BIN=...                          default: the same directory's examples/floor_proxy
+#   BUILD=1                                `nice -n 19 cargo build --release` of amux and the floor first (0: skip)
 #   RUST_LOG                               passed to amux (default: its own, info)
 #   TEAM=1                                 the team stack on: virtual keys, RPM/TPM limits per key
 #                                          and alias (in memory), prices, metrics (0: none of it)
@@ -46,7 +50,9 @@ PORT_BASE=${PORT_BASE:-18480}
 PORT_MOCK=$((PORT_BASE + 1))
 PORT_PROXY=$((PORT_BASE + 2))
 PORT_AMUX=$((PORT_BASE + 3))
+PORT_FLOOR=$((PORT_BASE + 4))
 AMUX_BIN=${AMUX_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/amux}
+FLOOR_BIN=${FLOOR_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/floor_proxy}
 BUILD=${BUILD:-1}
 OUT=${OUT:-}
 KEEP=${KEEP:-0}
@@ -82,10 +88,11 @@ PIN_MOCK=()
 
 # --- build ----------------------------------------------------------------------------------
 if [[ $BUILD == 1 ]]; then
-    log "cargo build --release (nice 19)"
-    (cd "$ROOT" && nice -n 19 cargo build --release --quiet)
+    log "cargo build --release --bins --example floor_proxy (nice 19)"
+    (cd "$ROOT" && nice -n 19 cargo build --release --quiet --bins --example floor_proxy)
 fi
 [[ -x $AMUX_BIN ]] || die "no amux binary at $AMUX_BIN (build with cargo build --release or set AMUX_BIN)"
+[[ -x $FLOOR_BIN ]] || die "no floor proxy at $FLOOR_BIN (cargo build --release --example floor_proxy, or set FLOOR_BIN)"
 
 # --- scratch dir, process cleanup -------------------------------------------------------------
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/amux-bench.XXXXXX")
@@ -110,7 +117,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$PORT_MOCK" "$PORT_PROXY" "$PORT_AMUX"; do
+for p in "$PORT_MOCK" "$PORT_PROXY" "$PORT_AMUX" "$PORT_FLOOR"; do
     port_free "$p" || die "port $p is in use (set PORT_BASE)"
 done
 
@@ -174,6 +181,11 @@ AMUX_PID=$!
 PIDS+=("$AMUX_PID")
 wait_ready "http://127.0.0.1:$PORT_AMUX/health/readiness" "$AMUX_PID" "amux" "$RUN/amux.log" 200
 
+"${PIN_SRV[@]}" "$FLOOR_BIN" "127.0.0.1:$PORT_FLOOR" "http://127.0.0.1:$PORT_MOCK" 2>"$RUN/floor.log" &
+FLOOR_PID=$!
+PIDS+=("$FLOOR_PID")
+wait_ready "http://127.0.0.1:$PORT_FLOOR/ready" "$FLOOR_PID" "floor" "$RUN/floor.log" 200
+
 kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # CPU time (ns) a process has run so far, all threads (first field of each task's schedstat).
 cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
@@ -231,6 +243,7 @@ run_case() {
     # CPU time of the server under test (the mock itself when direct) and of the mock.
     local srv=$MOCK_WORKER
     [[ $kind == proxy ]] && srv=$PROXY_WORKER
+    [[ $kind == floor ]] && srv=$FLOOR_PID
     [[ $kind == same || $kind == cross ]] && srv=$AMUX_PID
     local srv0 mock0 srv_ns mock_ns
     srv0=$(cpu_ns "$srv")
@@ -275,6 +288,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
             read -r group dialect path model stream <<<"$g"
             run_case "$conns" "$group" direct "$dialect" "http://127.0.0.1:$PORT_MOCK$path" "$model" "$stream"
             run_case "$conns" "$group" proxy "$dialect" "http://127.0.0.1:$PORT_PROXY$path" "$model" "$stream"
+            run_case "$conns" "$group" floor "$dialect" "http://127.0.0.1:$PORT_FLOOR$path" "$model" "$stream"
             run_case "$conns" "$group" same "$dialect" \
                 "http://127.0.0.1:$PORT_AMUX$(api_path "$dialect")" "$model" "$stream"
             caller=$(other "$dialect")

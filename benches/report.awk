@@ -3,7 +3,7 @@
 #
 # Input columns (tab-separated): conns group kind requests duration_us p50_us p90_us p99_us
 # max_us mean_us errors rss_kb server_cpu_ns mock_cpu_ns (CPU time of the server under test: the
-# mock when direct, the nginx proxy worker, or amux; and of the mock). A failed case has FAILED
+# mock when direct, the nginx proxy worker, the floor proxy or amux; and of the mock). A failed case has FAILED
 # in the requests column. A case run in several rounds has several rows; each metric is reported
 # as its median over them.
 # Variables: rss_idle hwm_idle rss_after hwm_after (kB, from /proc/<pid>/status).
@@ -13,6 +13,7 @@ function other(d) { return d == "anthropic" ? "openai" : "anthropic" }
 function label(group, kind) {
     if (kind == "direct") return "mock, direct"
     if (kind == "proxy") return "nginx proxy"
+    if (kind == "floor") return "hyper floor (bytes, nothing else)"
     if (kind == "same") return "amux, " dialect(group) " caller (bytes)"
     return "amux, " other(dialect(group)) " caller (translated)"
 }
@@ -50,7 +51,7 @@ END {
         cpu[k] = median(k, "cpu"); mcpu[k] = median(k, "mcpu")
     }
     if (rounds > 1) printf "Each figure is the median of %d rounds; errors are summed over the rounds.\n\n", rounds
-    kinds[1] = "direct"; kinds[2] = "proxy"; kinds[3] = "same"; kinds[4] = "cross"
+    kinds[1] = "direct"; kinds[2] = "proxy"; kinds[3] = "floor"; kinds[4] = "same"; kinds[5] = "cross"
     for (ci = 1; ci <= nc; ci++) {
         c = conns[ci]
         printf "### %d connection%s\n\n", c, c == 1 ? "" : "s"
@@ -60,7 +61,7 @@ END {
             g = groups[gi]
             d = c SUBSEP g SUBSEP "direct"
             p = c SUBSEP g SUBSEP "proxy"
-            for (ki = 1; ki <= 4; ki++) {
+            for (ki = 1; ki <= 5; ki++) {
                 k = c SUBSEP g SUBSEP kinds[ki]
                 if (!ok(k) && !(k in failed)) continue # not run (ONLY=...)
                 if (!ok(k)) {
@@ -144,4 +145,15 @@ END {
         hwm_idle / 1024, verdict(rss_idle < 30 * 1024)
     printf "5. RSS under load (not a target): %.1f MiB at most at the end of a case, VmRSS %.1f MiB after all cases, peak VmHWM %.1f MiB\n",
         rss_max / 1024, rss_after / 1024, hwm_after / 1024
+
+    # 6. amux's own work: CPU per request above the floor (the same HTTP stack forwarding bytes).
+    line = ""
+    for (gi = 1; gi <= ng; gi++) {
+        g = groups[gi]
+        f = chi SUBSEP g SUBSEP "floor"; s = chi SUBSEP g SUBSEP "same"; p = chi SUBSEP g SUBSEP "proxy"
+        if (ok(f) && ok(s))
+            line = line sprintf("%s%s %.1f us/req (amux %.1f, floor %.1f%s)", line == "" ? "" : "; ", g,
+                cpu[s] - cpu[f], cpu[s], cpu[f], ok(p) ? sprintf(", nginx proxy %.1f", cpu[p]) : "")
+    }
+    if (line != "") printf "6. amux's own work (not a target): same-dialect CPU above the hyper floor at %d connections: %s\n", chi, line
 }
