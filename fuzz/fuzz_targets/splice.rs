@@ -1,6 +1,7 @@
 //! The same-dialect splice: the top-level scan of an arbitrary body never panics and agrees with
 //! serde_json's; when it accepts the body, replacing `model` and appending a field gives JSON
-//! whose `model` is the new value and whose other fields are unchanged. Any body that is JSON
+//! whose `model` is the new value and whose other fields are unchanged, and the pieces sent
+//! upstream without copying the body are that same JSON. Any body that is JSON
 //! is written back by `jsonwrite` exactly as serde_json writes it.
 
 #![no_main]
@@ -23,6 +24,12 @@ fuzz_target!(|body: &[u8]| {
     let Ok(top) = TopLevel::parse(body) else { return };
     let _ = (top.string("model"), top.boolean("stream"), top.strings("stop"));
     let out = top.rewrite(&[("model", "\"spliced\"")], &[("amux_extra", "1")]);
+    // The pieces sent upstream (slices of the body around the new values) are that same body.
+    let whole = bytes::Bytes::copy_from_slice(body);
+    if let Ok(t) = TopLevel::parse(&whole) {
+        let sent = t.splice(&whole, &[("model", "\"spliced\"")], &[("amux_extra", "1")]);
+        assert_eq!(*sent.contiguous(), *out);
+    }
     let Ok(Value::Object(before)) = serde_json::from_slice::<Value>(body) else { return };
     let after: Value = serde_json::from_slice(&out).expect("a spliced body is JSON");
     let Value::Object(after) = after else { panic!("a spliced body is an object") };

@@ -18,6 +18,7 @@ use super::stream::StreamLimits;
 use super::upstream::{self, Outbound, UpstreamError};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Deployment;
+use crate::providers::client::UpBody;
 use crate::stack::router::InFlight;
 use crate::telemetry::trace;
 use crate::usage::CallGuard;
@@ -70,7 +71,7 @@ pub struct Plan<'a> {
     pub deployment: &'a Arc<Deployment>,
     pub target: Dialect,
     pub url: Uri,
-    pub body: Vec<u8>,
+    pub body: UpBody,
     pub stream: bool,
     pub first_byte_timeout: Duration,
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
+use bytes::Bytes;
 use http::{HeaderMap, Response};
 use tracing::Instrument;
 
@@ -26,7 +27,8 @@ pub struct Inbound<'a> {
     pub dialect: Dialect,
     pub headers: &'a HeaderMap,
     pub query: Option<&'a str>,
-    pub body: &'a [u8],
+    /// The body as read: the same-dialect path sends slices of it upstream.
+    pub body: &'a Bytes,
     pub started: Instant,
     /// The model when the surface carries it in the path (Gemini), not the body.
     pub path_model: Option<String>,
@@ -120,7 +122,7 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
         // Boxed: the stack's future is the largest of the call (about 4.4 KB). Unboxed, it was
         // copied into every future above it and each of those copied again as they were built
         // and moved (about 60 KB of copying a call); boxed, they move a pointer.
-        resp = Box::pin(stack.call(&mut call)).instrument(span) => resp,
+        resp = stack.call(&mut call).instrument(span) => resp,
         () = drain.deadline() => {
             let err = drain.cut();
             let status = err.status;

@@ -217,7 +217,7 @@ async fn count(state: &AppState, inbound: &Inbound<'_>) -> Result<(u64, bool), A
         caller,
         caller_headers: inbound.headers,
         url,
-        body,
+        body: body.into(),
         timeout: provider.response_timeout,
     };
     let (resp, _) = upstream::send(client, provider, out).await.map_err(|e| e.to_api(&provider.name))?;

@@ -15,6 +15,7 @@ use super::stream::{self, Stage};
 use super::unframe::{Decoded, Unframed};
 use crate::config::ProviderKind;
 use crate::ir::{self, ApiError, Dialect};
+use crate::providers::client::UpBody;
 use crate::providers::{Deployment, bedrock_invoke};
 use crate::stack::cache::{Recorder, Store};
 use crate::translate::{self, EventDecoder};
@@ -124,18 +125,18 @@ impl Decoded for ObserveStage {
 /// The upstream body for deployment `d`; also whether the usage chunk must be stripped, and
 /// what was left out (as `x-amux-dropped` names it).
 pub fn prepare(
-    top: &TopLevel<'_>,
+    (top, whole): (&TopLevel<'_>, &Bytes),
     d: &Deployment,
     dialect: Dialect,
     stream: bool,
     headers: &http::HeaderMap,
-) -> Result<(Vec<u8>, bool, Vec<String>), ApiError> {
+) -> Result<(UpBody, bool, Vec<String>), ApiError> {
     if d.provider.preset.kind == ProviderKind::Bedrock && dialect == Dialect::Anthropic {
         // Claude on Bedrock: the InvokeModel body (betas from the header into the body); the
         // betas Bedrock does not take are advisory, left out and reported.
         let (body, betas) = bedrock_invoke::invoke_body(top, headers, &d.params)?;
         let dropped = betas.iter().map(|b| format!("anthropic_beta[{b}]")).collect();
-        return Ok((body, false, dropped));
+        return Ok((body.into(), false, dropped));
     }
     let mut replace: Vec<(&str, String)> = Vec::new();
     let mut append: Vec<(&str, String)> = Vec::new();
@@ -166,7 +167,7 @@ pub fn prepare(
     }
     let replace_refs: Vec<(&str, &str)> = replace.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let append_refs: Vec<(&str, &str)> = append.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Ok((top.rewrite(&replace_refs, &append_refs), strip_usage, Vec::new()))
+    Ok((top.splice(whole, &replace_refs, &append_refs), strip_usage, Vec::new()))
 }
 
 /// The caller's response for a committed same-dialect answer.

@@ -7,10 +7,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
+use bytes::Bytes;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::ir::ApiError;
+use crate::providers::client::UpBody;
 
 /// The top-level fields of a JSON object body: name (unescaped) and byte range of the value.
 #[derive(Debug)]
@@ -129,40 +131,83 @@ impl<'a> TopLevel<'a> {
 
     /// The body with the listed top-level values replaced (raw JSON) and fields appended.
     pub fn rewrite(&self, replace: &[(&str, &str)], append: &[(&str, &str)]) -> Vec<u8> {
+        let (segments, added) = self.edits(replace, append);
+        let mut out = Vec::with_capacity(self.body.len() + added);
+        for seg in &segments {
+            match seg {
+                Segment::Body(r) => out.extend_from_slice(&self.body[r.clone()]),
+                Segment::Text(t) => out.extend_from_slice(t.as_bytes()),
+            }
+        }
+        out
+    }
+
+    /// [`Self::rewrite`] as pieces to send: the unchanged runs are slices of `whole` (the body
+    /// this was parsed from), so the body is not copied; only the new values are. When `whole`
+    /// is not that body, the rewritten copy.
+    pub fn splice(&self, whole: &Bytes, replace: &[(&str, &str)], append: &[(&str, &str)]) -> UpBody {
+        if whole.as_ptr() != self.body.as_ptr() || whole.len() != self.body.len() {
+            return UpBody::from(self.rewrite(replace, append));
+        }
+        let (segments, _) = self.edits(replace, append);
+        UpBody::pieces(
+            segments
+                .into_iter()
+                .map(|seg| match seg {
+                    Segment::Body(r) => whole.slice(r),
+                    Segment::Text(t) => Bytes::from(t.into_owned()),
+                })
+                .collect(),
+        )
+    }
+
+    /// The rewritten body as runs of the original and new text, in order, and the length of the
+    /// new text.
+    fn edits<'s>(&self, replace: &[(&str, &'s str)], append: &[(&str, &str)]) -> (Vec<Segment<'s>>, usize) {
         let mut edits: Vec<(Range<usize>, &str)> = replace
             .iter()
             .filter_map(|(name, v)| self.fields.iter().find(|(k, _)| k == name).map(|(_, r)| (r.clone(), *v)))
             .collect();
         edits.sort_by_key(|(r, _)| r.start);
-        let extra: usize = replace.iter().chain(append).map(|(k, v)| k.len() + v.len() + 4).sum();
-        let mut out = Vec::with_capacity(self.body.len() + extra);
+        let mut out = Vec::with_capacity(2 * edits.len() + 3);
+        let mut added = 0;
         let mut pos = 0;
         for (r, v) in edits {
-            out.extend_from_slice(&self.body[pos..r.start]);
-            out.extend_from_slice(v.as_bytes());
+            out.push(Segment::Body(pos..r.start));
+            out.push(Segment::Text(Cow::Borrowed(v)));
+            added += v.len();
             pos = r.end;
         }
         if append.is_empty() {
-            out.extend_from_slice(&self.body[pos..]);
-            return out;
+            out.push(Segment::Body(pos..self.body.len()));
+            return (out, added);
         }
         // Insert before the closing brace of the object.
         let close = self.body.iter().rposition(|&b| b == b'}').unwrap_or(self.body.len());
         let close = close.max(pos);
-        out.extend_from_slice(&self.body[pos..close]);
+        out.push(Segment::Body(pos..close));
+        let mut text = String::new();
         let mut need_comma = !self.fields.is_empty();
         for (k, v) in append {
             if need_comma {
-                out.push(b',');
+                text.push(',');
             }
             need_comma = true;
-            out.extend_from_slice(serde_json::to_string(k).unwrap_or_default().as_bytes());
-            out.push(b':');
-            out.extend_from_slice(v.as_bytes());
+            text.push_str(&serde_json::to_string(k).unwrap_or_default());
+            text.push(':');
+            text.push_str(v);
         }
-        out.extend_from_slice(&self.body[close..]);
-        out
+        added += text.len();
+        out.push(Segment::Text(Cow::Owned(text)));
+        out.push(Segment::Body(close..self.body.len()));
+        (out, added)
     }
+}
+
+/// A run of a rewritten body: bytes of the original, or new text.
+enum Segment<'s> {
+    Body(Range<usize>),
+    Text(Cow<'s, str>),
 }
 
 #[cfg(test)]
@@ -188,6 +233,44 @@ mod tests {
         );
         let t = TopLevel::parse(b"{ }").unwrap();
         assert_eq!(t.rewrite(&[], &[("a", "1")]), b"{ \"a\":1}".to_vec());
+    }
+
+    /// The pieces sent upstream are the rewritten body, and the unchanged runs are the caller's
+    /// own bytes (slices of its allocation, not copies); a body parsed from other bytes is
+    /// rewritten whole.
+    #[test]
+    fn splices_without_copying_the_body() {
+        type Edits<'a> = &'a [(&'a str, &'a str)];
+        let cases: [(&[u8], Edits, Edits); 4] = [
+            (br#"{ "model" : "alias",  "x":[1,{"y":"z"}] ,"stream":true }"#, &[("model", "\"up\"")], &[]),
+            (
+                br#"{"model":"a","stream":true}"#,
+                &[("model", "\"b\"")],
+                &[("stream_options", r#"{"include_usage":true}"#)],
+            ),
+            (br#"{"stream_options":{},"model":"a"}"#, &[("model", "\"b\""), ("stream_options", "{}")], &[]),
+            (b"{ }", &[("model", "\"m\"")], &[("a", "1"), ("b", "[]")]),
+        ];
+        for (body, replace, append) in cases {
+            let whole = Bytes::copy_from_slice(body);
+            let t = TopLevel::parse(&whole).unwrap();
+            let sent = t.splice(&whole, replace, append);
+            assert_eq!(*sent.contiguous(), *t.rewrite(replace, append));
+            let mut from_body = 0;
+            let mut b = sent.clone();
+            while let Some(p) = futures_util::FutureExt::now_or_never(http_body_util::BodyExt::frame(&mut b)).flatten()
+            {
+                let p = p.unwrap().into_data().unwrap();
+                if whole.as_ptr_range().contains(&p.as_ptr()) {
+                    from_body += p.len();
+                }
+            }
+            let replaced: usize =
+                t.fields.iter().filter(|(k, _)| replace.iter().any(|(n, _)| n == k)).map(|(_, r)| r.len()).sum();
+            assert_eq!(from_body, body.len() - replaced, "{}", String::from_utf8_lossy(body));
+            let other = Bytes::copy_from_slice(body);
+            assert_eq!(*t.splice(&other, replace, append).contiguous(), *t.rewrite(replace, append));
+        }
     }
 
     #[test]

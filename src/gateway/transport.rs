@@ -37,7 +37,7 @@ impl AttemptService for Transport {
         let mut dropped = Vec::new();
         let (body, strip_usage) = if passthrough {
             let (body, strip_usage, lost) =
-                passthrough::prepare(&call.top, d, caller, call.stream, call.inbound.headers)
+                passthrough::prepare((&call.top, call.inbound.body), d, caller, call.stream, call.inbound.headers)
                     .map_err(Failure::Fatal)?;
             if !lost.is_empty() {
                 report_dropped(state, &lost, caller, target);
@@ -50,11 +50,11 @@ impl AttemptService for Transport {
             let (body, lost) = translated::prepare(req, caller, d, target, strict).map_err(Failure::Fatal)?;
             report_dropped(state, &lost, caller, target);
             dropped = lost;
-            (body, false)
+            (body.into(), false)
         };
         // Claude on Vertex (rawPredict): the model is in the path, the version in the body.
         let body = if target == Dialect::Anthropic && d.provider.vertex.is_some() {
-            crate::providers::vertex::anthropic_body(&body, false).map_err(Failure::Fatal)?
+            crate::providers::vertex::anthropic_body(&body.contiguous(), false).map_err(Failure::Fatal)?.into()
         } else {
             body
         };

@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Uri, header};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use crate::config::ProviderKind;
 use crate::dialects::bedrock_converse;
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Provider;
-use crate::providers::client::{HttpClient, error_chain};
+use crate::providers::client::{HttpClient, UpBody, error_chain};
 use crate::providers::{Secret, sensitive_header};
 use crate::translate;
 
@@ -75,7 +75,7 @@ pub struct Outbound<'a> {
     pub caller: Dialect,
     pub caller_headers: &'a HeaderMap,
     pub url: Uri,
-    pub body: Vec<u8>,
+    pub body: UpBody,
     /// Until the response headers.
     pub timeout: Duration,
 }
@@ -157,9 +157,16 @@ pub async fn send(
         let creds = Box::pin(aws.credentials()).await?;
         let (region, service) = (aws.region.as_str(), crate::providers::aws::SERVICE);
         let now = std::time::SystemTime::now();
-        crate::providers::aws::sign_request(&creds, (region, service), now, ("POST", url_text), headers, &body)?;
+        crate::providers::aws::sign_request(
+            &creds,
+            (region, service),
+            now,
+            ("POST", url_text),
+            headers,
+            &body.contiguous(),
+        )?;
     }
-    let req = req.body(Full::new(Bytes::from(body))).map_err(|e| UpstreamError::Transport(e.to_string()))?;
+    let req = req.body(body).map_err(|e| UpstreamError::Transport(e.to_string()))?;
     let started = Instant::now();
     match tokio::time::timeout(timeout, client.request(req)).await {
         Err(_) => Err(UpstreamError::Timeout(timeout)),

@@ -141,7 +141,7 @@ pub async fn metadata_token(host: &str) -> Result<(Secret, SystemTime), GcpError
     let client = super::client::build(Duration::from_secs(5)).map_err(|e| GcpError(e.to_string()))?;
     let req = http::Request::get(&url)
         .header("metadata-flavor", "Google")
-        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .body(crate::providers::client::UpBody::default())
         .map_err(|e| GcpError(e.to_string()))?;
     let resp = tokio::time::timeout(Duration::from_secs(10), client.request(req))
         .await

@@ -13,6 +13,7 @@ pub mod presets;
 mod registry;
 mod route;
 mod secret;
+pub mod upbody;
 pub mod vertex;
 
 pub use endpoint::{check_bedrock_model, check_path_model};

@@ -32,14 +32,13 @@ pub async fn read_body(state: &AppState, req: Request) -> Result<(Parts, Bytes),
         return Err(too_large(max));
     }
     let timeout = LimitsConfig::secs(limits.request_body_timeout_secs);
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, max)).await {
+    match tokio::time::timeout(timeout, collect(body, max, declared)).await {
         Ok(Ok(b)) => Ok((parts, b)),
-        Ok(Err(e)) => {
-            let too_big = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            if too_big {
-                state.obs.metrics.limit_hit("request_body_size");
-                return Err(too_large(max));
-            }
+        Ok(Err(Unread::TooLarge)) => {
+            state.obs.metrics.limit_hit("request_body_size");
+            Err(too_large(max))
+        }
+        Ok(Err(Unread::Failed(e))) => {
             if client_left(&e) {
                 let mut e = ApiError::new(
                     ErrorKind::InvalidRequest,
@@ -60,6 +59,40 @@ pub async fn read_body(state: &AppState, req: Request) -> Result<(Parts, Bytes),
             Err(e)
         }
     }
+}
+
+/// Why a body was not read whole.
+enum Unread {
+    TooLarge,
+    Failed(axum::Error),
+}
+
+/// The body whole, at most `max` bytes. A body that came in one chunk is kept as it came (no
+/// copy); one in several is copied into one buffer, sized by the declared length, as each chunk
+/// arrives. Holding every chunk until the end (as collecting them does) keeps hyper from reusing
+/// its read buffer, and it allocates a new one for every read of a large body.
+async fn collect(mut body: Body, max: usize, declared: Option<u64>) -> Result<Bytes, Unread> {
+    use http_body_util::BodyExt;
+    let mut first: Option<Bytes> = None;
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(Unread::Failed)?.into_data() else { continue };
+        let have = first.as_ref().map_or(buf.len(), Bytes::len);
+        if have + data.len() > max {
+            return Err(Unread::TooLarge);
+        }
+        match first.take() {
+            None if buf.is_empty() => first = Some(data),
+            None => buf.extend_from_slice(&data),
+            Some(f) => {
+                let want = declared.map_or(0, |n| n as usize).clamp(have + data.len(), max);
+                buf.reserve(want);
+                buf.extend_from_slice(&f);
+                buf.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
 /// Whether a body read failed because the client went away (its connection closed or reset, or
@@ -168,8 +201,31 @@ pub async fn responses_count(State(state): State<Arc<AppState>>, req: Request) -
 
 #[cfg(test)]
 mod tests {
-    use super::client_left;
+    use super::{Unread, client_left, collect};
+    use axum::body::Body;
+    use bytes::Bytes;
     use std::io::{Error, ErrorKind};
+
+    fn chunked(parts: &[&'static [u8]]) -> Body {
+        let chunks: Vec<Result<Bytes, Error>> = parts.iter().map(|p| Ok(Bytes::from_static(p))).collect();
+        Body::from_stream(futures_util::stream::iter(chunks))
+    }
+
+    /// One chunk is kept as it came; several are joined in order, whatever the declared length
+    /// says; past the limit is refused, the limit itself is not.
+    #[tokio::test]
+    async fn a_body_is_read_whole_within_its_limit() {
+        let one = Bytes::from_static(b"{\"a\":1}");
+        let got = collect(Body::from(one.clone()), 100, Some(7)).await.ok().unwrap();
+        assert_eq!(got.as_ptr(), one.as_ptr());
+        for declared in [None, Some(3), Some(11), Some(1000)] {
+            let got = collect(chunked(&[b"{\"a\"", b"", b":", b"[1,2]}"]), 100, declared).await.ok().unwrap();
+            assert_eq!(got, Bytes::from_static(b"{\"a\":[1,2]}"));
+        }
+        assert!(collect(chunked(&[b"12345", b"6"]), 6, None).await.is_ok());
+        assert!(matches!(collect(chunked(&[b"12345", b"67"]), 6, None).await, Err(Unread::TooLarge)));
+        assert!(matches!(collect(chunked(&[b"1234567"]), 6, Some(7)).await, Err(Unread::TooLarge)));
+    }
 
     #[test]
     fn a_body_cut_by_the_connection_is_the_client_leaving_and_bad_framing_is_not() {

@@ -186,7 +186,7 @@ async fn raw_predict(
         dialect: Dialect::Anthropic,
         headers: &headers,
         query: None,
-        body: &body,
+        body: &bytes::Bytes::from(body),
         started,
         path_model: None,
         path_stream: None,

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_http::HttpError;
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
@@ -25,7 +25,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::TracingConfig;
-use crate::providers::client::{self, HttpClient};
+use crate::providers::client::{self, HttpClient, UpBody};
 use crate::providers::expand_env;
 
 /// Why tracing could not be set up.
@@ -167,7 +167,7 @@ impl opentelemetry_http::HttpClient for OtlpHttp {
         let client = self.client.clone();
         let task = self.rt.spawn(async move {
             let (parts, body) = request.into_parts();
-            let resp = client.request(Request::from_parts(parts, Full::new(body))).await?;
+            let resp = client.request(Request::from_parts(parts, UpBody::from(body))).await?;
             let (parts, body) = resp.into_parts();
             let bytes = Limited::new(body, MAX_ANSWER).collect().await?.to_bytes();
             Ok::<_, HttpError>(Response::from_parts(parts, bytes))

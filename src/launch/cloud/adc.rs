@@ -13,8 +13,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 
 use crate::launch::env::Env;
 use crate::providers::{client, gcp};
@@ -160,7 +159,7 @@ async fn refresh_user(uri: &str, client_id: &str, client_secret: &str, refresh: 
     );
     let req = http::Request::post(uri)
         .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Full::new(Bytes::from(body)))
+        .body(client::UpBody::from(body.into_bytes()))
         .map_err(|_| format!("bad token_uri {uri}"))?;
     let http = client::build(super::PREFLIGHT_TIMEOUT).map_err(|e| e.to_string())?;
     let resp = http.request(req).await.map_err(|e| format!("token endpoint {uri}: {}", client::error_chain(&e)))?;

@@ -6,7 +6,7 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 
 use super::PREFLIGHT_TIMEOUT;
 use crate::launch::env::Env;
@@ -128,7 +128,7 @@ async fn caller_identity(auth: &aws::AwsAuth, url: &str) -> Result<String, Strin
     headers.insert(http::header::CONTENT_TYPE, value("application/x-www-form-urlencoded; charset=utf-8")?);
     aws::sign_request(&creds, (&auth.region, "sts"), SystemTime::now(), ("POST", url), &mut headers, &body)
         .map_err(|e| e.to_string())?;
-    let mut req = http::Request::post(uri).body(Full::new(body)).map_err(|e| e.to_string())?;
+    let mut req = http::Request::post(uri).body(client::UpBody::from(body)).map_err(|e| e.to_string())?;
     *req.headers_mut() = headers;
     let http = client::build(PREFLIGHT_TIMEOUT).map_err(|e| e.to_string())?;
     let resp = http.request(req).await.map_err(|e| format!("STS at {url}: {}", client::error_chain(&e)))?;

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
 use crate::launch::error::LaunchError;
-use crate::providers::client::{self, HttpClient};
+use crate::providers::client::{self, HttpClient, UpBody};
 
 /// A progress line of `/api/pull`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -48,7 +48,7 @@ impl Api {
             .method(method)
             .uri(&uri)
             .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Full::new(bytes))
+            .body(UpBody::from(bytes))
             .map_err(|e| err(format!("{uri}: {e}")))?;
         self.client.request(req).await.map_err(|e| err(format!("{uri}: {e}")))
     }
