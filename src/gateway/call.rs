@@ -119,9 +119,6 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
     let stack = stack::model_stack();
     tokio::select! {
         biased;
-        // Boxed: the stack's future is the largest of the call (about 4.4 KB). Unboxed, it was
-        // copied into every future above it and each of those copied again as they were built
-        // and moved (about 60 KB of copying a call); boxed, they move a pointer.
         resp = stack.call(&mut call).instrument(span) => resp,
         () = drain.deadline() => {
             let err = drain.cut();

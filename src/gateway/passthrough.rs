@@ -125,7 +125,8 @@ impl Decoded for ObserveStage {
 /// The upstream body for deployment `d`; also whether the usage chunk must be stripped, and
 /// what was left out (as `x-amux-dropped` names it).
 pub fn prepare(
-    (top, whole): (&TopLevel<'_>, &Bytes),
+    top: &TopLevel<'_>,
+    whole: &Bytes,
     d: &Deployment,
     dialect: Dialect,
     stream: bool,

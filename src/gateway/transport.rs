@@ -37,7 +37,7 @@ impl AttemptService for Transport {
         let mut dropped = Vec::new();
         let (body, strip_usage) = if passthrough {
             let (body, strip_usage, lost) =
-                passthrough::prepare((&call.top, call.inbound.body), d, caller, call.stream, call.inbound.headers)
+                passthrough::prepare(&call.top, call.inbound.body, d, caller, call.stream, call.inbound.headers)
                     .map_err(Failure::Fatal)?;
             if !lost.is_empty() {
                 report_dropped(state, &lost, caller, target);

@@ -81,16 +81,16 @@ async fn collect(mut body: Body, max: usize, declared: Option<u64>) -> Result<By
         if have + data.len() > max {
             return Err(Unread::TooLarge);
         }
-        match first.take() {
-            None if buf.is_empty() => first = Some(data),
-            None => buf.extend_from_slice(&data),
-            Some(f) => {
-                let want = declared.map_or(0, |n| n as usize).clamp(have + data.len(), max);
-                buf.reserve(want);
-                buf.extend_from_slice(&f);
-                buf.extend_from_slice(&data);
-            }
+        if first.is_none() && buf.is_empty() {
+            first = Some(data);
+            continue;
         }
+        // A second chunk: from here on, each is copied into one buffer.
+        if let Some(f) = first.take() {
+            buf.reserve(declared.map_or(0, |n| n as usize).clamp(have + data.len(), max));
+            buf.extend_from_slice(&f);
+        }
+        buf.extend_from_slice(&data);
     }
     Ok(first.unwrap_or_else(|| buf.freeze()))
 }
