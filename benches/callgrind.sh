@@ -98,7 +98,7 @@ if [[ $TEAM == 0 ]]; then
     sed -i -e 's/, rpm: [0-9]*, tpm: [0-9]*}/}/' -e '/^keys:/,$d' "$RUN/amux.yaml"
 fi
 
-RUST_LOG=${RUST_LOG:-info} valgrind --tool=callgrind --instr-atstart=no --dump-instr=no \
+RUST_LOG=${RUST_LOG:-info} valgrind --tool=callgrind --instr-atstart=no --dump-instr=${CG_DUMP_INSTR:-no} \
     --callgrind-out-file="$RUN/cg.out" "$AMUX_BIN" serve --config "$RUN/amux.yaml" \
     --listen "127.0.0.1:$PORT_AMUX" 2>"$RUN/amux.log" >/dev/null &
 AMUX_PID=$!

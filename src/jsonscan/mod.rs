@@ -1,6 +1,7 @@
 //! The fast path of [`crate::gateway::splice::TopLevel::parse`]: one pass over a request body
 //! that checks it is a JSON object and finds each top-level member's key and value range, without
-//! building anything. Strings, most of a coding agent's body, are skipped 16 bytes at a time.
+//! building anything. The body is read by 64-byte blocks of bit masks ([`blocks`]): strings, most
+//! of a coding agent's body, cost only their blocks' masks.
 //!
 //! It only ever vouches for a body serde_json accepts with the same members: anything it is not
 //! sure of (invalid JSON, an escaped key, a `\u` surrogate, nesting past [`MAX_DEPTH`], a repeated
@@ -13,6 +14,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+mod blocks;
 mod reader;
 pub use reader::Reader;
 
@@ -20,25 +22,10 @@ pub use reader::Reader;
 const MAX_DEPTH: usize = 100;
 
 /// The top-level members of a JSON object body: each key (as written, no escapes in it) and the
-/// byte range of its value; `None` when serde_json must decide.
+/// byte range of its value; `None` when serde_json must decide. Read by 64-byte blocks
+/// ([`blocks`]).
 pub fn members(body: &[u8]) -> Option<Vec<(Cow<'_, str>, Range<usize>)>> {
-    // serde_json checks UTF-8 of every string it keeps (keys, raw values); outside strings only
-    // ASCII is valid JSON anyway. One pass over the whole body is the cheap way to do both.
-    let text = utf8(body)?;
-    let mut r = Reader::new(text);
-    let mut out: Vec<(Cow<'_, str>, Range<usize>)> = Vec::with_capacity(12);
-    r.object(|r, key| {
-        if out.iter().any(|(k, _)| *k == key) {
-            return None;
-        }
-        r.skip_ws();
-        let start = r.pos();
-        r.skip()?;
-        out.push((Cow::Borrowed(key), start..r.pos()));
-        Some(())
-    })?;
-    r.end()?;
-    Some(out)
+    blocks::members(body)
 }
 
 struct Scanner<'a> {
@@ -218,33 +205,6 @@ pub fn string_end(b: &[u8], open: usize) -> Option<usize> {
             _ => i += 1,
         }
     }
-}
-
-/// `b` as text when it is UTF-8: the ASCII check first ([`ascii`]), std's UTF-8 check only when a
-/// byte is not ASCII. (Only for the body scan: unoptimized, in the dev build the instruction guard
-/// counts, the ASCII loop costs far more than std's precompiled check, so the other readers keep
-/// std's.)
-fn utf8(b: &[u8]) -> Option<&str> {
-    if ascii(b) {
-        // SAFETY: ASCII is UTF-8.
-        return Some(unsafe { std::str::from_utf8_unchecked(b) });
-    }
-    std::str::from_utf8(b).ok()
-}
-
-/// Whether every byte of `b` is ASCII (std's UTF-8 check costs about 0.8 instructions a byte on a
-/// request body; this, 64 bytes at a time, a fifth of that).
-fn ascii(b: &[u8]) -> bool {
-    let mut chunks = b.chunks_exact(64);
-    let mut high = 0u64;
-    for c in &mut chunks {
-        let mut w = [0u64; 8];
-        for (w, c) in w.iter_mut().zip(c.chunks_exact(8)) {
-            *w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        }
-        high |= w.iter().fold(0, |a, w| a | w);
-    }
-    high & 0x8080_8080_8080_8080 == 0 && chunks.remainder().is_ascii()
 }
 
 /// The offset in `b` of the first `"`, `\` or control character at or after `from`. Bytes
