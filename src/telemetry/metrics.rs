@@ -73,6 +73,24 @@ pub struct Metrics {
     limits: LabelLimits,
     /// Handles of the per-call series, kept across calls.
     series: SeriesCache,
+    /// The in-flight and open-stream gauges of each surface, registered on first use: a call
+    /// takes a handle instead of looking its series up.
+    in_flight: SurfaceGauges,
+    open_streams: SurfaceGauges,
+}
+
+/// One gauge handle per surface (indexed by the dialect's position).
+#[derive(Default)]
+struct SurfaceGauges([OnceLock<metrics::Gauge>; 8]);
+
+impl SurfaceGauges {
+    fn get(&self, m: &Metrics, name: &'static str, surface: Dialect) -> metrics::Gauge {
+        let register = || m.with(|| gauge!(name, "surface" => surface.label()));
+        match self.0.get(surface as usize) {
+            Some(cell) => cell.get_or_init(register).clone(),
+            None => register(),
+        }
+    }
 }
 
 fn labels(pairs: &[(&'static str, &str)]) -> Vec<Label> {
@@ -100,6 +118,8 @@ impl Metrics {
             handle,
             limits: LabelLimits { max: max_label_values.max(1), seen: Default::default() },
             series: SeriesCache::default(),
+            in_flight: SurfaceGauges::default(),
+            open_streams: SurfaceGauges::default(),
         };
         m.with(|| {
             for (name, kind, unit, help) in ALL {
@@ -156,14 +176,14 @@ impl Metrics {
 
     /// Counts a call in flight until the guard is dropped.
     pub fn in_flight(&self, surface: Dialect) -> GaugeGuard {
-        let g = self.with(|| gauge!(IN_FLIGHT, "surface" => surface.label()));
+        let g = self.in_flight.get(self, IN_FLIGHT, surface);
         g.increment(1.0);
         GaugeGuard(g)
     }
 
     /// Counts an open stream until the guard is dropped.
     pub fn open_stream(&self, surface: Dialect) -> GaugeGuard {
-        let g = self.with(|| gauge!(OPEN_STREAMS, "surface" => surface.label()));
+        let g = self.open_streams.get(self, OPEN_STREAMS, surface);
         g.increment(1.0);
         GaugeGuard(g)
     }
