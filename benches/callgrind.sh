@@ -15,6 +15,7 @@
 # fixture's 39 events, is printed for both (docs/benchmarks.md compares them).
 #
 # Environment: AMUX_BIN (default: the dev build, target/debug/amux), CALLS=40, WARM=5,
+#   CG_DUMP_INSTR=yes (per-instruction counts in the kept cg.out files, with KEEP=1),
 #   PORT_BASE=18580, UPDATE=1 (write the measured counts as the new budget), KEEP=1,
 #   TEAM=0 (the team stack off: no keys, no RPM/TPM limits, no prices; the counts are printed
 #   next to the budgets, which are for the team config, and never fail or update them; with
