@@ -63,24 +63,31 @@ const A_TOP_KEY: u8 = SPECIAL + 5;
 const A_TOP_COMMA: u8 = SPECIAL + 6;
 const A_TOP_CLOSE: u8 = SPECIAL + 7;
 
+/// `AFTER[state]`: the state after a value that `state` expected (the container's next
+/// separator or close; `DONE` after the body's object).
+const AFTER: [u8; STATES] = {
+    let mut t = [DONE; STATES];
+    t[VALUE_IN_OBJECT as usize] = OBJECT_NEXT;
+    t[VALUE_IN_ARRAY as usize] = ARRAY_NEXT;
+    t[VALUE_OR_CLOSE as usize] = ARRAY_NEXT;
+    t[TOP_VALUE as usize] = TOP_NEXT;
+    t
+};
+
 /// `NEXT[state][byte]`: the next state, or what to do (`SPECIAL` and up).
 static NEXT: [[u8; 256]; STATES] = {
     let mut t = [[ERR; 256]; STATES];
     t[OPEN as usize][b'{' as usize] = A_OPEN_OBJECT;
-    // Values, and the state after a string in each.
-    let values = [
-        (VALUE_IN_OBJECT, OBJECT_NEXT),
-        (VALUE_IN_ARRAY, ARRAY_NEXT),
-        (VALUE_OR_CLOSE, ARRAY_NEXT),
-        (TOP_VALUE, A_TOP_STRING),
-    ];
+    // The states that expect a value. A string is a plain change of state to the one after
+    // the value, except at the top level, where its start is recorded.
+    let values = [VALUE_IN_OBJECT, VALUE_IN_ARRAY, VALUE_OR_CLOSE, TOP_VALUE];
     let mut v = 0;
     while v < values.len() {
-        let (s, after_string) = values[v];
+        let s = values[v];
         let row = &mut t[s as usize];
         row[b'{' as usize] = A_OPEN_OBJECT;
         row[b'[' as usize] = A_OPEN_ARRAY;
-        row[b'"' as usize] = after_string;
+        row[b'"' as usize] = if s == TOP_VALUE { A_TOP_STRING } else { AFTER[s as usize] };
         let scalar = b"tfn-0123456789";
         let mut i = 0;
         while i < scalar.len() {
@@ -104,17 +111,6 @@ static NEXT: [[u8; 256]; STATES] = {
     t[TOP_COLON as usize][b':' as usize] = TOP_VALUE;
     t[TOP_NEXT as usize][b',' as usize] = A_TOP_COMMA;
     t[TOP_NEXT as usize][b'}' as usize] = A_TOP_CLOSE;
-    t
-};
-
-/// `AFTER[state]`: the state after a value that `state` expected (the container's next
-/// separator or close; `DONE` after the body's object).
-static AFTER: [u8; STATES] = {
-    let mut t = [DONE; STATES];
-    t[VALUE_IN_OBJECT as usize] = OBJECT_NEXT;
-    t[VALUE_IN_ARRAY as usize] = ARRAY_NEXT;
-    t[VALUE_OR_CLOSE as usize] = ARRAY_NEXT;
-    t[TOP_VALUE as usize] = TOP_NEXT;
     t
 };
 
@@ -176,7 +172,14 @@ struct Walk {
 /// compiled with that CPU's features.
 #[inline(always)]
 fn scan<M: Masks>(body: &[u8]) -> Option<Vec<(Cow<'_, str>, Range<usize>)>> {
-    let mut w = Walk { state: OPEN, depth: 0, returns: [0; MAX_DEPTH], key: 0..0, value_start: 0, found: Vec::new() };
+    let mut w = Walk {
+        state: OPEN,
+        depth: 0,
+        returns: [0; MAX_DEPTH],
+        key: 0..0,
+        value_start: 0,
+        found: Vec::with_capacity(12),
+    };
     let mut escaped_carry = 0u64; // 1: byte 0 of the next block is escaped
     let mut in_string = 0u64; // all ones while a string runs on into the next block
     let mut skip_until = 0; // a scalar read past its block: its bytes there were read with it
@@ -339,9 +342,6 @@ impl Walk {
                     while matches!(body[end - 1], b' ' | b'\n' | b'\r' | b'\t') {
                         end -= 1;
                     }
-                    if self.found.capacity() == 0 {
-                        self.found.reserve(12);
-                    }
                     self.found.push((self.key.clone(), self.value_start..end));
                 }
                 if action == A_TOP_COMMA {
@@ -382,10 +382,7 @@ fn check_escapes(body: &[u8], base: usize, mut escapes: u64) -> Option<()> {
     while escapes != 0 {
         let at = base + escapes.trailing_zeros() as usize;
         escapes &= escapes - 1;
-        match body.get(at + 1) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
-            _ => Scanner { b: body, i: at }.escape()?,
-        }
+        Scanner { b: body, i: at }.escape()?;
     }
     Some(())
 }

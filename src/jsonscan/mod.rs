@@ -170,6 +170,7 @@ impl Scanner<'_> {
     }
 
     /// The escape at `self.i` (a backslash); leaves `self.i` after it.
+    #[inline]
     fn escape(&mut self) -> Option<()> {
         match *self.b.get(self.i + 1)? {
             b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
