@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 NODE_BIN = CACHE / "node_modules" / ".bin"
+COPILOT_CACHE = CACHE / "copilot-xdg-cache"
 REPO = HERE.parent.parent
 
 KEY = "agent-interop-key"
@@ -192,6 +193,9 @@ def copilot(dialect: str) -> Builder:
             "COPILOT_OFFLINE": "true",
             "COPILOT_AUTO_UPDATE": "false",
             "COPILOT_HOME": str(c.home / ".copilot"),
+            # Copilot unpacks its 235 MB package under XDG_CACHE_HOME on first start: one cache for
+            # every test, not one unpacking per test's home (disk and time).
+            "XDG_CACHE_HOME": str(COPILOT_CACHE),
         }
         if dialect == "responses":
             env["COPILOT_PROVIDER_WIRE_API"] = "responses"
