@@ -64,10 +64,10 @@ impl Inbound<'_> {
 }
 
 /// Asks for strict translation per request.
-pub const TRANSLATION_HEADER: &str = "x-amux-translation";
+pub const TRANSLATION_HEADER: http::HeaderName = http::HeaderName::from_static("x-amux-translation");
 
 fn strict_requested(headers: &HeaderMap, gateway: TranslationMode) -> bool {
-    match headers.get(TRANSLATION_HEADER).map(|v| v.as_bytes()) {
+    match headers.get(&TRANSLATION_HEADER).map(|v| v.as_bytes()) {
         Some(v) if v.eq_ignore_ascii_case(b"strict") => true,
         Some(v) if v.eq_ignore_ascii_case(b"lenient") => false,
         _ => gateway == TranslationMode::Strict,

@@ -139,12 +139,14 @@ pub fn prepare(
         let dropped = betas.iter().map(|b| format!("anthropic_beta[{b}]")).collect();
         return Ok((body.into(), false, dropped));
     }
-    let mut replace: Vec<(&str, String)> = Vec::new();
-    let mut append: Vec<(&str, String)> = Vec::new();
     // Gemini carries the model in the URL; the others in the body.
-    if top.raw("model").is_some() {
-        replace.push(("model", serde_json::Value::String(d.model.clone()).to_string()));
+    let model: &[(&str, &str)] = if top.raw("model").is_some() { &[("model", &d.model_json)] } else { &[] };
+    if d.params.is_empty() && !(dialect == Dialect::OpenAiChat && stream) {
+        // Most calls: the model is all that changes.
+        return Ok((top.splice(whole, model, &[]), false, Vec::new()));
     }
+    let mut replace: Vec<(&str, String)> = model.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    let mut append: Vec<(&str, String)> = Vec::new();
     let mut strip_usage = false;
     if dialect == Dialect::OpenAiChat && stream {
         match top.raw("stream_options").map(serde_json::from_str::<serde_json::Value>) {

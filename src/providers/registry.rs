@@ -105,6 +105,8 @@ pub struct Deployment {
     pub id: String,
     pub provider: Arc<Provider>,
     pub model: String,
+    /// `model` as JSON text (quoted and escaped), spliced as it is into same-dialect bodies.
+    pub model_json: String,
     /// Provider, alias and deployment params, merged in that order.
     pub params: Map<String, Value>,
     pub weight: f64,
@@ -130,14 +132,21 @@ pub struct Alias {
     pub configured: bool,
 }
 
+/// `s` as a JSON string.
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
 impl Alias {
     /// An alias of one deployment, for names that are not configured aliases.
     pub fn direct(name: &str, provider: Arc<Provider>, model: &str) -> Alias {
+        let upstream = provider.upstream_model(model);
         let deployment = Deployment {
             id: format!("{}/{model}", provider.name),
             params: provider.params.clone(),
             response_timeout: provider.response_timeout,
-            model: provider.upstream_model(model),
+            model_json: json_string(&upstream),
+            model: upstream,
             provider,
             weight: 1.0,
             rpm: None,
@@ -302,10 +311,12 @@ fn alias_from_config(reg: &Registry, i: usize, m: &ModelAlias) -> Result<Alias, 
         let mut params = p.params.clone();
         params.extend(m.params.clone());
         params.extend(d.params.clone());
+        let upstream = p.upstream_model(&d.model);
         deployments.push(Arc::new(Deployment {
             id: format!("{}/{}", p.name, d.model),
             provider: p.clone(),
-            model: p.upstream_model(&d.model),
+            model_json: json_string(&upstream),
+            model: upstream,
             params,
             weight: d.weight,
             rpm: d.rpm,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
-use http::HeaderMap;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderName};
 
 use crate::config::{AdminConfig, BudgetConfig, ConfigError, ConfigErrors, KeyConfig, Permission};
 use crate::ir::{ApiError, ErrorKind};
@@ -226,18 +227,25 @@ impl AdminKey {
     }
 }
 
+/// The key headers besides `authorization` (names, not `&str`: a `&str` is parsed as a header
+/// name on every lookup).
+pub const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+pub const X_GOOG_API_KEY: HeaderName = HeaderName::from_static("x-goog-api-key");
+pub const API_KEY: HeaderName = HeaderName::from_static("api-key");
+
 /// The credential in whichever header (or query parameter) the caller's SDK uses.
 fn credential<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
-    if let Some(v) = header("authorization") {
+    let header =
+        |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    if let Some(v) = header(&AUTHORIZATION) {
         let token = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).unwrap_or(v).trim();
         if !token.is_empty() {
             return Some(token);
         }
     }
-    header("x-api-key")
-        .or_else(|| header("x-goog-api-key"))
-        .or_else(|| header("api-key"))
+    header(&X_API_KEY)
+        .or_else(|| header(&X_GOOG_API_KEY))
+        .or_else(|| header(&API_KEY))
         .or_else(|| query?.split('&').find_map(|kv| kv.strip_prefix("key=")).filter(|k| !k.is_empty()))
 }
 

@@ -22,8 +22,9 @@ use crate::stack::redis::{Redis, RedisDown};
 use crate::stack::service::{ModelCall, ModelService};
 use crate::translate;
 
-/// Request and response header of the cache.
-pub const HEADER: &str = "x-amux-cache";
+/// Request and response header of the cache (a `HeaderName`: looked up without parsing the name
+/// on every call).
+pub const HEADER: http::HeaderName = http::HeaderName::from_static("x-amux-cache");
 
 enum Backend {
     Memory(moka::sync::Cache<String, Arc<Vec<u8>>>),
@@ -114,7 +115,7 @@ impl Recorder {
 
 /// Whether this call uses the cache: the request header wins, else the alias setting.
 pub fn wanted(headers: &HeaderMap, alias: &Alias) -> bool {
-    match headers.get(HEADER).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase()) {
+    match headers.get(&HEADER).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase()) {
         Some(v) if v == "on" || v == "true" || v == "1" => true,
         Some(v) if v == "off" || v == "false" || v == "0" => false,
         _ => alias.cache,

@@ -54,9 +54,10 @@ use tracing::Instrument;
 
 use crate::gateway::LiveState;
 use crate::ir::Dialect;
+use crate::stack::auth;
 
 /// The headers no trace or log layer may print (`SetSensitiveRequestHeadersLayer`).
-const SENSITIVE: [&str; 4] = ["authorization", "x-api-key", "x-goog-api-key", "api-key"];
+const SENSITIVE: [HeaderName; 4] = [http::header::AUTHORIZATION, auth::X_API_KEY, auth::X_GOOG_API_KEY, auth::API_KEY];
 
 /// The gateway's inbound service: the model-call routes directly, the rest through [`router`].
 #[derive(Clone)]
@@ -126,7 +127,7 @@ impl Surfaces {
     /// A model call with the router's layers, outermost first: panics caught (500 JSON), the
     /// key headers marked sensitive, the `request` span (method and path, never the query).
     fn direct(&self, dialect: Dialect, mut req: Request<Body>) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> {
-        for name in SENSITIVE {
+        for name in &SENSITIVE {
             if let Some(v) = req.headers_mut().get_mut(name) {
                 v.set_sensitive(true);
             }
@@ -159,7 +160,7 @@ pub fn router(state: LiveState) -> Router {
     let m = state.0.current().obs.metrics_config.clone();
     let metrics_here = m.enabled && m.listen.is_none();
     let metrics_path = m.path;
-    let sensitive: Arc<[HeaderName]> = SENSITIVE.map(HeaderName::from_static).into();
+    let sensitive: Arc<[HeaderName]> = SENSITIVE.into();
     let app = MODEL_CALLS.iter().fold(Router::new(), |app, (path, d)| app.route(path, model_call_route(*d)));
     let app = app
         .route("/v1/messages/count_tokens", post(messages::anthropic_count))
