@@ -5,6 +5,7 @@
 //! through [`ir`] -> provider (HTTP) -> response/stream back in the caller's dialect, with a
 //! [`usage::CallRecord`] emitted once per call.
 
+pub mod allocator;
 pub mod config;
 pub mod dialects;
 pub mod eventstream;

@@ -5,9 +5,11 @@
 //! every arena; the gateway's upkeep task calls it every few seconds, which costs well under a
 //! millisecond on a heap of this size. Other C libraries (musl) have nothing to call.
 //!
-//! mimalloc was measured instead of glibc: 8-18% fewer instructions per call, but a pathological
-//! answer's peak became twice the limit it hit (no `mremap` for growing buffers) and its memory
-//! stayed resident, against the hardening issue's bound; glibc stays, with this trim.
+//! Since the allocator split ([`crate::allocator`]) glibc holds only the large blocks (from 256
+//! KiB: a long stream event, a big answer), which are what this trim was for; the small ones are
+//! jemalloc's, whose own background thread returns their idle pages. mimalloc for everything was
+//! measured before: fewer instructions, but a pathological answer's peak became twice the limit it
+//! hit (no `mremap` for growing buffers) and its memory stayed resident.
 
 /// Returns free heap pages to the system (glibc only; nothing elsewhere).
 pub fn trim() {
