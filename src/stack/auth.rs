@@ -1,7 +1,10 @@
 //! Virtual keys: each surface's native credential header -> a [`Principal`]. Keys are stored as
-//! SHA-256 hashes; a presented key is hashed and compared with every stored hash in constant
-//! time. Keys never reach a log, a metric or an error message.
+//! SHA-256 hashes; a presented key is hashed, its hash found in a map of the stored ones (one
+//! lookup, however many keys a team has), and compared with the one found in constant time. The
+//! map's timing can only tell about the presented key's hash, which does not lead back to any
+//! key. Keys never reach a log, a metric or an error message.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
@@ -88,6 +91,8 @@ pub fn new_key() -> Result<String, ApiError> {
 #[derive(Debug, Default)]
 pub struct Keys {
     entries: Vec<([u8; 32], Arc<Principal>)>,
+    /// Each stored hash -> its first entry.
+    index: HashMap<[u8; 32], usize, foldhash::fast::RandomState>,
 }
 
 impl Keys {
@@ -132,13 +137,25 @@ impl Keys {
             };
             entries.push((hash, Arc::new(p)));
         }
-        if errors.is_empty() { Ok(Keys { entries }) } else { Err(ConfigErrors(errors)) }
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        let mut keys = Keys::default();
+        for (hash, p) in entries {
+            keys.push(hash, p);
+        }
+        Ok(keys)
+    }
+
+    fn push(&mut self, hash: [u8; 32], principal: Arc<Principal>) {
+        self.index.entry(hash).or_insert(self.entries.len());
+        self.entries.push((hash, principal));
     }
 
     /// Adds a key (the launcher's session token).
     pub fn add(&mut self, key: &str, principal: Principal) {
         if let Some(h) = unhex(&hash_key(key)) {
-            self.entries.push((h, Arc::new(principal)));
+            self.push(h, Arc::new(principal));
         }
     }
 
@@ -164,14 +181,12 @@ impl Keys {
             ));
         };
         let presented = digest(&SHA256, key.as_bytes());
-        // Compare with every entry, without stopping early.
-        let mut found = None;
-        for (hash, p) in &self.entries {
-            if verify_slices_are_equal(presented.as_ref(), hash).is_ok() && found.is_none() {
-                found = Some(p.clone());
-            }
-        }
-        found.map(Some).ok_or_else(|| ApiError::new(ErrorKind::Authentication, "invalid API key"))
+        let found = <[u8; 32]>::try_from(presented.as_ref())
+            .ok()
+            .and_then(|h| self.index.get(&h))
+            .and_then(|&i| self.entries.get(i))
+            .filter(|(hash, _)| verify_slices_are_equal(presented.as_ref(), hash).is_ok());
+        found.map(|(_, p)| Some(p.clone())).ok_or_else(|| ApiError::new(ErrorKind::Authentication, "invalid API key"))
     }
 }
 
@@ -308,6 +323,37 @@ mod tests {
         assert!(p.allows("sonnet") && p.allows("groq/llama-3.3-70b") && !p.allows("opus"));
         assert!(glob_match("gpt-*", "gpt-5") && glob_match("*", "x/y") && !glob_match("gpt-*", "o3"));
         assert!(glob_match("a*b*c", "axxbyyc") && !glob_match("a*b*c", "axxbyy"));
+    }
+
+    /// A thousand keys: each finds its own principal; a repeated hash keeps the first entry, as
+    /// the scan over every entry did; a key added later (the launcher's) is found too.
+    #[test]
+    fn many_keys_each_find_their_own() {
+        let mut cfg: Vec<KeyConfig> = (0..1000)
+            .map(|i| KeyConfig {
+                name: format!("dev-{i}"),
+                team: None,
+                key_sha256: hash_key(&format!("key-{i}")),
+                models: vec![],
+                rpm: None,
+                tpm: None,
+                budget: None,
+                permissions: vec![],
+            })
+            .collect();
+        let mut twin = cfg[7].clone();
+        twin.name = "twin".into();
+        cfg.push(twin);
+        let mut k = Keys::from_config(&cfg, None, &|_| None).unwrap();
+        for i in [0, 7, 500, 999] {
+            let p = k.authenticate(&headers(&[("x-api-key", &format!("key-{i}"))]), None).unwrap().unwrap();
+            assert_eq!(p.name, format!("dev-{i}"));
+        }
+        assert_eq!(k.authenticate(&headers(&[("x-api-key", "key-1000")]), None).unwrap_err().status, 401);
+        k.add("session-token", Principal { name: "launcher".into(), ..Principal::default() });
+        let p = k.authenticate(&headers(&[("authorization", "Bearer session-token")]), None).unwrap().unwrap();
+        assert_eq!(p.name, "launcher");
+        assert_eq!(k.principals().count(), 1002);
     }
 
     #[test]
