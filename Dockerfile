@@ -14,13 +14,16 @@ ARG ROOTFS=source
 
 # --- Build from source.
 FROM docker.io/library/rust:${RUST_VERSION}-bookworm AS builder
+# jemalloc's largest page size as a log2 (16: 64 KiB pages, some arm64 kernels); empty: the host's.
+ARG JEMALLOC_SYS_WITH_LG_PAGE=
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY scripts/image-rootfs.sh ./scripts/
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin amux \
+    if [ -z "$JEMALLOC_SYS_WITH_LG_PAGE" ]; then unset JEMALLOC_SYS_WITH_LG_PAGE; fi \
+    && cargo build --release --locked --bin amux \
     && scripts/image-rootfs.sh target/release/amux /rootfs
 
 FROM scratch AS rootfs-source

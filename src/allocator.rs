@@ -1,5 +1,6 @@
 //! The gateway's allocator: jemalloc for small blocks, glibc's malloc (std's `System`) for large
-//! ones, split by size.
+//! ones, split by size. On Linux with glibc only; elsewhere (macOS, where only the launcher runs)
+//! the system allocator takes both sides.
 //!
 //! A call allocates some 70 small blocks (header maps, the request and answer buffers, futures,
 //! the usage record); glibc's malloc and free took about 15,000 of a same-dialect call's 131,000
@@ -15,7 +16,11 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
-use tikv_jemallocator::Jemalloc;
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+use std::alloc::System as Small;
+/// The small blocks' allocator.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+use tikv_jemallocator::Jemalloc as Small;
 
 /// From this size a block is glibc's.
 pub const LARGE: usize = 256 * 1024;
@@ -34,19 +39,19 @@ unsafe impl GlobalAlloc for Split {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's layout, as `GlobalAlloc::alloc` requires.
-        unsafe { if large(layout.size()) { System.alloc(layout) } else { Jemalloc.alloc(layout) } }
+        unsafe { if large(layout.size()) { System.alloc(layout) } else { Small.alloc(layout) } }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as for `alloc`.
-        unsafe { if large(layout.size()) { System.alloc_zeroed(layout) } else { Jemalloc.alloc_zeroed(layout) } }
+        unsafe { if large(layout.size()) { System.alloc_zeroed(layout) } else { Small.alloc_zeroed(layout) } }
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` came from `alloc` with this layout, so from the allocator its size picks.
-        unsafe { if large(layout.size()) { System.dealloc(ptr, layout) } else { Jemalloc.dealloc(ptr, layout) } }
+        unsafe { if large(layout.size()) { System.dealloc(ptr, layout) } else { Small.dealloc(ptr, layout) } }
     }
 
     #[inline]
@@ -55,7 +60,7 @@ unsafe impl GlobalAlloc for Split {
         // new block first, copies the smaller of the two sizes and frees the old one.
         unsafe {
             match (large(layout.size()), large(new_size)) {
-                (false, false) => Jemalloc.realloc(ptr, layout, new_size),
+                (false, false) => Small.realloc(ptr, layout, new_size),
                 (true, true) => System.realloc(ptr, layout, new_size),
                 _ => {
                     let new = Layout::from_size_align_unchecked(new_size, layout.align());

@@ -102,6 +102,7 @@ static GLOBAL: amux::allocator::Split = amux::allocator::Split;
 /// jemalloc's options, read when it starts: a thread of its own returns freed pages to the system
 /// a second after they fall idle (its default waits ten), straight away rather than by the lazy
 /// `MADV_FREE` (whose pages still count in RSS).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[unsafe(export_name = "_rjem_malloc_conf")]
 static MALLOC_CONF: &[u8; 60] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
