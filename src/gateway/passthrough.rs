@@ -141,14 +141,16 @@ pub fn prepare(
     }
     // Gemini carries the model in the URL; the others in the body.
     let model: &[(&str, &str)] = if top.raw("model").is_some() { &[("model", &d.model_json)] } else { &[] };
-    if d.params.is_empty() && !(dialect == Dialect::OpenAiChat && stream) {
+    // OpenAI Chat streams carry usage only when asked: amux asks, and strips what it asked for.
+    let want_usage = dialect == Dialect::OpenAiChat && stream;
+    if d.params.is_empty() && !want_usage {
         // Most calls: the model is all that changes.
         return Ok((top.splice(whole, model, &[]), false, Vec::new()));
     }
     let mut replace: Vec<(&str, String)> = model.iter().map(|(k, v)| (*k, v.to_string())).collect();
     let mut append: Vec<(&str, String)> = Vec::new();
     let mut strip_usage = false;
-    if dialect == Dialect::OpenAiChat && stream {
+    if want_usage {
         match top.raw("stream_options").map(serde_json::from_str::<serde_json::Value>) {
             None | Some(Ok(serde_json::Value::Null)) => {
                 append.push(("stream_options", r#"{"include_usage":true}"#.into()));

@@ -1,8 +1,8 @@
 //! Virtual keys: each surface's native credential header -> a [`Principal`]. Keys are stored as
-//! SHA-256 hashes; a presented key is hashed, its hash found in a map of the stored ones (one
-//! lookup, however many keys a team has), and compared with the one found in constant time. The
-//! map's timing can only tell about the presented key's hash, which does not lead back to any
-//! key. Keys never reach a log, a metric or an error message.
+//! SHA-256 hashes; a presented key is hashed, the stored hashes that start with the same 8 bytes
+//! are found in a map (one lookup, however many keys a team has), and each is compared with it
+//! in constant time. The map's timing can only tell about the presented key's hash, which does
+//! not lead back to any key. Keys never reach a log, a metric or an error message.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -61,6 +61,11 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
+/// The map key of a hash: its first 8 bytes (0 for a shorter slice, which no SHA-256 is).
+fn prefix(hash: &[u8]) -> u64 {
+    hash.first_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b))
+}
+
 /// Hex SHA-256 of a key.
 pub fn hash_key(key: &str) -> String {
     digest(&SHA256, key.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
@@ -91,8 +96,9 @@ pub fn new_key() -> Result<String, ApiError> {
 #[derive(Debug, Default)]
 pub struct Keys {
     entries: Vec<([u8; 32], Arc<Principal>)>,
-    /// Each stored hash -> its first entry.
-    index: HashMap<[u8; 32], usize, foldhash::fast::RandomState>,
+    /// The first 8 bytes of each stored hash -> its entries, in config order (one, short of a
+    /// repeated key or a 64-bit prefix shared by chance).
+    index: HashMap<u64, Vec<usize>, foldhash::fast::RandomState>,
 }
 
 impl Keys {
@@ -117,7 +123,7 @@ impl Keys {
                 Err(e) => errors.push(ConfigError { path: "keys_file".into(), message: e }),
             }
         }
-        let mut entries = Vec::new();
+        let mut keys = Keys::default();
         for (path, k) in all {
             let Some(hash) = unhex(&k.key_sha256) else {
                 errors.push(ConfigError {
@@ -135,20 +141,13 @@ impl Keys {
                 budget: k.budget,
                 permissions: k.permissions,
             };
-            entries.push((hash, Arc::new(p)));
+            keys.push(hash, Arc::new(p));
         }
-        if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
-        }
-        let mut keys = Keys::default();
-        for (hash, p) in entries {
-            keys.push(hash, p);
-        }
-        Ok(keys)
+        if errors.is_empty() { Ok(keys) } else { Err(ConfigErrors(errors)) }
     }
 
     fn push(&mut self, hash: [u8; 32], principal: Arc<Principal>) {
-        self.index.entry(hash).or_insert(self.entries.len());
+        self.index.entry(prefix(&hash)).or_default().push(self.entries.len());
         self.entries.push((hash, principal));
     }
 
@@ -181,11 +180,14 @@ impl Keys {
             ));
         };
         let presented = digest(&SHA256, key.as_bytes());
-        let found = <[u8; 32]>::try_from(presented.as_ref())
-            .ok()
-            .and_then(|h| self.index.get(&h))
-            .and_then(|&i| self.entries.get(i))
-            .filter(|(hash, _)| verify_slices_are_equal(presented.as_ref(), hash).is_ok());
+        // The first entry with this hash, as config order gives it.
+        let found = self
+            .index
+            .get(&prefix(presented.as_ref()))
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.entries.get(i))
+            .find(|(hash, _)| verify_slices_are_equal(presented.as_ref(), hash).is_ok());
         found.map(|(_, p)| Some(p.clone())).ok_or_else(|| ApiError::new(ErrorKind::Authentication, "invalid API key"))
     }
 }
