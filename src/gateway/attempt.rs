@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::providers::pool::UpIncoming;
 use bytes::Bytes;
 use http::{HeaderMap, Uri};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use tracing::Instrument;
 
 use super::call::Inbound;
@@ -28,7 +28,7 @@ pub enum Answer {
     /// A whole non-streaming body.
     Full(Bytes),
     /// A stream whose first chunk has arrived.
-    Stream { first: Bytes, body: Incoming },
+    Stream { first: Bytes, body: UpIncoming },
 }
 
 /// The attempt that answers the caller.
@@ -180,7 +180,7 @@ pub async fn run(
 }
 
 /// The first data chunk of a stream, within `timeout`.
-async fn first_chunk(body: &mut Incoming, timeout: Duration) -> Result<Bytes, UpstreamError> {
+async fn first_chunk(body: &mut UpIncoming, timeout: Duration) -> Result<Bytes, UpstreamError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         match tokio::time::timeout_at(deadline, body.frame()).await {

@@ -13,7 +13,7 @@ use super::admission::Admission;
 use super::lifecycle::Lifecycle;
 use super::state::{AppState, Observability};
 use crate::config::{CacheBackend, Config, ConfigError, ConfigErrors, FailMode};
-use crate::providers::client::{self, HttpClient};
+use crate::providers::pool::Upstream;
 use crate::providers::{Registry, expand_env};
 use crate::stack::auth::{AdminKey, Keys, Principal};
 use crate::stack::budget::{Budgets, SessionBudget};
@@ -191,7 +191,7 @@ fn cache(config: &Config, limiter: &Limiter) -> Result<Cache, StartError> {
 
 /// One pooled client per provider; a provider the previous snapshot had with the same connect
 /// timeout keeps its client, and so its open connections.
-fn clients(registry: &Registry, prev: Option<&AppState>) -> Result<HashMap<String, HttpClient>, StartError> {
+fn clients(registry: &Registry, prev: Option<&AppState>) -> Result<HashMap<String, Upstream>, StartError> {
     let mut out = HashMap::new();
     for (name, p) in &registry.providers {
         let reuse = prev.and_then(|s| {
@@ -200,7 +200,7 @@ fn clients(registry: &Registry, prev: Option<&AppState>) -> Result<HashMap<Strin
         });
         let client = match reuse {
             Some(c) => c,
-            None => client::build(p.connect_timeout)?,
+            None => Upstream::new(p.connect_timeout)?,
         };
         out.insert(name.clone(), client);
     }

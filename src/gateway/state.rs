@@ -16,7 +16,7 @@ use crate::stack::router::Router;
 use super::admission::Admission;
 use super::lifecycle::Lifecycle;
 use crate::providers::Registry;
-use crate::providers::client::HttpClient;
+use crate::providers::pool::Upstream;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::prices::PriceBook;
 use crate::usage::UsageSinks;
@@ -43,7 +43,7 @@ pub struct AppState {
     pub keys: Keys,
     pub limiter: Arc<Limiter>,
     pub cache: Arc<Cache>,
-    pub(super) clients: HashMap<String, HttpClient>,
+    pub(super) clients: HashMap<String, Upstream>,
     pub sinks: UsageSinks,
     pub obs: Observability,
     /// Shared by every snapshot of the gateway.
@@ -53,8 +53,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The pooled client of a provider.
-    pub fn client(&self, provider: &str) -> Option<&HttpClient> {
+    /// The connection pool of a provider.
+    pub fn client(&self, provider: &str) -> Option<&Upstream> {
         self.clients.get(provider)
     }
 }

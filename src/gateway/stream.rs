@@ -11,10 +11,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::providers::pool::UpIncoming;
 use axum::body::Body;
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 
 use super::lifecycle::{Drain, SHUTDOWN_KIND};
 use super::upstream::UpstreamError;
@@ -51,7 +51,7 @@ pub trait Stage: Send + 'static {
 struct State<S> {
     /// The first chunk, already read while choosing a deployment.
     first: Option<Bytes>,
-    body: Incoming,
+    body: UpIncoming,
     stage: S,
     guard: CallGuard,
     provider: Arc<Provider>,
@@ -68,7 +68,7 @@ struct State<S> {
 /// A response body streaming `upstream` through `stage`.
 pub fn body<S: Stage>(
     first: Option<Bytes>,
-    upstream: Incoming,
+    upstream: UpIncoming,
     stage: S,
     guard: CallGuard,
     provider: Arc<Provider>,

@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, Uri, header};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 
 use crate::config::ProviderKind;
 use crate::dialects::bedrock_converse;
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Provider;
-use crate::providers::client::{HttpClient, UpBody, error_chain};
+use crate::providers::client::{UpBody, error_chain};
+use crate::providers::pool::{PoolError, UpIncoming, Upstream};
 use crate::providers::{Secret, sensitive_header};
 use crate::translate;
 
@@ -83,10 +83,10 @@ pub struct Outbound<'a> {
 /// Builds and sends the upstream request; returns the response once its headers arrived, and how
 /// long that took.
 pub async fn send(
-    client: &HttpClient,
+    client: &Upstream,
     provider: &Provider,
     out: Outbound<'_>,
-) -> Result<(Response<Incoming>, Duration), UpstreamError> {
+) -> Result<(Response<UpIncoming>, Duration), UpstreamError> {
     let Outbound { target, caller, caller_headers, url, body, timeout } = out;
     // Only SigV4 needs the URL as text.
     let url_text = provider.aws.as_ref().map(|_| url.to_string());
@@ -170,8 +170,8 @@ pub async fn send(
     let started = Instant::now();
     match tokio::time::timeout(timeout, client.request(req)).await {
         Err(_) => Err(UpstreamError::Timeout(timeout)),
-        Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Connect(error_chain(&e))),
-        Ok(Err(e)) => Err(UpstreamError::Transport(error_chain(&e))),
+        Ok(Err(PoolError::Connect(e))) => Err(UpstreamError::Connect(e)),
+        Ok(Err(PoolError::Transport(e))) => Err(UpstreamError::Transport(e)),
         Ok(Ok(resp)) => Ok((resp, started.elapsed())),
     }
 }
@@ -194,7 +194,7 @@ fn insert_secret(headers: &mut HeaderMap, name: HeaderName, value: Option<Header
 /// Reads a whole body of at most `max` bytes, with the provider's timeouts. A body declaring more
 /// (`Content-Length`) is refused before reading; one that sends more is refused as soon as it
 /// passes `max`, so no more than `max` bytes (and one chunk) are ever held.
-pub async fn collect(provider: &Provider, body: Incoming, max: usize) -> Result<Bytes, UpstreamError> {
+pub async fn collect(provider: &Provider, body: UpIncoming, max: usize) -> Result<Bytes, UpstreamError> {
     use hyper::body::Body as _;
     if body.size_hint().lower() > max as u64 {
         return Err(UpstreamError::TooLarge(max));

@@ -51,7 +51,7 @@ where
         .build(https)
 }
 
-fn connector(connect_timeout: Duration) -> Result<HttpsConnector<HttpConnector>, ClientError> {
+pub(super) fn connector(connect_timeout: Duration) -> Result<HttpsConnector<HttpConnector>, ClientError> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(connect_timeout));

@@ -9,6 +9,7 @@ pub mod client;
 mod cloud_config;
 mod endpoint;
 pub mod gcp;
+pub mod pool;
 pub mod presets;
 mod registry;
 mod route;
