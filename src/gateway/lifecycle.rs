@@ -91,8 +91,11 @@ impl Lifecycle {
 
     /// A handle for one call or response body.
     pub fn drain(&self) -> Drain {
-        // A child token per call: each waits on its own notifier, not on one shared by all calls.
-        Drain { token: self.deadline.child_token(), metrics: self.metrics.clone() }
+        // The shared token, not a child per call: a child costs an allocation and two locks of
+        // the parent (added, then removed) besides its own notifier, where a waiter on the
+        // shared one costs its two locks of that notifier only (perf: the child tokens took
+        // about 1% of a call's CPU).
+        Drain { token: self.deadline.clone(), metrics: self.metrics.clone() }
     }
 }
 
