@@ -10,7 +10,9 @@
 //! - A request that a reused HTTP/1 connection refused before sending it (the upstream closed
 //!   the connection while it sat idle) is sent again on another connection, as hyper-util does.
 //! - Idle connections close after the idle timeout (checked when a connection is taken or given
-//!   back, and by a reaper task every few seconds), and at most `max_idle` are kept per host.
+//!   back, and by a reaper task every few seconds), and at most `max_idle` are kept per host. The
+//!   shared HTTP/2 connection is let go once no call took it for the idle timeout (counted in
+//!   reaper ticks, so taking it reads no clock).
 //!
 //! Each connection runs in its own task (hyper's connection future, spawned once per
 //! connection), so it notices an upstream close while idle. Measured on `benches/overhead.sh`'s
@@ -19,7 +21,7 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -38,7 +40,8 @@ use super::client::{ClientError, UpBody, error_chain};
 
 type Io = MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>;
 
-/// How often the reaper closes connections idle past the timeout.
+/// How often the reaper closes connections idle past the timeout (more often when the timeout is
+/// shorter than two of these).
 const REAP_EVERY: Duration = Duration::from_secs(5);
 
 /// Attempts at sending one request when reused connections turn out closed.
@@ -77,6 +80,8 @@ struct Inner {
     idle_timeout: Duration,
     max_idle: usize,
     reaping: AtomicBool,
+    /// Reaper ticks so far: the pool's coarse clock for HTTP/2 idleness.
+    ticks: AtomicU64,
 }
 
 /// One upstream host (scheme and authority) and its connections.
@@ -87,6 +92,8 @@ struct Host {
     idle: Vec<Idle>,
     /// The shared HTTP/2 connection, when the host negotiated HTTP/2.
     h2: Option<http2::SendRequest<UpBody>>,
+    /// The reaper tick at which a call last took `h2`.
+    h2_taken: u64,
 }
 
 struct Idle {
@@ -113,8 +120,14 @@ impl Upstream {
         idle_timeout: Duration,
         max_idle: usize,
     ) -> Upstream {
-        let inner =
-            Inner { connector, hosts: Mutex::new(Vec::new()), idle_timeout, max_idle, reaping: AtomicBool::new(false) };
+        let inner = Inner {
+            connector,
+            hosts: Mutex::new(Vec::new()),
+            idle_timeout,
+            max_idle,
+            reaping: AtomicBool::new(false),
+            ticks: AtomicU64::new(0),
+        };
         Upstream { inner: Arc::new(inner) }
     }
 
@@ -169,7 +182,7 @@ impl Upstream {
             let found = {
                 let mut hosts = self.inner.hosts.lock().unwrap_or_else(|p| p.into_inner());
                 match hosts.iter_mut().find(|h| h.https == https && h.authority == *authority) {
-                    Some(host) => host.take(self.inner.idle_timeout),
+                    Some(host) => host.take(self.inner.idle_timeout, self.inner.ticks.load(Ordering::Relaxed)),
                     None => None,
                 }
             };
@@ -219,7 +232,9 @@ impl Upstream {
                 }
             });
             let mut hosts = self.inner.hosts.lock().unwrap_or_else(|p| p.into_inner());
-            host_entry(&mut hosts, https, authority).h2 = Some(tx.clone());
+            let host = host_entry(&mut hosts, https, authority);
+            host.h2 = Some(tx.clone());
+            host.h2_taken = self.inner.ticks.load(Ordering::Relaxed);
             return Ok(Taken::H2(tx));
         }
         let (tx, conn) = http1::handshake(io).await.map_err(|e| PoolError::Connect(error_chain(&e)))?;
@@ -249,16 +264,23 @@ impl Upstream {
         }
         let weak = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(REAP_EVERY);
+            let timeout = weak.upgrade().map_or(REAP_EVERY, |i| i.idle_timeout);
+            let every = REAP_EVERY.min(timeout / 2).max(Duration::from_millis(1));
+            let mut tick = tokio::time::interval(every);
+            // Whole ticks an HTTP/2 connection may go untaken (at least the timeout's length).
+            let idle_ticks = u64::try_from(timeout.as_nanos().div_ceil(every.as_nanos())).unwrap_or(u64::MAX);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
                 let Some(inner) = weak.upgrade() else { return };
                 let now = Instant::now();
+                let ticks = inner.ticks.fetch_add(1, Ordering::Relaxed) + 1;
                 let mut hosts = inner.hosts.lock().unwrap_or_else(|p| p.into_inner());
                 for h in hosts.iter_mut() {
                     h.idle.retain(|i| !i.tx.is_closed() && now.duration_since(i.since) < inner.idle_timeout);
-                    if h.h2.as_ref().is_some_and(|tx| tx.is_closed()) {
+                    // Closed, or untaken for the idle timeout: let go (calls still on it keep
+                    // their own handles; the connection closes after the last).
+                    if h.h2.as_ref().is_some_and(|tx| tx.is_closed()) || ticks.saturating_sub(h.h2_taken) > idle_ticks {
                         h.h2 = None;
                     }
                 }
@@ -276,9 +298,10 @@ impl Upstream {
 impl Host {
     /// The shared HTTP/2 connection if open, else the warmest idle HTTP/1 connection still open
     /// and within the idle timeout (colder ones past it are dropped on the way).
-    fn take(&mut self, idle_timeout: Duration) -> Option<Taken> {
+    fn take(&mut self, idle_timeout: Duration, tick: u64) -> Option<Taken> {
         if let Some(tx) = &self.h2 {
             if !tx.is_closed() {
+                self.h2_taken = tick;
                 return Some(Taken::H2(tx.clone()));
             }
             self.h2 = None;
@@ -301,7 +324,7 @@ fn host_entry<'a>(hosts: &'a mut Vec<Host>, https: bool, authority: &Authority) 
     let i = match hosts.iter().position(|h| h.https == https && h.authority == *authority) {
         Some(i) => i,
         None => {
-            hosts.push(Host { https, authority: authority.clone(), idle: Vec::new(), h2: None });
+            hosts.push(Host { https, authority: authority.clone(), idle: Vec::new(), h2: None, h2_taken: 0 });
             hosts.len() - 1
         }
     };

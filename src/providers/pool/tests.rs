@@ -244,3 +244,55 @@ fn a_request_future_stays_small() {
     let fut = pool.request(get("http://127.0.0.1:9/x"));
     assert!(std::mem::size_of_val(&fut) < 1024, "{} bytes", std::mem::size_of_val(&fut));
 }
+
+#[tokio::test]
+async fn an_http2_connection_untaken_for_the_idle_timeout_is_let_go() {
+    let (addr, accepted) = upstream(true).await;
+    let pool = pool(Duration::from_millis(60), 8);
+    let url = format!("https://localhost:{}/x", addr.port());
+    for _ in 0..3 {
+        let answer = text(pool.request(get(&url)).await.unwrap()).await;
+        assert!(answer.starts_with("HTTP/2.0"), "{answer}");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    // The reaper ticks every 30 ms here; past the timeout it lets the connection go.
+    let mut let_go = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        if pool.inner.hosts.lock().unwrap().iter().all(|h| h.h2.is_none()) {
+            let_go = true;
+            break;
+        }
+    }
+    assert!(let_go, "still held after a second");
+    let _ = text(pool.request(get(&url)).await.unwrap()).await;
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "a new connection after it was let go");
+}
+
+#[tokio::test]
+async fn an_answer_with_connection_close_is_not_reused() {
+    // An HTTP/1 upstream answering `connection: close` (hyper closes after the answer).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(|_req: Request<Incoming>| async move {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"once"))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(false)
+                    .serve_connection(TokioIo::new(sock), svc)
+                    .await;
+            });
+        }
+    });
+    let pool = pool(Duration::from_secs(90), 8);
+    for _ in 0..3 {
+        assert_eq!(text(pool.request(get(&format!("http://{addr}/x"))).await.unwrap()).await, "once");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+}
