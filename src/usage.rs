@@ -242,12 +242,17 @@ impl UsageSinks {
         UsageSinks { sinks: Arc::new(all), pricer: Some(pricer) }
     }
 
-    fn emit(&self, rec: &mut CallRecord) {
+    /// Sets the record's cost.
+    fn price(&self, rec: &mut CallRecord) {
         rec.cost = match &self.pricer {
             _ if rec.usage.is_empty() => Some(0.0),
             Some(p) => p.cost(rec),
             None => None,
         };
+    }
+
+    /// Hands the priced record to every sink.
+    fn record(&self, rec: &CallRecord) {
         for s in self.sinks.iter() {
             s.record(rec);
         }
@@ -401,10 +406,14 @@ impl CallGuard {
                 r.outcome = o;
             }
             r.duration = self.started.elapsed();
-            self.sinks.emit(&mut r);
+            self.sinks.price(&mut r);
+            // The call's own hooks (the rate limiter's reconciliation, the span's last
+            // attributes) before the sinks: once a record is seen (a log line, a metric, a
+            // budget), the limits already count its real usage.
             for hook in self.hooks.drain(..) {
                 hook(&r);
             }
+            self.sinks.record(&r);
         }
     }
 }
@@ -413,5 +422,34 @@ impl Drop for CallGuard {
     fn drop(&mut self) {
         let outcome = if self.complete { None } else { Some(Outcome::ClientDisconnected) };
         self.emit(outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// Says whether the call's hook had run when it saw the record.
+    struct AfterHooks(Arc<AtomicBool>, Arc<AtomicBool>);
+
+    impl UsageSink for AfterHooks {
+        fn record(&self, _rec: &CallRecord) {
+            self.1.store(self.0.load(Ordering::SeqCst), Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn sinks_see_a_record_after_the_calls_hooks_ran() {
+        let (hook_ran, seen_after) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let sinks = UsageSinks::new(vec![Arc::new(AfterHooks(hook_ran.clone(), seen_after.clone()))]);
+        let rec = CallRecord::new(Dialect::Anthropic, None, None, "m".into(), false);
+        let mut guard = CallGuard::new(sinks, rec, Instant::now());
+        let flag = hook_ran.clone();
+        guard.on_end(Box::new(move |_| flag.store(true, Ordering::SeqCst)));
+        guard.mark_complete();
+        drop(guard);
+        assert!(seen_after.load(Ordering::SeqCst), "the limiter's reconciliation comes before the log line");
     }
 }
