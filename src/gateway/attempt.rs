@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::providers::pool::UpIncoming;
 use bytes::Bytes;
 use http::{HeaderMap, Uri};
 use http_body_util::BodyExt;
@@ -19,6 +18,7 @@ use super::upstream::{self, Outbound, UpstreamError};
 use crate::ir::{ApiError, Dialect, ErrorKind};
 use crate::providers::Deployment;
 use crate::providers::client::UpBody;
+use crate::providers::pool::UpIncoming;
 use crate::stack::router::InFlight;
 use crate::telemetry::trace;
 use crate::usage::CallGuard;

@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::providers::pool::UpIncoming;
 use axum::body::Body;
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -20,6 +19,7 @@ use super::lifecycle::{Drain, SHUTDOWN_KIND};
 use super::upstream::UpstreamError;
 use crate::ir::{ApiError, ErrorKind};
 use crate::providers::Provider;
+use crate::providers::pool::UpIncoming;
 use crate::telemetry::metrics::Metrics;
 use crate::usage::CallGuard;
 

@@ -181,7 +181,7 @@ impl Upstream {
         loop {
             let found = {
                 let mut hosts = self.inner.hosts.lock().unwrap_or_else(|p| p.into_inner());
-                match hosts.iter_mut().find(|h| h.https == https && h.authority == *authority) {
+                match hosts.iter_mut().find(|h| h.is(https, authority)) {
                     Some(host) => host.take(self.inner.idle_timeout, self.inner.ticks.load(Ordering::Relaxed)),
                     None => None,
                 }
@@ -249,7 +249,7 @@ impl Upstream {
     /// Drops the host's HTTP/2 connection once it failed (the next call opens another).
     fn forget_h2(&self, https: bool, authority: &Authority) {
         let mut hosts = self.inner.hosts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(h) = hosts.iter_mut().find(|h| h.https == https && h.authority == *authority)
+        if let Some(h) = hosts.iter_mut().find(|h| h.is(https, authority))
             && h.h2.as_ref().is_some_and(|tx| tx.is_closed())
         {
             h.h2 = None;
@@ -263,8 +263,8 @@ impl Upstream {
             return;
         }
         let weak = Arc::downgrade(&self.inner);
+        let timeout = self.inner.idle_timeout;
         tokio::spawn(async move {
-            let timeout = weak.upgrade().map_or(REAP_EVERY, |i| i.idle_timeout);
             let every = REAP_EVERY.min(timeout / 2).max(Duration::from_millis(1));
             let mut tick = tokio::time::interval(every);
             // Whole ticks an HTTP/2 connection may go untaken (at least the timeout's length).
@@ -277,7 +277,7 @@ impl Upstream {
                 let ticks = inner.ticks.fetch_add(1, Ordering::Relaxed) + 1;
                 let mut hosts = inner.hosts.lock().unwrap_or_else(|p| p.into_inner());
                 for h in hosts.iter_mut() {
-                    h.idle.retain(|i| !i.tx.is_closed() && now.duration_since(i.since) < inner.idle_timeout);
+                    h.idle.retain(|i| !i.tx.is_closed() && now.duration_since(i.since) < timeout);
                     // Closed, or untaken for the idle timeout: let go (calls still on it keep
                     // their own handles; the connection closes after the last).
                     if h.h2.as_ref().is_some_and(|tx| tx.is_closed()) || ticks.saturating_sub(h.h2_taken) > idle_ticks {
@@ -289,13 +289,18 @@ impl Upstream {
         });
     }
 
-    /// Idle HTTP/1 connections kept now, over all hosts (tests).
-    pub fn idle_count(&self) -> usize {
+    /// Idle HTTP/1 connections kept now, over all hosts.
+    #[cfg(test)]
+    fn idle_count(&self) -> usize {
         self.inner.hosts.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|h| h.idle.len()).sum()
     }
 }
 
 impl Host {
+    fn is(&self, https: bool, authority: &Authority) -> bool {
+        self.https == https && self.authority == *authority
+    }
+
     /// The shared HTTP/2 connection if open, else the warmest idle HTTP/1 connection still open
     /// and within the idle timeout (colder ones past it are dropped on the way).
     fn take(&mut self, idle_timeout: Duration, tick: u64) -> Option<Taken> {
@@ -321,7 +326,7 @@ impl Host {
 }
 
 fn host_entry<'a>(hosts: &'a mut Vec<Host>, https: bool, authority: &Authority) -> &'a mut Host {
-    let i = match hosts.iter().position(|h| h.https == https && h.authority == *authority) {
+    let i = match hosts.iter().position(|h| h.is(https, authority)) {
         Some(i) => i,
         None => {
             hosts.push(Host { https, authority: authority.clone(), idle: Vec::new(), h2: None, h2_taken: 0 });

@@ -40,12 +40,28 @@ fn pool(idle_timeout: Duration, max_idle: usize) -> Upstream {
     Upstream::with_connector(https, idle_timeout, max_idle)
 }
 
-/// A hyper upstream (HTTP/1 and HTTP/2; over TLS offering both by ALPN when `tls`) answering
-/// each request with its version and Host header; counts the connections it accepted.
-async fn upstream(tls: bool) -> (SocketAddr, Arc<AtomicUsize>) {
+/// A local upstream: each accepted connection (counted, numbered from 0) is served by `serve`
+/// in a task of its own.
+async fn listen<F, Fut>(serve: F) -> (SocketAddr, Arc<AtomicUsize>)
+where
+    F: Fn(tokio::net::TcpStream, usize) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            tokio::spawn(serve(sock, count.fetch_add(1, Ordering::SeqCst)));
+        }
+    });
+    (addr, accepted)
+}
+
+/// A hyper upstream (HTTP/1 and HTTP/2; over TLS offering both by ALPN when `tls`) answering
+/// each request with its version and Host header; counts the connections it accepted.
+async fn upstream(tls: bool) -> (SocketAddr, Arc<AtomicUsize>) {
     let acceptor = tls.then(|| {
         let certs: Vec<CertificateDer<'static>> =
             CertificateDer::pem_file_iter(tls_dir().join("cert-a.pem")).unwrap().map(|c| c.unwrap()).collect();
@@ -60,31 +76,27 @@ async fn upstream(tls: bool) -> (SocketAddr, Arc<AtomicUsize>) {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         tokio_rustls::TlsAcceptor::from(Arc::new(config))
     });
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
-                    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    let text = format!("{:?} {} {host}", req.version(), req.uri());
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(text))))
-                });
-                let builder = auto::Builder::new(TokioExecutor::new());
-                match acceptor {
-                    Some(a) => {
-                        let Ok(tls) = a.accept(sock).await else { return };
-                        let _ = builder.serve_connection(TokioIo::new(tls), svc).await;
-                    }
-                    None => {
-                        let _ = builder.serve_connection(TokioIo::new(sock), svc).await;
-                    }
-                }
+    listen(move |sock, _| {
+        let acceptor = acceptor.clone();
+        async move {
+            let svc = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                let text = format!("{:?} {} {host}", req.version(), req.uri());
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(text))))
             });
+            let builder = auto::Builder::new(TokioExecutor::new());
+            match acceptor {
+                Some(a) => {
+                    let Ok(tls) = a.accept(sock).await else { return };
+                    let _ = builder.serve_connection(TokioIo::new(tls), svc).await;
+                }
+                None => {
+                    let _ = builder.serve_connection(TokioIo::new(sock), svc).await;
+                }
+            }
         }
-    });
-    (addr, accepted)
+    })
+    .await
 }
 
 fn get(url: &str) -> Request<UpBody> {
@@ -181,23 +193,15 @@ async fn an_untrusted_certificate_is_a_connect_error() {
 #[tokio::test]
 async fn a_connection_the_upstream_closed_while_idle_is_not_used_again() {
     // An HTTP/1 upstream that answers one request per connection, keep-alive, then closes it.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let n = count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                let _ = sock.read(&mut buf).await;
-                let body = format!("conn {n}");
-                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len());
-                let _ = sock.write_all(head.as_bytes()).await;
-                // Closed without a `connection: close`: the client learns it from the EOF.
-            });
-        }
-    });
+    let (addr, accepted) = listen(|mut sock, n| async move {
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let body = format!("conn {n}");
+        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+        let _ = sock.write_all(head.as_bytes()).await;
+        // Closed without a `connection: close`: the client learns it from the EOF.
+    })
+    .await;
     let pool = pool(Duration::from_secs(90), 8);
     for i in 0..3 {
         let answer = text(pool.request(get(&format!("http://{addr}/x"))).await.unwrap()).await;
@@ -272,24 +276,16 @@ async fn an_http2_connection_untaken_for_the_idle_timeout_is_let_go() {
 #[tokio::test]
 async fn an_answer_with_connection_close_is_not_reused() {
     // An HTTP/1 upstream answering `connection: close` (hyper closes after the answer).
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let svc = hyper::service::service_fn(|_req: Request<Incoming>| async move {
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"once"))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(false)
-                    .serve_connection(TokioIo::new(sock), svc)
-                    .await;
-            });
-        }
-    });
+    let (addr, accepted) = listen(|sock, _| async move {
+        let svc = hyper::service::service_fn(|_req: Request<Incoming>| async move {
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"once"))))
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .keep_alive(false)
+            .serve_connection(TokioIo::new(sock), svc)
+            .await;
+    })
+    .await;
     let pool = pool(Duration::from_secs(90), 8);
     for _ in 0..3 {
         assert_eq!(text(pool.request(get(&format!("http://{addr}/x"))).await.unwrap()).await, "once");
