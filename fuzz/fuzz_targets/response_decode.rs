@@ -1,6 +1,7 @@
 //! Every whole-response and error decoder: arbitrary bytes as an upstream answer (or error body
 //! with any status) never panic, and what decodes encodes into every dialect. The reader of the
-//! usage envelope agrees with serde_json on every text it reads.
+//! usage envelope, and the one-pass readers of an Anthropic Message and of an OpenAI completion,
+//! agree with serde_json on every text they read.
 
 #![no_main]
 
@@ -14,6 +15,9 @@ fuzz_target!(|input: &[u8]| {
     let from = common::dialect(a);
     // The usage envelope's reader reads what serde_json reads.
     assert!(amux::gateway::envelope_reader_agrees(body));
+    // The one-pass reader of an Anthropic Message reads what the derived code reads.
+    assert!(amux::dialects::anthropic::response_reader_agrees(body));
+    assert!(amux::dialects::openai_chat::response_reader_agrees(body));
     let status = 400 + u16::from(b) % 200;
     let err = amux::translate::decode_error(from, status, body);
     for to in Dialect::ALL {

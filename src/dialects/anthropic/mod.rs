@@ -2,13 +2,14 @@
 //! following the contract in [`crate::dialects`] and the rules in the translation notes.
 //!
 //! Files: `wire` / `wire_stream` (serde wire types), `request_decode` (caller body -> IR, every field the IR cannot hold recorded by path; `request_fast` is its one-pass path for ordinary bodies), `request_encode` (IR -> upstream body), `response` (Message both
-//! ways, stop reasons, usage), `stream_decode` / `stream_encode` (SSE both ways), `error`.
+//! ways, stop reasons, usage; `response_fast` reads an upstream's Message in one pass), `stream_decode` / `stream_encode` (SSE both ways), `error`.
 
 mod error;
 mod request_decode;
 mod request_encode;
 mod request_fast;
 mod response;
+mod response_fast;
 mod stream_decode;
 mod stream_encode;
 mod wire;
@@ -23,3 +24,10 @@ pub use request_encode::{DEFAULT_MAX_TOKENS, encode_request};
 pub use response::{decode_response, encode_response};
 pub use stream_decode::StreamDecoder;
 pub use stream_encode::StreamEncoder;
+
+/// For the fuzz target: whether the one-pass reader of an upstream Message, where it reads
+/// `body`, reads what the derived code reads.
+#[doc(hidden)]
+pub fn response_reader_agrees(body: &[u8]) -> bool {
+    std::str::from_utf8(body).ok().and_then(response_fast::read).is_none_or(|r| Ok(r) == response::decode_derived(body))
+}

@@ -59,6 +59,14 @@ fn bad_gateway(e: ApiError) -> ApiError {
 
 /// Decodes an upstream Message. Block types the IR cannot hold are a 502 naming the type.
 pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
+    match std::str::from_utf8(body).ok().and_then(super::response_fast::read) {
+        Some(resp) => Ok(resp),
+        None => decode_derived(body),
+    }
+}
+
+/// [`decode_response`] by the derived code alone: what the reader is held to.
+pub(super) fn decode_derived(body: &[u8]) -> Result<ir::Response, ApiError> {
     // serde_path_to_error only to word a refusal: tracking the path costs on every answer.
     let wire: InResponse = match serde_json::from_slice(body) {
         Ok(w) => w,

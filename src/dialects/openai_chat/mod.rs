@@ -5,7 +5,8 @@
 //!   `wire_stream`: a stream chunk read straight from its text, borrowing its strings;
 //! - `request_decode` (+ `request_messages`, and `request_fast`, its one-pass path for ordinary
 //!   bodies) / `request_encode` (+ `request_wire`): caller body -> IR, IR -> upstream body;
-//! - `response`: non-streaming completions both ways;
+//! - `response`: non-streaming completions both ways (`response_fast`: an upstream's completion
+//!   read in one pass);
 //! - `stream_decode` / `stream_encode`: SSE chunks both ways;
 //! - `error`: error bodies both ways.
 //!
@@ -19,6 +20,7 @@ mod request_fast;
 mod request_messages;
 mod request_wire;
 mod response;
+mod response_fast;
 mod stream_decode;
 mod stream_encode;
 mod wire;
@@ -33,5 +35,16 @@ pub use request_encode::encode_request;
 #[doc(hidden)]
 pub use request_fast::reader_agrees as fast_request_reader_agrees;
 pub use response::{decode_response, encode_response};
+
+/// For the fuzz target: whether decoding an upstream completion with its one-pass reader gives
+/// what the derived code gives, errors included.
+#[doc(hidden)]
+pub fn response_reader_agrees(body: &[u8]) -> bool {
+    // A tool call without an id gets a random one: the same seed for both readings.
+    fastrand::seed(7);
+    let fast = response::decode_response_by(body, true);
+    fastrand::seed(7);
+    fast == response::decode_response_by(body, false)
+}
 pub use stream_decode::StreamDecoder;
 pub use stream_encode::StreamEncoder;

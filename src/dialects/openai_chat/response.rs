@@ -13,9 +13,19 @@ use super::wire::{self, Completion, OutUsage, finish_reason, generated_call_id};
 /// Decodes an upstream completion. Reasoning (`reasoning_content` / `reasoning`) comes first as
 /// an unsigned thinking block, then text (content, refusal), then tool calls.
 pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
-    let c: Completion = serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(ErrorKind::BadGateway, format!("upstream response is not a chat completion: {e}"))
-    })?;
+    decode_response_by(body, true)
+}
+
+/// [`decode_response`] with the one-pass reader first (`reader`), or by the derived code alone:
+/// the tests hold the two to the same answers.
+pub(super) fn decode_response_by(body: &[u8], reader: bool) -> Result<ir::Response, ApiError> {
+    let fast = if reader { std::str::from_utf8(body).ok().and_then(super::response_fast::read) } else { None };
+    let c: Completion = match fast {
+        Some(c) => c,
+        None => serde_json::from_slice(body).map_err(|e| {
+            ApiError::new(ErrorKind::BadGateway, format!("upstream response is not a chat completion: {e}"))
+        })?,
+    };
     let choice = c
         .choices
         .iter()

@@ -94,3 +94,27 @@ fn encodes_message_shape() {
         })
     );
 }
+
+/// The one-pass reader of an upstream Message reads every fixture answer, the benchmark's and
+/// this test file's bodies, and reads each as the derived code does; on seeded mutations of them
+/// it either steps aside or agrees (errors included, by falling back).
+#[test]
+fn the_reader_reads_what_the_derived_code_reads() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/anthropic/responses");
+    let mut seeds: Vec<Vec<u8>> =
+        std::fs::read_dir(dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+    seeds.push(include_bytes!("../../../../benches/fixtures/anthropic.json").to_vec());
+    seeds.push(
+        br#"{"id":"m","model":"c","content":[{"type":"thinking","thinking":"t","signature":"S"},{"type":"redacted_thinking","data":"r"},{"type":"text","text":"a\n\"b\"","citations":null},{"type":"tool_use","id":"tu","name":"f","input":null},{"type":"tool_use","id":"tu2","name":"g"}],"stop_reason":"stop_sequence","stop_sequence":"\u00e9","usage":{"input_tokens":5,"output_tokens":null,"server_tool_use":{"web_search_requests":1}}}"#.to_vec(),
+    );
+    assert!(seeds.len() > 8);
+    for (n, seed) in seeds.iter().enumerate() {
+        let text = std::str::from_utf8(seed).unwrap();
+        let fast = super::super::response_fast::read(text);
+        assert!(fast.is_some(), "the reader steps aside on {text}");
+        assert_eq!(fast.map(Ok), Some(super::super::response::decode_derived(seed)), "{text}");
+        for body in crate::jsonscan::mutations(seed, 300, 7 + n as u64) {
+            assert!(super::super::response_reader_agrees(&body), "{}", String::from_utf8_lossy(&body));
+        }
+    }
+}

@@ -135,3 +135,26 @@ fn encodes_chat_completion() {
         assert!(v["choices"][0]["message"].get("tool_calls").is_none());
     }
 }
+
+/// The one-pass reader of an upstream completion reads every fixture answer, the benchmark's
+/// and a body with every member it reads, as the derived code does; on seeded mutations of them
+/// it either steps aside or agrees (errors included, by falling back).
+#[test]
+fn the_reader_reads_what_the_derived_code_reads() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/openai_chat/responses");
+    let mut seeds: Vec<Vec<u8>> =
+        std::fs::read_dir(dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+    seeds.push(include_bytes!("../../../../benches/fixtures/openai.json").to_vec());
+    seeds.push(
+        br#"{"id":null,"model":"m","choices":[{"index":1,"message":null},{"index":0,"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"\u00e9\n"}],"refusal":"no","reasoning":"r","reasoning_content":"","tool_calls":[{"index":0,"id":null,"type":"function","function":{"name":"f","arguments":null}},{"function":null}]},"finish_reason":"stop","logprobs":null}],"usage":{"prompt_tokens":9,"completion_tokens":null,"prompt_tokens_details":{"cached_tokens":2,"cache_write_tokens":1},"completion_tokens_details":null,"prompt_cache_hit_tokens":3,"total_tokens":9}}"#.to_vec(),
+    );
+    assert!(seeds.len() > 6);
+    for (n, seed) in seeds.iter().enumerate() {
+        let text = std::str::from_utf8(seed).unwrap();
+        assert!(super::super::response_fast::read(text).is_some(), "the reader steps aside on {text}");
+        assert!(super::super::response_reader_agrees(seed), "{text}");
+        for body in crate::jsonscan::mutations(seed, 300, 11 + n as u64) {
+            assert!(super::super::response_reader_agrees(&body), "{}", String::from_utf8_lossy(&body));
+        }
+    }
+}
