@@ -6,6 +6,7 @@
 //! [`usage::CallRecord`] emitted once per call.
 
 pub mod allocator;
+mod bytescan;
 pub mod config;
 pub mod dialects;
 pub mod eventstream;

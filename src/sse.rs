@@ -178,8 +178,7 @@ impl Pending {
         on: &mut dyn FnMut(Option<&str>, &str),
     ) -> usize {
         let (mut start, mut search) = (0, from);
-        while let Some(pos) = memchr::memchr(b'\n', &bytes[search..]) {
-            let end = search + pos;
+        while let Some(end) = crate::bytescan::find_byte(bytes, search, b'\n') {
             let mut line = &bytes[start..end];
             if let [rest @ .., b'\r'] = line {
                 line = rest;
@@ -203,14 +202,21 @@ impl Pending {
         if line[0] == b':' {
             return; // comment
         }
-        let (field, value) = match memchr::memchr(b':', line) {
+        // The field is what comes before the first colon: `data` and `event` are matched as
+        // prefixes first (nearly every line), the rest searched.
+        let colon = match line {
+            [b'd', b'a', b't', b'a', b':', ..] => Some(4),
+            [b'e', b'v', b'e', b'n', b't', b':', ..] => Some(5),
+            _ => memchr::memchr(b':', line),
+        };
+        let (field, value) = match colon {
             Some(i) => {
                 let v = &line[i + 1..];
                 (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
             }
             None => (line, &b""[..]),
         };
-        let value = match std::str::from_utf8(value) {
+        let value = match crate::bytescan::text(value) {
             Ok(v) => std::borrow::Cow::Borrowed(v),
             Err(_) => String::from_utf8_lossy(value),
         };
