@@ -116,6 +116,24 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The members of a closed struct (serde's `deny_unknown_fields`): `member` is called with
+    /// the position in `names` of each; an unknown or repeated member gives `None`.
+    pub fn closed<const N: usize>(
+        &mut self,
+        names: [&str; N],
+        mut member: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        let mut seen = 0u64;
+        self.object(|r, key| {
+            let i = names.iter().position(|n| *n == key)?;
+            if seen & (1 << i) != 0 {
+                return None;
+            }
+            seen |= 1 << i;
+            member(r, i)
+        })
+    }
+
     /// An array read into a `Vec`, one `item` call per element.
     pub fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         let mut out = Vec::new();
@@ -174,6 +192,20 @@ impl<'a> Reader<'a> {
     /// A string or `null`, owned.
     pub fn opt_string(&mut self) -> Option<Option<String>> {
         self.opt_str().map(|s| s.map(Cow::into_owned))
+    }
+
+    /// `null` or a boolean (serde's `Option<bool>`).
+    pub fn opt_bool(&mut self) -> Option<Option<bool>> {
+        self.s.ws();
+        if self.lit("true") {
+            Some(Some(true))
+        } else if self.lit("false") {
+            Some(Some(false))
+        } else if self.null() {
+            Some(None)
+        } else {
+            None
+        }
     }
 
     /// `null`, or what `read` reads (serde's `Option<T>`).

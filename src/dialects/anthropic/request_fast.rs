@@ -1,5 +1,6 @@
-//! The fast path of `decode_request`: the body deserialized in one pass into borrowed, closed
-//! wire types (unknown fields denied, blocks dispatched on a leading `type`).
+//! The fast path of `decode_request`: the body read in one pass into borrowed, closed wire types
+//! (unknown fields denied, blocks dispatched on a leading `type`), by hand where it can
+//! (`request_fast/read.rs`), else by serde's derived code for these types.
 //!
 //! It takes only requests whose translation involves nothing unusual: no unknown fields or block
 //! types, no server tools, nothing recorded as unsupported from the messages, no error. For any
@@ -17,6 +18,8 @@ use serde_json::{Map, Value};
 use super::request_decode::{Decoder, cache, tool_choice};
 use super::wire::{InFormat, InOutputConfig, InSource, InThinking, InToolChoice, is_default};
 use crate::ir::{self, Block, MediaSource, Message, Role, Schema, SystemBlock, Tool};
+
+mod read;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -205,7 +208,26 @@ impl<'de> Visitor<'de> for BlockVisitor {
 /// Decodes `body` when it takes the fast path (see the module documentation).
 pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
     // One UTF-8 check of the whole body (word at a time) instead of one per string.
-    let w: Body = serde_json::from_str(std::str::from_utf8(body).ok()?).ok()?;
+    let text = std::str::from_utf8(body).ok()?;
+    convert(Body::read(text).or_else(|| serde_json::from_str(text).ok())?)
+}
+
+/// [`decode_fast`] with the body read only by the reader, or only by the derived code (`None`
+/// where that one does not read it): the tests hold the two to the same answers.
+pub(super) fn decode_fast_by(body: &[u8], reader: bool) -> Option<ir::Request> {
+    let text = std::str::from_utf8(body).ok()?;
+    convert(if reader { Body::read(text)? } else { serde_json::from_str(text).ok()? })
+}
+
+/// For the fuzz target: whether the reader, where it reads `body`, reads what the derived code
+/// reads.
+#[doc(hidden)]
+pub fn reader_agrees(body: &[u8]) -> bool {
+    decode_fast_by(body, true).is_none_or(|r| Some(r) == decode_fast_by(body, false))
+}
+
+/// The IR request of a wire body the fast path takes.
+fn convert(w: Body<'_>) -> Option<ir::Request> {
     let mut req = ir::Request {
         model: w.model,
         max_tokens: w.max_tokens,

@@ -84,3 +84,36 @@ fn ordinary_agent_turns_take_the_fast_path() {
         assert!(decode_fast(case.as_bytes()).is_some(), "{case}");
     }
 }
+
+/// The reader reads every body as the derived code does: the same request wherever both read
+/// it, on the fixtures, the cases above and seeded mutations of them; and it reads the ordinary
+/// agent turns itself (the benchmark's body, Claude Code's, parallel tool results).
+#[test]
+fn the_reader_reads_bodies_as_serde_does() {
+    use super::super::request_fast::decode_fast_by;
+    let bodies = fixture_bodies();
+    for (name, body) in &bodies {
+        if name == "bench" || name.ends_with("claude_code_style.json") || name.ends_with("tools_parallel_results.json")
+        {
+            assert!(decode_fast_by(body.as_bytes(), true).is_some(), "the reader left {name}");
+        }
+    }
+    let mut texts: Vec<String> = bodies.into_iter().map(|(_, b)| b).collect();
+    texts.extend(CASES.iter().map(|c| c.to_string()));
+    let (mut both, mut total) = (0, 0);
+    for (n, text) in texts.iter().enumerate() {
+        let mut all = crate::jsonscan::mutations(text.as_bytes(), 200, 301 + n as u64);
+        all.push(text.clone().into_bytes());
+        for b in &all {
+            let (read, serde) = (decode_fast_by(b, true), decode_fast_by(b, false));
+            if let Some(read) = read {
+                assert_eq!(Some(read), serde, "{}", String::from_utf8_lossy(b));
+                both += 1;
+            }
+            total += usize::from(serde.is_some());
+        }
+    }
+    // Of the texts the derived code reads, the reader reads most (it leaves images, documents,
+    // `\u` escapes and the like).
+    assert!(both * 10 > total * 7, "the reader read {both} of the {total} serde reads");
+}

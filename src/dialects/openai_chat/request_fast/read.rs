@@ -13,38 +13,6 @@ use super::{Body, Content, FastFunction, FastTool, Msg};
 use crate::ir::Schema;
 use crate::jsonscan::Reader;
 
-/// `null` or a boolean.
-fn opt_bool(r: &mut Reader<'_>) -> Option<Option<bool>> {
-    r.skip_ws();
-    if r.lit("true") {
-        Some(Some(true))
-    } else if r.lit("false") {
-        Some(Some(false))
-    } else if r.null() {
-        Some(None)
-    } else {
-        None
-    }
-}
-
-/// The members of a closed struct (`deny_unknown_fields`): `member` is called with the position
-/// in `names` of each; an unknown or repeated member gives `None`.
-fn closed<'a, const N: usize>(
-    r: &mut Reader<'a>,
-    names: [&str; N],
-    mut member: impl FnMut(&mut Reader<'a>, usize) -> Option<()>,
-) -> Option<()> {
-    let mut seen = 0u64;
-    r.object(|r, key| {
-        let i = names.iter().position(|n| *n == key)?;
-        if seen & (1 << i) != 0 {
-            return None;
-        }
-        seen |= 1 << i;
-        member(r, i)
-    })
-}
-
 const BODY: [&str; 29] = [
     "model",
     "messages",
@@ -82,7 +50,7 @@ impl<'a> Body<'a> {
     pub(super) fn read(text: &'a str) -> Option<Body<'a>> {
         let mut b = Body::default();
         let mut r = Reader::new(text);
-        closed(&mut r, BODY, |r, i| {
+        r.closed(BODY, |r, i| {
             match i {
                 0 => b.model = r.opt_string()?,
                 1 => b.messages = r.opt(|r| r.list(Msg::read))?,
@@ -91,11 +59,11 @@ impl<'a> Body<'a> {
                 4 => b.temperature = r.de()?,
                 5 => b.top_p = r.de()?,
                 6 => b.stop = r.de()?,
-                7 => b.stream = opt_bool(r)?,
+                7 => b.stream = r.opt_bool()?,
                 8 => b.stream_options = r.de()?,
                 9 => b.tools = r.opt(|r| r.list(FastTool::read))?,
                 10 => b.tool_choice = r.de()?,
-                11 => b.parallel_tool_calls = opt_bool(r)?,
+                11 => b.parallel_tool_calls = r.opt_bool()?,
                 12 => b.reasoning_effort = r.opt_str()?,
                 13 => b.response_format = r.de()?,
                 14 => b.user = r.opt_string()?,
@@ -134,7 +102,7 @@ impl<'a> Msg<'a> {
             refusal: None,
         };
         let names = ["role", "content", "tool_calls", "tool_call_id", "reasoning_content", "reasoning", "refusal"];
-        closed(r, names, |r, i| {
+        r.closed(names, |r, i| {
             match i {
                 0 => role = Some(r.str()?),
                 // A string by hand; `null` and arrays of parts by the derived code.
@@ -177,7 +145,7 @@ impl FastFunction {
                 0 => name = Some(r.str()?.into_owned()),
                 1 => f.description = r.opt_string()?,
                 2 => f.parameters = r.opt(|r| r.raw().map(Schema::from_text))?,
-                _ => f.strict = opt_bool(r)?,
+                _ => f.strict = r.opt_bool()?,
             }
             Some(())
         })?;
