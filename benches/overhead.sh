@@ -6,7 +6,7 @@
 #   mock   nginx serving fixed bodies (benches/fixtures: Anthropic / OpenAI, JSON and SSE)
 #   proxy  nginx reverse proxy -> mock (proxy_buffering off, keepalive upstream pool)
 #   floor  examples/floor_proxy.rs -> mock: the HTTP stack amux is built on (hyper server,
-#          hyper-util pooled client, current-thread tokio) forwarding bytes and nothing else, so
+#          amux's upstream pool, current-thread tokio) forwarding bytes and nothing else, so
 #          the distance from floor to amux is amux's own work
 #   amux   release build, `amux serve` -> mock, four providers (one per fixture)
 # For every upstream fixture (anthropic json/sse, openai json/sse) and every connection count,
