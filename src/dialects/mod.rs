@@ -41,6 +41,54 @@ pub fn json_text(v: &Value) -> String {
     String::from_utf8(json_bytes(v)).unwrap_or_default()
 }
 
+/// The wire body of a request fast path (`request_fast` in the Anthropic and OpenAI Chat
+/// dialects), read by its hand `reader`, and where that steps aside by serde's derived code; with
+/// `only`, one way alone (the tests and fuzz targets hold the two to the same answers).
+pub(crate) fn fast_wire<'a, W: serde::Deserialize<'a>>(
+    body: &'a [u8],
+    reader: fn(&'a str) -> Option<W>,
+    only: Option<bool>,
+) -> Option<W> {
+    // One UTF-8 check of the whole body (word at a time) instead of one per string.
+    let text = std::str::from_utf8(body).ok()?;
+    match only {
+        None => reader(text).or_else(|| serde_json::from_str(text).ok()),
+        Some(true) => reader(text),
+        Some(false) => serde_json::from_str(text).ok(),
+    }
+}
+
+/// Whether a hand reader, wherever it reads a body (`read(true)`), reads what the derived code
+/// reads (`read(false)`).
+pub(crate) fn reader_agrees<T: PartialEq>(read: impl Fn(bool) -> Option<T>) -> bool {
+    read(true).is_none_or(|r| Some(r) == read(false))
+}
+
+/// For the fast paths' tests: each text and `n` seeded mutations of it read both ways by
+/// `decode_by` (reader, derived code); asserts they agree wherever the reader reads, and returns
+/// how many the reader read and how many the derived code read.
+#[cfg(test)]
+pub(crate) fn reader_agreement<T: PartialEq + std::fmt::Debug>(
+    texts: &[String],
+    (n, seed): (usize, u64),
+    decode_by: impl Fn(&[u8], bool) -> Option<T>,
+) -> (usize, usize) {
+    let (mut both, mut total) = (0, 0);
+    for (i, text) in texts.iter().enumerate() {
+        let mut all = crate::jsonscan::mutations(text.as_bytes(), n, seed + i as u64);
+        all.push(text.clone().into_bytes());
+        for b in &all {
+            let (read, serde) = (decode_by(b, true), decode_by(b, false));
+            if let Some(read) = read {
+                assert_eq!(Some(read), serde, "{}", String::from_utf8_lossy(b));
+                both += 1;
+            }
+            total += usize::from(serde.is_some());
+        }
+    }
+    (both, total)
+}
+
 /// True for values that mean "not set": null, false, "", [], {} and `{"enabled": false}`.
 pub fn is_default(v: &Value) -> bool {
     match v {

@@ -238,22 +238,20 @@ impl<'de> Visitor<'de> for PartVisitor {
 
 /// Decodes `body` when it takes the fast path (see the module documentation).
 pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
-    let text = std::str::from_utf8(body).ok()?;
-    convert(Body::read(text).or_else(|| serde_json::from_str(text).ok())?)
+    convert(crate::dialects::fast_wire(body, Body::read, None)?)
 }
 
 /// [`decode_fast`] with the body read only by the reader, or only by the derived code (`None`
 /// where that one does not read it): the tests hold the two to the same answers.
 pub(super) fn decode_fast_by(body: &[u8], reader: bool) -> Option<ir::Request> {
-    let text = std::str::from_utf8(body).ok()?;
-    convert(if reader { Body::read(text)? } else { serde_json::from_str(text).ok()? })
+    convert(crate::dialects::fast_wire(body, Body::read, Some(reader))?)
 }
 
 /// For the fuzz target: whether the reader, where it reads `body`, reads what the derived code
 /// reads.
 #[doc(hidden)]
 pub fn reader_agrees(body: &[u8]) -> bool {
-    decode_fast_by(body, true).is_none_or(|r| Some(r) == decode_fast_by(body, false))
+    crate::dialects::reader_agrees(|reader| decode_fast_by(body, reader))
 }
 
 /// The IR request of a wire body the fast path takes.

@@ -9,8 +9,8 @@
 
 use serde_json::Value;
 
-use super::wire::Choice;
-use super::wire::{ChoiceMessage, Completion, CompletionDetails, PromptDetails, WireFunction, WireToolCall, WireUsage};
+use super::wire::{Choice, ChoiceMessage, Completion, CompletionDetails, PromptDetails, WireUsage};
+use super::wire_stream::StreamToolCall;
 use crate::jsonscan::Reader;
 
 /// `text` as the derived code reads it, or `None` where it must.
@@ -53,39 +53,11 @@ fn message(r: &mut Reader<'_>) -> Option<ChoiceMessage> {
             1 => m.refusal = r.opt_string()?,
             2 => m.reasoning_content = r.opt_string()?,
             3 => m.reasoning = r.opt_string()?,
-            _ => m.tool_calls = r.opt(|r| r.list(tool_call))?,
+            _ => m.tool_calls = r.opt(|r| r.list(|r| StreamToolCall::read(r).map(StreamToolCall::into_owned)))?,
         }
         Some(())
     })?;
     Some(m)
-}
-
-fn tool_call(r: &mut Reader<'_>) -> Option<WireToolCall> {
-    let mut t = WireToolCall::default();
-    r.fields(["index", "id", "type", "function"], |r, i| {
-        match i {
-            0 => t.index = r.opt_u64()?,
-            1 => t.id = r.opt_string()?,
-            2 => t.kind = r.opt_string()?,
-            _ => {
-                t.function = r.opt(|r| {
-                    let mut f = WireFunction::default();
-                    r.fields(["name", "arguments"], |r, i| {
-                        let v = r.opt_string()?;
-                        if i == 0 {
-                            f.name = v
-                        } else {
-                            f.arguments = v
-                        }
-                        Some(())
-                    })?;
-                    Some(f)
-                })?
-            }
-        }
-        Some(())
-    })?;
-    Some(t)
 }
 
 fn usage(r: &mut Reader<'_>) -> Option<WireUsage> {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::wire::{WireUsage, content_value_text};
+use super::wire::{WireFunction, WireToolCall, WireUsage, content_value_text};
 use crate::jsonscan::Reader;
 
 #[derive(Debug, Deserialize, Default)]
@@ -217,7 +217,9 @@ impl<'a> StreamDelta<'a> {
 }
 
 impl<'a> StreamToolCall<'a> {
-    fn read(r: &mut Reader<'a>) -> Option<Self> {
+    /// A tool call of a chunk's delta, or of a completion's message
+    /// (`super::response_fast`, which owns it with [`Self::into_owned`]).
+    pub(super) fn read(r: &mut Reader<'a>) -> Option<Self> {
         let mut t = StreamToolCall::default();
         r.fields(["index", "id", "type", "function"], |r, i| {
             match i {
@@ -229,6 +231,21 @@ impl<'a> StreamToolCall<'a> {
             Some(())
         })?;
         Some(t)
+    }
+}
+
+impl StreamToolCall<'_> {
+    /// The tool call as a completion's wire type has it (its strings owned).
+    pub(super) fn into_owned(self) -> WireToolCall {
+        WireToolCall {
+            index: self.index,
+            id: self.id.map(Cow::into_owned),
+            kind: self.kind.map(Cow::into_owned),
+            function: self.function.map(|f| WireFunction {
+                name: f.name.map(Cow::into_owned),
+                arguments: f.arguments.map(Cow::into_owned),
+            }),
+        }
     }
 }
 

@@ -100,19 +100,7 @@ fn the_reader_reads_bodies_as_serde_does() {
     }
     let mut texts: Vec<String> = bodies.into_iter().map(|(_, b)| b).collect();
     texts.extend(CASES.iter().map(|c| c.to_string()));
-    let (mut both, mut total) = (0, 0);
-    for (n, text) in texts.iter().enumerate() {
-        let mut all = crate::jsonscan::mutations(text.as_bytes(), 200, 301 + n as u64);
-        all.push(text.clone().into_bytes());
-        for b in &all {
-            let (read, serde) = (decode_fast_by(b, true), decode_fast_by(b, false));
-            if let Some(read) = read {
-                assert_eq!(Some(read), serde, "{}", String::from_utf8_lossy(b));
-                both += 1;
-            }
-            total += usize::from(serde.is_some());
-        }
-    }
+    let (both, total) = crate::dialects::reader_agreement(&texts, (200, 301), decode_fast_by);
     // Of the texts the derived code reads, the reader reads most (it leaves images, documents,
     // `\u` escapes and the like).
     assert!(both * 10 > total * 7, "the reader read {both} of the {total} serde reads");
