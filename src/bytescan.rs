@@ -1,5 +1,6 @@
 //! Byte searches over short texts, 16 bytes a step, inlined where they are used: the SSE
-//! parser's line ends and its check that a line is ASCII. `memchr` and `str::from_utf8` are
+//! parser's line ends and its check that a line is ASCII, and the block loop of the JSON scan's
+//! string search (`jsonscan::special_at`). `memchr` and `str::from_utf8` are
 //! built for long texts: on an SSE line (50-200 bytes) their setup (a dispatch through a
 //! function pointer; a byte loop up to an aligned word) cost more than the search itself, about
 //! a tenth of a translated stream's instructions.
@@ -36,7 +37,7 @@ fn is_ascii(b: &[u8]) -> bool {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod simd {
+pub(crate) mod simd {
     use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
 
     /// The 16 bytes of `b` at `o`.
@@ -48,29 +49,37 @@ mod simd {
         unsafe { _mm_loadu_si128(b.as_ptr().add(o).cast::<__m128i>()) }
     }
 
-    /// [`super::find_byte`] for `b.len() >= 16`: blocks from `from`, then the last 16 bytes of
-    /// `b` less those already checked.
+    /// The first byte at or after `from` that `hits` flags, for `b.len() >= 16`: `hits` turns a
+    /// block into a mask (bit `k` for byte `k`, as `_mm_movemask_epi8` gives it). Blocks from
+    /// `from`, then the last 16 bytes of `b` less those already checked (or before `from`).
+    /// The search of [`super::find_byte`] and of `jsonscan::special_at`.
+    #[inline(always)]
+    pub(crate) fn first(b: &[u8], from: usize, hits: impl Fn(__m128i) -> u32) -> Option<usize> {
+        debug_assert!(b.len() >= 16);
+        let mut i = from;
+        while i + 16 <= b.len() {
+            // SAFETY: `i + 16 <= b.len()`.
+            let mask = hits(unsafe { load(b, i) });
+            if mask != 0 {
+                return Some(i + mask.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+        if i >= b.len() {
+            return None;
+        }
+        let last = b.len() - 16;
+        // SAFETY: `b.len() >= 16`.
+        let mask = hits(unsafe { load(b, last) }) >> (i - last);
+        (mask != 0).then(|| i + mask.trailing_zeros() as usize)
+    }
+
+    /// [`super::find_byte`] for `b.len() >= 16`.
     #[inline(always)]
     pub fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {
-        debug_assert!(b.len() >= 16);
-        // SAFETY: every load is at `o` with `o + 16 <= b.len()`.
-        unsafe {
-            let n = _mm_set1_epi8(needle as i8);
-            let mut i = from;
-            while i + 16 <= b.len() {
-                let mask = _mm_movemask_epi8(_mm_cmpeq_epi8(load(b, i), n)) as u32;
-                if mask != 0 {
-                    return Some(i + mask.trailing_zeros() as usize);
-                }
-                i += 16;
-            }
-            if i >= b.len() {
-                return None;
-            }
-            let last = b.len() - 16;
-            let mask = (_mm_movemask_epi8(_mm_cmpeq_epi8(load(b, last), n)) as u32) >> (i - last);
-            (mask != 0).then(|| i + mask.trailing_zeros() as usize)
-        }
+        // SAFETY (of the intrinsics): SSE2 is part of the x86_64 baseline.
+        let n = unsafe { _mm_set1_epi8(needle as i8) };
+        first(b, from, |x| unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(x, n)) as u32 })
     }
 
     /// [`super::is_ascii`] for `b.len() >= 16`: the high bits of every block, the last block

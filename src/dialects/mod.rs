@@ -64,6 +64,16 @@ pub(crate) fn reader_agrees<T: PartialEq>(read: impl Fn(bool) -> Option<T>) -> b
     read(true).is_none_or(|r| Some(r) == read(false))
 }
 
+/// Whether an upstream answer decoded with a dialect's one-pass reader first (`decode_by(true)`)
+/// is what its derived code alone gives (`decode_by(false)`), errors included. A tool call
+/// without an id gets a random one: both readings start from the same seed.
+pub(crate) fn response_reader_agrees<T: PartialEq>(decode_by: impl Fn(bool) -> T) -> bool {
+    fastrand::seed(7);
+    let fast = decode_by(true);
+    fastrand::seed(7);
+    fast == decode_by(false)
+}
+
 /// For the fast paths' tests: each text and `n` seeded mutations of it read both ways by
 /// `decode_by` (reader, derived code); asserts they agree wherever the reader reads, and returns
 /// how many the reader read and how many the derived code read.

@@ -292,9 +292,7 @@ fn word_special(x: u64) -> Option<usize> {
 
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
 
     /// The first special byte at or after `from` when `b` has 16 bytes or more (`Ok`; `None`
     /// when there is none), else where the scalar loop must start (`Err`, when `b` is shorter
@@ -304,38 +302,17 @@ mod simd {
         if b.len() < 16 {
             return Err(from);
         }
-        if from >= b.len() {
-            return Ok(None);
-        }
-        // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always available;
-        // every load reads 16 bytes at an offset `o` with `o + 16 <= b.len()`, inside the slice.
+        // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always available.
         unsafe {
             let quote = _mm_set1_epi8(b'"' as i8);
             let backslash = _mm_set1_epi8(b'\\' as i8);
             let ctrl_max = _mm_set1_epi8(0x1f);
-            let hits = |o: usize| {
-                let x = _mm_loadu_si128(b.as_ptr().add(o).cast::<__m128i>());
+            Ok(crate::bytescan::simd::first(b, from, |x| {
                 // x <= 0x1f (unsigned) exactly when min(x, 0x1f) == x.
                 let ctrl = _mm_cmpeq_epi8(_mm_min_epu8(x, ctrl_max), x);
                 let hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)), ctrl);
                 _mm_movemask_epi8(hit) as u32
-            };
-            let mut i = from;
-            while i + 16 <= b.len() {
-                let mask = hits(i);
-                if mask != 0 {
-                    return Ok(Some(i + mask.trailing_zeros() as usize));
-                }
-                i += 16;
-            }
-            if i == b.len() {
-                return Ok(None);
-            }
-            // The tail: the last 16 bytes, less those before `i` (already checked, or before
-            // `from`).
-            let last = b.len() - 16;
-            let mask = hits(last) >> (i - last);
-            Ok((mask != 0).then(|| i + mask.trailing_zeros() as usize))
+            }))
         }
     }
 }

@@ -59,14 +59,15 @@ fn bad_gateway(e: ApiError) -> ApiError {
 
 /// Decodes an upstream Message. Block types the IR cannot hold are a 502 naming the type.
 pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
-    match std::str::from_utf8(body).ok().and_then(super::response_fast::read) {
-        Some(resp) => Ok(resp),
-        None => decode_derived(body),
-    }
+    decode_response_by(body, true)
 }
 
-/// [`decode_response`] by the derived code alone: what the reader is held to.
-pub(super) fn decode_derived(body: &[u8]) -> Result<ir::Response, ApiError> {
+/// [`decode_response`] with the one-pass reader first (`reader`), or by the derived code alone:
+/// the tests hold the two to the same answers.
+pub(super) fn decode_response_by(body: &[u8], reader: bool) -> Result<ir::Response, ApiError> {
+    if reader && let Some(resp) = std::str::from_utf8(body).ok().and_then(super::response_fast::read) {
+        return Ok(resp);
+    }
     // serde_path_to_error only to word a refusal: tracking the path costs on every answer.
     let wire: InResponse = match serde_json::from_slice(body) {
         Ok(w) => w,

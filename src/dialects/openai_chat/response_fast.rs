@@ -73,34 +73,34 @@ fn usage(r: &mut Reader<'_>) -> Option<WireUsage> {
         match i {
             0 => u.prompt_tokens = r.opt_u64()?,
             1 => u.completion_tokens = r.opt_u64()?,
-            2 => {
-                u.prompt_tokens_details = r.opt(|r| {
-                    let mut d = PromptDetails::default();
-                    r.fields(["cached_tokens", "cache_write_tokens"], |r, i| {
-                        let v = r.opt_u64()?;
-                        if i == 0 {
-                            d.cached_tokens = v
-                        } else {
-                            d.cache_write_tokens = v
-                        }
-                        Some(())
-                    })?;
-                    Some(d)
-                })?
-            }
-            3 => {
-                u.completion_tokens_details = r.opt(|r| {
-                    let mut d = CompletionDetails::default();
-                    r.fields(["reasoning_tokens"], |r, _| {
-                        d.reasoning_tokens = r.opt_u64()?;
-                        Some(())
-                    })?;
-                    Some(d)
-                })?
-            }
+            2 => u.prompt_tokens_details = r.opt(prompt_details)?,
+            3 => u.completion_tokens_details = r.opt(completion_details)?,
             _ => u.prompt_cache_hit_tokens = r.opt_u64()?,
         }
         Some(())
     })?;
     Some(u)
+}
+
+fn prompt_details(r: &mut Reader<'_>) -> Option<PromptDetails> {
+    let mut d = PromptDetails::default();
+    r.fields(["cached_tokens", "cache_write_tokens"], |r, i| {
+        let v = r.opt_u64()?;
+        if i == 0 {
+            d.cached_tokens = v
+        } else {
+            d.cache_write_tokens = v
+        }
+        Some(())
+    })?;
+    Some(d)
+}
+
+fn completion_details(r: &mut Reader<'_>) -> Option<CompletionDetails> {
+    let mut d = CompletionDetails::default();
+    r.fields(["reasoning_tokens"], |r, _| {
+        d.reasoning_tokens = r.opt_u64()?;
+        Some(())
+    })?;
+    Some(d)
 }

@@ -153,7 +153,7 @@ struct Members {
     id: Option<String>,
     name: Option<String>,
     input: Option<Value>,
-    content: Option<Option<Content>>,
+    content: Option<Content>,
     is_error: Option<bool>,
     signature: Option<String>,
     cache_control: Option<Value>,
@@ -193,7 +193,7 @@ impl FastBlock {
                 (Kind::ToolUse, 0) | (Kind::ToolResult, 0) => m.id = Some(r.str()?.into_owned()),
                 (Kind::ToolUse, 1) => m.name = Some(r.str()?.into_owned()),
                 (Kind::ToolUse, 2) => m.input = Some(r.de()?),
-                (Kind::ToolResult, 1) => m.content = Some(r.opt(Content::read)?),
+                (Kind::ToolResult, 1) => m.content = r.opt(Content::read)?,
                 (Kind::ToolResult, 2) => m.is_error = r.opt_bool()?,
                 (Kind::Thinking, 1) => m.signature = r.opt_string()?,
                 // `cache_control`, the last member of the kinds that have it.
@@ -214,7 +214,7 @@ impl FastBlock {
             }),
             Kind::ToolResult => FastBlock::ToolResult(ToolResultBlock {
                 tool_use_id: m.id?,
-                content: m.content.flatten(),
+                content: m.content,
                 is_error: m.is_error,
                 cache_control: m.cache_control,
             }),
