@@ -370,8 +370,18 @@ impl StreamTranslator {
         self.done
     }
 
+    /// The bytes `n` events are likely to take once encoded: the events' own text plus a
+    /// caller event's envelope each (an OpenAI chunk's fixed members and tail are about 200
+    /// bytes). Too little only costs a reallocation, too much is freed once the bytes are sent.
+    fn out_hint(&self, n: usize) -> usize {
+        let text: usize = self.events.iter().map(StreamEvent::text_len).sum();
+        text + n * 256
+    }
+
     fn drain(&mut self, observe: &mut dyn FnMut(&StreamEvent)) -> Bytes {
-        let mut out = BytesMut::new();
+        // Room for the whole batch up front: an upstream burst's events (a whole short answer)
+        // grew the buffer by doubling about seven times, each a reallocation and a copy.
+        let mut out = BytesMut::with_capacity(self.out_hint(self.events.len()));
         for mut ev in self.events.drain(..) {
             if self.done {
                 break;

@@ -49,8 +49,8 @@ pub(crate) fn fast_wire<'a, W: serde::Deserialize<'a>>(
     reader: fn(&'a str) -> Option<W>,
     only: Option<bool>,
 ) -> Option<W> {
-    // One UTF-8 check of the whole body (word at a time) instead of one per string.
-    let text = std::str::from_utf8(body).ok()?;
+    // One UTF-8 check of the whole body (16 bytes a step when it is ASCII) instead of one per string.
+    let text = crate::bytescan::text(body).ok()?;
     match only {
         None => reader(text).or_else(|| serde_json::from_str(text).ok()),
         Some(true) => reader(text),

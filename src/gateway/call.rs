@@ -13,14 +13,16 @@ use tracing::Instrument;
 use super::admission::InFlight;
 use super::lifecycle::SHUTDOWN_KIND;
 use super::reject::{Refusal, reject};
-use super::splice::TopLevel;
+use super::splice::{TopLevel, leading_model};
 use super::state::AppState;
 use crate::config::TranslationMode;
-use crate::ir::{ApiError, Dialect};
+use crate::ir::{self, ApiError, Dialect};
+use crate::providers::Alias;
 use crate::stack::auth::{self, Principal};
-use crate::stack::service::{ModelCall, ModelService};
+use crate::stack::service::{ModelCall, ModelService, Read};
 use crate::stack::{self};
 use crate::telemetry::trace;
+use crate::translate;
 
 /// A request as a surface received it.
 pub struct Inbound<'a> {
@@ -87,21 +89,68 @@ fn model_and_stream(inbound: &Inbound<'_>, top: &TopLevel<'_>) -> Result<(String
     Ok((model, stream))
 }
 
+/// What [`read_first`] made of a call.
+enum First<'b> {
+    /// The IR, and the alias of its model.
+    Decoded(&'b str, Box<ir::Request>, Arc<Alias>),
+    /// The alias of the body's leading model; the body is still to be scanned.
+    Resolved(&'b str, Arc<Alias>),
+    Unread,
+}
+
+/// A call whose body names its model first, for an alias every deployment of which translates
+/// for the caller: its IR, decoded by the reader that reads it whole (checking it as JSON as it
+/// goes), instead of a scan of the whole body for the model and the stream flag before that
+/// same decode (a translated call read its body twice). Any other call is left to the scan:
+/// another layout, a model or stream flag in the path, a same-dialect deployment (which sends
+/// the scanned body on; the alias found is kept), or a body the decoder refuses (whose error
+/// the call then gives where it always has).
+fn read_first<'b>(state: &AppState, inbound: &Inbound<'b>) -> First<'b> {
+    if inbound.path_model.is_some() || inbound.path_stream.is_some() {
+        return First::Unread;
+    }
+    let Some(model) = leading_model(inbound.body) else { return First::Unread };
+    let Ok(alias) = state.registry.resolve(model) else { return First::Unread };
+    let caller = inbound.dialect;
+    if alias.deployments.iter().any(|d| d.dialect_for(caller) == caller) {
+        return First::Resolved(model, alias);
+    }
+    match translate::decode_request(caller, inbound.body) {
+        Ok(req) if req.model == model => First::Decoded(model, Box::new(req), alias),
+        _ => First::Resolved(model, alias),
+    }
+}
+
 /// Handles one call end to end, in its span once the model is known; every failure is answered
 /// in the caller's dialect, including the drain deadline of a graceful shutdown.
 pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body> {
-    let top = match TopLevel::parse(inbound.body) {
-        Ok(t) => t,
-        Err(e) => return inbound.refuse(&state, (None, None), &e, None),
-    };
-    let (model, stream) = match model_and_stream(&inbound, &top) {
-        Ok(x) => x,
-        Err(e) => return inbound.refuse(&state, (None, None), &e, None),
+    let first = read_first(&state, &inbound);
+    let (read, model, stream, resolved) = match first {
+        First::Decoded(model, req, alias) => {
+            let stream = req.stream;
+            (Read::Ir(req), model.to_string(), stream, Some(alias))
+        }
+        First::Resolved(..) | First::Unread => {
+            let top = match TopLevel::parse(inbound.body) {
+                Ok(t) => t,
+                Err(e) => return inbound.refuse(&state, (None, None), &e, None),
+            };
+            let (model, stream) = match model_and_stream(&inbound, &top) {
+                Ok(x) => x,
+                Err(e) => return inbound.refuse(&state, (None, None), &e, None),
+            };
+            // The alias found for the leading model, when the scan reads the same model.
+            let alias = match first {
+                First::Resolved(m, alias) if m == model => Some(alias),
+                _ => None,
+            };
+            (Read::Top(top), model, stream, alias)
+        }
     };
     let span = trace::call_span(inbound.dialect, Some(inbound.headers), Some(&model), stream);
     let p = inbound.principal.as_deref();
     trace::principal(&span, p.map(|p| p.name.as_str()), p.and_then(|p| p.team.as_deref()));
-    let alias = match state.registry.resolve(&model) {
+    let alias = match resolved.map_or_else(|| state.registry.resolve(&model), Ok) {
         Ok(a) => a,
         Err(e) => return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &e, None),
     };
@@ -111,7 +160,7 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
         return inbound.refuse(&state, (Some(model.as_str()), Some(&span)), &auth::forbidden(p, &model), None);
     }
     let strict = strict_requested(inbound.headers, state.registry.translation);
-    let mut call = ModelCall::new(&state, (inbound, top), (model, stream), alias, span.clone(), strict);
+    let mut call = ModelCall::new(&state, (inbound, read), (model, stream), alias, span.clone(), strict);
     // A call still waiting (for a limiter, an upstream's headers, a non-streamed answer) at a
     // graceful shutdown's drain deadline is answered with an error and recorded as cut by the
     // shutdown; a stream already answering ends through its body instead.

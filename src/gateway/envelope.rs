@@ -269,14 +269,14 @@ impl Envelope {
     /// The envelope of a body or event: read by [`Reader`] where it can, else by serde_json
     /// (`None` when serde_json refuses the text).
     pub(super) fn parse(text: &[u8]) -> Option<Envelope> {
-        std::str::from_utf8(text).ok().and_then(Self::read_text).or_else(|| serde_json::from_slice(text).ok())
+        crate::bytescan::text(text).ok().and_then(Self::read_text).or_else(|| serde_json::from_slice(text).ok())
     }
 
     /// For the fuzz target: whether the reader, where it reads `text`, reads what serde_json
     /// reads.
     #[doc(hidden)]
     pub fn reader_agrees(text: &[u8]) -> bool {
-        let Some(read) = std::str::from_utf8(text).ok().and_then(Self::read_text) else { return true };
+        let Some(read) = crate::bytescan::text(text).ok().and_then(Self::read_text) else { return true };
         serde_json::from_slice::<Envelope>(text).is_ok_and(|s| s == read)
     }
 

@@ -54,6 +54,40 @@ impl<'de> Visitor<'de> for FieldsVisitor<'de> {
     }
 }
 
+/// The `model` of a body whose first member it is, when its value is a string without escapes:
+/// what [`TopLevel::parse`] and then `string("model")` read from a valid body, found without
+/// reading the rest. Nothing else is checked, so the body must still be read whole before it is
+/// used (the translated path's decoder reads it whole; see `gateway::call`).
+pub fn leading_model(body: &[u8]) -> Option<&str> {
+    let ws = |mut i: usize| {
+        while matches!(body.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = ws(0);
+    if body.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = ws(i + 1);
+    if body.get(i..i + 7) != Some(b"\"model\"") {
+        return None;
+    }
+    i = ws(i + 7);
+    if body.get(i) != Some(&b':') {
+        return None;
+    }
+    i = ws(i + 1);
+    if body.get(i) != Some(&b'"') {
+        return None;
+    }
+    let end = crate::jsonscan::special_at(body, i + 1)?;
+    if body[end] != b'"' || !matches!(body.get(ws(end + 1)), Some(b',' | b'}')) {
+        return None;
+    }
+    std::str::from_utf8(&body[i + 1..end]).ok()
+}
+
 impl<'a> TopLevel<'a> {
     /// Scans a body; a body that is not a JSON object is a 400 naming the problem. The fast scan
     /// ([`crate::jsonscan`]) answers for the bodies it is sure of, serde_json for the rest.
@@ -213,6 +247,40 @@ enum Segment<'s> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where `leading_model` answers and the body is valid, it answers what the whole read does;
+    /// it answers for the bodies harnesses send (model first, compact or spaced).
+    #[test]
+    fn leading_model_reads_what_the_whole_read_does() {
+        let seeds: [&[u8]; 6] = [
+            br#"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}],"stream":true}"#,
+            b"{\n \"model\" : \"gpt-5\" ,\n \"messages\": []\n}",
+            br#"{"model":"a\"b","x":1}"#,
+            br#"{"model":"m"}"#,
+            br#"{"messages":[],"model":"m"}"#,
+            br#"{"model":"m","model":"n"}"#,
+        ];
+        assert_eq!(leading_model(seeds[0]), Some("claude-sonnet-4-5"));
+        assert_eq!(leading_model(seeds[1]), Some("gpt-5"));
+        assert_eq!(leading_model(seeds[2]), None, "an escape is left to the whole read");
+        assert_eq!(leading_model(seeds[4]), None, "model not first");
+        let mut answered = 0;
+        for (n, seed) in seeds.iter().enumerate() {
+            for body in std::iter::once(seed.to_vec()).chain(crate::jsonscan::mutations(seed, 300, n as u64)) {
+                let Some(model) = leading_model(&body) else { continue };
+                answered += 1;
+                if let Ok(top) = TopLevel::parse(&body) {
+                    assert_eq!(
+                        top.string("model").unwrap().as_deref(),
+                        Some(model),
+                        "{}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
+            }
+        }
+        assert!(answered > 100, "{answered}");
+    }
 
     #[test]
     fn replaces_model_and_keeps_every_other_byte() {

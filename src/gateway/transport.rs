@@ -36,9 +36,10 @@ impl AttemptService for Transport {
         let passthrough = target == caller;
         let mut dropped = Vec::new();
         let (body, strip_usage) = if passthrough {
+            let (stream, body, headers) = (call.stream, call.inbound.body, call.inbound.headers);
+            let top = call.top().map_err(Failure::Fatal)?;
             let (body, strip_usage, lost) =
-                passthrough::prepare(&call.top, call.inbound.body, d, caller, call.stream, call.inbound.headers)
-                    .map_err(Failure::Fatal)?;
+                passthrough::prepare(top, body, d, caller, stream, headers).map_err(Failure::Fatal)?;
             if !lost.is_empty() {
                 report_dropped(state, &lost, caller, target);
                 dropped = lost;

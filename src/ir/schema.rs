@@ -1,14 +1,16 @@
-//! A tool's JSON Schema, carried as compact JSON text so that translating a request copies it as
-//! bytes instead of building and re-serializing a `Value` tree.
+//! A tool's JSON Schema, carried as JSON text so that translating a request copies it as bytes
+//! instead of building and re-serializing a `Value` tree.
 //!
-//! Read from a caller's body it keeps the caller's key order (whitespace outside strings is
-//! removed); built from a `Value` it has that value's (sorted) order. Equality and `Debug` go
-//! through the parsed value, so two schemas that differ only in key order or spacing are equal and
-//! print alike (the response cache keys requests by their `Debug` text).
+//! Read from a caller's body it is the caller's text, key order and spacing included (it used to
+//! be made compact first: one more pass over every schema of every translated call, for bytes no
+//! upstream reads differently); built from a `Value` it has that value's (sorted)
+//! order, compact. Equality and `Debug` go through the parsed value, so two schemas that differ
+//! only in key order or spacing are equal and print alike (the response cache keys requests by
+//! their `Debug` text).
 //!
-//! The text is held as a string, not a `RawValue`: made compact, a `RawValue` would be parsed
-//! again to be built. It serializes as a `RawValue` does (serde_json and `jsonwrite` write it as
-//! it is; `serde_json::to_value` parses it).
+//! The text is held as a string, not a `RawValue`, which would be parsed again to be built. It
+//! serializes as a `RawValue` does (serde_json and `jsonwrite` write it as it is;
+//! `serde_json::to_value` parses it).
 
 use std::fmt;
 
@@ -27,20 +29,17 @@ impl Schema {
         Schema(serde_json::to_string(v).unwrap_or_else(|_| "null".into()).into_boxed_str())
     }
 
-    /// A schema from JSON text as it appeared in a body (made compact when it is not).
+    /// A schema from a value as it appeared in a body.
     pub fn from_raw(raw: &RawValue) -> Schema {
         Schema::from_text(raw.get())
     }
 
-    /// A schema from the text of one valid JSON value (what [`Self::from_raw`] reads).
+    /// A schema from the text of one valid JSON value, as it appeared in a body.
     pub fn from_text(text: &str) -> Schema {
-        match minified(text) {
-            None => Schema(text.into()),
-            Some(min) => Schema(min.into_boxed_str()),
-        }
+        Schema(text.into())
     }
 
-    /// The compact JSON text.
+    /// The JSON text.
     pub fn get(&self) -> &str {
         &self.0
     }
@@ -55,40 +54,6 @@ impl From<Value> for Schema {
     fn from(v: Value) -> Schema {
         Schema::from_value(&v)
     }
-}
-
-/// `text` without whitespace outside strings; `None` when it has none. `text` is valid JSON (a
-/// `RawValue`): strings are skipped 16 bytes at a time ([`crate::jsonscan::string_end`]), the
-/// structure between them goes byte by byte.
-fn minified(text: &str) -> Option<String> {
-    let b = text.as_bytes();
-    let ws = |c: u8| matches!(c, b' ' | b'\n' | b'\r' | b'\t');
-    let mut i = 0;
-    let start = loop {
-        match *b.get(i)? {
-            b'"' => i = crate::jsonscan::string_end(b, i)?,
-            c if ws(c) => break i,
-            _ => i += 1,
-        }
-    };
-    // Whitespace, quotes and backslashes are ASCII, and a multi-byte UTF-8 sequence never
-    // contains an ASCII byte, so dropping whitespace bytes keeps the text UTF-8.
-    let mut out = Vec::with_capacity(b.len());
-    out.extend_from_slice(&b[..start]);
-    let mut i = start;
-    while let Some(&c) = b.get(i) {
-        if c == b'"' {
-            let end = crate::jsonscan::string_end(b, i)?;
-            out.extend_from_slice(&b[i..end]);
-            i = end;
-        } else {
-            if !ws(c) {
-                out.push(c);
-            }
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 impl PartialEq for Schema {
@@ -132,23 +97,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_key_order_and_drops_whitespace_outside_strings() {
-        let s: Schema = serde_json::from_str(
+    fn keeps_the_callers_text() {
+        for text in [
             r#" { "type" : "object",
             "properties": {"b": {"description": "a \"b\"\tc d"}, "a": {}} } "#,
-        )
-        .unwrap();
-        assert_eq!(s.get(), r#"{"type":"object","properties":{"b":{"description":"a \"b\"\tc d"},"a":{}}}"#);
-        let text: Schema = serde_json::from_str("{ \"d\" : \"é 日本 \\\\\" , \"e\" : [ 1 ] }").unwrap();
-        assert_eq!(text.get(), "{\"d\":\"é 日本 \\\\\",\"e\":[1]}");
-        let compact: Schema = serde_json::from_str(r#"{"z":1,"a":[1,2]}"#).unwrap();
-        assert_eq!(compact.get(), r#"{"z":1,"a":[1,2]}"#);
-        // Strings longer than a 16-byte block, with escapes on and across block edges.
-        let long = format!(r#"{{ "a b" : "{0}\"{0} \\", "c" : [ "{0}\\\"" , 1 ] }}"#, "x y".repeat(9));
-        let expect = format!(r#"{{"a b":"{0}\"{0} \\","c":["{0}\\\"",1]}}"#, "x y".repeat(9));
-        let s: Schema = serde_json::from_str(&long).unwrap();
-        assert_eq!(s.get(), expect);
-        assert_eq!(s.to_value(), serde_json::from_str::<Value>(&long).unwrap());
+            "{ \"d\" : \"é 日本 \\\\\" , \"e\" : [ 1 ] }",
+            r#"{"z":1,"a":[1,2]}"#,
+        ] {
+            let s: Schema = serde_json::from_str(text).unwrap();
+            assert_eq!(s.get(), text.trim());
+            assert_eq!(s.to_value(), serde_json::from_str::<Value>(text).unwrap());
+        }
     }
 
     #[test]
@@ -163,8 +122,8 @@ mod tests {
 
     #[test]
     fn serializes_as_its_text_everywhere() {
-        let s: Schema = serde_json::from_str(r#"{ "z" : [ 1 , {"y": "\u00e9"} ] }"#).unwrap();
-        let text = r#"{"z":[1,{"y":"\u00e9"}]}"#;
+        let text = r#"{ "z" : [ 1 , {"y": "\u00e9"} ] }"#;
+        let s: Schema = serde_json::from_str(text).unwrap();
         assert_eq!(s.get(), text);
         let wrapped = json!({"schema": serde_json::to_value(&s).unwrap()});
         assert_eq!(wrapped, json!({"schema": {"z": [1, {"y": "é"}]}}));

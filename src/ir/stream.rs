@@ -58,6 +58,21 @@ pub enum BlockDelta {
     InputJson(String),
 }
 
+impl StreamEvent {
+    /// The length of the text a delta carries (zero for other events): what an encoder's output
+    /// for it grows with.
+    pub fn text_len(&self) -> usize {
+        match self {
+            StreamEvent::BlockDelta { delta, .. } => match delta {
+                BlockDelta::Text(s) | BlockDelta::Thinking(s) | BlockDelta::Signature(s) | BlockDelta::InputJson(s) => {
+                    s.len()
+                }
+            },
+            _ => 0,
+        }
+    }
+}
+
 /// Checks a whole event sequence against the invariants above; the first violation, described.
 /// Every dialect's stream tests (and the golden tests) hold their decoders to it.
 pub fn check_order(events: &[StreamEvent]) -> Result<(), String> {

@@ -8,8 +8,7 @@
 //! key) returns `None`, and the caller runs serde_json, which gives the exact error or the answer.
 //!
 //! [`Reader`] reads chosen members of a small JSON text the same checked way (the stream
-//! decoders' fast path). [`string_end`] skips a string of JSON already known to be valid (a
-//! schema's raw text).
+//! decoders' fast path).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -190,20 +189,6 @@ impl Scanner<'_> {
                 Some(())
             }
             _ => None,
-        }
-    }
-}
-
-/// The offset just past the string whose opening quote is at `open`, in JSON text already known
-/// to be valid (escapes are not checked, only stepped over); `None` when the string never ends.
-pub fn string_end(b: &[u8], open: usize) -> Option<usize> {
-    let mut i = open + 1;
-    loop {
-        i = special_at(b, i)?;
-        match b[i] {
-            b'"' => return Some(i + 1),
-            b'\\' => i += 2,
-            _ => i += 1,
         }
     }
 }

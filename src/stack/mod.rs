@@ -32,7 +32,8 @@
 //! call goes down the layers once, as one future, with no boxing or allocation per layer, and its
 //! answer comes back up once. Auth (step 1) runs in the surfaces, which know their credential
 //! header; `gateway::call` builds the `ModelCall` (model, stream flag, alias, the key's right to
-//! it) and calls the stack. Load shedding and timeouts of whole connections are HTTP concerns and
+//! it, and the body read either as its top-level members or, for a call that only translates,
+//! as its IR) and calls the stack. Load shedding and timeouts of whole connections are HTTP concerns and
 //! stay on the axum router.
 
 /// Declares a stack layer (a `tower::Layer`) and the service it wraps the next one in.

@@ -24,12 +24,22 @@ use crate::stack::limits::Charge;
 use crate::translate;
 use crate::usage::CallGuard;
 
+/// How a call's body was read before it went down the stack.
+pub enum Read<'a> {
+    /// Its top-level members (model and stream among them), checked as JSON.
+    Top(TopLevel<'a>),
+    /// Its IR, for a call every deployment of whose alias translates.
+    Ir(Box<ir::Request>),
+}
+
 /// One model call on its way down the stack: what the surface decoded (dialect, model, stream,
 /// principal, body) and the alias it resolved to, plus what layers add for the ones below.
 pub struct ModelCall<'a> {
     pub state: &'a Arc<AppState>,
     pub inbound: Inbound<'a>,
-    pub top: TopLevel<'a>,
+    /// The body's top-level members, read on first need (the same-dialect path) when the call
+    /// was not read that way first (see `gateway::call::handle`).
+    top: Option<TopLevel<'a>>,
     /// The model as the caller named it.
     pub model: String,
     pub stream: bool,
@@ -48,14 +58,20 @@ pub struct ModelCall<'a> {
 }
 
 impl<'a> ModelCall<'a> {
+    /// A call read either way: its body's top-level members, or its IR (decoded first when
+    /// every deployment of its alias translates); the other is read when a layer needs it.
     pub fn new(
         state: &'a Arc<AppState>,
-        (inbound, top): (Inbound<'a>, TopLevel<'a>),
+        (inbound, read): (Inbound<'a>, Read<'a>),
         (model, stream): (String, bool),
         alias: Arc<Alias>,
         span: tracing::Span,
         strict: bool,
     ) -> Self {
+        let (top, ir) = match read {
+            Read::Top(t) => (Some(t), None),
+            Read::Ir(r) => (None, Some(*r)),
+        };
         ModelCall {
             state,
             inbound,
@@ -68,8 +84,16 @@ impl<'a> ModelCall<'a> {
             charge: None,
             guard: CallGuard::detached(),
             store: None,
-            ir: None,
+            ir,
         }
+    }
+
+    /// The body's top-level members, read once; a body that is not a JSON object is a 400.
+    pub fn top(&mut self) -> Result<&TopLevel<'a>, ApiError> {
+        if self.top.is_none() {
+            self.top = Some(TopLevel::parse(self.inbound.body)?);
+        }
+        self.top.as_ref().ok_or_else(|| ApiError::new(ErrorKind::Api, "body not read"))
     }
 
     /// The caller's request as IR, decoded once.

@@ -65,7 +65,7 @@ pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
 /// [`decode_response`] with the one-pass reader first (`reader`), or by the derived code alone:
 /// the tests hold the two to the same answers.
 pub(super) fn decode_response_by(body: &[u8], reader: bool) -> Result<ir::Response, ApiError> {
-    if reader && let Some(resp) = std::str::from_utf8(body).ok().and_then(super::response_fast::read) {
+    if reader && let Some(resp) = crate::bytescan::text(body).ok().and_then(super::response_fast::read) {
         return Ok(resp);
     }
     // serde_path_to_error only to word a refusal: tracking the path costs on every answer.

@@ -52,8 +52,9 @@ pub(super) fn read(text: &str) -> Option<ir::Response> {
     Some(resp)
 }
 
-/// `usage`: each count a `u64` or `null` (zero), other members stepped over.
-fn usage(r: &mut Reader<'_>) -> Option<WireUsage> {
+/// `usage`: each count a `u64` or `null` (zero), other members stepped over (also read so
+/// in the stream's `message_start` and `message_delta`).
+pub(super) fn usage(r: &mut Reader<'_>) -> Option<WireUsage> {
     let mut u = WireUsage::default();
     r.fields(USAGE, |r, i| {
         let n = r.opt_u64()?.unwrap_or(0);

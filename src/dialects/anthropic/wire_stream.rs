@@ -60,6 +60,40 @@ pub struct InMessageDeltaBody {
     pub stop_sequence: Option<String>,
 }
 
+impl InStartMessage {
+    /// What the derived code reads, by [`Reader`]: `id`, `model` and `usage`, the rest (the
+    /// empty `content`, `role`, ...) stepped over; `None` where serde might answer otherwise.
+    fn read(r: &mut Reader<'_>) -> Option<Self> {
+        let mut m = InStartMessage { id: String::new(), model: String::new(), usage: WireUsage::default() };
+        r.fields(["id", "model", "usage"], |r, i| {
+            match i {
+                0 => m.id = r.str()?.into_owned(),
+                1 => m.model = r.str()?.into_owned(),
+                _ => m.usage = super::response_fast::usage(r)?,
+            }
+            Some(())
+        })?;
+        Some(m)
+    }
+}
+
+impl InMessageDeltaBody {
+    /// What the derived code reads, by [`Reader`] (`null` and absent are both `None`).
+    fn read(r: &mut Reader<'_>) -> Option<Self> {
+        let mut d = InMessageDeltaBody { stop_reason: None, stop_sequence: None };
+        r.fields(["stop_reason", "stop_sequence"], |r, i| {
+            let v = r.opt_string()?;
+            if i == 0 {
+                d.stop_reason = v
+            } else {
+                d.stop_sequence = v
+            }
+            Some(())
+        })?;
+        Some(d)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InStartBlock {
@@ -130,10 +164,10 @@ impl<'a> FastEvent<'a> {
                 0 => kind = Some(r.str()?),
                 1 => index = Some(usize::try_from(r.u64()?).ok()?),
                 2 if k? == "content_block_delta" => delta = Some(FastDelta::read(r)?),
-                2 if k? == "message_delta" => message_delta = Some(r.de()?),
-                3 if k? == "message_start" => message = Some(r.de()?),
+                2 if k? == "message_delta" => message_delta = Some(InMessageDeltaBody::read(r)?),
+                3 if k? == "message_start" => message = Some(InStartMessage::read(r)?),
                 4 if k? == "content_block_start" => block = Some(r.de()?),
-                5 if k? == "message_delta" => usage = Some(r.de()?),
+                5 if k? == "message_delta" => usage = Some(super::response_fast::usage(r)?),
                 _ => r.skip()?,
             }
             Some(())

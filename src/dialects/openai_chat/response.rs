@@ -19,7 +19,7 @@ pub fn decode_response(body: &[u8]) -> Result<ir::Response, ApiError> {
 /// [`decode_response`] with the one-pass reader first (`reader`), or by the derived code alone:
 /// the tests hold the two to the same answers.
 pub(super) fn decode_response_by(body: &[u8], reader: bool) -> Result<ir::Response, ApiError> {
-    let fast = if reader { std::str::from_utf8(body).ok().and_then(super::response_fast::read) } else { None };
+    let fast = if reader { crate::bytescan::text(body).ok().and_then(super::response_fast::read) } else { None };
     let c: Completion = match fast {
         Some(c) => c,
         None => serde_json::from_slice(body).map_err(|e| {

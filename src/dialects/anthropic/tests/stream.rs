@@ -303,7 +303,7 @@ fn the_fast_path_decodes_as_the_general_path_does() {
     let mut streams: Vec<Vec<u8>> =
         std::fs::read_dir(&dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
     assert!(streams.len() >= 5);
-    let edits: [(&str, &str); 19] = [
+    let edits: [(&str, &str); 24] = [
         (r#""text":""#, r#""text":"\u00e9\"q\n"#),
         (r#""type":"text_delta""#, r#""type":"thinking_delta""#),
         (r#""type":"text_delta""#, r#""type":"mystery_delta""#),
@@ -323,6 +323,11 @@ fn the_fast_path_decodes_as_the_general_path_does() {
         (r#""content_block":{"type":"text","text":"""#, r#""content_block":{"type":"text","text":"a","text":"""#),
         (r#""input_tokens":"#, r#""input_tokens":1.5,"x":"#),
         (r#"{"type":"message_start","#, r#"{"message":{},"type":"message_start","#),
+        (r#""message":{"id":"#, r#""message":{"id":null,"x":"#),
+        (r#""message":{"#, r#""message":{"model":"m","#),
+        (r#""stop_sequence":null"#, r#""stop_sequence":"\u0041\n""#),
+        (r#""stop_sequence":null"#, r#""stop_sequence":null,"stop_sequence":null"#),
+        (r#""usage":{"output_tokens":"#, r#""usage":{"output_tokens":null,"x":[1,{}],"output_tokens":"#),
     ];
     let base = streams.clone();
     for (n, s) in base.iter().enumerate() {
