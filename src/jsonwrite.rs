@@ -39,10 +39,19 @@ type Result<T = ()> = std::result::Result<T, Error>;
 
 /// `v` as compact JSON.
 pub fn to_vec<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(256);
+    to_vec_sized(v, 256)
+}
+
+/// [`to_vec`] into a buffer of `capacity` bytes to start with.
+pub fn to_vec_sized<T: Serialize + ?Sized>(v: &T, capacity: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(capacity);
     write(&mut out, v)?;
     Ok(out)
 }
+
+/// Where an upstream request body is written: a coding agent's turn is several KB (a system
+/// prompt, tools, the conversation), which a 256-byte start reached by five doublings.
+pub const REQUEST_CAPACITY: usize = 8 * 1024;
 
 /// `v` as compact JSON, appended to `out`.
 pub fn write<B: BufMut, T: Serialize + ?Sized>(out: &mut B, v: &T) -> Result {

@@ -27,6 +27,7 @@ pub fn members(body: &[u8]) -> Option<Vec<(Cow<'_, str>, Range<usize>)>> {
     blocks::members(body)
 }
 
+#[derive(Clone)]
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,

@@ -14,6 +14,7 @@ use super::{MAX_DEPTH, Scanner};
 
 /// Reads one JSON text front to back. Typical use:
 /// `r.object(|r, key| match key { "type" => ..., _ => r.skip() })?; r.end()?`.
+#[derive(Clone)]
 pub struct Reader<'a> {
     s: Scanner<'a>,
     text: &'a str,

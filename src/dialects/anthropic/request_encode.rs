@@ -94,7 +94,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         thinking,
         output_config,
     };
-    crate::jsonwrite::to_vec(&out)
+    crate::jsonwrite::to_vec_sized(&out, crate::jsonwrite::REQUEST_CAPACITY)
         .map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding Anthropic request: {e}")))
 }
 

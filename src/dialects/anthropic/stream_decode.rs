@@ -170,6 +170,12 @@ impl StreamDecoder {
         }
         let block: InStartBlock =
             serde_json::from_value(block).map_err(|e| bad(format!("invalid upstream content_block_start: {e}")))?;
+        self.open_block(upstream, block, out);
+        Ok(())
+    }
+
+    /// Opens a block of a type the IR carries (closing the one open), with its first deltas.
+    fn open_block(&mut self, upstream: usize, block: InStartBlock, out: &mut Vec<StreamEvent>) {
         self.close_open(out);
         let index = self.next_index;
         let (kind, start, first) = match block {
@@ -204,7 +210,6 @@ impl StreamDecoder {
             }
         }
         self.open = Some(Open { upstream, index, kind });
-        Ok(())
     }
 
     /// The fast path: an event read by [`FastEvent`]. A well-formed delta for the open block is
@@ -214,6 +219,12 @@ impl StreamDecoder {
     fn fast(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Option<()> {
         match FastEvent::read(data)? {
             FastEvent::Delta { index, delta } => self.fast_delta(index, delta, out),
+            // Before `message_start` the general path gives the error.
+            FastEvent::Start { .. } if !self.started => None,
+            FastEvent::Start { index, block } => {
+                self.open_block(index, block, out);
+                Some(())
+            }
             FastEvent::Event(parsed) => {
                 if let Err(e) = self.apply(parsed, out) {
                     self.fail(e, out);

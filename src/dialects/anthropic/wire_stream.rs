@@ -126,6 +126,9 @@ pub enum InStartBlock {
 pub enum FastEvent<'a> {
     /// A `content_block_delta`, its texts borrowed, for the decoder's own delta path.
     Delta { index: usize, delta: FastDelta<'a> },
+    /// A `content_block_start` of a block the decoder translates, read into its typed form
+    /// without the general path's `Value` (other blocks come as an `Event`).
+    Start { index: usize, block: InStartBlock },
     /// Any other event the fast path takes, as the general path parses it.
     Event(InEvent),
 }
@@ -166,7 +169,7 @@ impl<'a> FastEvent<'a> {
                 2 if k? == "content_block_delta" => delta = Some(FastDelta::read(r)?),
                 2 if k? == "message_delta" => message_delta = Some(InMessageDeltaBody::read(r)?),
                 3 if k? == "message_start" => message = Some(InStartMessage::read(r)?),
-                4 if k? == "content_block_start" => block = Some(r.de()?),
+                4 if k? == "content_block_start" => block = Some(StartRead::read(r)?),
                 5 if k? == "message_delta" => usage = Some(super::response_fast::usage(r)?),
                 _ => r.skip()?,
             }
@@ -176,7 +179,10 @@ impl<'a> FastEvent<'a> {
         Some(FastEvent::Event(match &*kind? {
             "content_block_delta" => return Some(FastEvent::Delta { index: index?, delta: delta? }),
             "message_start" => InEvent::MessageStart { message: message? },
-            "content_block_start" => InEvent::ContentBlockStart { index: index?, content_block: block? },
+            "content_block_start" => match block? {
+                StartRead::Typed(block) => return Some(FastEvent::Start { index: index?, block }),
+                StartRead::Other(content_block) => InEvent::ContentBlockStart { index: index?, content_block },
+            },
             "content_block_stop" => InEvent::ContentBlockStop { index: index? },
             "message_delta" => InEvent::MessageDelta { delta: message_delta?, usage: usage.unwrap_or_default() },
             "message_stop" => InEvent::MessageStop,
@@ -218,6 +224,55 @@ impl<'a> FastEvent<'a> {
             r#"{"type":"ping"}"# => Some(FastEvent::Event(InEvent::Ping)),
             r#"{"type":"message_stop"}"# => Some(FastEvent::Event(InEvent::MessageStop)),
             _ => None,
+        }
+    }
+}
+
+/// A `content_block_start`'s block as the fast path reads it.
+enum StartRead {
+    /// Text, thinking, redacted thinking or tool use, as the general path would type it.
+    Typed(InStartBlock),
+    /// Any other block (a server tool's, an unknown type), as the general path's `Value`.
+    Other(Value),
+}
+
+impl StartRead {
+    /// The members any of the four block types has; a value of another kind than the derived
+    /// code reads (or `null` where it wants a string) gives `None`.
+    fn read(r: &mut Reader<'_>) -> Option<StartRead> {
+        let start = r.clone();
+        let mut s: [Option<Cow<'_, str>>; 7] = Default::default();
+        let mut input = None;
+        let names = ["type", "text", "thinking", "signature", "data", "id", "name", "input"];
+        let typed = r.fields(names, |r, i| {
+            match i {
+                7 => input = Some(r.de::<Value>()?),
+                3 => s[3] = r.opt_str()?,
+                _ => s[i] = Some(r.str()?),
+            }
+            Some(())
+        });
+        let [kind, text, thinking, signature, data, id, name] = s;
+        let owned = |v: Option<Cow<'_, str>>| v.map(Cow::into_owned);
+        let block = typed.and_then(|()| match kind.as_deref()? {
+            "text" => Some(InStartBlock::Text { text: owned(text).unwrap_or_default() }),
+            "thinking" => Some(InStartBlock::Thinking {
+                thinking: owned(thinking).unwrap_or_default(),
+                signature: owned(signature),
+            }),
+            "redacted_thinking" => Some(InStartBlock::RedactedThinking { data: owned(data)? }),
+            "tool_use" => {
+                Some(InStartBlock::ToolUse { id: owned(id)?, name: owned(name)?, input: input.unwrap_or(Value::Null) })
+            }
+            _ => None,
+        });
+        match block {
+            Some(b) => Some(StartRead::Typed(b)),
+            None => {
+                // Anything else is read as the general path reads it.
+                *r = start;
+                r.de().map(StartRead::Other)
+            }
         }
     }
 }

@@ -65,7 +65,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
     if !extra.is_empty() {
         body.insert("additionalModelRequestFields".into(), Value::Object(extra));
     }
-    crate::jsonwrite::to_vec(&Value::Object(body))
+    crate::jsonwrite::to_vec_sized(&Value::Object(body), crate::jsonwrite::REQUEST_CAPACITY)
         .map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding request: {e}")))
 }
 

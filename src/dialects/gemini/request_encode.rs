@@ -75,7 +75,7 @@ pub fn encode_request(req: &ir::Request, _model: &str) -> Result<Vec<u8>, ApiErr
     if !config.is_empty() {
         body.insert("generationConfig".into(), Value::Object(config));
     }
-    crate::jsonwrite::to_vec(&Value::Object(body))
+    crate::jsonwrite::to_vec_sized(&Value::Object(body), crate::jsonwrite::REQUEST_CAPACITY)
         .map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding request: {e}")))
 }
 

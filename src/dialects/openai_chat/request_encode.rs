@@ -59,7 +59,8 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
         }),
     };
     body.user = req.user.as_deref();
-    crate::jsonwrite::to_vec(&body).map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding request: {e}")))
+    crate::jsonwrite::to_vec_sized(&body, crate::jsonwrite::REQUEST_CAPACITY)
+        .map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding request: {e}")))
 }
 
 /// OpenAI reasoning models (o1, o3, o4, gpt-5...) reject `max_tokens`.

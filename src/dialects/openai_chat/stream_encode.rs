@@ -183,7 +183,8 @@ impl StreamEncoder {
     }
 
     fn build_tail(&mut self) {
-        let mut t = Vec::with_capacity(64 + self.id.len() + self.model.len());
+        // `"created":` and its digits, the three other names and the object's type: 72 bytes.
+        let mut t = Vec::with_capacity(96 + self.id.len() + self.model.len());
         t.extend_from_slice(b"\"created\":");
         t.extend_from_slice(self.created.to_string().as_bytes());
         t.extend_from_slice(b",\"id\":");

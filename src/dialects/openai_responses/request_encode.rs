@@ -99,7 +99,7 @@ pub fn encode_request(req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiErro
     if let Some(user) = &req.user {
         body.insert("user".into(), json!(user));
     }
-    crate::jsonwrite::to_vec(&Value::Object(body))
+    crate::jsonwrite::to_vec_sized(&Value::Object(body), crate::jsonwrite::REQUEST_CAPACITY)
         .map_err(|e| ApiError::new(ir::ErrorKind::Api, format!("encoding request: {e}")))
 }
 

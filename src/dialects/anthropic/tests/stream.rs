@@ -303,7 +303,7 @@ fn the_fast_path_decodes_as_the_general_path_does() {
     let mut streams: Vec<Vec<u8>> =
         std::fs::read_dir(&dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
     assert!(streams.len() >= 5);
-    let edits: [(&str, &str); 24] = [
+    let edits: [(&str, &str); 30] = [
         (r#""text":""#, r#""text":"\u00e9\"q\n"#),
         (r#""type":"text_delta""#, r#""type":"thinking_delta""#),
         (r#""type":"text_delta""#, r#""type":"mystery_delta""#),
@@ -328,6 +328,12 @@ fn the_fast_path_decodes_as_the_general_path_does() {
         (r#""stop_sequence":null"#, r#""stop_sequence":"\u0041\n""#),
         (r#""stop_sequence":null"#, r#""stop_sequence":null,"stop_sequence":null"#),
         (r#""usage":{"output_tokens":"#, r#""usage":{"output_tokens":null,"x":[1,{}],"output_tokens":"#),
+        (r#""content_block":{"type":"text","text":""#, r#""content_block":{"type":"text","id":7,"text":""#),
+        (r#""content_block":{"type":"text","text":""#, r#""content_block":{"text":"a\n","type":"text","x":""#),
+        (r#""input":{}"#, r#""input":{"a":[1,"x"]},"extra":null"#),
+        (r#""content_block":{"type":"tool_use","#, r#""content_block":{"type":"tool_use","input":null,"#),
+        (r#""content_block":{"type":"text""#, r#""content_block":{"type":"server_tool_use""#),
+        (r#""content_block":{"type":"thinking","#, r#""content_block":{"type":"thinking","signature":null,"#),
     ];
     let base = streams.clone();
     for (n, s) in base.iter().enumerate() {

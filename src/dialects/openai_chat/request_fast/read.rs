@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::{Body, Content, FastFunction, FastTool, Msg};
+use super::{Body, Content, FastCall, FastCallFunction, FastFunction, FastTool, Msg};
 use crate::ir::Schema;
 use crate::jsonscan::Reader;
 
@@ -108,7 +108,7 @@ impl<'a> Msg<'a> {
                 // A string by hand; `null` and arrays of parts by the derived code.
                 1 if r.peek() == Some(b'"') => m.content = Some(Content::Text(r.str()?.into_owned())),
                 1 => m.content = r.de()?,
-                2 => m.tool_calls = r.de()?,
+                2 => m.tool_calls = r.opt(|r| r.list(FastCall::read))?,
                 3 => m.tool_call_id = r.opt_string()?,
                 4 => m.reasoning_content = r.de()?,
                 5 => m.reasoning = r.de()?,
@@ -151,5 +151,38 @@ impl FastFunction {
         })?;
         f.name = name?;
         Some(f)
+    }
+}
+
+impl<'a> FastCall<'a> {
+    /// An assistant message's tool call: `id`, `type` and `function` read, the rest stepped
+    /// over, as the derived code does.
+    fn read(r: &mut Reader<'a>) -> Option<FastCall<'a>> {
+        let (mut id, mut kind, mut function) = (None, None, None);
+        r.fields(["id", "type", "function"], |r, i| {
+            match i {
+                0 => id = Some(r.str()?.into_owned()),
+                1 => kind = r.opt_str()?,
+                _ => function = Some(FastCallFunction::read(r)?),
+            }
+            Some(())
+        })?;
+        Some(FastCall { id: id?, kind, function: function? })
+    }
+}
+
+impl FastCallFunction {
+    fn read(r: &mut Reader<'_>) -> Option<FastCallFunction> {
+        let (mut name, mut arguments) = (None, None);
+        r.fields(["name", "arguments"], |r, i| {
+            let v = Some(r.str()?.into_owned());
+            if i == 0 {
+                name = v
+            } else {
+                arguments = v
+            }
+            Some(())
+        })?;
+        Some(FastCallFunction { name: name?, arguments: arguments? })
     }
 }

@@ -61,6 +61,8 @@ const CASES: &[&str] = &[
     r#"{"model":"m","messages":[]} trailing"#,
     r#"[]"#,
     r#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"x","cache_control":{"type":"ephemeral"}}],"cache_control":{"type":"ephemeral"}}]}"#,
+    r#"{"model":"m","messages":[{"role":"user","content":"q"},{"role":"assistant","content":null,"tool_calls":[{"function":{"arguments":"{\"p\":\"a\\nb\"}","x":[],"name":"f"},"type":null,"id":"c1"}]},{"role":"tool","tool_call_id":"c1","content":"ok"}]}"#,
+    r#"{"model":"m","messages":[{"role":"user","content":"q"},{"role":"assistant","tool_calls":[{"type":"function","function":{"name":"f","arguments":"{}"}}]}]}"#,
 ];
 
 #[test]
