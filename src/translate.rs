@@ -49,6 +49,20 @@ pub fn decode_request(dialect: Dialect, body: &[u8]) -> Result<ir::Request, ApiE
     Ok(req)
 }
 
+/// [`decode_request`] by the dialect's fast path alone (Anthropic and OpenAI Chat have one):
+/// `None` for a body it does not take. The fast path reads closed types and refuses a repeated
+/// member, so a body it takes is a JSON object whose members are each named once, as the
+/// same-dialect scan (`gateway::splice::TopLevel`) requires.
+pub fn decode_request_fast(dialect: Dialect, body: &[u8]) -> Option<ir::Request> {
+    let mut req = match dialect {
+        Dialect::Anthropic => crate::dialects::anthropic::decode_request_fast(body),
+        Dialect::OpenAiChat => crate::dialects::openai_chat::decode_request_fast(body),
+        _ => None,
+    }?;
+    crate::policy::sort(dialect, &mut req);
+    Some(req)
+}
+
 /// Encodes an IR request for an upstream, with `model` as the upstream model.
 pub fn encode_request(dialect: Dialect, req: &ir::Request, model: &str) -> Result<Vec<u8>, ApiError> {
     dispatch!(dialect, m => m::encode_request(req, model))

@@ -99,12 +99,13 @@ enum First<'b> {
 }
 
 /// A call whose body names its model first, for an alias every deployment of which translates
-/// for the caller: its IR, decoded by the reader that reads it whole (checking it as JSON as it
-/// goes), instead of a scan of the whole body for the model and the stream flag before that
-/// same decode (a translated call read its body twice). Any other call is left to the scan:
-/// another layout, a model or stream flag in the path, a same-dialect deployment (which sends
-/// the scanned body on; the alias found is kept), or a body the decoder refuses (whose error
-/// the call then gives where it always has).
+/// for the caller: its IR, decoded by the dialect's fast path, which reads the body whole
+/// (checking it as JSON, and that no member is repeated, as the scan does), instead of a scan of
+/// the whole body for the model and the stream flag before that same decode (a translated call
+/// read its body twice). Any other call is left to the scan: another layout, a model or stream
+/// flag in the path, a same-dialect deployment (which sends the scanned body on; the alias
+/// found is kept), a dialect without a fast path, or a body the fast path does not take (whose
+/// error, if it has one, the call then gives where it always has).
 fn read_first<'b>(state: &AppState, inbound: &Inbound<'b>) -> First<'b> {
     if inbound.path_model.is_some() || inbound.path_stream.is_some() {
         return First::Unread;
@@ -115,8 +116,8 @@ fn read_first<'b>(state: &AppState, inbound: &Inbound<'b>) -> First<'b> {
     if alias.deployments.iter().any(|d| d.dialect_for(caller) == caller) {
         return First::Resolved(model, alias);
     }
-    match translate::decode_request(caller, inbound.body) {
-        Ok(req) if req.model == model => First::Decoded(model, Box::new(req), alias),
+    match translate::decode_request_fast(caller, inbound.body) {
+        Some(req) if req.model == model => First::Decoded(model, Box::new(req), alias),
         _ => First::Resolved(model, alias),
     }
 }

@@ -173,5 +173,27 @@ async fn duplicate_top_level_fields_are_refused_before_routing() {
     assert!(a.body.contains("duplicate field"), "{}", a.body);
     let o = post(gw.addr, "/v1/chat/completions", &[], r#"{"model":"gpt-test","messages":[],"model":"o3"}"#).await;
     assert_eq!(o.status, 400, "{}", o.body);
+    // Calls that only translate (decoded first, without the scan) refuse repeats alike,
+    // whether amux reads the member or not.
+    let translated = [
+        (
+            "/v1/messages",
+            r#"{"model":"gpt-test","max_tokens":5,"messages":[{"role":"user","content":"x"}],"max_tokens":6}"#,
+        ),
+        (
+            "/v1/messages",
+            r#"{"model":"gpt-test","max_tokens":5,"messages":[{"role":"user","content":"x"}],"x":1,"x":2}"#,
+        ),
+        (
+            "/v1/chat/completions",
+            r#"{"model":"claude-test","messages":[{"role":"user","content":"x"}],"stream":false,"stream":true}"#,
+        ),
+        ("/v1/chat/completions", r#"{"model":"claude-test","messages":[{"role":"user","content":"x"}],"x":1,"x":2}"#),
+    ];
+    for (path, body) in translated {
+        let a = post(gw.addr, path, &[], body).await;
+        assert_eq!(a.status, 400, "{body}: {}", a.body);
+        assert!(a.body.contains("duplicate field"), "{body}: {}", a.body);
+    }
     assert_eq!(mock.count(), 0);
 }

@@ -81,6 +81,31 @@ async fn falls_back_across_aliases_and_dialects() {
     assert_eq!((recs[0].fallbacks, recs[0].provider.as_str(), recs[0].passthrough), (1, "oai", false));
 }
 
+/// The other way: a call that only translates is decoded without the body scan, which its
+/// same-dialect fallback then makes (the body it forwards is the caller's, model spliced).
+#[tokio::test]
+async fn falls_back_from_a_translated_alias_to_a_same_dialect_one() {
+    let mock = Mock::start().await;
+    mock.push(Reply::status(500, r#"{"error":{"message":"boom","type":"server_error"}}"#));
+    mock.push(Reply::ok(ANT_OK));
+    let gw = start_gateway(&config(
+        &mock,
+        "{retries: 0}",
+        "  - {name: primary, provider: oai, model: o1, fallbacks: [secondary]}\n  - {name: secondary, provider: anth, model: a1}\n",
+    ))
+    .await;
+    let body = ask("primary", false);
+    let a = post(gw.addr, "/v1/messages", &[], &body).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["content"][0]["text"], "from anthropic");
+    assert_eq!((mock.count_model("o1"), mock.count_model("a1")), (1, 1));
+    let sent = mock.requests.lock().unwrap().last().unwrap().body.clone();
+    let want = body.replace(r#""model":"primary""#, r#""model":"a1""#);
+    assert_eq!(String::from_utf8_lossy(&sent), want, "the caller's bytes, model spliced");
+    let recs = gw.records.wait_for(1).await;
+    assert_eq!((recs[0].fallbacks, recs[0].provider.as_str(), recs[0].passthrough), (1, "anth", true));
+}
+
 #[tokio::test]
 async fn cooldown_skips_a_deployment_that_keeps_failing() {
     let mock = Mock::start().await;

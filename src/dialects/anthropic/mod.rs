@@ -21,6 +21,7 @@ mod tests;
 pub use error::{decode_error, encode_error};
 pub use request_decode::decode_request;
 pub use request_encode::{DEFAULT_MAX_TOKENS, encode_request};
+pub(crate) use request_fast::decode_fast as decode_request_fast;
 pub use request_fast::reader_agrees as fast_request_reader_agrees;
 pub use response::{decode_response, encode_response};
 pub use stream_decode::StreamDecoder;

@@ -206,7 +206,7 @@ impl<'de> Visitor<'de> for BlockVisitor {
 }
 
 /// Decodes `body` when it takes the fast path (see the module documentation).
-pub(super) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
+pub(crate) fn decode_fast(body: &[u8]) -> Option<ir::Request> {
     convert(crate::dialects::fast_wire(body, Body::read, None)?)
 }
 

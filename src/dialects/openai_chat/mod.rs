@@ -32,6 +32,7 @@ mod tests;
 pub use error::{decode_error, encode_error};
 pub use request_decode::decode_request;
 pub use request_encode::encode_request;
+pub(crate) use request_fast::decode_fast as decode_request_fast;
 #[doc(hidden)]
 pub use request_fast::reader_agrees as fast_request_reader_agrees;
 pub use response::{decode_response, encode_response};
