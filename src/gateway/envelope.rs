@@ -193,17 +193,8 @@ impl Envelope {
 
 impl Details {
     fn read(r: &mut Reader<'_>) -> Option<Details> {
-        let mut d = Details::default();
-        r.fields(["cached_tokens", "reasoning_tokens"], |r, i| {
-            let v = r.opt_u64()?;
-            if i == 0 {
-                d.cached_tokens = v
-            } else {
-                d.reasoning_tokens = v
-            }
-            Some(())
-        })?;
-        Some(d)
+        let [cached_tokens, reasoning_tokens] = r.each(["cached_tokens", "reasoning_tokens"], Reader::opt_u64)?;
+        Some(Details { cached_tokens, reasoning_tokens })
     }
 }
 

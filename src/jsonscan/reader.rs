@@ -73,6 +73,21 @@ impl<'a> Reader<'a> {
         self.named(names, 0, field)
     }
 
+    /// An object whose members named in `names` are all read by `read` (an absent one is
+    /// `T::default()`), in `names`' order; the rest as [`Self::fields`] does.
+    pub fn each<const N: usize, T: Default>(
+        &mut self,
+        names: [&str; N],
+        mut read: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<[T; N]> {
+        let mut out: [T; N] = std::array::from_fn(|_| T::default());
+        self.fields(names, |r, i| {
+            out[i] = read(r)?;
+            Some(())
+        })?;
+        Some(out)
+    }
+
     /// The rest of an object read by [`Self::fields`] from just after a member's value: `seen`
     /// has a bit for each member of `names` read before (the repeats to refuse).
     pub fn fields_after<const N: usize>(

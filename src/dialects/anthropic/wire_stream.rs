@@ -80,17 +80,8 @@ impl InStartMessage {
 impl InMessageDeltaBody {
     /// What the derived code reads, by [`Reader`] (`null` and absent are both `None`).
     fn read(r: &mut Reader<'_>) -> Option<Self> {
-        let mut d = InMessageDeltaBody { stop_reason: None, stop_sequence: None };
-        r.fields(["stop_reason", "stop_sequence"], |r, i| {
-            let v = r.opt_string()?;
-            if i == 0 {
-                d.stop_reason = v
-            } else {
-                d.stop_sequence = v
-            }
-            Some(())
-        })?;
-        Some(d)
+        let [stop_reason, stop_sequence] = r.each(["stop_reason", "stop_sequence"], Reader::opt_string)?;
+        Some(InMessageDeltaBody { stop_reason, stop_sequence })
     }
 }
 

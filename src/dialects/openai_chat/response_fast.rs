@@ -83,17 +83,8 @@ fn usage(r: &mut Reader<'_>) -> Option<WireUsage> {
 }
 
 fn prompt_details(r: &mut Reader<'_>) -> Option<PromptDetails> {
-    let mut d = PromptDetails::default();
-    r.fields(["cached_tokens", "cache_write_tokens"], |r, i| {
-        let v = r.opt_u64()?;
-        if i == 0 {
-            d.cached_tokens = v
-        } else {
-            d.cache_write_tokens = v
-        }
-        Some(())
-    })?;
-    Some(d)
+    let [cached_tokens, cache_write_tokens] = r.each(["cached_tokens", "cache_write_tokens"], Reader::opt_u64)?;
+    Some(PromptDetails { cached_tokens, cache_write_tokens })
 }
 
 fn completion_details(r: &mut Reader<'_>) -> Option<CompletionDetails> {

@@ -251,17 +251,8 @@ impl StreamToolCall<'_> {
 
 impl<'a> StreamFunction<'a> {
     fn read(r: &mut Reader<'a>) -> Option<Self> {
-        let mut f = StreamFunction::default();
-        r.fields(["name", "arguments"], |r, i| {
-            let v = r.opt_str()?;
-            if i == 0 {
-                f.name = v
-            } else {
-                f.arguments = v
-            }
-            Some(())
-        })?;
-        Some(f)
+        let [name, arguments] = r.each(["name", "arguments"], Reader::opt_str)?;
+        Some(StreamFunction { name, arguments })
     }
 }
 
