@@ -384,18 +384,17 @@ impl StreamTranslator {
         self.done
     }
 
-    /// The bytes `n` events are likely to take once encoded: the events' own text plus a
+    /// The bytes the waiting events are likely to take once encoded: their own text plus a
     /// caller event's envelope each (an OpenAI chunk's fixed members and tail are about 200
     /// bytes). Too little only costs a reallocation, too much is freed once the bytes are sent.
-    fn out_hint(&self, n: usize) -> usize {
-        let text: usize = self.events.iter().map(StreamEvent::text_len).sum();
-        text + n * 256
+    fn out_hint(&self) -> usize {
+        self.events.iter().map(|e| e.text_len() + 256).sum()
     }
 
     fn drain(&mut self, observe: &mut dyn FnMut(&StreamEvent)) -> Bytes {
         // Room for the whole batch up front: an upstream burst's events (a whole short answer)
         // grew the buffer by doubling about seven times, each a reallocation and a copy.
-        let mut out = BytesMut::with_capacity(self.out_hint(self.events.len()));
+        let mut out = BytesMut::with_capacity(self.out_hint());
         for mut ev in self.events.drain(..) {
             if self.done {
                 break;

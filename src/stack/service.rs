@@ -17,7 +17,7 @@ use crate::gateway::attempt::Failure;
 use crate::gateway::call::Inbound;
 use crate::gateway::splice::TopLevel;
 use crate::gateway::{error_response, respond_overhead};
-use crate::ir::{self, ApiError, ErrorKind};
+use crate::ir::{self, ApiError};
 use crate::providers::{Alias, Deployment};
 use crate::stack::cache::Store;
 use crate::stack::limits::Charge;
@@ -90,24 +90,28 @@ impl<'a> ModelCall<'a> {
 
     /// The body's top-level members, read once; a body that is not a JSON object is a 400.
     pub fn top(&mut self) -> Result<&TopLevel<'a>, ApiError> {
-        if self.top.is_none() {
-            self.top = Some(TopLevel::parse(self.inbound.body)?);
-        }
-        self.top.as_ref().ok_or_else(|| ApiError::new(ErrorKind::Api, "body not read"))
+        let top = match self.top.take() {
+            Some(t) => t,
+            None => TopLevel::parse(self.inbound.body)?,
+        };
+        Ok(self.top.insert(top))
     }
 
     /// The caller's request as IR, decoded once.
     pub fn ir(&mut self) -> Result<&ir::Request, ApiError> {
-        if self.ir.is_none() {
-            let mut req = translate::decode_request(self.inbound.dialect, self.inbound.body)?;
-            // Surfaces that carry the model and the stream flag in the path (Gemini).
-            req.stream = self.stream;
-            if let Some(m) = &self.inbound.path_model {
-                req.model = m.clone();
+        let req = match self.ir.take() {
+            Some(req) => req,
+            None => {
+                let mut req = translate::decode_request(self.inbound.dialect, self.inbound.body)?;
+                // Surfaces that carry the model and the stream flag in the path (Gemini).
+                req.stream = self.stream;
+                if let Some(m) = &self.inbound.path_model {
+                    req.model = m.clone();
+                }
+                req
             }
-            self.ir = Some(req);
-        }
-        self.ir.as_ref().ok_or_else(|| ApiError::new(ErrorKind::Api, "request not decoded"))
+        };
+        Ok(self.ir.insert(req))
     }
 
     /// Refuses the call before it is admitted (a `Rejection`, not a `CallRecord`).

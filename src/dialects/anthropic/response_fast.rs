@@ -23,6 +23,10 @@ const MESSAGE: [&str; 6] = ["id", "model", "content", "stop_reason", "stop_seque
 /// The members of every block kind the IR keeps, read whatever the kind.
 const BLOCK: [&str; 8] = ["type", "text", "thinking", "signature", "data", "id", "name", "input"];
 
+/// A block's [`BLOCK`] members: the strings (`type` to `name`; a `null` signature is absent, as
+/// serde's `Option` has it), then `input` as a `Value`.
+pub(super) type BlockMembers<'a> = ([Option<Cow<'a, str>>; 7], Option<Value>);
+
 const USAGE: [&str; 4] = ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens"];
 
 /// The IR answer of `text`, or `None` where the derived code must read it.
@@ -55,34 +59,31 @@ pub(super) fn read(text: &str) -> Option<ir::Response> {
 /// `usage`: each count a `u64` or `null` (zero), other members stepped over (also read so
 /// in the stream's `message_start` and `message_delta`).
 pub(super) fn usage(r: &mut Reader<'_>) -> Option<WireUsage> {
-    let mut u = WireUsage::default();
-    r.fields(USAGE, |r, i| {
-        let n = r.opt_u64()?.unwrap_or(0);
+    let [input_tokens, cache_creation_input_tokens, cache_read_input_tokens, output_tokens] =
+        r.each(USAGE, |r| r.opt_u64().map(Option::unwrap_or_default))?;
+    Some(WireUsage { input_tokens, cache_creation_input_tokens, cache_read_input_tokens, output_tokens })
+}
+
+/// The [`BLOCK`] members of a block, whatever its kind (a stream's `content_block_start` reads
+/// its block so too).
+pub(super) fn block_members<'a>(r: &mut Reader<'a>) -> Option<BlockMembers<'a>> {
+    let mut s: [Option<Cow<'a, str>>; 7] = Default::default();
+    let mut input = None;
+    r.fields(BLOCK, |r, i| {
         match i {
-            0 => u.input_tokens = n,
-            1 => u.cache_creation_input_tokens = n,
-            2 => u.cache_read_input_tokens = n,
-            _ => u.output_tokens = n,
+            7 => input = Some(r.de::<Value>()?),
+            3 => s[3] = r.opt_str()?,
+            _ => s[i] = Some(r.str()?),
         }
         Some(())
     })?;
-    Some(u)
+    Some((s, input))
 }
 
 /// One content block: `Some(None)` for a server tool's record, which a translated answer
 /// leaves out.
 fn block<'a>(r: &mut Reader<'a>) -> Option<Option<Block>> {
-    let mut s: [Option<Cow<'a, str>>; 7] = Default::default();
-    let mut input = None;
-    r.fields(BLOCK, |r, i| {
-        if i == 7 {
-            input = Some(r.de::<Value>()?);
-        } else {
-            s[i] = Some(r.str()?);
-        }
-        Some(())
-    })?;
-    let [kind, text, thinking, signature, data, id, name] = s;
+    let ([kind, text, thinking, signature, data, id, name], input) = block_members(r)?;
     let owned = |v: Option<Cow<'a, str>>| v.map(Cow::into_owned);
     Some(Some(match kind?.as_ref() {
         "text" => Block::Text { text: owned(text)?, cache_control: None },

@@ -228,34 +228,15 @@ enum StartRead {
 }
 
 impl StartRead {
-    /// The members any of the four block types has; a value of another kind than the derived
-    /// code reads (or `null` where it wants a string) gives `None`.
+    /// The members any of the four block types has, as an answer's blocks are read
+    /// (`response_fast::block_members`); a value of another kind than the derived code reads
+    /// (or `null` where it wants a string) gives `None`.
     fn read(r: &mut Reader<'_>) -> Option<StartRead> {
         let start = r.clone();
-        let mut s: [Option<Cow<'_, str>>; 7] = Default::default();
-        let mut input = None;
-        let names = ["type", "text", "thinking", "signature", "data", "id", "name", "input"];
-        let typed = r.fields(names, |r, i| {
-            match i {
-                7 => input = Some(r.de::<Value>()?),
-                3 => s[3] = r.opt_str()?,
-                _ => s[i] = Some(r.str()?),
-            }
-            Some(())
-        });
-        let [kind, text, thinking, signature, data, id, name] = s;
         let owned = |v: Option<Cow<'_, str>>| v.map(Cow::into_owned);
-        let block = typed.and_then(|()| match kind.as_deref()? {
-            "text" => Some(InStartBlock::Text { text: owned(text).unwrap_or_default() }),
-            "thinking" => Some(InStartBlock::Thinking {
-                thinking: owned(thinking).unwrap_or_default(),
-                signature: owned(signature),
-            }),
-            "redacted_thinking" => Some(InStartBlock::RedactedThinking { data: owned(data)? }),
-            "tool_use" => {
-                Some(InStartBlock::ToolUse { id: owned(id)?, name: owned(name)?, input: input.unwrap_or(Value::Null) })
-            }
-            _ => None,
+        let block = super::response_fast::block_members(r).and_then(|(s, input)| {
+            let [kind, text, thinking, signature, data, id, name] = s;
+            Self::typed(kind?.as_ref(), [text, thinking, signature, data, id, name].map(owned), input)
         });
         match block {
             Some(b) => Some(StartRead::Typed(b)),
@@ -264,6 +245,18 @@ impl StartRead {
                 *r = start;
                 r.de().map(StartRead::Other)
             }
+        }
+    }
+
+    /// The block of type `kind` from its members (`text` to `name` of the answer's blocks).
+    fn typed(kind: &str, s: [Option<String>; 6], input: Option<Value>) -> Option<InStartBlock> {
+        let [text, thinking, signature, data, id, name] = s;
+        match kind {
+            "text" => Some(InStartBlock::Text { text: text.unwrap_or_default() }),
+            "thinking" => Some(InStartBlock::Thinking { thinking: thinking.unwrap_or_default(), signature }),
+            "redacted_thinking" => Some(InStartBlock::RedactedThinking { data: data? }),
+            "tool_use" => Some(InStartBlock::ToolUse { id: id?, name: name?, input: input.unwrap_or(Value::Null) }),
+            _ => None,
         }
     }
 }

@@ -88,10 +88,6 @@ fn prompt_details(r: &mut Reader<'_>) -> Option<PromptDetails> {
 }
 
 fn completion_details(r: &mut Reader<'_>) -> Option<CompletionDetails> {
-    let mut d = CompletionDetails::default();
-    r.fields(["reasoning_tokens"], |r, _| {
-        d.reasoning_tokens = r.opt_u64()?;
-        Some(())
-    })?;
-    Some(d)
+    let [reasoning_tokens] = r.each(["reasoning_tokens"], Reader::opt_u64)?;
+    Some(CompletionDetails { reasoning_tokens })
 }
