@@ -11,7 +11,9 @@
 # counters dumped: per-call = total / CALLS. Cases: same-dialect (bytes) and translated (an
 # OpenAI caller on an Anthropic upstream; the `-oai` cases, an Anthropic caller on an OpenAI
 # upstream), each plain JSON and streamed, and Claude on Bedrock by InvokeModel (SigV4-signed;
-# the answer's event-stream frames turned into SSE). Per event, the streamed case minus its JSON twin over the
+# the answer's event-stream frames turned into SSE); and, with the body's members in the order the
+# Anthropic Python SDK writes them (`model` third), same-dialect JSON and translated JSON on an
+# OpenAI upstream (`-sdk`). Per event, the streamed case minus its JSON twin over the
 # fixture's 39 events, is printed for both (docs/benchmarks.md compares them).
 #
 # Environment: AMUX_BIN (default: the dev build, target/debug/amux), CALLS=40, WARM=5,
@@ -107,9 +109,10 @@ PIDS+=("$AMUX_PID")
 wait_ready "http://127.0.0.1:$PORT_AMUX/health/readiness" "$AMUX_PID" "amux under callgrind" "$RUN/amux.log" 1200
 callgrind_control -i on "$AMUX_PID" >/dev/null 2>&1
 
-# calls CALLER MODEL STREAM N: N calls over one connection; fails unless every answer is complete.
+# calls CALLER MODEL STREAM N [FIXTURE]: N calls over one connection; fails unless every answer is
+# complete. FIXTURE: the request body's file in fixtures/ (default request-CALLER.json).
 calls() {
-    local caller=$1 model=$2 stream=$3 n=$4 path headers=() marker urls=() i
+    local caller=$1 model=$2 stream=$3 n=$4 fixture=${5:-request-$1.json} path headers=() marker urls=() i
     if [[ $caller == anthropic ]]; then
         path=/v1/messages
         headers=(-H "x-api-key: $KEY" -H "anthropic-version: 2023-06-01")
@@ -119,7 +122,7 @@ calls() {
         headers=(-H "authorization: Bearer $KEY")
         if [[ $stream == true ]]; then marker='data: [DONE]'; else marker='"finish_reason"'; fi
     fi
-    sed -e "s/__MODEL__/$model/" -e "s/__STREAM__/$stream/" "$HERE/fixtures/request-$caller.json" >"$RUN/body.json"
+    sed -e "s/__MODEL__/$model/" -e "s/__STREAM__/$stream/" "$HERE/fixtures/$fixture" >"$RUN/body.json"
     for ((i = 0; i < n; i++)); do urls+=("http://127.0.0.1:$PORT_AMUX$path"); done
     curl -sS --max-time 600 -H 'content-type: application/json' "${headers[@]}" \
         --data-binary "@$RUN/body.json" "${urls[@]}" >"$RUN/answers.txt"
@@ -128,7 +131,9 @@ calls() {
     [[ $got == "$n" ]] || { head -c 2000 "$RUN/answers.txt" >&2; echo "callgrind.sh: $caller $model: $got of $n answers complete" >&2; exit 1; }
 }
 
-# A case: name, caller dialect, model (its upstream dialect decides same or translated), stream.
+# A case: name, caller dialect, model (its upstream dialect decides same or translated), stream,
+# and the body's fixture when not the caller's own (`-sdk`: the same body with its members in the
+# order the Anthropic Python SDK writes them, `model` after `max_tokens` and `messages`).
 CASES=(
     "same-json anthropic claude-json false"
     "same-sse anthropic claude-sse true"
@@ -138,15 +143,17 @@ CASES=(
     "translated-sse-oai anthropic gpt-sse true"
     "bedrock-json anthropic claude-bedrock false"
     "bedrock-sse anthropic claude-bedrock true"
+    "same-json-sdk anthropic claude-json false request-anthropic-sdk.json"
+    "translated-json-oai-sdk anthropic gpt-json false request-anthropic-sdk.json"
 )
 EVENTS=39 # events in benches/fixtures/anthropic.sse and bedrock-invoke.eventstream
 declare -A MEASURED
 dump=0
 for c in "${CASES[@]}"; do
-    read -r name caller model stream <<<"$c"
-    calls "$caller" "$model" "$stream" "$WARM"
+    read -r name caller model stream fixture <<<"$c"
+    calls "$caller" "$model" "$stream" "$WARM" "$fixture"
     callgrind_control -z "$AMUX_PID" >/dev/null 2>&1
-    calls "$caller" "$model" "$stream" "$CALLS"
+    calls "$caller" "$model" "$stream" "$CALLS" "$fixture"
     callgrind_control -d "$AMUX_PID" >/dev/null 2>&1
     dump=$((dump + 1))
     # The dump's total instruction count (`summary:` or `totals:` line).

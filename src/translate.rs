@@ -49,6 +49,11 @@ pub fn decode_request(dialect: Dialect, body: &[u8]) -> Result<ir::Request, ApiE
     Ok(req)
 }
 
+/// Whether [`decode_request_fast`] reads `dialect` (Anthropic, OpenAI Chat).
+pub fn decodes_fast(dialect: Dialect) -> bool {
+    matches!(dialect, Dialect::Anthropic | Dialect::OpenAiChat)
+}
+
 /// [`decode_request`] by the dialect's fast path alone (Anthropic and OpenAI Chat have one):
 /// `None` for a body it does not take. The fast path reads closed types and refuses a repeated
 /// member, so a body it takes is a JSON object whose members are each named once, as the

@@ -13,7 +13,7 @@ use tracing::Instrument;
 use super::admission::InFlight;
 use super::lifecycle::SHUTDOWN_KIND;
 use super::reject::{Refusal, reject};
-use super::splice::{TopLevel, leading_model};
+use super::splice::{TopLevel, model_hint};
 use super::state::AppState;
 use crate::config::TranslationMode;
 use crate::ir::{self, ApiError, Dialect};
@@ -93,26 +93,29 @@ fn model_and_stream(inbound: &Inbound<'_>, top: &TopLevel<'_>) -> Result<(String
 enum First<'b> {
     /// The IR, and the alias of its model.
     Decoded(&'b str, Box<ir::Request>, Arc<Alias>),
-    /// The alias of the body's leading model; the body is still to be scanned.
+    /// The alias of the model the body likely names; the body is still to be scanned, and the
+    /// alias is kept if the scan reads the same model.
     Resolved(&'b str, Arc<Alias>),
     Unread,
 }
 
-/// A call whose body names its model first, for an alias every deployment of which translates
-/// for the caller: its IR, decoded by the dialect's fast path, which reads the body whole
-/// (checking it as JSON, and that no member is repeated, as the scan does), instead of a scan of
-/// the whole body for the model and the stream flag before that same decode (a translated call
-/// read its body twice). Any other call is left to the scan: another layout, a model or stream
-/// flag in the path, a same-dialect deployment (which sends the scanned body on; the alias
-/// found is kept), a dialect without a fast path, or a body the fast path does not take (whose
-/// error, if it has one, the call then gives where it always has).
+/// A call whose body likely names a model ([`model_hint`]: first, or, for a dialect with a fast
+/// path, anywhere) of an alias every deployment of which translates for the caller: its IR,
+/// decoded by the dialect's fast path, which reads the body whole (checking it as JSON, and that
+/// no member is repeated, as the scan does), instead of a scan of the whole body for the model
+/// and the stream flag before that same decode (a translated call read its body twice). The IR
+/// is kept only if its model is the one guessed (a nested `model` can mislead the guess). Any
+/// other call is left to the scan: no model found, a model or stream flag in the path, a
+/// same-dialect deployment (which sends the scanned body on; the alias found is kept), a
+/// dialect without a fast path, or a body the fast path does not take (whose error, if it has
+/// one, the call then gives where it always has).
 fn read_first<'b>(state: &AppState, inbound: &Inbound<'b>) -> First<'b> {
     if inbound.path_model.is_some() || inbound.path_stream.is_some() {
         return First::Unread;
     }
-    let Some(model) = leading_model(inbound.body) else { return First::Unread };
-    let Ok(alias) = state.registry.resolve(model) else { return First::Unread };
     let caller = inbound.dialect;
+    let Some(model) = model_hint(inbound.body, translate::decodes_fast(caller)) else { return First::Unread };
+    let Ok(alias) = state.registry.resolve(model) else { return First::Unread };
     if alias.deployments.iter().any(|d| d.dialect_for(caller) == caller) {
         return First::Resolved(model, alias);
     }

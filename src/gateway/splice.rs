@@ -6,8 +6,10 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use bytes::Bytes;
+use memchr::memmem;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
@@ -54,30 +56,52 @@ impl<'de> Visitor<'de> for FieldsVisitor<'de> {
     }
 }
 
-/// The `model` of a body whose first member it is, when its value is a string without escapes:
-/// what [`TopLevel::parse`] and then `string("model")` read from a valid body, found without
-/// reading the rest. Nothing else is checked, so the body must still be read whole before it is
-/// used (the translated path's decoder reads it whole; see `gateway::call`).
-pub fn leading_model(body: &[u8]) -> Option<&str> {
+/// The `model` a body most likely names, found without reading the body: its first member when
+/// that is `model` (Claude Code, Codex), else, with `anywhere`, the last `"model"` written as an
+/// object's key with a string value (the Anthropic Python SDK writes `max_tokens` and `messages`
+/// before `model`; a tool's schema names `model` with an object), a search of the whole body (about
+/// half an instruction a byte). The value is a string without escapes. A guess: a nested object
+/// can have a `model` too, and nothing else is checked, so whatever uses it must read the body
+/// whole and compare the model it reads (see `gateway::call::read_first`).
+pub fn model_hint(body: &[u8], anywhere: bool) -> Option<&str> {
     let ws = |mut i: usize| {
         while matches!(body.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             i += 1;
         }
         i
     };
-    let mut i = ws(0);
-    if body.get(i) != Some(&b'{') {
+    let first = ws(0);
+    if body.get(first) != Some(&b'{') {
         return None;
     }
-    i = ws(i + 1);
-    if body.get(i..i + 7) != Some(b"\"model\"") {
+    let leading = ws(first + 1);
+    if body.get(leading..leading + 7) == Some(b"\"model\"") {
+        return string_value(body, leading + 7, ws);
+    }
+    if !anywhere {
         return None;
     }
-    i = ws(i + 7);
+    // The last of the body's `"model"`s that is a key with a string (memmem searches forwards a
+    // vector at a time; its reverse search goes a byte at a time).
+    static MODEL_KEY: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\"model\""));
+    MODEL_KEY
+        .find_iter(body)
+        .filter(|&at| {
+            let before = body[..at].iter().rposition(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t'));
+            before.is_some_and(|b| matches!(body[b], b',' | b'{'))
+        })
+        .filter_map(|at| string_value(body, at + 7, ws))
+        .last()
+}
+
+/// The string after a key that ends just before `i` (`: "value"`, then `,` or `}`), when it has
+/// no escapes.
+fn string_value(body: &[u8], i: usize, ws: impl Fn(usize) -> usize) -> Option<&str> {
+    let i = ws(i);
     if body.get(i) != Some(&b':') {
         return None;
     }
-    i = ws(i + 1);
+    let i = ws(i + 1);
     if body.get(i) != Some(&b'"') {
         return None;
     }
@@ -248,34 +272,43 @@ enum Segment<'s> {
 mod tests {
     use super::*;
 
-    /// Where `leading_model` answers and the body is valid, it answers what the whole read does;
-    /// it answers for the bodies harnesses send (model first, compact or spaced).
+    /// Where `model_hint` answers for the first member, or for a member that is the body's only
+    /// `model` key, and the body is valid, it answers what the whole read does; it answers for
+    /// the bodies harnesses and SDKs send (model first or after the messages, compact or spaced).
     #[test]
-    fn leading_model_reads_what_the_whole_read_does() {
-        let seeds: [&[u8]; 6] = [
+    fn model_hint_reads_what_the_whole_read_does() {
+        let seeds: [&[u8]; 8] = [
             br#"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}],"stream":true}"#,
             b"{\n \"model\" : \"gpt-5\" ,\n \"messages\": []\n}",
             br#"{"model":"a\"b","x":1}"#,
             br#"{"model":"m"}"#,
-            br#"{"messages":[],"model":"m"}"#,
+            br#"{"messages":[{"role":"user","content":"say \"model\": \"x\""}],"model":"m","stream":true}"#,
             br#"{"model":"m","model":"n"}"#,
+            br#"{"messages":[],"model":"m","tools":[{"type":"function","function":{"name":"f","parameters":{"properties":{"model":{"type":"string"}}}}}]}"#,
+            br#"{"messages":[{"role":"tool","content":[{"model":"decoy"}]}],"model":"m"}"#,
         ];
-        assert_eq!(leading_model(seeds[0]), Some("claude-sonnet-4-5"));
-        assert_eq!(leading_model(seeds[1]), Some("gpt-5"));
-        assert_eq!(leading_model(seeds[2]), None, "an escape is left to the whole read");
-        assert_eq!(leading_model(seeds[4]), None, "model not first");
+        assert_eq!(model_hint(seeds[0], true), Some("claude-sonnet-4-5"));
+        assert_eq!(model_hint(seeds[1], true), Some("gpt-5"));
+        assert_eq!(model_hint(seeds[2], true), None, "an escape is left to the whole read");
+        assert_eq!(model_hint(seeds[4], true), Some("m"), "model after the messages; a quoted one in a text");
+        assert_eq!(model_hint(seeds[4], false), None, "only the first member");
+        assert_eq!(model_hint(seeds[6], true), Some("m"), "a schema's model property has an object");
+        assert_eq!(model_hint(seeds[7], true), Some("m"));
+        assert_eq!(model_hint(br#"{"messages":[],"model":"m","x":{"model":"decoy"}}"#, true), Some("decoy"), "a guess");
+        assert_eq!(model_hint(br#"["model"]"#, true), None);
         let mut answered = 0;
         for (n, seed) in seeds.iter().enumerate() {
             for body in std::iter::once(seed.to_vec()).chain(crate::jsonscan::mutations(seed, 300, n as u64)) {
-                let Some(model) = leading_model(&body) else { continue };
+                let Some(model) = model_hint(&body, true) else { continue };
                 answered += 1;
-                if let Ok(top) = TopLevel::parse(&body) {
-                    assert_eq!(
-                        top.string("model").unwrap().as_deref(),
-                        Some(model),
-                        "{}",
-                        String::from_utf8_lossy(&body)
-                    );
+                // Guaranteed only where no other object has a `model` key: the first member, or
+                // the body's only `"model"` key.
+                let keys = memchr::memmem::find_iter(&body, b"\"model\"").count();
+                if let Ok(top) = TopLevel::parse(&body)
+                    && let Ok(Some(read)) = top.string("model")
+                    && (keys == 1 || body.starts_with(b"{\"model\""))
+                {
+                    assert_eq!(read, model, "{}", String::from_utf8_lossy(&body));
                 }
             }
         }

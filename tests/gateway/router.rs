@@ -106,6 +106,41 @@ async fn falls_back_from_a_translated_alias_to_a_same_dialect_one() {
     assert_eq!((recs[0].fallbacks, recs[0].provider.as_str(), recs[0].passthrough), (1, "anth", true));
 }
 
+/// A body that names its model after the messages (as the OpenAI Python SDK writes it) is
+/// routed by that model, also when a nested object after it has a `model` of its own naming
+/// another alias (same-dialect or translated): the gateway's guess of the model is checked
+/// against the body read whole.
+#[tokio::test]
+async fn routes_by_the_top_level_model_wherever_the_body_names_it() {
+    let mock = Mock::start().await;
+    let gw = start_gateway(&config(
+        &mock,
+        "{retries: 0}",
+        "  - {name: primary, provider: oai, model: o1}\n  - {name: same, provider: anth, model: a1}\n  - {name: other, provider: oai, model: o2}\n",
+    ))
+    .await;
+    let messages = r#""messages":[{"role":"user","content":"say \"model\": \"same\""}]"#;
+    let tools = |decoy: &str| {
+        format!(
+            r#","tools":[{{"name":"pick","input_schema":{{"type":"object","properties":{{"model":{{"type":"string"}}}},"examples":[{{"model":"{decoy}"}}]}}}}]"#
+        )
+    };
+    let bodies = [
+        format!(r#"{{{messages},"max_tokens":20,"model":"primary"}}"#),
+        format!(r#"{{{messages},"model":"primary","max_tokens":20{}}}"#, tools("same")),
+        format!(r#"{{{messages},"model":"primary","max_tokens":20{}}}"#, tools("other")),
+    ];
+    for body in &bodies {
+        mock.push(Reply::ok(OAI_OK));
+        let a = post(gw.addr, "/v1/messages", &[], body).await;
+        assert_eq!(a.status, 200, "{body}: {}", a.body);
+        assert_eq!(a.json()["content"][0]["text"], "from openai", "{body}");
+    }
+    assert_eq!((mock.count_model("o1"), mock.count_model("a1"), mock.count_model("o2")), (3, 0, 0));
+    let recs = gw.records.wait_for(3).await;
+    assert!(recs.iter().all(|r| r.model == "primary" && !r.passthrough), "{recs:?}");
+}
+
 #[tokio::test]
 async fn cooldown_skips_a_deployment_that_keeps_failing() {
     let mock = Mock::start().await;
