@@ -50,6 +50,10 @@ pub struct Committed {
 pub enum Failure {
     /// 429, 5xx, connect errors, timeouts: another attempt may succeed.
     Retryable(ApiError),
+    /// This deployment cannot serve the call and trying it again will not change that (its TLS
+    /// failed: a certificate amux does not trust), but another deployment may: the router
+    /// moves on without retrying it.
+    NotHere(ApiError),
     /// Anything else: the caller gets this error.
     Fatal(ApiError),
 }
@@ -108,7 +112,7 @@ pub async fn run(
             tracing::warn!(deployment = %d.id, error = e.label(), "upstream call failed: {}", err.message);
             trace::upstream_status(&span, None, Some(e.label()));
             guard.add_upstream_time(started.elapsed());
-            return Err(Failure::of(err));
+            return Err(if matches!(e, UpstreamError::Tls(_)) { Failure::NotHere(err) } else { Failure::of(err) });
         }
     };
     guard.add_upstream_time(waited);

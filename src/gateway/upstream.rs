@@ -21,6 +21,8 @@ use crate::translate;
 pub enum UpstreamError {
     #[error("could not connect: {0}")]
     Connect(String),
+    #[error("TLS with the upstream failed: {0}")]
+    Tls(String),
     #[error("no response within {0:?}")]
     Timeout(Duration),
     #[error("connection failed: {0}")]
@@ -40,6 +42,7 @@ impl UpstreamError {
     pub fn label(&self) -> &'static str {
         match self {
             UpstreamError::Connect(_) => "connect",
+            UpstreamError::Tls(_) => "tls",
             UpstreamError::Timeout(_) => "timeout",
             UpstreamError::Transport(_) => "transport",
             UpstreamError::Aws(e) => e.label(),
@@ -49,13 +52,14 @@ impl UpstreamError {
         }
     }
 
-    /// The caller-facing error: 503 when unreachable, 504 on timeout, 502 otherwise. Its text is
+    /// The caller-facing error: 503 when unreachable, 504 on timeout, 502 otherwise (a TLS
+    /// failure among them, as nginx answers it). Its text is
     /// scrubbed of credential shapes (the transport's own words; no upstream body is in it).
     pub fn to_api(&self, provider: &str) -> ApiError {
         let kind = match self {
             UpstreamError::Connect(_) => ErrorKind::Unavailable,
             UpstreamError::Timeout(_) => ErrorKind::Timeout,
-            UpstreamError::Transport(_) | UpstreamError::TooLarge(_) => ErrorKind::BadGateway,
+            UpstreamError::Tls(_) | UpstreamError::Transport(_) | UpstreamError::TooLarge(_) => ErrorKind::BadGateway,
             // amux's own AWS setup failed (no credentials): not the caller's fault.
             UpstreamError::Aws(_) | UpstreamError::Gcp(_) | UpstreamError::Azure(_) => ErrorKind::Api,
         };
@@ -171,6 +175,7 @@ pub async fn send(
     match tokio::time::timeout(timeout, client.request(req)).await {
         Err(_) => Err(UpstreamError::Timeout(timeout)),
         Ok(Err(PoolError::Connect(e))) => Err(UpstreamError::Connect(e)),
+        Ok(Err(PoolError::Tls(e))) => Err(UpstreamError::Tls(e)),
         Ok(Err(PoolError::Transport(e))) => Err(UpstreamError::Transport(e)),
         Ok(Ok(resp)) => Ok((resp, started.elapsed())),
     }

@@ -50,9 +50,14 @@ const MAX_SENDS: usize = 4;
 /// Why a request got no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
-    /// No connection: DNS, TCP connect (or its timeout), TLS, or the HTTP/2 handshake.
+    /// No connection: DNS, TCP connect (or its timeout), or the HTTP/2 handshake.
     #[error("{0}")]
     Connect(String),
+    /// TLS with the upstream failed: its certificate was refused, or the two sides did not agree
+    /// (rustls said so; a connection cut during the handshake is [`PoolError::Connect`]). Not a
+    /// failure that goes away by trying the same upstream again.
+    #[error("{0}")]
+    Tls(String),
     /// The connection failed while sending the request or reading the answer's head.
     #[error("{0}")]
     Transport(String),
@@ -63,6 +68,7 @@ impl PoolError {
     pub fn label(&self) -> &'static str {
         match self {
             PoolError::Connect(_) => "connect",
+            PoolError::Tls(_) => "tls",
             PoolError::Transport(_) => "transport",
         }
     }
@@ -219,7 +225,9 @@ impl Upstream {
             .map_err(|e| PoolError::Connect(e.to_string()))?;
         let mut connector = self.inner.connector.clone();
         poll_fn(|cx| connector.poll_ready(cx)).await.map_err(|e| PoolError::Connect(error_chain(&*e)))?;
-        let io: Io = connector.call(dst).await.map_err(|e| PoolError::Connect(error_chain(&*e)))?;
+        let io: Io = connector.call(dst).await.map_err(|e| {
+            if tls_refused(&*e) { PoolError::Tls(error_chain(&*e)) } else { PoolError::Connect(error_chain(&*e)) }
+        })?;
         if io.connected().is_negotiated_h2() {
             let (tx, conn) = http2::Builder::new(TokioExecutor::new())
                 .adaptive_window(true)
@@ -437,6 +445,23 @@ impl Body for UpIncoming {
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
     }
+}
+
+/// Whether rustls refused the connection (a certificate, a protocol version, an alert from the
+/// upstream): somewhere in the error's chain, or inside an I/O error (which hides the error it
+/// wraps from `source`; hyper-rustls wraps rustls' error in two).
+fn tls_refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(e) = cur {
+        if e.is::<rustls::Error>() {
+            return true;
+        }
+        cur = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner),
+            None => e.source(),
+        };
+    }
+    false
 }
 
 #[cfg(test)]

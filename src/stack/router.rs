@@ -324,7 +324,8 @@ impl<S: AttemptService> ModelService for RouterService<S> {
                 last_err = Some(state.router.cooldown_error(&alias));
             }
             let mut tried = HashSet::new();
-            // Deployments whose provider refused the gateway's credentials in this call.
+            // Deployments not to try again in this call: their provider refused the gateway's
+            // credentials, or their TLS failed.
             let mut refused = HashSet::new();
             let mut jump: Option<String> = None;
             for n in 0..=retries as usize {
@@ -371,6 +372,16 @@ impl<S: AttemptService> ModelService for RouterService<S> {
                         tracing::warn!(deployment = %d.id, "provider refused the gateway's credentials; deployment in cooldown");
                         state.router.refused_credentials(d, &e);
                         state.obs.metrics.cooldown(&d.provider.name, &d.model);
+                        refused.insert(d.id.clone());
+                        last_err = Some(e);
+                    }
+                    Err(Failure::NotHere(e)) => {
+                        // Counted towards its cooldown like any failure, and not tried again in
+                        // this call.
+                        if state.router.failure(d) {
+                            tracing::warn!(deployment = %d.id, "deployment in cooldown");
+                            state.obs.metrics.cooldown(&d.provider.name, &d.model);
+                        }
                         refused.insert(d.id.clone());
                         last_err = Some(e);
                     }

@@ -2,7 +2,9 @@
 //! connection reset in the middle of the handshake, a handshake that never answers. Each caller
 //! (Anthropic and OpenAI, same-dialect and translated, streamed or not) gets a gateway-side
 //! error in its own shape naming the provider, within the provider's timeouts; each call is one
-//! usage record counted as the provider's fault, and a fallback deployment answers instead.
+//! usage record counted as the provider's fault, and a fallback deployment answers instead. A
+//! refused certificate is not retried on the same deployment (it would be refused again); a
+//! reset or a timeout is.
 //! (A certificate for another host name needs a trusted CA: `tests/lifecycle/upstream_tls.rs`.)
 
 use std::net::SocketAddr;
@@ -45,8 +47,9 @@ fn message(path: &Path, a: &Answer) -> String {
 }
 
 /// Every path, streamed and not, against `bad`: a 5xx in the caller's shape whose message
-/// names the provider and contains `reason`; one record each, the provider's fault.
-async fn each_path(what: &str, bad: SocketAddr, reason: &str, response_secs: f64) {
+/// names the provider and contains `reason`; one record each, the provider's fault. Returns the
+/// number of calls made.
+async fn each_path(what: &str, bad: SocketAddr, reason: &str, response_secs: f64) -> usize {
     let mock = Mock::start().await;
     mock.always(Reply::ok(ANT_OK));
     let gw = start_gateway(&config(bad, mock.addr, response_secs)).await;
@@ -90,12 +93,16 @@ async fn each_path(what: &str, bad: SocketAddr, reason: &str, response_secs: f64
     assert_eq!((recs[n].outcome, recs[n].fallbacks), (Outcome::Success, 1), "{what}: {:?}", recs[n]);
     let m = get(gw.addr, "/metrics", &[]).await.body;
     assert!(m.lines().any(|l| l.starts_with("amux_errors_total{") && l.contains("fault=\"provider\"")), "{m}");
+    n + 1
 }
 
 #[tokio::test]
 async fn a_certificate_from_an_untrusted_issuer() {
-    let bad = tls_upstream("127.0.0.1", ANT_OK).await;
-    each_path("untrusted issuer", bad, "certificate", 1.5).await;
+    let (bad, accepted) = tls_upstream("127.0.0.1", ANT_OK).await;
+    let calls = each_path("untrusted issuer", bad, "certificate", 1.5).await;
+    // retries: 1, yet one handshake a call: the router moved on (to the fallback, or to the
+    // error) instead of trying the same certificate again.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), calls);
 }
 
 #[tokio::test]

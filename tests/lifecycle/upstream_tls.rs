@@ -17,8 +17,8 @@ fn ask(model: &str) -> String {
 #[tokio::test]
 async fn a_certificate_for_another_host_is_refused_as_the_providers_fault() {
     // cert-a names 127.0.0.1 and localhost; 127.0.0.2 is loopback too, but not in it.
-    let right = tls_upstream("127.0.0.1", ANT_OK).await;
-    let wrong = tls_upstream("127.0.0.2", ANT_OK).await;
+    let (right, _) = tls_upstream("127.0.0.1", ANT_OK).await;
+    let (wrong, _) = tls_upstream("127.0.0.2", ANT_OK).await;
     let dir = temp_dir("upstream-tls");
     let file = dir.join("amux.yaml");
     let timeouts = "timeouts: {connect_secs: 1, response_secs: 3}";
@@ -45,7 +45,7 @@ models:
     assert!(ok.body.contains("over TLS"), "{}", ok.body);
 
     let bad = try_post(amux.addr, "/v1/messages", &[], &ask("w")).await.expect("answered");
-    assert_eq!(bad.status, 503, "{}", bad.body);
+    assert_eq!(bad.status, 502, "a TLS failure is a bad gateway: {}", bad.body);
     assert_eq!(bad.json()["type"], "error", "Anthropic's error shape: {}", bad.body);
     let msg = bad.json()["error"]["message"].as_str().unwrap().to_string();
     assert!(msg.contains("provider wrong") && msg.contains("not valid for name"), "{msg}");
@@ -60,7 +60,7 @@ models:
     assert!(
         lines.iter().any(|l| l.contains("provider=wrong upstream_model=up")
             && l.contains("outcome=error")
-            && l.contains("status=503")),
+            && l.contains("status=502")),
         "{log}"
     );
 }

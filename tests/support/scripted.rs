@@ -158,8 +158,9 @@ async fn play(sock: &mut TcpStream, script: Vec<Step>) -> bool {
 }
 
 /// An HTTPS upstream on `ip` (any loopback address) presenting `tests/fixtures/tls/cert-a.pem`
-/// (issued by the test CA, for 127.0.0.1 and localhost) and answering every request with `json`.
-pub async fn tls_upstream(ip: &str, json: &'static str) -> SocketAddr {
+/// (issued by the test CA, for 127.0.0.1 and localhost) and answering every request with `json`;
+/// and the count of the connections it accepted.
+pub async fn tls_upstream(ip: &str, json: &'static str) -> (SocketAddr, Arc<AtomicUsize>) {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
@@ -175,8 +176,11 @@ pub async fn tls_upstream(ip: &str, json: &'static str) -> SocketAddr {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
     tokio::spawn(async move {
         while let Ok((sock, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 // A client that refuses the certificate ends the handshake: nothing to serve.
@@ -189,7 +193,7 @@ pub async fn tls_upstream(ip: &str, json: &'static str) -> SocketAddr {
             });
         }
     });
-    addr
+    (addr, accepted)
 }
 
 /// An upstream that accepts connections, reads the first bytes of the TLS ClientHello and

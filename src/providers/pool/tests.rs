@@ -167,9 +167,12 @@ async fn https_upstreams_offering_http2_share_one_connection() {
 }
 
 #[tokio::test]
-async fn an_untrusted_certificate_is_a_connect_error() {
+async fn an_untrusted_certificate_is_a_tls_error() {
     let (addr, _) = upstream(true).await;
-    // A pool with no roots trusts nothing.
+    // A pool with no roots trusts nothing (its TCP connector takes https URLs, as the pool's own
+    // does: `HttpConnector::new` alone refuses them before any TLS).
+    let mut tcp = HttpConnector::new();
+    tcp.enforce_http(false);
     let untrusted = Upstream::with_connector(
         hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(
@@ -181,13 +184,13 @@ async fn an_untrusted_certificate_is_a_connect_error() {
             )
             .https_or_http()
             .enable_http1()
-            .wrap_connector(HttpConnector::new()),
+            .wrap_connector(tcp),
         Duration::from_secs(90),
         8,
     );
     let err = untrusted.request(get(&format!("https://{addr}/x"))).await.unwrap_err();
-    assert!(matches!(err, PoolError::Connect(_)), "{err:?}");
-    assert_eq!(err.label(), "connect");
+    assert!(matches!(&err, PoolError::Tls(m) if m.contains("certificate")), "{err:?}");
+    assert_eq!(err.label(), "tls");
 }
 
 #[tokio::test]
