@@ -282,11 +282,23 @@ pub struct CallGuard {
     sinks: UsageSinks,
     /// The response is complete: a later drop keeps the outcome instead of calling it a disconnect.
     complete: bool,
+    /// Since when the call has been waiting on an upstream, while it is ([`Self::upstream_clock`]
+    /// to [`Self::add_upstream_time`]): a call cut meanwhile (its client left, the drain
+    /// deadline) counts that wait as upstream time, not as the gateway's overhead.
+    waiting: Option<Instant>,
 }
 
 impl CallGuard {
     pub fn new(sinks: UsageSinks, rec: CallRecord, started: Instant) -> Self {
-        CallGuard { rec: Some(rec), hooks: Vec::new(), held: Vec::new(), started, sinks, complete: false }
+        CallGuard {
+            rec: Some(rec),
+            hooks: Vec::new(),
+            held: Vec::new(),
+            started,
+            sinks,
+            complete: false,
+            waiting: None,
+        }
     }
 
     /// A guard that records nothing (stands in after the real one moved into a response body).
@@ -298,6 +310,7 @@ impl CallGuard {
             started: Instant::now(),
             sinks: UsageSinks::default(),
             complete: true,
+            waiting: None,
         }
     }
 
@@ -365,7 +378,16 @@ impl CallGuard {
         }
     }
 
+    /// Now, from when the call waits on an upstream until [`Self::add_upstream_time`] adds the
+    /// wait.
+    pub fn upstream_clock(&mut self) -> Instant {
+        let now = Instant::now();
+        self.waiting = Some(now);
+        now
+    }
+
     pub fn add_upstream_time(&mut self, d: Duration) {
+        self.waiting = None;
         if let Some(r) = &mut self.rec {
             r.upstream_time += d;
         }
@@ -406,6 +428,10 @@ impl CallGuard {
                 r.outcome = o;
             }
             r.duration = self.started.elapsed();
+            // Cut while waiting on an upstream: that wait is the upstream's.
+            if let Some(since) = self.waiting.take() {
+                r.upstream_time += since.elapsed();
+            }
             self.sinks.price(&mut r);
             // The call's own hooks (the rate limiter's reconciliation, the span's last
             // attributes) before the sinks: once a record is seen (a log line, a metric, a

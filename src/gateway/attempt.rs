@@ -3,7 +3,7 @@
 //! fails before its first byte can still fall back.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Uri};
@@ -95,7 +95,7 @@ pub async fn run(
     let hold = state.router.start(d);
     // Open until the answer is committed (headers, and the first chunk of a stream).
     let span = trace::upstream_span(&provider.name, provider.preset.name, &d.model, plan.url.host());
-    let started = Instant::now();
+    let started = guard.upstream_clock();
     let out = Outbound {
         target: plan.target,
         caller: inbound.dialect,
@@ -121,7 +121,7 @@ pub async fn run(
     let (parts, body) = resp.into_parts();
     let max = state.config.limits.max_upstream_response_bytes;
     if !(200..300).contains(&status) {
-        let t0 = Instant::now();
+        let t0 = guard.upstream_clock();
         let bytes = match upstream::collect(provider, body, max).await {
             Ok(b) => b,
             Err(e) => {
@@ -137,7 +137,7 @@ pub async fn run(
         trace::upstream_status(&span, None, Some(err.kind.label()));
         return Err(Failure::of(err));
     }
-    let t0 = Instant::now();
+    let t0 = guard.upstream_clock();
     let answer = if plan.stream {
         let mut body = body;
         let first = first_chunk(&mut body, plan.first_byte_timeout).await;

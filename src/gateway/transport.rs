@@ -62,8 +62,10 @@ impl AttemptService for Transport {
         let first_byte_timeout =
             std::time::Duration::from_secs_f64(state.router.config.first_byte_timeout_secs.max(0.001));
         let plan = Plan { deployment: d, target, url, body, stream: call.stream, first_byte_timeout };
-        let committed = attempt::run(state, &call.inbound, plan, &mut call.guard).await?;
+        // The record names the deployment in flight, also when the call is cut while it waits
+        // (the drain deadline of a graceful shutdown drops this future).
         call.guard.route(&d.provider.name, &d.model, passthrough);
+        let committed = attempt::run(state, &call.inbound, plan, &mut call.guard).await?;
         if call.stream {
             call.guard.hold(Box::new(state.obs.metrics.open_stream(caller)));
         }

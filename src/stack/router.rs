@@ -337,6 +337,7 @@ impl<S: AttemptService> ModelService for RouterService<S> {
                     // A retry of a deployment that already failed in this call: back off first.
                     match state.router.backoff(n as u32, last_err.as_ref().and_then(|e| e.retry_after.as_deref())) {
                         Some(delay) => {
+                            call.guard.upstream_clock();
                             tokio::time::sleep(delay).await;
                             // Waiting to retry an upstream is upstream time, not amux's overhead.
                             call.guard.add_upstream_time(delay);

@@ -185,6 +185,7 @@ async fn a_client_leaving_while_amux_waits_for_the_upstream_headers_cancels_the_
             sock.write_all(path.request(stream).as_bytes()).await.unwrap();
             n += 1;
             assert!(Scripted::wait(&up.requests, n, Duration::from_secs(5)).await, "the call reached the upstream");
+            tokio::time::sleep(Duration::from_millis(200)).await;
             drop(sock);
             let what = format!("{path:?} stream {stream}");
             assert!(
@@ -192,6 +193,14 @@ async fn a_client_leaving_while_amux_waits_for_the_upstream_headers_cancels_the_
                 "{what}: upstream call cancelled"
             );
             one_disconnect(&gw, n, &what).await;
+            // The wait was the upstream's: it is not counted as the gateway's overhead.
+            let rec = &gw.records.all()[n - 1];
+            assert!(
+                rec.upstream_time >= Duration::from_millis(150) && rec.upstream_time <= rec.duration,
+                "{what}: upstream {:?} of {:?}",
+                rec.upstream_time,
+                rec.duration
+            );
             settle(gw.addr).await;
         }
     }

@@ -126,7 +126,7 @@ async fn calls_outliving_the_drain_timeout_end_with_an_error_in_their_dialect() 
     let dir = temp_dir("deadline");
     let file = dir.join("amux.yaml");
     std::fs::write(&file, config(&mock, "lifecycle: {shutdown_delay_secs: 0.2, drain_timeout_secs: 1.5}\n")).unwrap();
-    let mut amux = Served::start(&file).await;
+    let mut amux = Served::start_with(&file, &[("RUST_LOG", "info")]).await;
     let addr = amux.addr;
 
     let ant = open(addr, "/v1/messages", ANT_STREAM).await;
@@ -162,5 +162,16 @@ async fn calls_outliving_the_drain_timeout_end_with_an_error_in_their_dialect() 
     let status = amux.wait(Duration::from_secs(5)).await;
     assert!(status.success(), "{status}");
     assert!(sigterm.elapsed() < Duration::from_millis(1500 + 1000 + 1500), "exit within the drain timeout and grace");
-    assert!(amux.log().contains("drain deadline"), "{}", amux.log());
+    let log = amux.log();
+    assert!(log.contains("drain deadline"), "{log}");
+    // The cut call's usage line names the deployment it was waiting on, and counts the wait as
+    // the upstream's (about 1.5 s), not as the gateway's overhead.
+    let cut: Vec<&str> = log.lines().filter(|l| l.contains("outcome=") && l.contains("stream=false")).collect();
+    assert_eq!(cut.len(), 1, "{log}");
+    assert!(cut[0].contains("provider=anth upstream_model=claude-up") && cut[0].contains("status=503"), "{}", cut[0]);
+    let field = |name: &str| -> f64 {
+        let at = cut[0].find(&format!(" {name}=")).unwrap_or_else(|| panic!("{name} in {}", cut[0]));
+        cut[0][at + name.len() + 2..].split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(field("upstream_ms") > 1000.0 && field("overhead_ms") < 500.0, "{}", cut[0]);
 }
