@@ -143,7 +143,7 @@ pub async fn handle(state: Arc<AppState>, inbound: Inbound<'_>) -> Response<Body
                 Ok(x) => x,
                 Err(e) => return inbound.refuse(&state, (None, None), &e, None),
             };
-            // The alias found for the leading model, when the scan reads the same model.
+            // The alias found for the guessed model, when the scan reads the same model.
             let alias = match first {
                 First::Resolved(m, alias) if m == model => Some(alias),
                 _ => None,

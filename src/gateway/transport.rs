@@ -32,8 +32,12 @@ impl AttemptService for Transport {
         let state = call.state;
         let caller = call.inbound.dialect;
         let target = d.dialect_for(caller);
-        let url = url_for(d, target, &call.inbound, call.stream).map_err(Failure::Fatal)?;
         let passthrough = target == caller;
+        // The record names the deployment being tried: the one that answered, the one that
+        // failed last, or the one a cut call was waiting on (the drain deadline of a graceful
+        // shutdown drops this future).
+        call.guard.route(&d.provider.name, &d.model, passthrough);
+        let url = url_for(d, target, &call.inbound, call.stream).map_err(Failure::Fatal)?;
         let mut dropped = Vec::new();
         let (body, strip_usage) = if passthrough {
             let (stream, body, headers) = (call.stream, call.inbound.body, call.inbound.headers);
@@ -62,9 +66,6 @@ impl AttemptService for Transport {
         let first_byte_timeout =
             std::time::Duration::from_secs_f64(state.router.config.first_byte_timeout_secs.max(0.001));
         let plan = Plan { deployment: d, target, url, body, stream: call.stream, first_byte_timeout };
-        // The record names the deployment in flight, also when the call is cut while it waits
-        // (the drain deadline of a graceful shutdown drops this future).
-        call.guard.route(&d.provider.name, &d.model, passthrough);
         let committed = attempt::run(state, &call.inbound, plan, &mut call.guard).await?;
         if call.stream {
             call.guard.hold(Box::new(state.obs.metrics.open_stream(caller)));

@@ -358,13 +358,11 @@ impl<S: AttemptService> ModelService for RouterService<S> {
                         }
                     }
                 }
+                // The attempt names its deployment in the call's record (a call that fails names
+                // the one that failed last: its log line and `amux_errors_total{provider}`).
                 let result = self.0.attempt(call, &alias, d).await;
-                if result.is_err() {
-                    // A call that fails names the deployment that failed last in its record
-                    // (its log line and `amux_errors_total{provider}`).
-                    let caller = call.inbound.dialect;
-                    call.guard.route(&d.provider.name, &d.model, d.dialect_for(caller) == caller);
-                }
+                // A deployment whose TLS failed is not tried again in this call.
+                let not_here = matches!(result, Err(Failure::NotHere(_)));
                 match result {
                     Ok(resp) => return resp,
                     Err(Failure::Retryable(e)) if e.kind == ErrorKind::ProviderAuth => {
@@ -376,17 +374,10 @@ impl<S: AttemptService> ModelService for RouterService<S> {
                         refused.insert(d.id.clone());
                         last_err = Some(e);
                     }
-                    Err(Failure::NotHere(e)) => {
-                        // Counted towards its cooldown like any failure, and not tried again in
-                        // this call.
-                        if state.router.failure(d) {
-                            tracing::warn!(deployment = %d.id, "deployment in cooldown");
-                            state.obs.metrics.cooldown(&d.provider.name, &d.model);
+                    Err(Failure::Retryable(e) | Failure::NotHere(e)) => {
+                        if not_here {
+                            refused.insert(d.id.clone());
                         }
-                        refused.insert(d.id.clone());
-                        last_err = Some(e);
-                    }
-                    Err(Failure::Retryable(e)) => {
                         if state.router.failure(d) {
                             tracing::warn!(deployment = %d.id, "deployment in cooldown");
                             state.obs.metrics.cooldown(&d.provider.name, &d.model);

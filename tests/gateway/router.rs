@@ -106,7 +106,7 @@ async fn falls_back_from_a_translated_alias_to_a_same_dialect_one() {
     assert_eq!((recs[0].fallbacks, recs[0].provider.as_str(), recs[0].passthrough), (1, "anth", true));
 }
 
-/// A body that names its model after the messages (as the OpenAI Python SDK writes it) is
+/// A body that names its model after the messages (as the Anthropic Python SDK writes it) is
 /// routed by that model, also when a nested object after it has a `model` of its own naming
 /// another alias (same-dialect or translated): the gateway's guess of the model is checked
 /// against the body read whole.
